@@ -1,0 +1,117 @@
+using System.Runtime.CompilerServices;
+using Dataflow.Operators.Aggregation;
+using Dataflow.Operators.Basic;
+using Dataflow.Operators.Core;
+using Dataflow.Plan;
+
+namespace Dataflow;
+
+/// <summary>
+/// An immutable handle on a distributed collection of records. Operators return new handles;
+/// nothing runs until a sink such as <see cref="CollectAsync"/> is awaited.
+/// </summary>
+/// <remarks>
+/// The planner reuses an existing hash partitioning when a later operator needs the same key; keys
+/// are compared by delegate, so pass the same key selector instance (keep it in a variable) to get
+/// that reuse.
+/// </remarks>
+/// <typeparam name="T">The record type. Value types (record structs, value tuples) are the fast path.</typeparam>
+public sealed partial class DataSet<T>
+{
+    internal DataSet(Node<T> node) => Node = node;
+
+    internal Node<T> Node { get; }
+
+    /// <summary>The environment this data set belongs to.</summary>
+    public DataflowEnvironment Environment => Node.Env;
+
+    /// <summary>Number of subtasks that produce this data set.</summary>
+    public int Parallelism => Node.Parallelism;
+
+    private static string Label(string op, string? expression) =>
+        string.IsNullOrEmpty(expression) || expression.Length > 60 ? op : $"{op}({expression})";
+
+    /// <summary>Applies <paramref name="selector"/> to every record.</summary>
+    /// <example><code>var lengths = words.Select(w => w.Length);</code></example>
+    public DataSet<TResult> Select<TResult>(Func<T, TResult> selector, [CallerArgumentExpression(nameof(selector))] string? name = null)
+    {
+        ArgumentNullException.ThrowIfNull(selector);
+        return new(new OperatorNode<T, TResult>(Node, Label("Select", name), Requirement<T>.Any,
+            (down, info) => new MapOperator<T, TResult>(selector, down, info)));
+    }
+
+    /// <summary>Keeps the records for which <paramref name="predicate"/> is true. Keeps the input's partitioning.</summary>
+    public DataSet<T> Where(Func<T, bool> predicate, [CallerArgumentExpression(nameof(predicate))] string? name = null)
+    {
+        ArgumentNullException.ThrowIfNull(predicate);
+        return new(new OperatorNode<T, T>(Node, Label("Where", name), Requirement<T>.Any,
+            (down, info) => new FilterOperator<T>(predicate, down, info), Node.PartitionedBy));
+    }
+
+    /// <summary>Maps every record to a sequence and flattens the sequences.</summary>
+    public DataSet<TResult> SelectMany<TResult>(Func<T, IEnumerable<TResult>> selector, [CallerArgumentExpression(nameof(selector))] string? name = null)
+    {
+        ArgumentNullException.ThrowIfNull(selector);
+        return new(new OperatorNode<T, TResult>(Node, Label("SelectMany", name), Requirement<T>.Any,
+            (down, info) => new FlatMapOperator<T, TResult>(selector, down, info)));
+    }
+
+    /// <summary>Maps every record to zero or more records emitted through an <see cref="Emitter{T}"/> (no enumerator per record).</summary>
+    public DataSet<TResult> FlatMap<TResult>(Action<T, Emitter<TResult>> flatMap, [CallerArgumentExpression(nameof(flatMap))] string? name = null)
+    {
+        ArgumentNullException.ThrowIfNull(flatMap);
+        return new(new OperatorNode<T, TResult>(Node, Label("FlatMap", name), Requirement<T>.Any,
+            (down, info) => new FlatMapOperator<T, TResult>(flatMap, down, info)));
+    }
+
+    /// <summary>Groups records by key for an aggregation that follows.</summary>
+    /// <example><code>var counts = words.GroupBy(w => w).Count();</code></example>
+    public GroupedDataSet<T, TKey> GroupBy<TKey>(Func<T, TKey> key, [CallerArgumentExpression(nameof(key))] string? name = null)
+    {
+        ArgumentNullException.ThrowIfNull(key);
+        return new(this, key, name ?? "key");
+    }
+
+    /// <summary>Removes duplicate records (by <see cref="EqualityComparer{T}.Default"/>).</summary>
+    public DataSet<T> Distinct() => DistinctBy(static x => x, "record");
+
+    /// <summary>Keeps one record per key (which one is not specified when several subtasks hold the key).</summary>
+    public DataSet<T> DistinctBy<TKey>(Func<T, TKey> key, [CallerArgumentExpression(nameof(key))] string? name = null)
+    {
+        ArgumentNullException.ThrowIfNull(key);
+        var label = Label("Distinct", name);
+        var input = Node;
+        if (!IsPartitionedOn(key))
+        {
+            input = new OperatorNode<T, T>(Node, $"Combine({label})", Requirement<T>.Any,
+                (down, info) => new DistinctOperator<T, TKey>(key, down, info), parallelism: Node.Parallelism);
+        }
+        return new(new OperatorNode<T, T>(input, label, new HashRequirement<T, TKey>(key, name ?? "key"),
+            (down, info) => new DistinctOperator<T, TKey>(key, down, info), key));
+    }
+
+    internal bool IsPartitionedOn(Delegate key) =>
+        Node.Parallelism == Node.Env.Parallelism && Node.PartitionedBy is { } k && k.Equals(key);
+
+    /// <summary>All records of this data set and of <paramref name="other"/> (duplicates kept).</summary>
+    public DataSet<T> Union(DataSet<T> other)
+    {
+        ArgumentNullException.ThrowIfNull(other);
+        return new(new UnionNode<T>([Node, other.Node]));
+    }
+
+    /// <summary>Hash partitions records by key into key groups (DESIGN.md §4); later keyed operators on the same selector reuse it.</summary>
+    public DataSet<T> PartitionByHash<TKey>(Func<T, TKey> key, [CallerArgumentExpression(nameof(key))] string? name = null)
+    {
+        ArgumentNullException.ThrowIfNull(key);
+        return new(new OperatorNode<T, T>(Node, Label("PartitionByHash", name), new HashRequirement<T, TKey>(key, name ?? "key"),
+            (down, info) => new IdentityOperator<T>(down), key));
+    }
+
+    /// <summary>Spreads records evenly over all subtasks, round-robin by batch.</summary>
+    public DataSet<T> Rebalance() =>
+        new(new OperatorNode<T, T>(Node, "Rebalance", Requirement<T>.Rebalance, (down, info) => new IdentityOperator<T>(down)));
+
+    /// <summary>Describes the physical plan that computes this data set: tasks with their chained operators and the exchanges between them.</summary>
+    public string Explain() => new JobCompiler([Node]).Explain();
+}

@@ -1,0 +1,122 @@
+using Dataflow.Operators.Sources;
+using Dataflow.Plan;
+using Dataflow.Runtime.Execution;
+using Dataflow.Runtime.Statistics;
+using Microsoft.Extensions.DependencyInjection;
+using Microsoft.Extensions.Options;
+
+namespace Dataflow;
+
+/// <summary>
+/// The entry point of a dataflow program: creates data sets from sources and runs jobs.
+/// </summary>
+/// <example>
+/// <code>
+/// var env = DataflowEnvironment.CreateLocal(parallelism: 4);
+/// var counts = await env.ReadTextLines("book.txt")
+///     .SelectMany(line => line.Split(' ', StringSplitOptions.RemoveEmptyEntries))
+///     .GroupBy(word => word)
+///     .Count()
+///     .CollectAsync();
+/// </code>
+/// </example>
+public sealed class DataflowEnvironment
+{
+    private int _nextNodeId;
+
+    /// <summary>Creates an environment; prefer <see cref="CreateLocal"/> or dependency injection (<c>services.AddDataflow()</c>).</summary>
+    public DataflowEnvironment(IOptions<DataflowOptions> options)
+    {
+        Options = options.Value;
+        Options.Validate();
+    }
+
+    /// <summary>Creates an embedded environment that runs jobs in this process on <paramref name="parallelism"/> subtasks per operator.</summary>
+    /// <param name="parallelism">Default parallelism; null for the number of cores.</param>
+    public static DataflowEnvironment CreateLocal(int? parallelism = null)
+    {
+        var services = new ServiceCollection();
+        services.AddDataflow(o =>
+        {
+            if (parallelism is int p) o.Parallelism = p;
+        });
+        return services.BuildServiceProvider().GetRequiredService<DataflowEnvironment>();
+    }
+
+    /// <summary>The settings in force.</summary>
+    public DataflowOptions Options { get; }
+
+    /// <summary>The default parallelism of operators.</summary>
+    public int Parallelism => Options.Parallelism;
+
+    /// <summary>Statistics of the last job this environment ran, or null.</summary>
+    public JobExecutionResult? LastJobResult { get; private set; }
+
+    internal int NextNodeId() => Interlocked.Increment(ref _nextNodeId);
+
+    /// <summary>A data set of the items of a list, read in parallel slices.</summary>
+    public DataSet<T> FromCollection<T>(IReadOnlyList<T> items)
+    {
+        ArgumentNullException.ThrowIfNull(items);
+        return new(new SourceOperatorNode<T>(this, $"FromCollection({items.Count})", Parallelism,
+            (ctx, down) => new CollectionSource<T>(items, ctx, down, "FromCollection")));
+    }
+
+    /// <summary>A data set of an arbitrary sequence, read by a single subtask.</summary>
+    public DataSet<T> FromEnumerable<T>(IEnumerable<T> items)
+    {
+        ArgumentNullException.ThrowIfNull(items);
+        return new(new SourceOperatorNode<T>(this, "FromEnumerable", 1,
+            (ctx, down) => new EnumerableSource<T>(items, ctx, down, "FromEnumerable")));
+    }
+
+    /// <summary>A data set of <c>generate(i)</c> for <c>0 ≤ i &lt; count</c>, generated in parallel ranges.</summary>
+    public DataSet<T> Generate<T>(long count, Func<long, T> generate)
+    {
+        ArgumentOutOfRangeException.ThrowIfNegative(count);
+        ArgumentNullException.ThrowIfNull(generate);
+        return new(new SourceOperatorNode<T>(this, $"Generate({count})", Parallelism,
+            (ctx, down) => new GenerateSource<T>(count, generate, ctx, down, "Generate")));
+    }
+
+    /// <summary>The lines of a UTF-8 text file, read in parallel byte ranges (without line terminators).</summary>
+    public DataSet<string> ReadTextLines(string path)
+    {
+        ArgumentException.ThrowIfNullOrEmpty(path);
+        var name = $"ReadTextLines({Path.GetFileName(path)})";
+        return new(new SourceOperatorNode<string>(this, name, Parallelism,
+            (ctx, down) => new TextLineSource(path, ctx, down, name), path));
+    }
+
+    /// <summary>
+    /// The rows of a delimited text file parsed by <paramref name="parse"/>, read in parallel byte
+    /// ranges. Blank lines (and comment lines, see <see cref="CsvFormat.CommentPrefix"/>) are skipped;
+    /// a row that fails to parse fails the job with <c>path:line: reason</c>.
+    /// </summary>
+    /// <example>
+    /// <code>
+    /// var points = env.ReadCsv("points.csv", row => (row.GetDouble(0), row.GetDouble(1)));
+    /// </code>
+    /// </example>
+    public DataSet<T> ReadCsv<T>(string path, CsvParser<T> parse, CsvFormat? format = null)
+    {
+        ArgumentException.ThrowIfNullOrEmpty(path);
+        ArgumentNullException.ThrowIfNull(parse);
+        var f = format ?? CsvFormat.Default;
+        var name = $"ReadCsv({Path.GetFileName(path)})";
+        return new(new SourceOperatorNode<T>(this, name, Parallelism,
+            (ctx, down) => new CsvSource<T>(path, parse, f, ctx, down, name), path));
+    }
+
+    /// <summary>Runs the job that ends in <paramref name="sinks"/>.</summary>
+    internal async Task<JobExecutionResult> RunAsync(IReadOnlyList<Node> sinks, CancellationToken cancellationToken)
+    {
+        var compiler = new JobCompiler(sinks);
+        compiler.CheckInputs();
+        var graph = compiler.Build(Options.BatchSize);
+        var executor = new LocalExecutor(Options.ToExecutionOptions());
+        var result = await executor.ExecuteAsync(graph, cancellationToken).ConfigureAwait(false);
+        LastJobResult = result;
+        return result;
+    }
+}

@@ -1,0 +1,35 @@
+using Dataflow.Runtime.Execution;
+using Dataflow.Runtime.Partitioning;
+
+namespace Dataflow;
+
+/// <summary>Settings of a <see cref="DataflowEnvironment"/>.</summary>
+public sealed class DataflowOptions
+{
+    /// <summary>Default number of subtasks per operator (default: the number of cores; 1..<see cref="MaxParallelism"/>).</summary>
+    public int Parallelism { get; set; } = Environment.ProcessorCount;
+
+    /// <summary>Number of key groups, the upper bound of any parallelism (default 128).</summary>
+    public int MaxParallelism { get; set; } = KeyGroups.DefaultMaxParallelism;
+
+    /// <summary>Records per batch between operators (default 1024).</summary>
+    public int BatchSize { get; set; } = 1024;
+
+    /// <summary>Queue capacity per producer subtask, in batches, before back-pressure (default 8).</summary>
+    public int QueueBatchesPerProducer { get; set; } = 8;
+
+    /// <summary>Throws <see cref="ArgumentOutOfRangeException"/> for a value out of range.</summary>
+    public void Validate()
+    {
+        if (MaxParallelism is < 1 or > 32768) throw new ArgumentOutOfRangeException(nameof(MaxParallelism), MaxParallelism, "MaxParallelism must be in 1..32768.");
+        if (Parallelism < 1 || Parallelism > MaxParallelism) throw new ArgumentOutOfRangeException(nameof(Parallelism), Parallelism, $"Parallelism must be in 1..{MaxParallelism}.");
+        ToExecutionOptions().Validate();
+    }
+
+    internal ExecutionOptions ToExecutionOptions() => new()
+    {
+        BatchSize = BatchSize,
+        MaxParallelism = MaxParallelism,
+        QueueBatchesPerProducer = QueueBatchesPerProducer,
+    };
+}

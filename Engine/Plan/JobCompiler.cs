@@ -1,0 +1,178 @@
+using System.Text;
+using Dataflow.Operators.Core;
+using Dataflow.Runtime.Execution;
+
+namespace Dataflow.Plan;
+
+/// <summary>
+/// Turns the logical plan under a set of sinks into a job graph: chains forward pipelines into one
+/// vertex, and places an exchange only where an input's distribution does not already meet the
+/// consumer's requirement (a hash partitioning on the same key at the same parallelism is reused).
+/// </summary>
+internal sealed class JobCompiler
+{
+    private readonly List<Node> _order = new();
+    private readonly Dictionary<Node, List<(Node Consumer, int Input)>> _consumers = new();
+    private readonly Dictionary<Node, Chain> _chainOf = new();
+    private readonly List<Chain> _chains = new();
+
+    private sealed class Chain(Node head)
+    {
+        public List<Node> Nodes { get; } = [head];
+
+        public Node Head => Nodes[0];
+
+        public Node Tail => Nodes[^1];
+
+        public JobVertex? Vertex { get; set; }
+
+        public List<(ShipStrategy Strategy, string Description, Chain From)> Inputs { get; } = new();
+    }
+
+    public JobCompiler(IReadOnlyList<Node> sinks)
+    {
+        var visited = new HashSet<Node>();
+        foreach (var s in sinks) Visit(s, visited);
+        foreach (var n in _order)
+        {
+            _consumers.TryAdd(n, new());
+            for (int i = 0; i < n.Inputs.Length; i++) _consumers[n.Inputs[i]].Add((n, i));
+        }
+        foreach (var n in _order) Place(n);
+    }
+
+    private void Visit(Node n, HashSet<Node> visited)
+    {
+        if (!visited.Add(n)) return;
+        foreach (var i in n.Inputs) Visit(i, visited);
+        _order.Add(n);
+        _consumers.TryAdd(n, new());
+    }
+
+    /// <summary>The ship strategy for input <paramref name="i"/> of <paramref name="n"/>.</summary>
+    public static ShipStrategy StrategyOf(Node n, int i)
+    {
+        var input = n.Inputs[i];
+        bool same = input.Parallelism == n.Parallelism;
+        return n.RequirementKindOf(i) switch
+        {
+            RequirementKind.Any => same ? ShipStrategy.Forward : ShipStrategy.Rebalance,
+            RequirementKind.Rebalance => ShipStrategy.Rebalance,
+            RequirementKind.Broadcast => ShipStrategy.Broadcast,
+            RequirementKind.Hash => same && input.PartitionedBy is { } k && k.Equals(n.RequiredKey(i))
+                ? ShipStrategy.Forward
+                : ShipStrategy.Hash,
+            _ => throw new InvalidOperationException(),
+        };
+    }
+
+    private void Place(Node n)
+    {
+        if (n.Inputs.Length == 1)
+        {
+            var input = n.Inputs[0];
+            if (StrategyOf(n, 0) == ShipStrategy.Forward && _consumers[input].Count == 1)
+            {
+                var chain = _chainOf[input];
+                chain.Nodes.Add(n);
+                _chainOf[n] = chain;
+                return;
+            }
+        }
+        var c = new Chain(n);
+        _chains.Add(c);
+        _chainOf[n] = c;
+        for (int i = 0; i < n.Inputs.Length; i++)
+        {
+            var s = StrategyOf(n, i);
+            c.Inputs.Add((s, n.DescribeEdge(i, s), _chainOf[n.Inputs[i]]));
+        }
+    }
+
+    /// <summary>Throws <see cref="FileNotFoundException"/> for a missing input file.</summary>
+    public void CheckInputs()
+    {
+        foreach (var n in _order)
+        {
+            if (n.InputPath is { } path && !File.Exists(path))
+            {
+                throw new FileNotFoundException($"Input file not found: {path} (read by {n.Name}).", path);
+            }
+        }
+    }
+
+    public JobGraph Build(int batchSize)
+    {
+        var graph = new JobGraph();
+        foreach (var c in _chains)
+        {
+            var chain = c;
+            c.Vertex = graph.AddVertex(string.Join(" -> ", c.Nodes.Select(x => x.Name)), c.Head.Parallelism,
+                ctx => CreateBody(chain, ctx));
+        }
+        foreach (var c in _chains)
+        {
+            for (int i = 0; i < c.Inputs.Count; i++)
+            {
+                var (strategy, description, from) = c.Inputs[i];
+                var head = c.Head;
+                int input = i;
+                graph.Connect(from.Vertex!, c.Vertex!, strategy, description,
+                    targets => head.CreateEdgeOutput(input, strategy, targets));
+            }
+        }
+        return graph;
+    }
+
+    private static SubtaskBody CreateBody(Chain chain, SubtaskContext ctx)
+    {
+        object? down = ctx.Outputs.Count switch
+        {
+            0 => null,
+            1 => ctx.Outputs[0],
+            _ => chain.Tail.CreateFanOut(ctx.Outputs.ToArray()),
+        };
+        for (int i = chain.Nodes.Count - 1; i >= 1; i--)
+        {
+            var node = chain.Nodes[i];
+            down = node.CreateInputs(down, new OperatorInfo(node.Name, ctx.Subtask, ctx.BatchSize))[0];
+        }
+        var head = chain.Head;
+        if (head.IsSource) return head.CreateSource(ctx, down!);
+        var inputs = head.CreateInputs(down, new OperatorInfo(head.Name, ctx.Subtask, ctx.BatchSize));
+        var adapters = new IInputAdapter[inputs.Length];
+        for (int i = 0; i < inputs.Length; i++) adapters[i] = head.Inputs[i].CreateAdapter(inputs[i]);
+        return new HeadBody(adapters);
+    }
+
+    private sealed class HeadBody(IInputAdapter[] inputs) : SubtaskBody
+    {
+        public override void OnBatch(int input, Array items, int count) => inputs[input].OnBatch(items, count);
+
+        public override void OnInputEnd(int input) => inputs[input].OnEnd();
+
+        public override void Close()
+        {
+            // Inputs close their operators as they end; nothing is left to flush here.
+        }
+    }
+
+    /// <summary>The physical plan as text: one line per task with its chained operators, then its input exchanges.</summary>
+    public string Explain()
+    {
+        var sb = new StringBuilder();
+        sb.Append("Physical plan: ").Append(_chains.Count).Append(_chains.Count == 1 ? " task" : " tasks").Append('\n');
+        var index = _chains.Select((c, i) => (c, i)).ToDictionary(x => x.c, x => x.i + 1);
+        foreach (var c in _chains)
+        {
+            sb.Append('[').Append(index[c]).Append("] ")
+              .Append(string.Join(" -> ", c.Nodes.Select(n => n.Name)))
+              .Append("  (parallelism ").Append(c.Head.Parallelism).Append(")\n");
+            foreach (var (strategy, description, from) in c.Inputs)
+            {
+                sb.Append("      <- ").Append(description).Append(" from [").Append(index[from]).Append("]\n");
+            }
+        }
+        return sb.ToString();
+    }
+}

@@ -1,0 +1,186 @@
+using Dataflow.Operators.Basic;
+using Dataflow.Operators.Core;
+using Dataflow.Runtime.Exchange;
+using Dataflow.Runtime.Execution;
+using Dataflow.Runtime.Records;
+
+namespace Dataflow.Plan;
+
+/// <summary>
+/// A node of the logical plan. Nodes are immutable once created; their ids follow creation order,
+/// so every process that runs the same program builds the same plan.
+/// </summary>
+internal abstract class Node
+{
+    protected Node(DataflowEnvironment env, string name, int parallelism, params Node[] inputs)
+    {
+        Env = env;
+        Id = env.NextNodeId();
+        Name = name;
+        Parallelism = parallelism;
+        Inputs = inputs;
+        foreach (var input in inputs)
+        {
+            if (!ReferenceEquals(input.Env, env)) throw new ArgumentException("Data sets from different environments cannot be combined.");
+        }
+    }
+
+    public DataflowEnvironment Env { get; }
+
+    public int Id { get; }
+
+    public string Name { get; }
+
+    public int Parallelism { get; }
+
+    public Node[] Inputs { get; }
+
+    /// <summary>The key the output is hash partitioned on (at this node's parallelism), or null.</summary>
+    public virtual Delegate? PartitionedBy => null;
+
+    public virtual bool IsSource => false;
+
+    /// <summary>Files this node reads; checked before a job starts.</summary>
+    public virtual string? InputPath => null;
+
+    /// <summary>The requirement on input <paramref name="input"/>, non-generic view.</summary>
+    public abstract RequirementKind RequirementKindOf(int input);
+
+    public abstract Delegate? RequiredKey(int input);
+
+    public abstract string DescribeEdge(int input, ShipStrategy strategy);
+
+    public abstract object CreateEdgeOutput(int input, ShipStrategy strategy, ExchangeTargets targets);
+
+    /// <summary>Creates this subtask's operator: one input collector per input, writing into <paramref name="downstream"/>.</summary>
+    public virtual object[] CreateInputs(object? downstream, OperatorInfo info) =>
+        throw new InvalidOperationException($"{Name} has no inputs.");
+
+    /// <summary>Creates a source subtask writing into <paramref name="downstream"/>.</summary>
+    public virtual SubtaskBody CreateSource(SubtaskContext context, object downstream) =>
+        throw new InvalidOperationException($"{Name} is not a source.");
+
+    /// <summary>Wraps a collector of this node's output type as an input of a vertex head.</summary>
+    public abstract IInputAdapter CreateAdapter(object collector);
+
+    /// <summary>Combines several collectors of this node's output type into one.</summary>
+    public abstract object CreateFanOut(object[] collectors);
+
+    public override string ToString() => $"{Name}#{Id}";
+}
+
+/// <summary>Feeds pooled batches of one input into the head operator's typed collector.</summary>
+internal interface IInputAdapter
+{
+    void OnBatch(Array items, int count);
+
+    void OnEnd();
+}
+
+/// <summary>A node producing records of type <typeparamref name="T"/>.</summary>
+internal abstract class Node<T> : Node
+{
+    protected Node(DataflowEnvironment env, string name, int parallelism, params Node[] inputs)
+        : base(env, name, parallelism, inputs)
+    {
+    }
+
+    public override IInputAdapter CreateAdapter(object collector) => new Adapter((Collector<T>)collector);
+
+    public override object CreateFanOut(object[] collectors) =>
+        new FanOutCollector<T>(collectors.Cast<Collector<T>>().ToArray());
+
+    private sealed class Adapter(Collector<T> collector) : IInputAdapter
+    {
+        public void OnBatch(Array items, int count)
+        {
+            var array = (T[])items;
+            collector.Push(new ReadOnlySpan<T>(array, 0, count));
+            ExchangeOutput<T>.Return(array, count);
+        }
+
+        public void OnEnd() => collector.Close();
+    }
+}
+
+/// <summary>A node with one input of type <typeparamref name="TIn"/>.</summary>
+internal abstract class UnaryNode<TIn, TOut> : Node<TOut>
+{
+    protected UnaryNode(Node<TIn> input, string name, Requirement<TIn> requirement, int? parallelism = null)
+        : base(input.Env, name, parallelism ?? input.Env.Parallelism, input)
+    {
+        Requirement = requirement;
+    }
+
+    public Requirement<TIn> Requirement { get; }
+
+    public Node<TIn> Input => (Node<TIn>)Inputs[0];
+
+    public override RequirementKind RequirementKindOf(int input) => Requirement.Kind;
+
+    public override Delegate? RequiredKey(int input) => Requirement.Key;
+
+    public override string DescribeEdge(int input, ShipStrategy strategy) => Requirement.Describe(strategy);
+
+    public override object CreateEdgeOutput(int input, ShipStrategy strategy, ExchangeTargets targets) =>
+        Requirement.CreateOutput(strategy, targets);
+
+    public override object[] CreateInputs(object? downstream, OperatorInfo info) => [Create((Collector<TOut>)downstream!, info)];
+
+    protected abstract Collector<TIn> Create(Collector<TOut> downstream, OperatorInfo info);
+}
+
+/// <summary>A node with two inputs.</summary>
+internal abstract class BinaryNode<T1, T2, TOut> : Node<TOut>
+{
+    private readonly Requirement<T1> _first;
+    private readonly Requirement<T2> _second;
+
+    protected BinaryNode(Node<T1> first, Node<T2> second, string name, Requirement<T1> r1, Requirement<T2> r2)
+        : base(first.Env, name, first.Env.Parallelism, first, second)
+    {
+        _first = r1;
+        _second = r2;
+    }
+
+    public override RequirementKind RequirementKindOf(int input) => input == 0 ? _first.Kind : _second.Kind;
+
+    public override Delegate? RequiredKey(int input) => input == 0 ? _first.Key : _second.Key;
+
+    public override string DescribeEdge(int input, ShipStrategy strategy) =>
+        input == 0 ? _first.Describe(strategy) : _second.Describe(strategy);
+
+    public override object CreateEdgeOutput(int input, ShipStrategy strategy, ExchangeTargets targets) =>
+        input == 0 ? _first.CreateOutput(strategy, targets) : _second.CreateOutput(strategy, targets);
+
+    public override object[] CreateInputs(object? downstream, OperatorInfo info)
+    {
+        var (a, b) = Create((Collector<TOut>)downstream!, info);
+        return [a, b];
+    }
+
+    protected abstract (Collector<T1> First, Collector<T2> Second) Create(Collector<TOut> downstream, OperatorInfo info);
+}
+
+/// <summary>A source node.</summary>
+internal abstract class SourceNode<T> : Node<T>
+{
+    protected SourceNode(DataflowEnvironment env, string name, int parallelism) : base(env, name, parallelism)
+    {
+    }
+
+    public override bool IsSource => true;
+
+    public override RequirementKind RequirementKindOf(int input) => throw new InvalidOperationException();
+
+    public override Delegate? RequiredKey(int input) => null;
+
+    public override string DescribeEdge(int input, ShipStrategy strategy) => throw new InvalidOperationException();
+
+    public override object CreateEdgeOutput(int input, ShipStrategy strategy, ExchangeTargets targets) => throw new InvalidOperationException();
+
+    public override SubtaskBody CreateSource(SubtaskContext context, object downstream) =>
+        Create(context, (Collector<T>)downstream);
+
+    protected abstract SubtaskBody Create(SubtaskContext context, Collector<T> downstream);
+}

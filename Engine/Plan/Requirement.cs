@@ -1,0 +1,59 @@
+using Dataflow.Runtime.Exchange;
+using Dataflow.Runtime.Execution;
+
+namespace Dataflow.Plan;
+
+/// <summary>How a node needs one of its inputs distributed.</summary>
+internal enum RequirementKind
+{
+    /// <summary>Any distribution; forward (chainable) when parallelism matches, else rebalance.</summary>
+    Any,
+
+    /// <summary>Round-robin regardless of the input's distribution.</summary>
+    Rebalance,
+
+    /// <summary>Hash partitioned on a key.</summary>
+    Hash,
+
+    /// <summary>Every subtask sees every record.</summary>
+    Broadcast,
+}
+
+/// <summary>A node's requirement on one input, able to create the matching exchange output for records of type <typeparamref name="T"/>.</summary>
+internal class Requirement<T>
+{
+    public static readonly Requirement<T> Any = new(RequirementKind.Any);
+    public static readonly Requirement<T> Rebalance = new(RequirementKind.Rebalance);
+    public static readonly Requirement<T> Broadcast = new(RequirementKind.Broadcast);
+
+    protected Requirement(RequirementKind kind) => Kind = kind;
+
+    public RequirementKind Kind { get; }
+
+    /// <summary>The key selector (compared by delegate equality) for hash requirements.</summary>
+    public virtual Delegate? Key => null;
+
+    public virtual string Describe(ShipStrategy strategy) => strategy.ToString().ToLowerInvariant();
+
+    public virtual object CreateOutput(ShipStrategy strategy, ExchangeTargets targets) => strategy switch
+    {
+        ShipStrategy.Forward => new ForwardOutput<T>(targets),
+        ShipStrategy.Rebalance => new RebalanceOutput<T>(targets),
+        ShipStrategy.Broadcast => new BroadcastOutput<T>(targets),
+        _ => throw new InvalidOperationException($"No key for a {strategy} exchange."),
+    };
+}
+
+/// <summary>Hash partitioning on <see cref="KeySelector"/>.</summary>
+internal sealed class HashRequirement<T, TKey>(Func<T, TKey> key, string keyName) : Requirement<T>(RequirementKind.Hash)
+{
+    public Func<T, TKey> KeySelector { get; } = key;
+
+    public override Delegate Key => KeySelector;
+
+    public override string Describe(ShipStrategy strategy) =>
+        strategy == ShipStrategy.Hash ? $"hash({keyName})" : base.Describe(strategy);
+
+    public override object CreateOutput(ShipStrategy strategy, ExchangeTargets targets) =>
+        strategy == ShipStrategy.Hash ? new HashOutput<T, TKey>(targets, KeySelector) : base.CreateOutput(strategy, targets);
+}

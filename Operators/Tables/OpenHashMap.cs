@@ -1,0 +1,183 @@
+using System.Runtime.CompilerServices;
+using Dataflow.Runtime.Partitioning;
+
+namespace Dataflow.Operators.Tables;
+
+/// <summary>
+/// An open-addressing hash map with linear probing and dense, insertion-ordered entry arrays.
+/// Keys and values are stored unboxed; lookups return a <c>ref</c> to the value so aggregates
+/// update in place.
+/// </summary>
+/// <remarks>
+/// Slots hold <c>entryIndex + 1</c> (0 = empty) and the entry's hash is kept beside it, so a probe
+/// compares ints before it compares keys and growth never re-hashes keys.
+/// </remarks>
+public sealed class OpenHashMap<TKey, TValue>
+{
+    private int[] _slots;
+    private int[] _hashes;
+    private TKey[] _keys;
+    private TValue[] _values;
+    private int _count;
+    private int _mask;
+
+    /// <summary>Creates a map sized for about <paramref name="capacity"/> entries.</summary>
+    public OpenHashMap(int capacity = 16)
+    {
+        int slots = (int)Math.Max(16, System.Numerics.BitOperations.RoundUpToPowerOf2((uint)Math.Max(1, capacity) * 2));
+        _slots = new int[slots];
+        _mask = slots - 1;
+        int entries = Math.Max(8, capacity);
+        _hashes = new int[entries];
+        _keys = new TKey[entries];
+        _values = new TValue[entries];
+    }
+
+    /// <summary>Number of entries.</summary>
+    public int Count => _count;
+
+    /// <summary>The keys in insertion order.</summary>
+    public ReadOnlySpan<TKey> Keys => new(_keys, 0, _count);
+
+    /// <summary>The values in insertion order (same positions as <see cref="Keys"/>).</summary>
+    public Span<TValue> Values => new(_values, 0, _count);
+
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private static int HashOf(TKey key) => (int)KeyGroups.Mix((uint)StableHash.Of(key));
+
+    /// <summary>Returns a reference to the value of <paramref name="key"/>, adding a default value when absent.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    public ref TValue GetValueRefOrAddDefault(TKey key, out bool exists)
+    {
+        int hash = HashOf(key);
+        int slot = hash & _mask;
+        while (true)
+        {
+            int e = _slots[slot];
+            if (e == 0) break;
+            e--;
+            if (_hashes[e] == hash && EqualityComparer<TKey>.Default.Equals(_keys[e], key))
+            {
+                exists = true;
+                return ref _values[e];
+            }
+            slot = (slot + 1) & _mask;
+        }
+        exists = false;
+        return ref Add(key, hash, slot);
+    }
+
+    /// <summary>Returns the index of <paramref name="key"/>'s entry, or -1.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    public int IndexOf(TKey key)
+    {
+        int hash = HashOf(key);
+        int slot = hash & _mask;
+        while (true)
+        {
+            int e = _slots[slot];
+            if (e == 0) return -1;
+            e--;
+            if (_hashes[e] == hash && EqualityComparer<TKey>.Default.Equals(_keys[e], key)) return e;
+            slot = (slot + 1) & _mask;
+        }
+    }
+
+    /// <summary>The value at entry <paramref name="index"/>.</summary>
+    public ref TValue ValueAt(int index) => ref _values[index];
+
+    /// <summary>Removes every entry, keeping the allocated arrays.</summary>
+    public void Clear()
+    {
+        Array.Clear(_slots);
+        if (RuntimeHelpers.IsReferenceOrContainsReferences<TKey>()) Array.Clear(_keys, 0, _count);
+        if (RuntimeHelpers.IsReferenceOrContainsReferences<TValue>()) Array.Clear(_values, 0, _count);
+        _count = 0;
+    }
+
+    [MethodImpl(MethodImplOptions.NoInlining)]
+    private ref TValue Add(TKey key, int hash, int slot)
+    {
+        if (_count == _keys.Length)
+        {
+            int n = _keys.Length * 2;
+            Array.Resize(ref _keys, n);
+            Array.Resize(ref _values, n);
+            Array.Resize(ref _hashes, n);
+        }
+        if ((_count + 1) * 2 > _slots.Length)
+        {
+            Grow();
+            slot = hash & _mask;
+            while (_slots[slot] != 0) slot = (slot + 1) & _mask;
+        }
+        int e = _count++;
+        _keys[e] = key;
+        _hashes[e] = hash;
+        _values[e] = default!;
+        _slots[slot] = e + 1;
+        return ref _values[e];
+    }
+
+    private void Grow()
+    {
+        var slots = new int[_slots.Length * 2];
+        int mask = slots.Length - 1;
+        for (int e = 0; e < _count; e++)
+        {
+            int s = _hashes[e] & mask;
+            while (slots[s] != 0) s = (s + 1) & mask;
+            slots[s] = e + 1;
+        }
+        _slots = slots;
+        _mask = mask;
+    }
+}
+
+/// <summary>
+/// A hash multimap for the build side of a join: values of equal keys are chained through an index
+/// array, so building appends to flat arrays and probing walks the chain without allocating.
+/// </summary>
+public sealed class HashMultiMap<TKey, TValue>
+{
+    private readonly OpenHashMap<TKey, int> _heads = new();
+    private TValue[] _values = new TValue[16];
+    private int[] _next = new int[16];
+    private int _count;
+
+    /// <summary>Number of values.</summary>
+    public int Count => _count;
+
+    /// <summary>Number of distinct keys.</summary>
+    public int KeyCount => _heads.Count;
+
+    /// <summary>Adds a value under a key.</summary>
+    public void Add(TKey key, TValue value)
+    {
+        if (_count == _values.Length)
+        {
+            Array.Resize(ref _values, _count * 2);
+            Array.Resize(ref _next, _count * 2);
+        }
+        ref int head = ref _heads.GetValueRefOrAddDefault(key, out _);
+        _values[_count] = value;
+        _next[_count] = head - 1;
+        head = ++_count;
+    }
+
+    /// <summary>Index of the first value of <paramref name="key"/>, or -1; continue with <see cref="Next"/>.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    public int First(TKey key)
+    {
+        int e = _heads.IndexOf(key);
+        return e < 0 ? -1 : _heads.ValueAt(e) - 1;
+    }
+
+    /// <summary>Index of the value after <paramref name="index"/> under the same key, or -1.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    public int Next(int index) => _next[index];
+
+    /// <summary>The value at <paramref name="index"/>.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    public ref readonly TValue ValueAt(int index) => ref _values[index];
+}

@@ -1,0 +1,176 @@
+using System.Buffers;
+using System.Runtime.CompilerServices;
+using Dataflow.Runtime.Execution;
+using Dataflow.Runtime.Records;
+
+namespace Dataflow.Runtime.Exchange;
+
+/// <summary>
+/// Base of the collectors that end a chain: they copy records into pooled batches and hand the
+/// batches to consumer subtasks' queues. Ownership of a sent batch passes to the consumer, which
+/// returns it to the pool.
+/// </summary>
+public abstract class ExchangeOutput<T> : Collector<T>
+{
+    private protected readonly ExchangeTargets _targets;
+
+    private protected ExchangeOutput(ExchangeTargets targets) => _targets = targets;
+
+    private protected T[] Rent() => ArrayPool<T>.Shared.Rent(_targets.BatchSize);
+
+    private protected void Send(int target, T[] items, int count)
+    {
+        _targets.Metrics.RecordsOut += count;
+        long waited = _targets.Queues[target].Put(new Envelope(_targets.InputIndex, items, count));
+        _targets.Metrics.OutputWaitTicks += waited;
+    }
+
+    private protected void SendEndToAll()
+    {
+        for (int i = 0; i < _targets.Queues.Length; i++)
+        {
+            _targets.Metrics.OutputWaitTicks += _targets.Queues[i].Put(Envelope.End(_targets.InputIndex));
+        }
+    }
+
+    /// <summary>Returns a batch to the pool, clearing references so pooled arrays do not keep records alive.</summary>
+    public static void Return(T[] items, int count)
+    {
+        if (RuntimeHelpers.IsReferenceOrContainsReferences<T>())
+        {
+            Array.Clear(items, 0, count);
+        }
+        ArrayPool<T>.Shared.Return(items);
+    }
+}
+
+/// <summary>Sends batches to the consumer subtask with the same index (one-to-one edge).</summary>
+public sealed class ForwardOutput<T> : ExchangeOutput<T>
+{
+    private T[] _buffer;
+    private int _count;
+    private readonly int _target;
+
+    /// <summary>Creates the output; a producer with index i feeds consumer i.</summary>
+    public ForwardOutput(ExchangeTargets targets) : base(targets)
+    {
+        _buffer = Rent();
+        _target = targets.ProducerSubtask % targets.Queues.Length;
+    }
+
+    /// <inheritdoc />
+    public override void Push(ReadOnlySpan<T> batch)
+    {
+        while (!batch.IsEmpty)
+        {
+            int n = Math.Min(batch.Length, _targets.BatchSize - _count);
+            batch[..n].CopyTo(_buffer.AsSpan(_count));
+            _count += n;
+            batch = batch[n..];
+            if (_count == _targets.BatchSize) Flush();
+        }
+    }
+
+    private void Flush()
+    {
+        if (_count == 0) return;
+        Send(_target, _buffer, _count);
+        _buffer = Rent();
+        _count = 0;
+    }
+
+    /// <inheritdoc />
+    public override void Close()
+    {
+        Flush();
+        Return(_buffer, 0);
+        SendEndToAll();
+    }
+}
+
+/// <summary>Spreads full batches round-robin over all consumer subtasks.</summary>
+public sealed class RebalanceOutput<T> : ExchangeOutput<T>
+{
+    private T[] _buffer;
+    private int _count;
+    private int _next;
+
+    /// <summary>Creates the output; producers start at different consumers so small inputs spread too.</summary>
+    public RebalanceOutput(ExchangeTargets targets) : base(targets)
+    {
+        _buffer = Rent();
+        _next = targets.ProducerSubtask % targets.Queues.Length;
+    }
+
+    /// <inheritdoc />
+    public override void Push(ReadOnlySpan<T> batch)
+    {
+        while (!batch.IsEmpty)
+        {
+            int n = Math.Min(batch.Length, _targets.BatchSize - _count);
+            batch[..n].CopyTo(_buffer.AsSpan(_count));
+            _count += n;
+            batch = batch[n..];
+            if (_count == _targets.BatchSize) Flush();
+        }
+    }
+
+    private void Flush()
+    {
+        if (_count == 0) return;
+        Send(_next, _buffer, _count);
+        _next = (_next + 1) % _targets.Queues.Length;
+        _buffer = Rent();
+        _count = 0;
+    }
+
+    /// <inheritdoc />
+    public override void Close()
+    {
+        Flush();
+        Return(_buffer, 0);
+        SendEndToAll();
+    }
+}
+
+/// <summary>Sends every record to every consumer subtask (broadcast sets, the small side of a cross).</summary>
+public sealed class BroadcastOutput<T> : ExchangeOutput<T>
+{
+    private readonly T[] _buffer;
+    private int _count;
+
+    /// <summary>Creates the output.</summary>
+    public BroadcastOutput(ExchangeTargets targets) : base(targets) => _buffer = new T[targets.BatchSize];
+
+    /// <inheritdoc />
+    public override void Push(ReadOnlySpan<T> batch)
+    {
+        while (!batch.IsEmpty)
+        {
+            int n = Math.Min(batch.Length, _targets.BatchSize - _count);
+            batch[..n].CopyTo(_buffer.AsSpan(_count));
+            _count += n;
+            batch = batch[n..];
+            if (_count == _targets.BatchSize) Flush();
+        }
+    }
+
+    private void Flush()
+    {
+        if (_count == 0) return;
+        for (int t = 0; t < _targets.Queues.Length; t++)
+        {
+            var copy = Rent();
+            _buffer.AsSpan(0, _count).CopyTo(copy);
+            Send(t, copy, _count);
+        }
+        _count = 0;
+    }
+
+    /// <inheritdoc />
+    public override void Close()
+    {
+        Flush();
+        SendEndToAll();
+    }
+}

@@ -1,0 +1,131 @@
+using System.Diagnostics;
+
+namespace Dataflow.Runtime.Execution;
+
+/// <summary>
+/// The bounded, blocking, many-producer single-consumer queue in front of every subtask. Producers
+/// block when it is full (back-pressure); all of a subtask's inputs share it, so a consumer always
+/// drains and a DAG cannot deadlock on it.
+/// </summary>
+/// <remarks>
+/// A plain monitor beats <c>System.Threading.Channels</c> here: subtasks run on dedicated threads and
+/// block anyway, and the hand-off is one batch (thousands of records), so lock cost is negligible.
+/// Waiting time is measured only when a call actually blocks.
+/// </remarks>
+public sealed class InputQueue
+{
+    private readonly Envelope[] _ring;
+    private readonly JobAbort _abort;
+    private readonly object _lock = new();
+    private int _head;
+    private int _count;
+    private int _waitingProducers;
+    private bool _consumerWaiting;
+
+    /// <summary>Creates a queue holding at most <paramref name="capacity"/> envelopes.</summary>
+    public InputQueue(int capacity, JobAbort abort)
+    {
+        ArgumentOutOfRangeException.ThrowIfLessThan(capacity, 1);
+        _ring = new Envelope[capacity];
+        _abort = abort;
+        abort.Register(this);
+    }
+
+    /// <summary>Adds an envelope, blocking while the queue is full; returns the ticks spent blocked.</summary>
+    /// <exception cref="OperationCanceledException">The job was aborted.</exception>
+    public long Put(in Envelope envelope)
+    {
+        long waited = 0;
+        lock (_lock)
+        {
+            if (_count == _ring.Length)
+            {
+                long start = Stopwatch.GetTimestamp();
+                _waitingProducers++;
+                try
+                {
+                    while (_count == _ring.Length)
+                    {
+                        _abort.ThrowIfAborted();
+                        Monitor.Wait(_lock);
+                    }
+                }
+                finally
+                {
+                    _waitingProducers--;
+                }
+                waited = Stopwatch.GetTimestamp() - start;
+            }
+            _abort.ThrowIfAborted();
+            _ring[(_head + _count) % _ring.Length] = envelope;
+            _count++;
+            if (_consumerWaiting)
+            {
+                Monitor.PulseAll(_lock);
+            }
+        }
+        return waited;
+    }
+
+    /// <summary>Takes the next envelope, blocking while the queue is empty; adds blocked ticks to <paramref name="waitedTicks"/>.</summary>
+    /// <exception cref="OperationCanceledException">The job was aborted.</exception>
+    public Envelope Take(ref long waitedTicks)
+    {
+        lock (_lock)
+        {
+            if (_count == 0)
+            {
+                long start = Stopwatch.GetTimestamp();
+                _consumerWaiting = true;
+                try
+                {
+                    while (_count == 0)
+                    {
+                        _abort.ThrowIfAborted();
+                        Monitor.Wait(_lock);
+                    }
+                }
+                finally
+                {
+                    _consumerWaiting = false;
+                }
+                waitedTicks += Stopwatch.GetTimestamp() - start;
+            }
+            _abort.ThrowIfAborted();
+            var e = _ring[_head];
+            _ring[_head] = default;
+            _head = (_head + 1) % _ring.Length;
+            _count--;
+            if (_waitingProducers > 0)
+            {
+                Monitor.PulseAll(_lock);
+            }
+            return e;
+        }
+    }
+
+    /// <summary>Removes and returns whatever is still queued (used to return pooled batches after an abort).</summary>
+    public List<Envelope> Drain()
+    {
+        lock (_lock)
+        {
+            var rest = new List<Envelope>(_count);
+            while (_count > 0)
+            {
+                rest.Add(_ring[_head]);
+                _ring[_head] = default;
+                _head = (_head + 1) % _ring.Length;
+                _count--;
+            }
+            return rest;
+        }
+    }
+
+    internal void Wake()
+    {
+        lock (_lock)
+        {
+            Monitor.PulseAll(_lock);
+        }
+    }
+}

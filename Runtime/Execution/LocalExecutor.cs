@@ -1,0 +1,199 @@
+using System.Diagnostics;
+using Dataflow.Runtime.Exchange;
+using Dataflow.Runtime.Statistics;
+
+namespace Dataflow.Runtime.Execution;
+
+/// <summary>
+/// Runs a job graph in this process: every subtask on a dedicated thread, connected by bounded
+/// queues. The first failure aborts the job: every thread is woken and joined before the returned
+/// task completes, so nothing keeps running after a failed or cancelled job.
+/// </summary>
+public sealed class LocalExecutor
+{
+    private readonly ExecutionOptions _options;
+
+    /// <summary>Creates an executor with <paramref name="options"/>.</summary>
+    public LocalExecutor(ExecutionOptions options)
+    {
+        options.Validate();
+        _options = options;
+    }
+
+    /// <summary>Runs <paramref name="graph"/> to completion.</summary>
+    /// <exception cref="JobExecutionException">A subtask failed; the inner exception is the cause.</exception>
+    /// <exception cref="OperationCanceledException"><paramref name="cancellationToken"/> was cancelled.</exception>
+    public Task<JobExecutionResult> ExecuteAsync(JobGraph graph, CancellationToken cancellationToken = default)
+    {
+        cancellationToken.ThrowIfCancellationRequested();
+        var run = new Run(graph, _options, cancellationToken);
+        return run.StartAsync();
+    }
+
+    private sealed class Run
+    {
+        private readonly JobGraph _graph;
+        private readonly ExecutionOptions _options;
+        private readonly CancellationToken _token;
+        private readonly JobAbort _abort = new();
+        private readonly Dictionary<JobVertex, InputQueue[]> _queues = new();
+        private readonly List<(JobVertex Vertex, int Subtask, SubtaskMetrics Metrics)> _subtasks = new();
+        private readonly TaskCompletionSource<JobExecutionResult> _done = new(TaskCreationOptions.RunContinuationsAsynchronously);
+        private Exception? _failure;
+        private int _running;
+        private long _startTicks;
+        private CancellationTokenRegistration _registration;
+
+        public Run(JobGraph graph, ExecutionOptions options, CancellationToken token)
+        {
+            _graph = graph;
+            _options = options;
+            _token = token;
+        }
+
+        public Task<JobExecutionResult> StartAsync()
+        {
+            foreach (var v in _graph.Vertices)
+            {
+                if (v.Inputs.Count == 0) continue;
+                int producers = v.Inputs.Sum(e => e.Source.Parallelism);
+                int capacity = Math.Max(16, producers * _options.QueueBatchesPerProducer);
+                var qs = new InputQueue[v.Parallelism];
+                for (int i = 0; i < qs.Length; i++) qs[i] = new InputQueue(capacity, _abort);
+                _queues[v] = qs;
+            }
+            var threads = new List<Thread>();
+            foreach (var v in _graph.Vertices)
+            {
+                for (int s = 0; s < v.Parallelism; s++)
+                {
+                    var metrics = new SubtaskMetrics();
+                    _subtasks.Add((v, s, metrics));
+                    var vertex = v;
+                    int subtask = s;
+                    threads.Add(new Thread(() => RunSubtask(vertex, subtask, metrics))
+                    {
+                        IsBackground = true,
+                        Name = $"{Truncate(v.Name)}[{s}]",
+                    });
+                }
+            }
+            _running = threads.Count;
+            _startTicks = Stopwatch.GetTimestamp();
+            _registration = _token.Register(static o => ((JobAbort)o!).Abort(), _abort);
+            if (threads.Count == 0) Finish();
+            foreach (var t in threads) t.Start();
+            return _done.Task;
+        }
+
+        private static string Truncate(string s) => s.Length <= 40 ? s : s[..40];
+
+        private void RunSubtask(JobVertex vertex, int subtask, SubtaskMetrics metrics)
+        {
+            long t0 = Stopwatch.GetTimestamp();
+            long cpu0 = ThreadCpu.NowNanos();
+            long alloc0 = GC.GetAllocatedBytesForCurrentThread();
+            try
+            {
+                var outputs = new object[vertex.Outputs.Count];
+                for (int i = 0; i < outputs.Length; i++)
+                {
+                    var e = vertex.Outputs[i];
+                    outputs[i] = e.CreateOutput(new ExchangeTargets(_queues[e.Target], e.TargetInput, subtask,
+                        _options.BatchSize, metrics, _options.MaxParallelism));
+                }
+                var ctx = new SubtaskContext(vertex, subtask, outputs, metrics, _abort, _options.BatchSize, _options.MaxParallelism);
+                var body = vertex.CreateBody(ctx);
+                if (body.IsSource)
+                {
+                    body.Run();
+                }
+                else
+                {
+                    Consume(vertex, body, _queues[vertex][subtask], metrics);
+                }
+                _abort.ThrowIfAborted();
+                body.Close();
+            }
+            catch (Exception ex)
+            {
+                Fail(vertex, subtask, ex);
+            }
+            finally
+            {
+                metrics.WallTicks = Stopwatch.GetTimestamp() - t0;
+                metrics.CpuNanos = ThreadCpu.NowNanos() - cpu0;
+                metrics.AllocatedBytes = GC.GetAllocatedBytesForCurrentThread() - alloc0;
+                if (Interlocked.Decrement(ref _running) == 0) Finish();
+            }
+        }
+
+        private static void Consume(JobVertex vertex, SubtaskBody body, InputQueue queue, SubtaskMetrics metrics)
+        {
+            int inputs = vertex.Inputs.Count;
+            var remaining = new int[inputs];
+            for (int i = 0; i < inputs; i++) remaining[i] = vertex.Inputs[i].Source.Parallelism;
+            int open = inputs;
+            while (open > 0)
+            {
+                var e = queue.Take(ref metrics.InputWaitTicks);
+                if (e.IsEnd)
+                {
+                    if (--remaining[e.Input] == 0)
+                    {
+                        open--;
+                        body.OnInputEnd(e.Input);
+                    }
+                }
+                else
+                {
+                    metrics.RecordsIn += e.Count;
+                    body.OnBatch(e.Input, e.Items!, e.Count);
+                }
+            }
+        }
+
+        private void Fail(JobVertex vertex, int subtask, Exception ex)
+        {
+            // Secondary failures (threads woken by the abort) are not the cause; keep the first real one.
+            if (ex is OperationCanceledException && _abort.IsAborted) return;
+            Exception wrapped = ex switch
+            {
+                UserCodeException u => new JobExecutionException(
+                    $"Job failed: {u.OperatorName} (subtask {u.Subtask} of {vertex.Parallelism}) threw {u.InnerException!.GetType().Name}: {u.InnerException.Message}",
+                    u.OperatorName, u.Subtask, u.InnerException),
+                _ => new JobExecutionException(
+                    $"Job failed: {vertex.Name} (subtask {subtask} of {vertex.Parallelism}): {ex.Message}",
+                    vertex.Name, subtask, ex),
+            };
+            Interlocked.CompareExchange(ref _failure, wrapped, null);
+            _abort.Abort();
+        }
+
+        private void Finish()
+        {
+            _registration.Dispose();
+            var duration = Stopwatch.GetElapsedTime(_startTicks);
+            if (_abort.IsAborted)
+            {
+                foreach (var qs in _queues.Values)
+                {
+                    foreach (var q in qs) q.Drain();
+                }
+            }
+            if (_failure is not null)
+            {
+                _done.TrySetException(_failure);
+            }
+            else if (_abort.IsAborted)
+            {
+                _done.TrySetCanceled(_token);
+            }
+            else
+            {
+                var stats = _subtasks.Select(s => TaskStatistics.From(s.Vertex.Name, s.Subtask, s.Metrics)).ToList();
+                _done.TrySetResult(new JobExecutionResult(duration, stats));
+            }
+        }
+    }
+}
