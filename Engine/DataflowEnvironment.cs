@@ -2,6 +2,7 @@ using Dataflow.Operators.Sources;
 using Dataflow.Plan;
 using Dataflow.Runtime.Execution;
 using Dataflow.Runtime.Statistics;
+using Dataflow.Iterations;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Options;
 
@@ -23,12 +24,25 @@ namespace Dataflow;
 public sealed class DataflowEnvironment
 {
     private int _nextNodeId;
+    private readonly List<IDataflowObserver> _observers;
 
     /// <summary>Creates an environment; prefer <see cref="CreateLocal"/> or dependency injection (<c>services.AddDataflow()</c>).</summary>
-    public DataflowEnvironment(IOptions<DataflowOptions> options)
+    public DataflowEnvironment(IOptions<DataflowOptions> options, IEnumerable<IDataflowObserver> observers)
     {
         Options = options.Value;
         Options.Validate();
+        _observers = observers.ToList();
+    }
+
+    /// <summary>The observers that receive superstep statistics and job ends.</summary>
+    public IReadOnlyList<IDataflowObserver> Observers => _observers;
+
+    /// <summary>Adds an observer (such as a <see cref="Runtime.Statistics.JsonStatisticsWriter"/> or a progress display).</summary>
+    public DataflowEnvironment AddObserver(IDataflowObserver observer)
+    {
+        ArgumentNullException.ThrowIfNull(observer);
+        _observers.Add(observer);
+        return this;
     }
 
     /// <summary>Creates an embedded environment that runs jobs in this process on <paramref name="parallelism"/> subtasks per operator.</summary>
@@ -108,15 +122,57 @@ public sealed class DataflowEnvironment
             (ctx, down) => new CsvSource<T>(path, parse, f, ctx, down, name), path));
     }
 
-    /// <summary>Runs the job that ends in <paramref name="sinks"/>.</summary>
+    /// <summary>Runs the job that ends in <paramref name="sinks"/>, first running the iterations it reads.</summary>
     internal async Task<JobExecutionResult> RunAsync(IReadOnlyList<Node> sinks, CancellationToken cancellationToken)
     {
-        var compiler = new JobCompiler(sinks);
+        var run = new RunContext(cancellationToken);
+        long start = System.Diagnostics.Stopwatch.GetTimestamp();
+        try
+        {
+            var result = await RunJobAsync(sinks, run).ConfigureAwait(false);
+            LastJobResult = result;
+            Notify(new JobSummary("finished", System.Diagnostics.Stopwatch.GetElapsedTime(start), run.Supersteps));
+            return result;
+        }
+        catch (OperationCanceledException)
+        {
+            Notify(new JobSummary("cancelled", System.Diagnostics.Stopwatch.GetElapsedTime(start), run.Supersteps));
+            throw;
+        }
+        catch (Exception e)
+        {
+            Notify(new JobSummary("failed", System.Diagnostics.Stopwatch.GetElapsedTime(start), run.Supersteps, e.Message));
+            throw;
+        }
+    }
+
+    private void Notify(JobSummary summary)
+    {
+        foreach (var o in _observers) o.OnJobFinished(summary);
+    }
+
+    /// <summary>Runs one job of a run: iterations it depends on first, then the job itself.</summary>
+    internal async Task<JobExecutionResult> RunJobAsync(IReadOnlyList<Node> sinks, RunContext run, IterationScope? scope = null)
+    {
+        foreach (var iteration in Iterations.IterationNode.Pending(sinks, run))
+        {
+            await iteration.ExecuteAsync(run).ConfigureAwait(false);
+        }
+        run.Scope = scope;
+        JobCompiler compiler;
+        try
+        {
+            compiler = new JobCompiler(sinks, run);
+        }
+        finally
+        {
+            run.Scope = null;
+        }
         compiler.CheckInputs();
-        var graph = compiler.Build(Options.BatchSize);
+        var graph = compiler.Build();
         var executor = new LocalExecutor(Options.ToExecutionOptions());
-        var result = await executor.ExecuteAsync(graph, cancellationToken).ConfigureAwait(false);
-        LastJobResult = result;
+        var result = await executor.ExecuteAsync(graph, run.Token).ConfigureAwait(false);
+        run.Jobs.Add(result);
         return result;
     }
 }

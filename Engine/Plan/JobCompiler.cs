@@ -8,9 +8,13 @@ namespace Dataflow.Plan;
 /// Turns the logical plan under a set of sinks into a job graph: chains forward pipelines into one
 /// vertex, and places an exchange only where an input's distribution does not already meet the
 /// consumer's requirement (a hash partitioning on the same key at the same parallelism is reused).
+/// Inside an iteration, loop-invariant inputs run in the first superstep only: later supersteps
+/// replay what their consumers received, or reuse the state (a join's hash table) built from it.
 /// </summary>
 internal sealed class JobCompiler
 {
+    private readonly RunContext _run;
+    private readonly IterationScope? _scope;
     private readonly List<Node> _order = new();
     private readonly Dictionary<Node, List<(Node Consumer, int Input)>> _consumers = new();
     private readonly Dictionary<Node, Chain> _chainOf = new();
@@ -26,24 +30,38 @@ internal sealed class JobCompiler
 
         public JobVertex? Vertex { get; set; }
 
-        public List<(ShipStrategy Strategy, string Description, Chain From)> Inputs { get; } = new();
+        /// <summary>One entry per input of the head; <c>From</c> is null for a loop-invariant input whose state the operator keeps.</summary>
+        public List<ChainInput> Inputs { get; } = new();
+
+        public StateSlot[]? Slots { get; set; }
     }
 
-    public JobCompiler(IReadOnlyList<Node> sinks)
+    private sealed record ChainInput(ShipStrategy Strategy, string Description, Chain? From, Array? Recording);
+
+    public JobCompiler(IReadOnlyList<Node> sinks, RunContext? run = null)
     {
+        _run = run ?? new RunContext(default);
+        _scope = _run.Scope;
         var visited = new HashSet<Node>();
         foreach (var s in sinks) Visit(s, visited);
         foreach (var n in _order)
         {
-            _consumers.TryAdd(n, new());
-            for (int i = 0; i < n.Inputs.Length; i++) _consumers[n.Inputs[i]].Add((n, i));
+            foreach (var (input, i) in n.Inputs.Select((x, i) => (x, i)))
+            {
+                if (_consumers.TryGetValue(input, out var list)) list.Add((n, i));
+            }
         }
         foreach (var n in _order) Place(n);
     }
 
+    private bool Pruned(Node n) => _scope is { Superstep: > 1 } && !_scope.IsDynamic(n);
+
+    private bool IsStaticEdge(Node consumer, Node input) =>
+        _scope is not null && _scope.IsDynamic(consumer) && !_scope.IsDynamic(input);
+
     private void Visit(Node n, HashSet<Node> visited)
     {
-        if (!visited.Add(n)) return;
+        if (Pruned(n) || !visited.Add(n)) return;
         foreach (var i in n.Inputs) Visit(i, visited);
         _order.Add(n);
         _consumers.TryAdd(n, new());
@@ -68,7 +86,7 @@ internal sealed class JobCompiler
 
     private void Place(Node n)
     {
-        if (n.Inputs.Length == 1)
+        if (n.Inputs.Length == 1 && !IsStaticEdge(n, n.Inputs[0]))
         {
             var input = n.Inputs[0];
             if (StrategyOf(n, 0) == ShipStrategy.Forward && _consumers[input].Count == 1)
@@ -84,8 +102,38 @@ internal sealed class JobCompiler
         _chainOf[n] = c;
         for (int i = 0; i < n.Inputs.Length; i++)
         {
+            var input = n.Inputs[i];
             var s = StrategyOf(n, i);
-            c.Inputs.Add((s, n.DescribeEdge(i, s), _chainOf[n.Inputs[i]]));
+            if (!IsStaticEdge(n, input))
+            {
+                c.Inputs.Add(new(s, n.DescribeEdge(i, s), _chainOf[input], null));
+                continue;
+            }
+            var key = (n, i);
+            if (n.CacheableStaticInput == i)
+            {
+                if (!_scope!.Slots.TryGetValue(key, out var slots))
+                {
+                    slots = Enumerable.Range(0, n.Parallelism).Select(_ => new StateSlot()).ToArray();
+                    _scope.Slots[key] = slots;
+                }
+                c.Slots = slots;
+                c.Inputs.Add(_scope.Superstep == 1
+                    ? new(s, n.DescribeEdge(i, s) + " (loop-invariant, indexed once)", _chainOf[input], null)
+                    : new(s, "cached index", null, null));
+            }
+            else if (_scope!.Superstep == 1)
+            {
+                var recording = input.CreateRecording(n.Parallelism);
+                _scope.Recordings[key] = recording;
+                c.Inputs.Add(new(s, n.DescribeEdge(i, s) + " (loop-invariant, cached)", _chainOf[input], recording));
+            }
+            else
+            {
+                var replay = new Chain(input.CreateReplaySource(_scope.Recordings[key], n.Parallelism));
+                _chains.Insert(_chains.IndexOf(c), replay);
+                c.Inputs.Add(new(ShipStrategy.Forward, "forward (cached loop-invariant input)", replay, null));
+            }
         }
     }
 
@@ -101,7 +149,7 @@ internal sealed class JobCompiler
         }
     }
 
-    public JobGraph Build(int batchSize)
+    public JobGraph Build()
     {
         var graph = new JobGraph();
         foreach (var c in _chains)
@@ -114,17 +162,17 @@ internal sealed class JobCompiler
         {
             for (int i = 0; i < c.Inputs.Count; i++)
             {
-                var (strategy, description, from) = c.Inputs[i];
+                var (strategy, description, from, _) = c.Inputs[i];
+                if (from is null) continue;
                 var head = c.Head;
                 int input = i;
-                graph.Connect(from.Vertex!, c.Vertex!, strategy, description,
-                    targets => head.CreateEdgeOutput(input, strategy, targets));
+                graph.Connect(from.Vertex!, c.Vertex!, strategy, description, targets => head.CreateEdgeOutput(input, strategy, targets));
             }
         }
         return graph;
     }
 
-    private static SubtaskBody CreateBody(Chain chain, SubtaskContext ctx)
+    private SubtaskBody CreateBody(Chain chain, SubtaskContext ctx)
     {
         object? down = ctx.Outputs.Count switch
         {
@@ -135,14 +183,20 @@ internal sealed class JobCompiler
         for (int i = chain.Nodes.Count - 1; i >= 1; i--)
         {
             var node = chain.Nodes[i];
-            down = node.CreateInputs(down, new OperatorInfo(node.Name, ctx.Subtask, ctx.BatchSize))[0];
+            down = node.CreateInputs(down, new OperatorInfo(node.Name, ctx.Subtask, ctx.BatchSize), _run)[0];
         }
         var head = chain.Head;
-        if (head.IsSource) return head.CreateSource(ctx, down!);
-        var inputs = head.CreateInputs(down, new OperatorInfo(head.Name, ctx.Subtask, ctx.BatchSize));
-        var adapters = new IInputAdapter[inputs.Length];
-        for (int i = 0; i < inputs.Length; i++) adapters[i] = head.Inputs[i].CreateAdapter(inputs[i]);
-        return new HeadBody(adapters);
+        if (head.IsSource) return head.CreateSource(ctx, down!, _run);
+        var info = new OperatorInfo(head.Name, ctx.Subtask, ctx.BatchSize) { StaticState = chain.Slots?[ctx.Subtask] };
+        var inputs = head.CreateInputs(down, info, _run);
+        var adapters = new List<IInputAdapter>();
+        for (int i = 0; i < inputs.Length; i++)
+        {
+            var ci = chain.Inputs[i];
+            if (ci.From is null) continue; // the operator already holds this input's state
+            adapters.Add(head.Inputs[i].CreateAdapter(inputs[i], ci.Recording, ctx.Subtask));
+        }
+        return new HeadBody(adapters.ToArray());
     }
 
     private sealed class HeadBody(IInputAdapter[] inputs) : SubtaskBody
@@ -168,9 +222,11 @@ internal sealed class JobCompiler
             sb.Append('[').Append(index[c]).Append("] ")
               .Append(string.Join(" -> ", c.Nodes.Select(n => n.Name)))
               .Append("  (parallelism ").Append(c.Head.Parallelism).Append(")\n");
-            foreach (var (strategy, description, from) in c.Inputs)
+            foreach (var ci in c.Inputs)
             {
-                sb.Append("      <- ").Append(description).Append(" from [").Append(index[from]).Append("]\n");
+                sb.Append("      <- ").Append(ci.Description);
+                if (ci.From is not null) sb.Append(" from [").Append(index[ci.From]).Append(']');
+                sb.Append('\n');
             }
         }
         return sb.ToString();

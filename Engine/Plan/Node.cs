@@ -16,6 +16,7 @@ internal abstract class Node
     {
         Env = env;
         Id = env.NextNodeId();
+        ArgumentOutOfRangeException.ThrowIfGreaterThan(parallelism, env.Options.MaxParallelism);
         Name = name;
         Parallelism = parallelism;
         Inputs = inputs;
@@ -53,15 +54,27 @@ internal abstract class Node
     public abstract object CreateEdgeOutput(int input, ShipStrategy strategy, ExchangeTargets targets);
 
     /// <summary>Creates this subtask's operator: one input collector per input, writing into <paramref name="downstream"/>.</summary>
-    public virtual object[] CreateInputs(object? downstream, OperatorInfo info) =>
+    public virtual object[] CreateInputs(object? downstream, OperatorInfo info, RunContext run) =>
         throw new InvalidOperationException($"{Name} has no inputs.");
 
+    /// <summary>The input whose loop-invariant state the operator can keep across supersteps (a join's build side), or -1.</summary>
+    public virtual int CacheableStaticInput => -1;
+
+    /// <summary>A source replaying, per subtask, the records this node's consumer received in the first superstep.</summary>
+    public abstract Node CreateReplaySource(Array recordedPerSubtask, int parallelism);
+
+    /// <summary>Per-subtask lists for recording this node's output as a consumer received it.</summary>
+    public abstract Array CreateRecording(int parallelism);
+
+    /// <summary>A sink counting this node's records into <paramref name="counts"/> (one slot per subtask).</summary>
+    public abstract Node CreateCountSink(long[] counts);
+
     /// <summary>Creates a source subtask writing into <paramref name="downstream"/>.</summary>
-    public virtual SubtaskBody CreateSource(SubtaskContext context, object downstream) =>
+    public virtual SubtaskBody CreateSource(SubtaskContext context, object downstream, RunContext run) =>
         throw new InvalidOperationException($"{Name} is not a source.");
 
     /// <summary>Wraps a collector of this node's output type as an input of a vertex head.</summary>
-    public abstract IInputAdapter CreateAdapter(object collector);
+    public abstract IInputAdapter CreateAdapter(object collector, Array? recording, int subtask);
 
     /// <summary>Combines several collectors of this node's output type into one.</summary>
     public abstract object CreateFanOut(object[] collectors);
@@ -85,17 +98,34 @@ internal abstract class Node<T> : Node
     {
     }
 
-    public override IInputAdapter CreateAdapter(object collector) => new Adapter((Collector<T>)collector);
+    public override IInputAdapter CreateAdapter(object collector, Array? recording, int subtask) =>
+        new Adapter((Collector<T>)collector, recording is null ? null : ((List<T>[])recording)[subtask]);
 
     public override object CreateFanOut(object[] collectors) =>
         new FanOutCollector<T>(collectors.Cast<Collector<T>>().ToArray());
 
-    private sealed class Adapter(Collector<T> collector) : IInputAdapter
+    public override Array CreateRecording(int parallelism)
+    {
+        var lists = new List<T>[parallelism];
+        for (int i = 0; i < lists.Length; i++) lists[i] = new List<T>();
+        return lists;
+    }
+
+    public override Node CreateReplaySource(Array recordedPerSubtask, int parallelism) =>
+        new MaterializedSourceNode<T>(Env, $"Cached({Name})", parallelism, _ => (List<T>[])recordedPerSubtask);
+
+    public override Node CreateCountSink(long[] counts) =>
+        new OperatorNode<T, T>(this, "Count", Requirement<T>.Any,
+            (_, info) => new Operators.Sinks.CountSink<T>(counts, info.Subtask), parallelism: Parallelism);
+
+    private sealed class Adapter(Collector<T> collector, List<T>? recording) : IInputAdapter
     {
         public void OnBatch(Array items, int count)
         {
             var array = (T[])items;
-            collector.Push(new ReadOnlySpan<T>(array, 0, count));
+            var span = new ReadOnlySpan<T>(array, 0, count);
+            recording?.AddRange(span);
+            collector.Push(span);
             ExchangeOutput<T>.Return(array, count);
         }
 
@@ -125,7 +155,9 @@ internal abstract class UnaryNode<TIn, TOut> : Node<TOut>
     public override object CreateEdgeOutput(int input, ShipStrategy strategy, ExchangeTargets targets) =>
         Requirement.CreateOutput(strategy, targets);
 
-    public override object[] CreateInputs(object? downstream, OperatorInfo info) => [Create((Collector<TOut>)downstream!, info)];
+    public override object[] CreateInputs(object? downstream, OperatorInfo info, RunContext run) => [Create((Collector<TOut>)downstream!, info, run)];
+
+    protected virtual Collector<TIn> Create(Collector<TOut> downstream, OperatorInfo info, RunContext run) => Create(downstream, info);
 
     protected abstract Collector<TIn> Create(Collector<TOut> downstream, OperatorInfo info);
 }
@@ -153,7 +185,7 @@ internal abstract class BinaryNode<T1, T2, TOut> : Node<TOut>
     public override object CreateEdgeOutput(int input, ShipStrategy strategy, ExchangeTargets targets) =>
         input == 0 ? _first.CreateOutput(strategy, targets) : _second.CreateOutput(strategy, targets);
 
-    public override object[] CreateInputs(object? downstream, OperatorInfo info)
+    public override object[] CreateInputs(object? downstream, OperatorInfo info, RunContext run)
     {
         var (a, b) = Create((Collector<TOut>)downstream!, info);
         return [a, b];
@@ -179,8 +211,8 @@ internal abstract class SourceNode<T> : Node<T>
 
     public override object CreateEdgeOutput(int input, ShipStrategy strategy, ExchangeTargets targets) => throw new InvalidOperationException();
 
-    public override SubtaskBody CreateSource(SubtaskContext context, object downstream) =>
-        Create(context, (Collector<T>)downstream);
+    public override SubtaskBody CreateSource(SubtaskContext context, object downstream, RunContext run) =>
+        Create(context, (Collector<T>)downstream, run);
 
-    protected abstract SubtaskBody Create(SubtaskContext context, Collector<T> downstream);
+    protected abstract SubtaskBody Create(SubtaskContext context, Collector<T> downstream, RunContext run);
 }

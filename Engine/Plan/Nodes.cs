@@ -20,10 +20,12 @@ internal sealed class OperatorNode<TIn, TOut>(
 /// <summary>A two-input node whose operator is made by a factory.</summary>
 internal sealed class BinaryOperatorNode<T1, T2, TOut>(
     Node<T1> first, Node<T2> second, string name, Requirement<T1> r1, Requirement<T2> r2,
-    Func<Collector<TOut>, OperatorInfo, (Collector<T1>, Collector<T2>)> create, Delegate? partitionedBy = null)
+    Func<Collector<TOut>, OperatorInfo, (Collector<T1>, Collector<T2>)> create, Delegate? partitionedBy = null, int cacheableStaticInput = -1)
     : BinaryNode<T1, T2, TOut>(first, second, name, r1, r2)
 {
     public override Delegate? PartitionedBy => partitionedBy;
+
+    public override int CacheableStaticInput => cacheableStaticInput;
 
     protected override (Collector<T1> First, Collector<T2> Second) Create(Collector<TOut> downstream, OperatorInfo info) =>
         create(downstream, info);
@@ -36,7 +38,7 @@ internal sealed class SourceOperatorNode<T>(
 {
     public override string? InputPath => path;
 
-    protected override SubtaskBody Create(SubtaskContext context, Collector<T> downstream) => create(context, downstream);
+    protected override SubtaskBody Create(SubtaskContext context, Collector<T> downstream, RunContext run) => create(context, downstream);
 }
 
 /// <summary>Merges inputs of one type.</summary>
@@ -55,6 +57,23 @@ internal sealed class UnionNode<T> : Node<T>
     public override object CreateEdgeOutput(int input, ShipStrategy strategy, ExchangeTargets targets) =>
         Requirement<T>.Any.CreateOutput(strategy, targets);
 
-    public override object[] CreateInputs(object? downstream, OperatorInfo info) =>
+    public override object[] CreateInputs(object? downstream, OperatorInfo info, RunContext run) =>
         new UnionOperator<T>(Inputs.Length, (Collector<T>)downstream!).Inputs;
+}
+
+/// <summary>
+/// A source that emits, per subtask, records held in memory by the current run: an iteration's
+/// partial solution or workset, its result, or a loop-invariant input cached in the first superstep.
+/// </summary>
+internal sealed class MaterializedSourceNode<T>(DataflowEnvironment env, string name, int parallelism, Func<RunContext, List<T>[]> parts, Delegate? partitionedBy = null)
+    : SourceNode<T>(env, name, parallelism)
+{
+    public override Delegate? PartitionedBy => partitionedBy;
+
+    protected override SubtaskBody Create(SubtaskContext context, Collector<T> downstream, RunContext run)
+    {
+        var all = parts(run);
+        if (all.Length != context.Parallelism) throw new InvalidOperationException($"{Name} holds {all.Length} partitions for {context.Parallelism} subtasks.");
+        return new Operators.Sources.PartitionSource<T>(all[context.Subtask], context, downstream, Name);
+    }
 }

@@ -9,6 +9,14 @@ namespace Dataflow.Operators.Core;
 /// <param name="BatchSize">Records per output batch.</param>
 public readonly record struct OperatorInfo(string Name, int Subtask, int BatchSize)
 {
+    /// <summary>
+    /// Set inside an iteration when one of the operator's inputs is loop-invariant and the operator can
+    /// keep what it built from it (a join's hash table) across supersteps: empty in the first
+    /// superstep, where the operator stores its state, and filled in later ones, where that input
+    /// does not run at all.
+    /// </summary>
+    public StateSlot? StaticState { get; init; }
+
     /// <summary>True when <paramref name="e"/> came from user code and must be tagged with this operator.</summary>
     public static bool IsUserFault(Exception e) => e is not UserCodeException and not OperationCanceledException and not InputFormatException;
 
@@ -46,4 +54,11 @@ public sealed class Emitter<T>
         _downstream.Push(new ReadOnlySpan<T>(_buffer, 0, n));
         if (System.Runtime.CompilerServices.RuntimeHelpers.IsReferenceOrContainsReferences<T>()) Array.Clear(_buffer, 0, n);
     }
+}
+
+/// <summary>Holds an operator's loop-invariant state between supersteps of an iteration.</summary>
+public sealed class StateSlot
+{
+    /// <summary>The state, or null before the first superstep stored it.</summary>
+    public object? Value { get; set; }
 }

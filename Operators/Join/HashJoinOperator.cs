@@ -14,7 +14,8 @@ public sealed class HashJoinOperator<TProbe, TBuild, TKey, TOut> : BuildProbeOpe
     private readonly Func<TBuild, TKey> _buildKey;
     private readonly Func<TProbe, TBuild, TOut> _result;
     private readonly bool _outer;
-    private readonly HashMultiMap<TKey, TBuild> _table = new();
+    private readonly HashMultiMap<TKey, TBuild> _table;
+    private readonly bool _prebuilt;
     private BatchBuffer<TOut> _buffer;
 
     /// <summary>Creates the operator.</summary>
@@ -32,11 +33,29 @@ public sealed class HashJoinOperator<TProbe, TBuild, TKey, TOut> : BuildProbeOpe
         _result = result;
         _outer = outer;
         _buffer = new BatchBuffer<TOut>(info.BatchSize);
+        if (info.StaticState?.Value is HashMultiMap<TKey, TBuild> cached)
+        {
+            // Loop-invariant build side indexed in an earlier superstep: its input does not run again.
+            _table = cached;
+            _prebuilt = true;
+            Build.Close();
+        }
+        else
+        {
+            _table = new HashMultiMap<TKey, TBuild>();
+        }
+    }
+
+    /// <inheritdoc />
+    protected override void OnBuildEnd()
+    {
+        if (!_prebuilt && Info.StaticState is { } slot) slot.Value = _table;
     }
 
     /// <inheritdoc />
     protected override void OnBuild(ReadOnlySpan<TBuild> batch)
     {
+        if (_prebuilt) throw new InvalidOperationException("The build side of a cached join received records.");
         try
         {
             foreach (ref readonly var b in batch) _table.Add(_buildKey(b), b);

@@ -99,6 +99,21 @@ public sealed class CollectionSource<T>(IReadOnlyList<T> items, SubtaskContext c
     }
 }
 
+/// <summary>Emits a partition held in memory for this very subtask (iteration state, cached loop-invariant input).</summary>
+public sealed class PartitionSource<T>(List<T> partition, SubtaskContext context, Collector<T> output, string name)
+    : SourceOperator<T>(context, output, name)
+{
+    /// <inheritdoc />
+    protected override void Produce()
+    {
+        var span = System.Runtime.InteropServices.CollectionsMarshal.AsSpan(partition);
+        for (int i = 0; i < span.Length; i += Context.BatchSize)
+        {
+            EmitBatch(span.Slice(i, Math.Min(Context.BatchSize, span.Length - i)));
+        }
+    }
+}
+
 /// <summary>Generates records <c>f(i)</c> for this subtask's range of <c>0 ≤ i &lt; count</c>.</summary>
 public sealed class GenerateSource<T>(long count, Func<long, T> generate, SubtaskContext context, Collector<T> output, string name)
     : SourceOperator<T>(context, output, name)

@@ -1,0 +1,103 @@
+using System.Runtime.CompilerServices;
+
+namespace Dataflow.Iterations;
+
+/// <summary>
+/// A named, combinable value that every subtask adds to during a superstep; the combined value is
+/// readable in the next superstep (<see cref="Value"/>) and by convergence criteria.
+/// </summary>
+/// <remarks>
+/// Each thread adds into its own partial (no lock, no interlocked operation per record); the
+/// partials are combined at the superstep barrier. <c>combine</c> must be associative and
+/// commutative, with <c>zero</c> as its identity.
+/// </remarks>
+/// <typeparam name="T">The value type.</typeparam>
+public sealed class Aggregator<T> : IAggregator
+{
+    [ThreadStatic] private static Aggregator<T>? t_owner;
+    [ThreadStatic] private static StrongBox<T>? t_partial;
+    [ThreadStatic] private static int t_epoch;
+
+    private readonly Func<T, T, T> _combine;
+    private readonly T _zero;
+    private readonly List<StrongBox<T>> _partials = new();
+    private int _epoch = 1;
+
+    internal Aggregator(string name, T zero, Func<T, T, T> combine)
+    {
+        Name = name;
+        _zero = zero;
+        _combine = combine;
+        Value = zero;
+    }
+
+    /// <summary>The aggregator's name (the key in statistics).</summary>
+    public string Name { get; }
+
+    /// <summary>The combined value of the last finished superstep (<c>zero</c> before the first).</summary>
+    public T Value { get; private set; }
+
+    object? IAggregator.Value => Value;
+
+    /// <summary>Adds <paramref name="value"/> to this thread's partial for the running superstep.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    public void Add(T value)
+    {
+        if (ReferenceEquals(t_owner, this) && t_epoch == _epoch)
+        {
+            var box = t_partial!;
+            box.Value = _combine(box.Value!, value);
+            return;
+        }
+        AddSlow(value);
+    }
+
+    [MethodImpl(MethodImplOptions.NoInlining)]
+    private void AddSlow(T value)
+    {
+        var box = new StrongBox<T>(_combine(_zero, value));
+        lock (_partials)
+        {
+            _partials.Add(box);
+        }
+        t_owner = this;
+        t_partial = box;
+        t_epoch = _epoch;
+    }
+
+    void IAggregator.Barrier()
+    {
+        lock (_partials)
+        {
+            var total = _zero;
+            foreach (var p in _partials) total = _combine(total, p.Value!);
+            _partials.Clear();
+            Value = total;
+            _epoch++;
+        }
+    }
+
+    void IAggregator.Reset()
+    {
+        lock (_partials)
+        {
+            _partials.Clear();
+            Value = _zero;
+            _epoch++;
+        }
+    }
+}
+
+/// <summary>The non-generic view of an aggregator used at the barrier.</summary>
+internal interface IAggregator
+{
+    string Name { get; }
+
+    object? Value { get; }
+
+    /// <summary>Combines the partials of the finished superstep into <see cref="Value"/> and starts a new superstep.</summary>
+    void Barrier();
+
+    /// <summary>Forgets everything (a new run of the iteration).</summary>
+    void Reset();
+}

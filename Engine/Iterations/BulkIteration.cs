@@ -1,0 +1,60 @@
+using Dataflow.Plan;
+
+namespace Dataflow.Iterations;
+
+/// <summary>A bulk iteration: the step maps the whole partial solution to the next one.</summary>
+internal sealed class BulkIterationNode<T> : IterationNode
+{
+    private readonly Node<T> _initial;
+    private readonly MaterializedSourceNode<T> _partial;
+    private readonly Node<T> _next;
+    private readonly OutputNode _output;
+
+    public BulkIterationNode(Node<T> initial, int maxIterations, Func<DataSet<T>, IterationContext, DataSet<T>> step, string name)
+        : base(initial.Env, name, maxIterations)
+    {
+        _initial = initial;
+        _partial = new MaterializedSourceNode<T>(Env, $"PartialSolution({name})", Env.Parallelism,
+            run => (List<T>[])run.Materialized[_partial!]);
+        var next = step(new DataSet<T>(_partial), Context) ?? throw new InvalidOperationException("The step function returned null.");
+        if (!ReferenceEquals(next.Environment, Env)) throw new ArgumentException("The step must return a data set of the same environment.");
+        _next = next.Node;
+        _output = new OutputNode(this);
+    }
+
+    public override Node Output => _output;
+
+    public override async Task ExecuteAsync(RunContext run)
+    {
+        var current = await MaterializeAsync(_initial, Requirement<T>.Any, run, null).ConfigureAwait(false);
+        var roots = new List<Node> { _next };
+        if (Context.TerminationCriterion is { } t) roots.Add(t);
+        var scope = new IterationScope(roots, new HashSet<Node> { _partial });
+        await RunSuperstepsAsync(run, scope, async k =>
+        {
+            run.Materialized[_partial] = current;
+            var sinks = new List<Node> { MaterializeSink(_next, Requirement<T>.Any, out var next) };
+            long[]? counts = null;
+            if (Context.TerminationCriterion is { } criterion)
+            {
+                counts = new long[criterion.Parallelism];
+                sinks.Add(criterion.CreateCountSink(counts));
+            }
+            foreach (var s in sinks) scope.AddDynamic(s);
+            await Env.RunJobAsync(sinks, run, scope).ConfigureAwait(false);
+            current = next;
+            return (null, counts is not null && counts.Sum() == 0);
+        }).ConfigureAwait(false);
+        run.Materialized[_partial] = null!;
+        run.Materialized[_output] = current;
+    }
+
+    private sealed class OutputNode(BulkIterationNode<T> iteration)
+        : SourceNode<T>(iteration.Env, $"IterationResult({iteration.Name})", iteration.Env.Parallelism), IIterationOutput
+    {
+        public IterationNode Iteration => iteration;
+
+        protected override Runtime.Execution.SubtaskBody Create(Runtime.Execution.SubtaskContext context, Runtime.Records.Collector<T> downstream, RunContext run) =>
+            new Operators.Sources.PartitionSource<T>(((List<T>[])run.Materialized[this])[context.Subtask], context, downstream, Name);
+    }
+}

@@ -1,0 +1,123 @@
+using System.Diagnostics;
+using Dataflow.Operators.Sinks;
+using Dataflow.Plan;
+using Dataflow.Runtime.Iterations;
+using Dataflow.Runtime.Statistics;
+
+namespace Dataflow.Iterations;
+
+/// <summary>
+/// The driver of one iteration in a plan. Its result is read by a source node
+/// (<see cref="Output"/>); before a job that reads it runs, the iteration runs as a sequence of
+/// supersteps, each a job over the step's operators with the iteration's state held in memory
+/// between them, partitioned per subtask (and, for keyed state, per key group).
+/// </summary>
+/// <remarks>
+/// A superstep runs as one wave of subtask threads that ends at the barrier: the superstep is done
+/// when every head's subtasks have ended, which is exactly when the synchronizer may change the
+/// parallelism and placement of the next wave without touching running threads. Loop-invariant
+/// inputs run only in the first wave (see <see cref="JobCompiler"/>).
+/// </remarks>
+internal abstract class IterationNode
+{
+    protected IterationNode(DataflowEnvironment env, string name, int maxIterations)
+    {
+        ArgumentOutOfRangeException.ThrowIfLessThan(maxIterations, 1);
+        Env = env;
+        Name = name;
+        MaxIterations = maxIterations;
+        Context = new IterationContext(name);
+    }
+
+    public DataflowEnvironment Env { get; }
+
+    public string Name { get; }
+
+    public int MaxIterations { get; }
+
+    public IterationContext Context { get; }
+
+    /// <summary>The source node that reads the iteration's result.</summary>
+    public abstract Node Output { get; }
+
+    /// <summary>The iterations whose results the job under <paramref name="sinks"/> reads and that have not run yet in <paramref name="run"/>.</summary>
+    public static IEnumerable<IterationNode> Pending(IReadOnlyList<Node> sinks, RunContext run)
+    {
+        var seen = new HashSet<Node>();
+        var stack = new Stack<Node>(sinks);
+        var found = new List<IterationNode>();
+        while (stack.Count > 0)
+        {
+            var n = stack.Pop();
+            if (!seen.Add(n)) continue;
+            if (n is IIterationOutput o)
+            {
+                if (!run.Materialized.ContainsKey(n)) found.Add(o.Iteration);
+                continue;
+            }
+            foreach (var i in n.Inputs) stack.Push(i);
+        }
+        return found.Distinct();
+    }
+
+    public abstract Task ExecuteAsync(RunContext run);
+
+    /// <summary>Runs a job that collects <paramref name="node"/> into one list per subtask of the iteration.</summary>
+    protected async Task<List<T>[]> MaterializeAsync<T>(Node<T> node, Requirement<T> requirement, RunContext run, IterationScope? scope)
+    {
+        var sink = MaterializeSink(node, requirement, out var parts);
+        scope?.AddDynamic(sink);
+        await Env.RunJobAsync([sink], run, scope).ConfigureAwait(false);
+        return parts;
+    }
+
+    protected Node MaterializeSink<T>(Node<T> node, Requirement<T> requirement, out List<T>[] parts)
+    {
+        var lists = new List<T>[Env.Parallelism];
+        for (int i = 0; i < lists.Length; i++) lists[i] = new List<T>();
+        parts = lists;
+        return new OperatorNode<T, T>(node, $"Materialize({Name})", requirement,
+            (_, info) => new CollectSink<T>(lists[info.Subtask]));
+    }
+
+    /// <summary>Runs supersteps until the synchronizer says terminate.</summary>
+    /// <param name="run">The run.</param>
+    /// <param name="scope">The step's scope.</param>
+    /// <param name="superstep">Runs one superstep: returns the workset size (or null) and whether the termination criterion was empty.</param>
+    protected async Task RunSuperstepsAsync(RunContext run, IterationScope scope, Func<int, Task<(long? Workset, bool Empty)>> superstep)
+    {
+        Context.Reset();
+        var sync = new SuperstepSynchronizer(Name, MaxIterations, Env.Parallelism, Env.Observers, maxParallelism: Env.Options.MaxParallelism);
+        var process = Process.GetCurrentProcess();
+        for (int k = 1; ; k++)
+        {
+            Context.Superstep = k;
+            scope.Superstep = k;
+            int jobsBefore = run.Jobs.Count;
+            var cpu0 = process.TotalProcessorTime;
+            long t0 = Stopwatch.GetTimestamp();
+            var (workset, empty) = await superstep(k).ConfigureAwait(false);
+            var wall = Stopwatch.GetElapsedTime(t0);
+            process.Refresh();
+            double cpu = (process.TotalProcessorTime - cpu0).TotalSeconds / Math.Max(1e-9, wall.TotalSeconds * Environment.ProcessorCount);
+            var tasks = run.Jobs.Skip(jobsBefore).SelectMany(j => j.Tasks).ToList();
+            // Every head of the step reports done; in one process all heads of a wave end together.
+            for (int s = 0; s < sync.Parallelism; s++)
+            {
+                sync.ReportDone(new SuperstepDone(s, s == 0 ? tasks : []));
+            }
+            var aggregators = Context.Barrier();
+            bool converged = Context.HasConverged();
+            var answer = sync.Barrier(k, wall, workset, aggregators, empty, converged,
+                [new WorkerStatistics("local", Math.Clamp(cpu, 0, 1), System.Environment.WorkingSet)]);
+            run.Supersteps++;
+            if (answer.Terminate) break;
+        }
+    }
+}
+
+/// <summary>A node that reads an iteration's result.</summary>
+internal interface IIterationOutput
+{
+    IterationNode Iteration { get; }
+}

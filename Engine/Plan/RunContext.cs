@@ -1,0 +1,66 @@
+using Dataflow.Operators.Core;
+using Dataflow.Runtime.Statistics;
+
+namespace Dataflow.Plan;
+
+/// <summary>
+/// State of one execution of a plan: data held in memory between the jobs it consists of (iteration
+/// state and results), and, while a superstep is compiled, the iteration it belongs to.
+/// </summary>
+internal sealed class RunContext(CancellationToken token)
+{
+    /// <summary>In-memory partitions by the node that reads them (per subtask: <c>List&lt;T&gt;[]</c>, or an index).</summary>
+    public Dictionary<Node, object> Materialized { get; } = new();
+
+    public CancellationToken Token { get; } = token;
+
+    /// <summary>Set while compiling a superstep's job.</summary>
+    public IterationScope? Scope { get; set; }
+
+    /// <summary>Supersteps run so far by all iterations.</summary>
+    public int Supersteps { get; set; }
+
+    /// <summary>Statistics of every job run so far, in order.</summary>
+    public List<JobExecutionResult> Jobs { get; } = new();
+}
+
+/// <summary>
+/// What the compiler needs to know about the iteration whose step it compiles: which nodes change
+/// from superstep to superstep (they depend on the partial solution, workset or solution set) and
+/// the loop-invariant inputs cached by the first superstep.
+/// </summary>
+internal sealed class IterationScope
+{
+    private readonly HashSet<Node> _dynamic = new();
+
+    public IterationScope(IEnumerable<Node> roots, IReadOnlySet<Node> placeholders)
+    {
+        var visited = new Dictionary<Node, bool>();
+        foreach (var r in roots) Mark(r, placeholders, visited);
+    }
+
+    private bool Mark(Node n, IReadOnlySet<Node> placeholders, Dictionary<Node, bool> visited)
+    {
+        if (visited.TryGetValue(n, out bool d)) return d;
+        bool dynamic = placeholders.Contains(n);
+        foreach (var i in n.Inputs) dynamic |= Mark(i, placeholders, visited);
+        visited[n] = dynamic;
+        if (dynamic) _dynamic.Add(n);
+        return dynamic;
+    }
+
+    /// <summary>1-based number of the superstep being compiled.</summary>
+    public int Superstep { get; set; } = 1;
+
+    /// <summary>Nodes computed once for the whole iteration.</summary>
+    public bool IsDynamic(Node n) => _dynamic.Contains(n);
+
+    /// <summary>Marks a node created per superstep (such as a sink of the step) as dynamic.</summary>
+    public void AddDynamic(Node n) => _dynamic.Add(n);
+
+    /// <summary>Operator state kept across supersteps, per (consumer, input), one slot per subtask.</summary>
+    public Dictionary<(Node Consumer, int Input), StateSlot[]> Slots { get; } = new();
+
+    /// <summary>Loop-invariant records as each consumer subtask received them in the first superstep.</summary>
+    public Dictionary<(Node Consumer, int Input), Array> Recordings { get; } = new();
+}

@@ -1,0 +1,62 @@
+using Dataflow.Runtime.Partitioning;
+
+namespace Dataflow.Operators.Tables;
+
+/// <summary>
+/// A keyed index split by key group (DESIGN.md §4): one hash map per key group, so a subtask's
+/// share moves between subtasks as whole maps when the parallelism changes. Holds the solution set
+/// of a delta iteration.
+/// </summary>
+public sealed class KeyGroupedIndex<TKey, TValue>
+{
+    private readonly OpenHashMap<TKey, TValue>?[] _groups;
+
+    /// <summary>Creates an empty index over <paramref name="maxParallelism"/> key groups.</summary>
+    public KeyGroupedIndex(int maxParallelism) => _groups = new OpenHashMap<TKey, TValue>?[maxParallelism];
+
+    /// <summary>Number of entries.</summary>
+    public int Count => _groups.Sum(g => g?.Count ?? 0);
+
+    private OpenHashMap<TKey, TValue>? GroupOf(TKey key) => _groups[KeyGroups.KeyGroupOf(StableHash.Of(key), _groups.Length)];
+
+    /// <summary>Adds or replaces the value of <paramref name="key"/>.</summary>
+    public void Put(TKey key, TValue value)
+    {
+        int g = KeyGroups.KeyGroupOf(StableHash.Of(key), _groups.Length);
+        var map = _groups[g] ??= new OpenHashMap<TKey, TValue>(64);
+        map.GetValueRefOrAddDefault(key, out _) = value;
+    }
+
+    /// <summary>Looks up <paramref name="key"/>.</summary>
+    public bool TryGetValue(TKey key, out TValue value)
+    {
+        var map = GroupOf(key);
+        int i = map?.IndexOf(key) ?? -1;
+        if (i < 0)
+        {
+            value = default!;
+            return false;
+        }
+        value = map!.ValueAt(i);
+        return true;
+    }
+
+    /// <summary>Copies all values into <paramref name="target"/>, key group by key group.</summary>
+    public void CopyValuesTo(List<TValue> target)
+    {
+        foreach (var g in _groups)
+        {
+            if (g is not null) target.AddRange(g.Values);
+        }
+    }
+
+    /// <summary>Takes the maps of key groups [start, end) out of <paramref name="source"/> (a rescale's move).</summary>
+    public void MoveGroupsFrom(KeyGroupedIndex<TKey, TValue> source, int start, int end)
+    {
+        for (int g = start; g < end; g++)
+        {
+            _groups[g] = source._groups[g];
+            source._groups[g] = null;
+        }
+    }
+}

@@ -1,0 +1,126 @@
+using Dataflow.Runtime.Extensibility;
+using Dataflow.Runtime.Statistics;
+
+namespace Dataflow.Runtime.Iterations;
+
+/// <summary>Why an iteration ends, or null to go on.</summary>
+public enum TerminationReason
+{
+    /// <summary>The iteration goes on.</summary>
+    None,
+
+    /// <summary>The maximum number of supersteps ran.</summary>
+    MaxIterations,
+
+    /// <summary>The workset (delta iteration) or termination criterion (bulk) was empty.</summary>
+    Empty,
+
+    /// <summary>The convergence criterion held.</summary>
+    Converged,
+}
+
+/// <summary>What every head of the iteration reports when its part of a superstep is done.</summary>
+/// <param name="Subtask">The head subtask.</param>
+/// <param name="Tasks">Statistics of the step's subtasks it accounts for.</param>
+public sealed record SuperstepDone(int Subtask, IReadOnlyList<TaskStatistics> Tasks);
+
+/// <summary>The synchronizer's answer to the heads at a barrier.</summary>
+/// <param name="Terminate">True to end the iteration.</param>
+/// <param name="Reason">Why it ends (or <see cref="TerminationReason.None"/>).</param>
+/// <param name="Parallelism">The parallelism of the next superstep.</param>
+public sealed record BarrierAnswer(bool Terminate, TerminationReason Reason, int Parallelism)
+{
+    /// <summary>The policy's reason when the parallelism changes.</summary>
+    public string? RescaleReason { get; init; }
+
+    /// <summary>The previous parallelism when it changes.</summary>
+    public int? RescaleFrom { get; init; }
+}
+
+/// <summary>
+/// The iteration synchronizer of DESIGN.md §5 (after Flink's IterationSynchronizationSinkTask):
+/// collects <em>superstep done</em> from every head, then, at the barrier, evaluates termination,
+/// notifies the observers, consults the elasticity policy, and answers <em>next</em> (with the new
+/// parallelism) or <em>terminate</em>. The barrier is the one point where parallelism may change.
+/// </summary>
+public sealed class SuperstepSynchronizer
+{
+    private readonly string _iteration;
+    private readonly int _maxIterations;
+    private readonly IReadOnlyList<IDataflowObserver> _observers;
+    private readonly IElasticityPolicy? _policy;
+    private readonly int _maxParallelism;
+    private readonly List<SuperstepDone> _reports = new();
+    private readonly List<IReadOnlyList<TaskStatistics>> _history = new();
+    private readonly List<TimeSpan> _durations = new();
+
+    /// <summary>Creates the synchronizer of one run of an iteration.</summary>
+    public SuperstepSynchronizer(string iteration, int maxIterations, int parallelism, IReadOnlyList<IDataflowObserver> observers,
+        IElasticityPolicy? policy = null, int maxParallelism = Partitioning.KeyGroups.DefaultMaxParallelism)
+    {
+        _iteration = iteration;
+        _maxIterations = maxIterations;
+        Parallelism = parallelism;
+        _observers = observers;
+        _policy = policy;
+        _maxParallelism = maxParallelism;
+    }
+
+    /// <summary>The parallelism of the running superstep.</summary>
+    public int Parallelism { get; private set; }
+
+    /// <summary>The statistics of all finished supersteps.</summary>
+    public IReadOnlyList<SuperstepStatistics> Supersteps => _supersteps;
+
+    private readonly List<SuperstepStatistics> _supersteps = new();
+
+    /// <summary>A head reports that its part of the superstep is done.</summary>
+    public void ReportDone(SuperstepDone done)
+    {
+        lock (_reports) _reports.Add(done);
+    }
+
+    /// <summary>
+    /// The barrier: all heads have reported. Evaluates termination (<paramref name="empty"/>,
+    /// <paramref name="converged"/>, the maximum), tells the observers, asks the elasticity policy.
+    /// </summary>
+    public BarrierAnswer Barrier(int superstep, TimeSpan duration, long? workset, IReadOnlyDictionary<string, object?> aggregators,
+        bool empty, bool converged, IReadOnlyList<WorkerStatistics> workers)
+    {
+        List<TaskStatistics> tasks;
+        lock (_reports)
+        {
+            if (_reports.Select(r => r.Subtask).Distinct().Count() != Parallelism)
+            {
+                throw new InvalidOperationException($"Barrier of superstep {superstep} reached with {_reports.Count} of {Parallelism} heads reported.");
+            }
+            tasks = _reports.SelectMany(r => r.Tasks).ToList();
+            _reports.Clear();
+        }
+        var stats = new SuperstepStatistics(_iteration, superstep, Parallelism, duration, workset, aggregators, tasks, workers);
+        _supersteps.Add(stats);
+        _history.Add(tasks);
+        _durations.Add(duration);
+        foreach (var o in _observers) o.OnSuperstep(stats);
+
+        var reason = empty ? TerminationReason.Empty
+            : converged ? TerminationReason.Converged
+            : superstep >= _maxIterations ? TerminationReason.MaxIterations
+            : TerminationReason.None;
+        if (reason != TerminationReason.None) return new BarrierAnswer(true, reason, Parallelism);
+
+        if (_policy is not null)
+        {
+            var decision = _policy.Decide(new BarrierContext(_iteration, superstep, Parallelism, _history, _durations,
+                [new WorkerInfo("local", Environment.ProcessorCount)]));
+            int next = Math.Clamp(decision.Parallelism, 1, _maxParallelism);
+            if (next != Parallelism)
+            {
+                var from = Parallelism;
+                Parallelism = next;
+                return new BarrierAnswer(false, TerminationReason.None, next) { RescaleReason = decision.Reason, RescaleFrom = from };
+            }
+        }
+        return new BarrierAnswer(false, TerminationReason.None, Parallelism);
+    }
+}

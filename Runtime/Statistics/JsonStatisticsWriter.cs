@@ -1,0 +1,115 @@
+using System.Text.Json;
+
+namespace Dataflow.Runtime.Statistics;
+
+/// <summary>
+/// Writes statistics as JSON lines (the <c>--stats FILE</c> format of DESIGN.md §6): one
+/// <c>superstep</c> line per superstep, <c>rescale</c> lines, and a final <c>job</c> line.
+/// Field names are a public contract: fields may be added, never renamed or removed.
+/// </summary>
+public sealed class JsonStatisticsWriter : IDataflowObserver, IDisposable
+{
+    private readonly Stream _stream;
+    private readonly object _lock = new();
+
+    /// <summary>Creates (or replaces) <paramref name="path"/>.</summary>
+    public JsonStatisticsWriter(string path) => _stream = new FileStream(path, FileMode.Create, FileAccess.Write, FileShare.Read);
+
+    /// <summary>Writes to <paramref name="stream"/> (left open).</summary>
+    public JsonStatisticsWriter(Stream stream) => _stream = stream;
+
+    /// <inheritdoc />
+    public void OnSuperstep(SuperstepStatistics s) => Write(w =>
+    {
+        w.WriteString("event", "superstep");
+        w.WriteString("iteration", s.Iteration);
+        w.WriteNumber("superstep", s.Superstep);
+        w.WriteNumber("parallelism", s.Parallelism);
+        w.WriteNumber("duration_ms", Math.Round(s.Duration.TotalMilliseconds, 3));
+        if (s.Workset is long ws) w.WriteNumber("workset", ws);
+        else w.WriteNull("workset");
+        w.WriteStartObject("aggregators");
+        foreach (var (name, value) in s.Aggregators)
+        {
+            switch (value)
+            {
+                case double d when double.IsFinite(d): w.WriteNumber(name, d); break;
+                case long l: w.WriteNumber(name, l); break;
+                case int i: w.WriteNumber(name, i); break;
+                case null: w.WriteNull(name); break;
+                default: w.WriteString(name, Convert.ToString(value, System.Globalization.CultureInfo.InvariantCulture)); break;
+            }
+        }
+        w.WriteEndObject();
+        w.WriteStartArray("tasks");
+        foreach (var t in s.Tasks)
+        {
+            w.WriteStartObject();
+            w.WriteString("operator", t.Operator);
+            w.WriteNumber("subtask", t.Subtask);
+            w.WriteString("worker", t.Worker);
+            w.WriteNumber("records_in", t.RecordsIn);
+            w.WriteNumber("records_out", t.RecordsOut);
+            w.WriteNumber("bytes_in", t.BytesIn);
+            w.WriteNumber("bytes_out", t.BytesOut);
+            w.WriteNumber("busy_ms", Math.Round(t.BusyMs, 3));
+            w.WriteNumber("input_wait_ms", Math.Round(t.InputWaitMs, 3));
+            w.WriteNumber("output_wait_ms", Math.Round(t.OutputWaitMs, 3));
+            w.WriteNumber("cpu_ms", Math.Round(t.CpuMs, 3));
+            w.WriteNumber("allocated_bytes", t.AllocatedBytes);
+            w.WriteEndObject();
+        }
+        w.WriteEndArray();
+        w.WriteStartArray("workers");
+        foreach (var wk in s.Workers)
+        {
+            w.WriteStartObject();
+            w.WriteString("worker", wk.Worker);
+            w.WriteNumber("cpu", Math.Round(wk.Cpu, 4));
+            w.WriteNumber("memory_bytes", wk.MemoryBytes);
+            w.WriteEndObject();
+        }
+        w.WriteEndArray();
+    });
+
+    /// <inheritdoc />
+    public void OnRescale(RescaleEvent r) => Write(w =>
+    {
+        w.WriteString("event", "rescale");
+        w.WriteString("iteration", r.Iteration);
+        w.WriteNumber("superstep", r.Superstep);
+        w.WriteNumber("from", r.From);
+        w.WriteNumber("to", r.To);
+        w.WriteString("policy", r.Policy);
+        w.WriteString("reason", r.Reason);
+        w.WriteNumber("duration_ms", Math.Round(r.Duration.TotalMilliseconds, 3));
+    });
+
+    /// <inheritdoc />
+    public void OnJobFinished(JobSummary job) => Write(w =>
+    {
+        w.WriteString("event", "job");
+        w.WriteString("status", job.Status);
+        w.WriteNumber("duration_ms", Math.Round(job.Duration.TotalMilliseconds, 3));
+        w.WriteNumber("supersteps", job.Supersteps);
+        if (job.Error is not null) w.WriteString("error", job.Error);
+    });
+
+    private void Write(Action<Utf8JsonWriter> body)
+    {
+        lock (_lock)
+        {
+            using (var w = new Utf8JsonWriter(_stream))
+            {
+                w.WriteStartObject();
+                body(w);
+                w.WriteEndObject();
+            }
+            _stream.WriteByte((byte)'\n');
+            _stream.Flush();
+        }
+    }
+
+    /// <inheritdoc />
+    public void Dispose() => _stream.Dispose();
+}

@@ -1,0 +1,55 @@
+namespace Dataflow.Runtime.Statistics;
+
+/// <summary>Resource use of one worker during a superstep.</summary>
+/// <param name="Worker">Worker id (<c>local</c> when embedded).</param>
+/// <param name="Cpu">Mean CPU utilization of the worker's process over the superstep, as a fraction of all its cores (0..1).</param>
+/// <param name="MemoryBytes">Working set at the barrier.</param>
+public sealed record WorkerStatistics(string Worker, double Cpu, long MemoryBytes);
+
+/// <summary>Everything known about one finished superstep (DESIGN.md §6).</summary>
+/// <param name="Iteration">The iteration's name.</param>
+/// <param name="Superstep">1-based superstep number.</param>
+/// <param name="Parallelism">Parallelism of the step in this superstep.</param>
+/// <param name="Duration">Wall time of the superstep.</param>
+/// <param name="Workset">Size of the next workset (delta iterations), or null.</param>
+/// <param name="Aggregators">Aggregator values after the superstep.</param>
+/// <param name="Tasks">One record per subtask of every operator of the step.</param>
+/// <param name="Workers">One record per worker.</param>
+public sealed record SuperstepStatistics(
+    string Iteration, int Superstep, int Parallelism, TimeSpan Duration, long? Workset,
+    IReadOnlyDictionary<string, object?> Aggregators, IReadOnlyList<TaskStatistics> Tasks, IReadOnlyList<WorkerStatistics> Workers)
+{
+    /// <summary>Records produced by all tasks of the superstep.</summary>
+    public long RecordsOut => Tasks.Sum(t => t.RecordsOut);
+}
+
+/// <summary>A change of parallelism at a barrier.</summary>
+/// <param name="Iteration">The iteration.</param>
+/// <param name="Superstep">The superstep after which it happened.</param>
+/// <param name="From">Old parallelism.</param>
+/// <param name="To">New parallelism.</param>
+/// <param name="Policy">The policy that decided.</param>
+/// <param name="Reason">Its reason, with inputs.</param>
+/// <param name="Duration">Time the move of state took.</param>
+public sealed record RescaleEvent(string Iteration, int Superstep, int From, int To, string Policy, string Reason, TimeSpan Duration);
+
+/// <summary>The end of a job.</summary>
+/// <param name="Status"><c>finished</c>, <c>failed</c> or <c>cancelled</c>.</param>
+/// <param name="Duration">Wall time.</param>
+/// <param name="Supersteps">Supersteps run by all iterations of the job.</param>
+/// <param name="Error">The error message of a failed job.</param>
+public sealed record JobSummary(string Status, TimeSpan Duration, int Supersteps, string? Error = null);
+
+/// <summary>Receives statistics as a job runs: registered through DI or on the environment.</summary>
+/// <remarks>Called on the thread that drives the job, at the barrier; keep it quick.</remarks>
+public interface IDataflowObserver
+{
+    /// <summary>A superstep finished.</summary>
+    void OnSuperstep(SuperstepStatistics superstep) { }
+
+    /// <summary>Parallelism changed at a barrier.</summary>
+    void OnRescale(RescaleEvent rescale) { }
+
+    /// <summary>A job ended.</summary>
+    void OnJobFinished(JobSummary job) { }
+}

@@ -1,0 +1,64 @@
+using Dataflow.Operators.Sources;
+
+namespace Dataflow.Examples.PageRank;
+
+/// <summary>A vertex's rank in the partial solution; <see cref="Dangling"/> marks vertices without out-edges.</summary>
+public readonly record struct Rank(long Id, double Value, bool Dangling);
+
+/// <summary>An edge weighted by 1 / out-degree of its source.</summary>
+public readonly record struct WeightedEdge(long Src, long Dst, double Weight);
+
+/// <summary>
+/// PageRank as a bulk iteration, with networkx's semantics: a vertex without out-edges spreads its
+/// rank evenly over all vertices; duplicate edges count once.
+/// </summary>
+public static class PageRankJob
+{
+    /// <summary>Reads <c>src dst</c> lines (whitespace-separated, <c>#</c> comments), without duplicates.</summary>
+    public static DataSet<(long Src, long Dst)> ReadEdges(DataflowEnvironment env, string path) =>
+        env.ReadCsv(path, row =>
+        {
+            row.ExpectFields(2);
+            return (row.GetInt64(0), row.GetInt64(1));
+        }, CsvFormat.Whitespace).Distinct();
+
+    /// <summary>Builds the ranks after at most <paramref name="iterations"/> supersteps.</summary>
+    /// <param name="env">The environment.</param>
+    /// <param name="edges">The distinct edges.</param>
+    /// <param name="iterations">Maximum supersteps.</param>
+    /// <param name="damping">Damping factor (0.85).</param>
+    /// <param name="tolerance">Stop once the L1 change of the ranks in a superstep is below this (0: never).</param>
+    public static async Task<DataSet<Rank>> BuildAsync(DataflowEnvironment env, DataSet<(long Src, long Dst)> edges,
+        int iterations, double damping, double tolerance, CancellationToken ct = default)
+    {
+        var vertices = edges.SelectMany(e => new[] { e.Src, e.Dst }).Distinct();
+        long n = await vertices.CountAsync(ct);
+        var outDegrees = edges.GroupBy(e => e.Src).Count();
+        var weighted = edges.Join(outDegrees, e => e.Src, d => d.Key, (e, d) => new WeightedEdge(e.Src, e.Dst, 1.0 / d.Count));
+        var initial = vertices.LeftOuterJoin(outDegrees, v => v, d => d.Key, (v, d) => new Rank(v, 1.0 / n, d.Count == 0));
+        double teleport = (1 - damping) / n;
+
+        return initial.IterateBulk(iterations, (ranks, ctx) =>
+        {
+            var delta = ctx.Sum("delta");
+            // The edges are loop-invariant: the join keeps their hash table across supersteps.
+            var contributions = ranks
+                .Join(weighted, r => r.Id, e => e.Src, (r, e) => (Vertex: e.Dst, Value: r.Value * e.Weight))
+                .GroupBy(c => c.Vertex)
+                .Sum(c => c.Value);
+            var danglingMass = ranks.Where(r => r.Dangling).GroupBy(_ => 0).Sum(r => r.Value);
+            var next = ranks
+                .LeftOuterJoin(contributions, r => r.Id, c => c.Key, (r, c) => (Old: r, Incoming: c.Sum))
+                .WithBroadcast(danglingMass)
+                .Select((x, dangling) =>
+                {
+                    double spread = dangling.Count > 0 ? dangling[0].Sum / n : 0;
+                    double value = teleport + damping * (x.Incoming + spread);
+                    delta.Add(Math.Abs(value - x.Old.Value));
+                    return x.Old with { Value = value };
+                });
+            if (tolerance > 0) ctx.ConvergeWhen(() => delta.Value < tolerance);
+            return next;
+        }, "pagerank");
+    }
+}
