@@ -1,0 +1,37 @@
+using System.Diagnostics;
+using Dataflow.Examples;
+using Dataflow.Examples.ConnectedComponents;
+
+// ConnectedComponents: --edges F [--vertices F] [--output F] [--parallelism P] [--stats F]
+// With no --edges it runs on a generated R-MAT graph (--scale, default 16).
+return await ExampleArgs.RunAsync(async ct =>
+{
+    var args = ExampleArgs.Parse(Environment.GetCommandLineArgs()[1..], "edges", "vertices", "scale", "iterations");
+    var (env, stats) = ExampleRunner.CreateEnvironment(args);
+    using var _ = stats;
+    var path = args.Get("edges");
+    if (path is null)
+    {
+        int scale = args.GetInt("scale", 16);
+        path = Path.Combine(Path.GetTempPath(), $"rmat-{scale}-16.edges");
+        if (!File.Exists(path))
+        {
+            Console.WriteLine($"generating R-MAT scale {scale} graph at {path} ...");
+            RmatGenerator.WriteEdges(path, scale, 16, seed: 1);
+        }
+    }
+    var sw = Stopwatch.StartNew();
+    var components = ConnectedComponentsJob.Build(env, path, args.Get("vertices"), args.GetInt("iterations", int.MaxValue));
+    if (args.Get("output") is { } output)
+    {
+        await components.WriteTextAsync(output, v => $"{v.Vertex}\t{v.Label}", ct);
+        Console.WriteLine($"wrote {output} in {sw.Elapsed.TotalSeconds:F2} s (parallelism {env.Parallelism})");
+    }
+    else
+    {
+        var all = await components.CollectAsync(ct);
+        var sizes = all.GroupBy(v => v.Label).Select(g => (Component: g.Key, Size: g.Count())).OrderByDescending(c => c.Size).ThenBy(c => c.Component).ToList();
+        Console.WriteLine($"{all.Count} vertices in {sizes.Count} components, {sw.Elapsed.TotalSeconds:F2} s (parallelism {env.Parallelism})");
+        foreach (var (component, size) in sizes.Take(5)) Console.WriteLine($"component {component}\t{size} vertices");
+    }
+});

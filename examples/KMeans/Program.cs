@@ -1,0 +1,77 @@
+using System.Diagnostics;
+using System.Globalization;
+using Dataflow.Examples;
+using Dataflow.Examples.KMeans;
+
+// KMeans: --points F --centroids F --iterations N [--output F] [--parallelism P] [--stats F]
+// With no --points it runs on generated Gaussian blobs (--count points, --k clusters, --dims).
+return await ExampleArgs.RunAsync(async ct =>
+{
+    var args = ExampleArgs.Parse(Environment.GetCommandLineArgs()[1..], "points", "centroids", "iterations", "count", "k", "dims");
+    var (env, stats) = ExampleRunner.CreateEnvironment(args);
+    using var _ = stats;
+    var pointsPath = args.Get("points");
+    var centroidsPath = args.Get("centroids");
+    if (pointsPath is null)
+    {
+        int count = args.GetInt("count", 100_000), k = args.GetInt("k", 8), dims = args.GetInt("dims", 4);
+        pointsPath = Path.Combine(Path.GetTempPath(), $"blobs-{count}-{k}-{dims}.csv");
+        centroidsPath ??= Path.Combine(Path.GetTempPath(), $"blobs-{count}-{k}-{dims}.centroids.csv");
+        if (!File.Exists(pointsPath) || !File.Exists(centroidsPath))
+        {
+            Console.WriteLine($"generating {count} points in {k} Gaussian blobs at {pointsPath} ...");
+            BlobGenerator.Write(pointsPath, centroidsPath, count, k, dims, seed: 7);
+        }
+    }
+    else if (centroidsPath is null)
+    {
+        throw new ArgumentException("--points needs --centroids.");
+    }
+    var sw = Stopwatch.StartNew();
+    var initial = KMeansJob.ReadCentroids(centroidsPath!);
+    var result = KMeansJob.Build(KMeansJob.ReadPoints(env, pointsPath), env.FromCollection(initial), args.GetInt("iterations", 10));
+    var centroids = (await result.CollectAsync(ct)).OrderBy(c => c.Id).ToList();
+    if (args.Get("output") is { } output)
+    {
+        var lines = centroids.Select(c => string.Join(',', c.Coordinates.Select(x => x.ToString("R", CultureInfo.InvariantCulture))));
+        var tmp = output + ".tmp";
+        await File.WriteAllLinesAsync(tmp, lines, ct);
+        File.Move(tmp, output, overwrite: true);
+        Console.WriteLine($"wrote {output} in {sw.Elapsed.TotalSeconds:F2} s (parallelism {env.Parallelism})");
+    }
+    else
+    {
+        Console.WriteLine($"{centroids.Count} centroids in {sw.Elapsed.TotalSeconds:F2} s (parallelism {env.Parallelism})");
+        foreach (var c in centroids)
+        {
+            Console.WriteLine($"{c.Id}\t{string.Join(",", c.Coordinates.Select(x => x.ToString("F4", CultureInfo.InvariantCulture)))}");
+        }
+    }
+});
+
+/// <summary>Gaussian blobs with overlapping clusters, and initial centroids taken from the first points.</summary>
+internal static class BlobGenerator
+{
+    public static void Write(string pointsPath, string centroidsPath, int count, int k, int dims, int seed)
+    {
+        var rng = new Random(seed);
+        var centers = Enumerable.Range(0, k).Select(_ => Enumerable.Range(0, dims).Select(_ => rng.NextDouble() * 10).ToArray()).ToArray();
+        var first = new List<string>();
+        string tmp = pointsPath + ".tmp";
+        using (var w = new StreamWriter(tmp))
+        {
+            for (int i = 0; i < count; i++)
+            {
+                var c = centers[rng.Next(k)];
+                var line = string.Join(',', c.Select(x => (x + Gaussian(rng) * 1.5).ToString("R", CultureInfo.InvariantCulture)));
+                w.WriteLine(line);
+                if (first.Count < k) first.Add(line);
+            }
+        }
+        File.Move(tmp, pointsPath, overwrite: true);
+        File.WriteAllLines(centroidsPath, first);
+    }
+
+    private static double Gaussian(Random rng) =>
+        Math.Sqrt(-2 * Math.Log(1 - rng.NextDouble())) * Math.Cos(2 * Math.PI * rng.NextDouble());
+}
