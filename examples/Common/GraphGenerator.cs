@@ -1,7 +1,7 @@
 namespace Dataflow.Examples;
 
 /// <summary>Seeded R-MAT graph generator (Graph500 parameters a=0.57, b=0.19, c=0.19).</summary>
-public static class RmatGenerator
+internal static class RmatGenerator
 {
     /// <summary>Writes <c>edgeFactor · 2^scale</c> generated edges as <c>src dst</c> lines.</summary>
     public static void WriteEdges(string path, int scale, int edgeFactor, int seed)

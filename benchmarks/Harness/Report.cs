@@ -1,0 +1,82 @@
+using System.Globalization;
+using System.Text;
+
+namespace Dataflow.Benchmarks.Harness;
+
+internal static class Stats
+{
+    public static double Median(IEnumerable<double> values)
+    {
+        var s = values.Where(v => !double.IsNaN(v)).Order().ToArray();
+        if (s.Length == 0) return double.NaN;
+        return s.Length % 2 == 1 ? s[s.Length / 2] : (s[s.Length / 2 - 1] + s[s.Length / 2]) / 2;
+    }
+}
+
+/// <summary>Medians per workload and mode, and the engine/baseline ratios.</summary>
+internal sealed record WorkloadReport(
+    string Workload, string Metric, long Items, string ItemName,
+    Dictionary<string, ModeReport> Modes, double RatioP1, double RatioP2, double MemoryRatioP1, double MemoryRatioP2);
+
+internal sealed record ModeReport(double MedianSuperstepMs, double FirstSuperstepMs, double MedianTotalMs, double MedianParseMs, double PeakMB, double BytesPerItem, int Runs, string Check);
+
+internal sealed record BenchmarkReport(string Date, string Machine, string Command, List<WorkloadReport> Workloads);
+
+internal static class Report
+{
+    public static BenchmarkReport Build(List<MeasureResult> results, Options o)
+    {
+        var list = new List<WorkloadReport>();
+        foreach (var g in results.GroupBy(r => r.Workload))
+        {
+            var modes = g.GroupBy(r => r.Mode).ToDictionary(m => m.Key, m =>
+            {
+                var runs = m.ToList();
+                // Per superstep: the median over runs of each run's median superstep; the first
+                // superstep of an engine run also reads and indexes the loop-invariant input.
+                double step = Stats.Median(runs.Select(r => Stats.Median(r.SuperstepMs.Skip(r.Mode == "baseline" ? 0 : 1))));
+                double first = Stats.Median(runs.Select(r => r.SuperstepMs.Count > 0 ? r.SuperstepMs[0] : double.NaN));
+                double peak = Stats.Median(runs.Select(r => (double)r.PeakBytes));
+                long items = g.First(r => r.Mode == "baseline").Items;
+                return new ModeReport(step, first, Stats.Median(runs.Select(r => r.TotalMs)), Stats.Median(runs.Select(r => r.ParseMs)),
+                    peak / 1e6, peak / Math.Max(1, items), runs.Count, runs[0].Check);
+            });
+            string metric = g.Key is "pagerank" or "kmeans" ? "per superstep" : "total";
+            double Value(string mode) => metric == "per superstep" ? modes[mode].MedianSuperstepMs : modes[mode].MedianTotalMs;
+            var b = modes["baseline"];
+            list.Add(new WorkloadReport(g.Key, metric, g.First(r => r.Mode == "baseline").Items,
+                g.Key switch { "pagerank" or "components" => "edge", "kmeans" => "point", _ => "word" },
+                modes, Value("engine-p1") / Value("baseline"), Value("engine-p2") / Value("baseline"),
+                modes["engine-p1"].PeakMB / b.PeakMB, modes["engine-p2"].PeakMB / b.PeakMB));
+        }
+        var cpu = File.Exists("/proc/cpuinfo")
+            ? File.ReadLines("/proc/cpuinfo").FirstOrDefault(l => l.StartsWith("model name", StringComparison.Ordinal))?.Split(':', 2)[1].Trim()
+            : null;
+        return new BenchmarkReport(DateTime.UtcNow.ToString("yyyy-MM-dd", CultureInfo.InvariantCulture),
+            $"{Environment.ProcessorCount} cores ({cpu ?? "unknown CPU"}), {GC.GetGCMemoryInfo().TotalAvailableMemoryBytes / (1L << 30)} GiB, {System.Runtime.InteropServices.RuntimeInformation.OSDescription}, .NET {Environment.Version}",
+            "dotnet run -c Release --project benchmarks/Harness -- " + string.Join(' ', Environment.GetCommandLineArgs().Skip(1)),
+            list);
+    }
+
+    public static string Markdown(BenchmarkReport r)
+    {
+        var sb = new StringBuilder();
+        string f(double v) => double.IsNaN(v) ? "–" : v.ToString(v >= 100 ? "F0" : "F1", CultureInfo.InvariantCulture);
+        string x(double v) => double.IsNaN(v) ? "–" : v.ToString("F2", CultureInfo.InvariantCulture);
+        sb.AppendLine($"Measured {r.Date} on {r.Machine}; `{r.Command}`.").AppendLine();
+        sb.AppendLine("| workload | metric | baseline ms | engine p=1 ms | engine p=2 ms | p=1 / baseline | p=2 / baseline | peak MB (base / p1 / p2) | bytes per item (base / p1 / p2) |");
+        sb.AppendLine("|---|---|---|---|---|---|---|---|---|");
+        foreach (var w in r.Workloads)
+        {
+            double V(string m) => w.Metric == "per superstep" ? w.Modes[m].MedianSuperstepMs : w.Modes[m].MedianTotalMs;
+            sb.AppendLine($"| {w.Workload} ({w.Items:N0} {w.ItemName}s) | {w.Metric} | {f(V("baseline"))} | {f(V("engine-p1"))} | {f(V("engine-p2"))} | {x(w.RatioP1)} | {x(w.RatioP2)} | {f(w.Modes["baseline"].PeakMB)} / {f(w.Modes["engine-p1"].PeakMB)} / {f(w.Modes["engine-p2"].PeakMB)} | {f(w.Modes["baseline"].BytesPerItem)} / {f(w.Modes["engine-p1"].BytesPerItem)} / {f(w.Modes["engine-p2"].BytesPerItem)} |");
+        }
+        sb.AppendLine().AppendLine("| workload | baseline parse ms | baseline total ms | engine p=1 total ms | engine p=2 total ms | engine first superstep (p=1 / p=2) |");
+        sb.AppendLine("|---|---|---|---|---|---|");
+        foreach (var w in r.Workloads)
+        {
+            sb.AppendLine($"| {w.Workload} | {f(w.Modes["baseline"].MedianParseMs)} | {f(w.Modes["baseline"].MedianTotalMs)} | {f(w.Modes["engine-p1"].MedianTotalMs)} | {f(w.Modes["engine-p2"].MedianTotalMs)} | {f(w.Modes["engine-p1"].FirstSuperstepMs)} / {f(w.Modes["engine-p2"].FirstSuperstepMs)} |");
+        }
+        return sb.ToString();
+    }
+}
