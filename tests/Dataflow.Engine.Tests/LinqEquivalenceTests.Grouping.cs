@@ -1,8 +1,10 @@
 namespace Dataflow.Engine.Tests;
 
 /// <summary>GroupBy with every aggregation against LINQ's GroupBy.</summary>
-public partial class LinqEquivalenceTests
+public class LinqGroupingEquivalenceTests
 {
+    private const string Members = Data.Members;
+
     [Theory]
     [MemberData(Members, MemberType = typeof(Data))]
     public async Task GroupByReduce_SumOfValues_MatchesLinq(Shape shape, int p)

@@ -1,8 +1,10 @@
 namespace Dataflow.Engine.Tests;
 
 /// <summary>Two-input operators and multi-operator plans against LINQ.</summary>
-public partial class LinqEquivalenceTests
+public class LinqJoinEquivalenceTests
 {
+    private const string Members = Data.Members;
+
     [Theory]
     [MemberData(Members, MemberType = typeof(Data))]
     public async Task Join_DuplicateKeysOnBothSides_ProducesAllPairs(Shape shape, int p)

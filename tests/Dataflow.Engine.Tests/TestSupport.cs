@@ -138,6 +138,9 @@ public static class Data
 {
     public static readonly int[] Parallelisms = [1, 2, 4];
 
+    /// <summary>The name of <see cref="ShapesAndParallelism"/> for [MemberData].</summary>
+    public const string Members = nameof(ShapesAndParallelism);
+
     /// <summary>Every shape at every parallelism.</summary>
     public static TheoryData<Shape, int> ShapesAndParallelism
     {
