@@ -1,0 +1,68 @@
+using Dataflow.Operators.Tables;
+
+namespace Dataflow.Operators.Tests;
+
+/// <summary><see cref="HashMultiMap{TKey, TValue}"/>: the build side of hash joins must return every value of a key.</summary>
+public class HashMultiMapTests
+{
+    private static List<TValue> ValuesOf<TKey, TValue>(HashMultiMap<TKey, TValue> map, TKey key)
+    {
+        var list = new List<TValue>();
+        for (int i = map.First(key); i >= 0; i = map.Next(i)) list.Add(map.ValueAt(i));
+        return list;
+    }
+
+    private static void AgreeWithLookup<TKey>(Func<Random, TKey> key, int seed, int adds) where TKey : notnull
+    {
+        var r = new Random(seed);
+        var map = new HashMultiMap<TKey, (TKey, int)>();
+        var expected = new Dictionary<TKey, List<(TKey, int)>>();
+        for (int i = 0; i < adds; i++)
+        {
+            var k = key(r);
+            var v = (k, r.Next(5)); // duplicate values under one key happen often
+            map.Add(k, v);
+            if (!expected.TryGetValue(k, out var list)) expected[k] = list = new();
+            list.Add(v);
+        }
+        Assert.Equal(adds, map.Count);
+        Assert.Equal(expected.Count, map.KeyCount);
+        foreach (var (k, values) in expected)
+        {
+            var actual = ValuesOf(map, k);
+            Assert.Equal(values.Count, actual.Count);
+            Assert.Equal(values.Order(), actual.Order());
+        }
+    }
+
+    [Theory]
+    [InlineData(1, 10, 100)]
+    [InlineData(2, 1000, 20_000)]
+    [InlineData(3, 1, 5000)] // one key holds every value
+    [InlineData(4, 50_000, 60_000)]
+    public void Add_RandomIntKeys_EveryKeyReturnsAllOfItsValues(int seed, int keyRange, int adds) =>
+        AgreeWithLookup(r => r.Next(keyRange), seed, adds);
+
+    [Fact]
+    public void Add_StringKeys_EveryKeyReturnsAllOfItsValues() =>
+        AgreeWithLookup(r => r.Next(10) == 0 ? "" : "s" + r.Next(700), seed: 5, adds: 20_000);
+
+    [Fact]
+    public void Add_KeysWithIdenticalHashes_EveryKeyReturnsAllOfItsValues() =>
+        AgreeWithLookup(r =>
+        {
+            long a = r.Next(300);
+            return (a << 32) | a;
+        }, seed: 6, adds: 5000);
+
+    [Fact]
+    public void First_MissingKey_ReturnsMinusOne()
+    {
+        var map = new HashMultiMap<int, string>();
+        Assert.Equal(-1, map.First(3));
+        map.Add(1, "a");
+        map.Add(1, "b");
+        Assert.Equal(-1, map.First(3));
+        Assert.Equal(new[] { "a", "b" }, ValuesOf(map, 1).Order());
+    }
+}
