@@ -153,7 +153,7 @@ internal abstract class UnaryNode<TIn, TOut> : Node<TOut>
     public override string DescribeEdge(int input, ShipStrategy strategy) => Requirement.Describe(strategy);
 
     public override object CreateEdgeOutput(int input, ShipStrategy strategy, ExchangeTargets targets) =>
-        Requirement.CreateOutput(strategy, targets);
+        Requirement.CreateOutput(strategy, targets, Name);
 
     public override object[] CreateInputs(object? downstream, OperatorInfo info, RunContext run) => [Create((Collector<TOut>)downstream!, info, run)];
 
@@ -183,7 +183,7 @@ internal abstract class BinaryNode<T1, T2, TOut> : Node<TOut>
         input == 0 ? _first.Describe(strategy) : _second.Describe(strategy);
 
     public override object CreateEdgeOutput(int input, ShipStrategy strategy, ExchangeTargets targets) =>
-        input == 0 ? _first.CreateOutput(strategy, targets) : _second.CreateOutput(strategy, targets);
+        input == 0 ? _first.CreateOutput(strategy, targets, Name) : _second.CreateOutput(strategy, targets, Name);
 
     public override object[] CreateInputs(object? downstream, OperatorInfo info, RunContext run)
     {

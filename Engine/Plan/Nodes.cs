@@ -55,7 +55,7 @@ internal sealed class UnionNode<T> : Node<T>
     public override string DescribeEdge(int input, ShipStrategy strategy) => Requirement<T>.Any.Describe(strategy);
 
     public override object CreateEdgeOutput(int input, ShipStrategy strategy, ExchangeTargets targets) =>
-        Requirement<T>.Any.CreateOutput(strategy, targets);
+        Requirement<T>.Any.CreateOutput(strategy, targets, Name);
 
     public override object[] CreateInputs(object? downstream, OperatorInfo info, RunContext run) =>
         new UnionOperator<T>(Inputs.Length, (Collector<T>)downstream!).Inputs;

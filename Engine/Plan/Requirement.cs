@@ -35,7 +35,7 @@ internal class Requirement<T>
 
     public virtual string Describe(ShipStrategy strategy) => strategy.ToString().ToLowerInvariant();
 
-    public virtual object CreateOutput(ShipStrategy strategy, ExchangeTargets targets) => strategy switch
+    public virtual object CreateOutput(ShipStrategy strategy, ExchangeTargets targets, string consumer) => strategy switch
     {
         ShipStrategy.Forward => new ForwardOutput<T>(targets),
         ShipStrategy.Rebalance => new RebalanceOutput<T>(targets),
@@ -54,6 +54,6 @@ internal sealed class HashRequirement<T, TKey>(Func<T, TKey> key, string keyName
     public override string Describe(ShipStrategy strategy) =>
         strategy == ShipStrategy.Hash ? $"hash({keyName})" : base.Describe(strategy);
 
-    public override object CreateOutput(ShipStrategy strategy, ExchangeTargets targets) =>
-        strategy == ShipStrategy.Hash ? new HashOutput<T, TKey>(targets, KeySelector) : base.CreateOutput(strategy, targets);
+    public override object CreateOutput(ShipStrategy strategy, ExchangeTargets targets, string consumer) =>
+        strategy == ShipStrategy.Hash ? new HashOutput<T, TKey>(targets, KeySelector, consumer) : base.CreateOutput(strategy, targets, consumer);
 }

@@ -58,7 +58,12 @@ public sealed class HashJoinOperator<TProbe, TBuild, TKey, TOut> : BuildProbeOpe
         if (_prebuilt) throw new InvalidOperationException("The build side of a cached join received records.");
         try
         {
-            foreach (ref readonly var b in batch) _table.Add(_buildKey(b), b);
+            foreach (ref readonly var b in batch)
+            {
+                // As in Enumerable.Join, a null key matches nothing.
+                var k = _buildKey(b);
+                if (k is not null) _table.Add(k, b);
+            }
         }
         catch (Exception e) when (OperatorInfo.IsUserFault(e))
         {
@@ -75,7 +80,8 @@ public sealed class HashJoinOperator<TProbe, TBuild, TKey, TOut> : BuildProbeOpe
         {
             foreach (ref readonly var p in batch)
             {
-                int i = table.First(_probeKey(p));
+                var k = _probeKey(p);
+                int i = k is null ? -1 : table.First(k);
                 if (i < 0)
                 {
                     if (_outer) _buffer.Add(_result(p, default!), down);

@@ -14,6 +14,7 @@ internal sealed class LineReader : IDisposable
     private int _pos;
     private int _len;
     private bool _eof;
+    private bool _firstLineAfterBom;
 
     public LineReader(string path, long start, long end)
     {
@@ -39,7 +40,11 @@ internal sealed class LineReader : IDisposable
         else
         {
             Fill();
-            if (_len >= 3 && _buffer[0] == 0xEF && _buffer[1] == 0xBB && _buffer[2] == 0xBF) _pos = 3;
+            if (_len >= 3 && _buffer[0] == 0xEF && _buffer[1] == 0xBB && _buffer[2] == 0xBF)
+            {
+                _pos = 3;
+                _firstLineAfterBom = true;
+            }
         }
     }
 
@@ -53,7 +58,11 @@ internal sealed class LineReader : IDisposable
     public bool TryReadLine(out ReadOnlySpan<byte> line, out long offset)
     {
         offset = _bufferOffset + _pos;
-        if (offset >= _end || (_pos == _len && !Fill()))
+        // The first line starts at byte 0 (its BOM included) for split ownership: the next split
+        // skips it as the line it starts in.
+        long owner = _firstLineAfterBom ? 0 : offset;
+        _firstLineAfterBom = false;
+        if (owner >= _end || (_pos == _len && !Fill()))
         {
             line = default;
             return false;

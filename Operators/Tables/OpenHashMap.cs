@@ -20,6 +20,7 @@ public sealed class OpenHashMap<TKey, TValue>
     private TValue[] _values;
     private int _count;
     private int _mask;
+    private int _shift;
 
     /// <summary>Creates a map sized for about <paramref name="capacity"/> entries.</summary>
     public OpenHashMap(int capacity = 16)
@@ -27,6 +28,7 @@ public sealed class OpenHashMap<TKey, TValue>
         int slots = (int)Math.Max(16, System.Numerics.BitOperations.RoundUpToPowerOf2((uint)Math.Max(1, capacity) * 2));
         _slots = new int[slots];
         _mask = slots - 1;
+        _shift = 32 - System.Numerics.BitOperations.Log2((uint)slots);
         int entries = Math.Max(8, capacity);
         _hashes = new int[entries];
         _keys = new TKey[entries];
@@ -42,6 +44,13 @@ public sealed class OpenHashMap<TKey, TValue>
     /// <summary>The values in insertion order (same positions as <see cref="Keys"/>).</summary>
     public Span<TValue> Values => new(_values, 0, _count);
 
+    /// <summary>
+    /// The home slot, from the hash's high bits (Fibonacci hashing): after a hash exchange all keys of
+    /// a subtask share the low bits that chose their key group, and would cluster in a low-bit table.
+    /// </summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private int SlotOf(int hash) => (int)(((uint)hash * 0x9E3779B9u) >> _shift);
+
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
     private static int HashOf(TKey key) => (int)KeyGroups.Mix((uint)StableHash.Of(key));
 
@@ -50,7 +59,7 @@ public sealed class OpenHashMap<TKey, TValue>
     public ref TValue GetValueRefOrAddDefault(TKey key, out bool exists)
     {
         int hash = HashOf(key);
-        int slot = hash & _mask;
+        int slot = SlotOf(hash);
         while (true)
         {
             int e = _slots[slot];
@@ -72,7 +81,7 @@ public sealed class OpenHashMap<TKey, TValue>
     public int IndexOf(TKey key)
     {
         int hash = HashOf(key);
-        int slot = hash & _mask;
+        int slot = SlotOf(hash);
         while (true)
         {
             int e = _slots[slot];
@@ -108,7 +117,7 @@ public sealed class OpenHashMap<TKey, TValue>
         if ((_count + 1) * 2 > _slots.Length)
         {
             Grow();
-            slot = hash & _mask;
+            slot = SlotOf(hash);
             while (_slots[slot] != 0) slot = (slot + 1) & _mask;
         }
         int e = _count++;
@@ -123,14 +132,16 @@ public sealed class OpenHashMap<TKey, TValue>
     {
         var slots = new int[_slots.Length * 2];
         int mask = slots.Length - 1;
+        int shift = _shift - 1;
         for (int e = 0; e < _count; e++)
         {
-            int s = _hashes[e] & mask;
+            int s = (int)(((uint)_hashes[e] * 0x9E3779B9u) >> shift);
             while (slots[s] != 0) s = (s + 1) & mask;
             slots[s] = e + 1;
         }
         _slots = slots;
         _mask = mask;
+        _shift = shift;
     }
 }
 

@@ -15,11 +15,13 @@ public sealed class HashOutput<T, TKey> : ExchangeOutput<T>
     private readonly T[][] _buffers;
     private readonly int[] _counts;
     private readonly int[] _subtaskOfGroup;
+    private readonly string _consumer;
 
-    /// <summary>Creates the output for key selector <paramref name="key"/>.</summary>
-    public HashOutput(ExchangeTargets targets, Func<T, TKey> key) : base(targets)
+    /// <summary>Creates the output for key selector <paramref name="key"/> of operator <paramref name="consumer"/>.</summary>
+    public HashOutput(ExchangeTargets targets, Func<T, TKey> key, string consumer) : base(targets)
     {
         _key = key;
+        _consumer = consumer;
         int p = targets.Queues.Length;
         _buffers = new T[p][];
         _counts = new int[p];
@@ -38,7 +40,17 @@ public sealed class HashOutput<T, TKey> : ExchangeOutput<T>
         int size = _targets.BatchSize;
         foreach (ref readonly T item in batch)
         {
-            int group = KeyGroups.KeyGroupOf(StableHash.Of(_key(item)), maxP);
+            TKey key;
+            try
+            {
+                key = _key(item);
+            }
+            catch (Exception e) when (e is not OperationCanceledException)
+            {
+                // The key selector belongs to the consuming operator, even though it runs here.
+                throw new Execution.UserCodeException(_consumer, _targets.ProducerSubtask, e);
+            }
+            int group = KeyGroups.KeyGroupOf(StableHash.Of(key), maxP);
             int t = _subtaskOfGroup[group];
             int c = _counts[t];
             _buffers[t][c] = item;

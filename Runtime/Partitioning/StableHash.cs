@@ -28,7 +28,8 @@ public static class StableHash
         if (typeof(TKey) == typeof(byte)) return Unsafe.As<TKey, byte>(ref key);
         if (typeof(TKey) == typeof(char)) return Unsafe.As<TKey, char>(ref key);
         if (typeof(TKey) == typeof(bool)) return Unsafe.As<TKey, bool>(ref key) ? 1 : 0;
-        if (typeof(TKey) == typeof(double)) return Int64(BitConverter.DoubleToInt64Bits(Unsafe.As<TKey, double>(ref key)));
+        if (typeof(TKey) == typeof(double)) return Double(Unsafe.As<TKey, double>(ref key));
+        if (typeof(TKey) == typeof(float)) return Double(Unsafe.As<TKey, float>(ref key));
         if (typeof(TKey) == typeof(Guid)) return Bytes(MemoryMarshal.AsBytes(new ReadOnlySpan<Guid>(in Unsafe.As<TKey, Guid>(ref key))));
         if (typeof(TKey) == typeof(string)) return String(Unsafe.As<TKey, string>(ref key));
         return Slow(key);
@@ -51,6 +52,10 @@ public static class StableHash
         }
         return (int)h;
     }
+
+    /// <summary>Equal doubles hash equally: -0.0 and 0.0 are one key, as are all NaNs (as for <see cref="EqualityComparer{T}.Default"/>).</summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private static int Double(double d) => d == 0 ? 0 : double.IsNaN(d) ? int.MinValue : Int64(BitConverter.DoubleToInt64Bits(d));
 
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
     private static int Int64(long v) => (int)v ^ (int)(v >> 32);
@@ -88,7 +93,8 @@ public static class StableHash
         int i => i,
         long l => Int64(l),
         string s => String(s),
-        double d => Int64(BitConverter.DoubleToInt64Bits(d)),
+        double d => Double(d),
+        float f => Double(f),
         _ => Slow(o),
     };
 }
