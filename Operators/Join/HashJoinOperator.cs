@@ -49,7 +49,9 @@ public sealed class HashJoinOperator<TProbe, TBuild, TKey, TOut> : BuildProbeOpe
     /// <inheritdoc />
     protected override void OnBuildEnd()
     {
-        if (!_prebuilt && Info.StaticState is { } slot) slot.Value = _table;
+        if (_prebuilt) return;
+        _table.Freeze();
+        if (Info.StaticState is { } slot) slot.Value = _table;
     }
 
     /// <inheritdoc />
@@ -81,13 +83,13 @@ public sealed class HashJoinOperator<TProbe, TBuild, TKey, TOut> : BuildProbeOpe
             foreach (ref readonly var p in batch)
             {
                 var k = _probeKey(p);
-                int i = k is null ? -1 : table.First(k);
-                if (i < 0)
+                var matches = k is null ? default : table.ValuesOf(k);
+                if (matches.IsEmpty)
                 {
                     if (_outer) _buffer.Add(_result(p, default!), down);
                     continue;
                 }
-                for (; i >= 0; i = table.Next(i)) _buffer.Add(_result(p, table.ValueAt(i)), down);
+                foreach (ref readonly var b in matches) _buffer.Add(_result(p, b), down);
             }
         }
         catch (Exception e) when (OperatorInfo.IsUserFault(e))

@@ -146,14 +146,16 @@ public sealed class OpenHashMap<TKey, TValue>
 }
 
 /// <summary>
-/// A hash multimap for the build side of a join: values of equal keys are chained through an index
-/// array, so building appends to flat arrays and probing walks the chain without allocating.
+/// A hash multimap for the build side of a join. Building appends to flat arrays with values of a
+/// key chained through an index array; <see cref="Freeze"/> then lays the values out as an
+/// adjacency index (CSR: each key's values contiguous), so a probe reads one contiguous range.
 /// </summary>
 public sealed class HashMultiMap<TKey, TValue>
 {
     private readonly OpenHashMap<TKey, int> _heads = new();
     private TValue[] _values = new TValue[16];
     private int[] _next = new int[16];
+    private int[]? _starts; // after Freeze: values of key entry k are [_starts[k], _starts[k + 1])
     private int _count;
 
     /// <summary>Number of values.</summary>
@@ -162,9 +164,13 @@ public sealed class HashMultiMap<TKey, TValue>
     /// <summary>Number of distinct keys.</summary>
     public int KeyCount => _heads.Count;
 
+    /// <summary>True once <see cref="Freeze"/> ran; no more values may be added.</summary>
+    public bool IsFrozen => _starts is not null;
+
     /// <summary>Adds a value under a key.</summary>
     public void Add(TKey key, TValue value)
     {
+        if (_starts is not null) throw new InvalidOperationException("The multimap is frozen.");
         if (_count == _values.Length)
         {
             Array.Resize(ref _values, _count * 2);
@@ -176,17 +182,61 @@ public sealed class HashMultiMap<TKey, TValue>
         head = ++_count;
     }
 
+    /// <summary>Regroups the values so that each key's values are contiguous, in insertion order.</summary>
+    public void Freeze()
+    {
+        if (_starts is not null) return;
+        int keys = _heads.Count;
+        var starts = new int[keys + 1];
+        var values = new TValue[Math.Max(1, _count)];
+        var heads = _heads.Values;
+        int pos = 0;
+        for (int k = 0; k < keys; k++)
+        {
+            starts[k] = pos;
+            int n = 0;
+            for (int i = heads[k] - 1; i >= 0; i = _next[i]) n++;
+            int j = pos + n;
+            for (int i = heads[k] - 1; i >= 0; i = _next[i]) values[--j] = _values[i];
+            pos += n;
+            heads[k] = k + 1;
+        }
+        starts[keys] = pos;
+        _values = values;
+        _starts = starts;
+        _next = [];
+    }
+
+    /// <summary>The values of <paramref name="key"/> (empty when absent); requires <see cref="Freeze"/>.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    public ReadOnlySpan<TValue> ValuesOf(TKey key)
+    {
+        int e = _heads.IndexOf(key);
+        if (e < 0) return default;
+        var starts = _starts!;
+        return new ReadOnlySpan<TValue>(_values, starts[e], starts[e + 1] - starts[e]);
+    }
+
     /// <summary>Index of the first value of <paramref name="key"/>, or -1; continue with <see cref="Next"/>.</summary>
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
     public int First(TKey key)
     {
         int e = _heads.IndexOf(key);
-        return e < 0 ? -1 : _heads.ValueAt(e) - 1;
+        if (e < 0) return -1;
+        if (_starts is null) return _heads.ValueAt(e) - 1;
+        return _starts[e] < _starts[e + 1] ? _starts[e] : -1;
     }
 
     /// <summary>Index of the value after <paramref name="index"/> under the same key, or -1.</summary>
-    [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    public int Next(int index) => _next[index];
+    public int Next(int index)
+    {
+        if (_starts is null) return _next[index];
+        // Frozen: values of a key are contiguous; find whether index + 1 is still in the same range.
+        int k = Array.BinarySearch(_starts, index);
+        if (k < 0) k = ~k - 1;
+        while (k + 1 < _starts.Length && _starts[k + 1] == _starts[k]) k++;
+        return index + 1 < _starts[k + 1] ? index + 1 : -1;
+    }
 
     /// <summary>The value at <paramref name="index"/>.</summary>
     [MethodImpl(MethodImplOptions.AggressiveInlining)]

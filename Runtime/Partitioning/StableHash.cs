@@ -32,8 +32,23 @@ public static class StableHash
         if (typeof(TKey) == typeof(float)) return Double(Unsafe.As<TKey, float>(ref key));
         if (typeof(TKey) == typeof(Guid)) return Bytes(MemoryMarshal.AsBytes(new ReadOnlySpan<Guid>(in Unsafe.As<TKey, Guid>(ref key))));
         if (typeof(TKey) == typeof(string)) return String(Unsafe.As<TKey, string>(ref key));
+        if (typeof(TKey) == typeof((long, long)))
+        {
+            var t = Unsafe.As<TKey, (long, long)>(ref key);
+            return Combine(Int64(t.Item1), Int64(t.Item2));
+        }
+        if (typeof(TKey) == typeof((int, int)))
+        {
+            var t = Unsafe.As<TKey, (int, int)>(ref key);
+            return Combine(t.Item1, t.Item2);
+        }
+        if (TupleHasher<TKey>.Hash is { } tuple) return tuple(key);
         return Slow(key);
     }
+
+    /// <summary>Combines two component hashes (order-sensitive).</summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    public static int Combine(int h1, int h2) => h1 * 31 + h2 + 17 * 31;
 
     /// <summary>The stable hash of a string (FNV-1a over UTF-16 code units, then mixed).</summary>
     public static int String(string? s)
@@ -97,4 +112,29 @@ public static class StableHash
         float f => Double(f),
         _ => Slow(o),
     };
+}
+
+/// <summary>
+/// A compiled, boxing-free stable hash for value tuples (and nested ones): the components' stable
+/// hashes combined in order. Null for other types.
+/// </summary>
+internal static class TupleHasher<T>
+{
+    public static readonly Func<T, int>? Hash = Build();
+
+    private static Func<T, int>? Build()
+    {
+        var type = typeof(T);
+        if (!type.IsValueType || !type.IsGenericType || !type.FullName!.StartsWith("System.ValueTuple`", StringComparison.Ordinal)) return null;
+        var p = System.Linq.Expressions.Expression.Parameter(type, "key");
+        System.Linq.Expressions.Expression h = System.Linq.Expressions.Expression.Constant(17);
+        var of = typeof(StableHash).GetMethod(nameof(StableHash.Of))!;
+        var combine = typeof(StableHash).GetMethod(nameof(StableHash.Combine))!;
+        foreach (var field in type.GetFields().Where(f => f.Name.StartsWith("Item", StringComparison.Ordinal) || f.Name == "Rest").OrderBy(f => f.MetadataToken))
+        {
+            var component = System.Linq.Expressions.Expression.Call(of.MakeGenericMethod(field.FieldType), System.Linq.Expressions.Expression.Field(p, field));
+            h = System.Linq.Expressions.Expression.Call(combine, h, component);
+        }
+        return System.Linq.Expressions.Expression.Lambda<Func<T, int>>(h, p).Compile();
+    }
 }
