@@ -1,3 +1,4 @@
+using System.Runtime.CompilerServices;
 using Dataflow.Operators.Core;
 using Dataflow.Operators.Tables;
 using Dataflow.Runtime.Records;
@@ -42,6 +43,7 @@ public sealed class HashAggregateOperator<TIn, TKey, TAcc, TOut> : Collector<TIn
     }
 
     /// <inheritdoc />
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     public override void Push(ReadOnlySpan<TIn> batch)
     {
         var table = _table;
@@ -111,6 +113,7 @@ public sealed class GroupReduceOperator<T, TKey, TOut> : Collector<T>
     }
 
     /// <inheritdoc />
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     public override void Push(ReadOnlySpan<T> batch)
     {
         try
@@ -173,6 +176,7 @@ public sealed class DistinctOperator<T, TKey> : Collector<T>
     }
 
     /// <inheritdoc />
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     public override void Push(ReadOnlySpan<T> batch)
     {
         while (!batch.IsEmpty)

@@ -1,3 +1,4 @@
+using System.Runtime.CompilerServices;
 using Dataflow.Operators.Core;
 using Dataflow.Runtime.Records;
 
@@ -21,6 +22,7 @@ public sealed class MapOperator<TIn, TOut> : Collector<TIn>
     }
 
     /// <inheritdoc />
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     public override void Push(ReadOnlySpan<TIn> batch)
     {
         var buffer = _buffer;
@@ -62,6 +64,7 @@ public sealed class FilterOperator<T> : Collector<T>
     }
 
     /// <inheritdoc />
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     public override void Push(ReadOnlySpan<T> batch)
     {
         var buffer = _buffer;
@@ -113,6 +116,7 @@ public sealed class FlatMapOperator<TIn, TOut> : Collector<TIn>
     }
 
     /// <inheritdoc />
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     public override void Push(ReadOnlySpan<TIn> batch)
     {
         try
@@ -157,6 +161,7 @@ public sealed class FanOutCollector<T> : Collector<T>
     public FanOutCollector(Collector<T>[] targets) => _targets = targets;
 
     /// <inheritdoc />
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     public override void Push(ReadOnlySpan<T> batch)
     {
         foreach (var t in _targets) t.Push(batch);

@@ -1,3 +1,4 @@
+using System.Runtime.CompilerServices;
 using Dataflow.Operators.Core;
 using Dataflow.Operators.Tables;
 using Dataflow.Runtime.Records;
@@ -55,6 +56,7 @@ public sealed class HashJoinOperator<TProbe, TBuild, TKey, TOut> : BuildProbeOpe
     }
 
     /// <inheritdoc />
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     protected override void OnBuild(ReadOnlySpan<TBuild> batch)
     {
         if (_prebuilt) throw new InvalidOperationException("The build side of a cached join received records.");
@@ -74,6 +76,7 @@ public sealed class HashJoinOperator<TProbe, TBuild, TKey, TOut> : BuildProbeOpe
     }
 
     /// <inheritdoc />
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     protected override void OnProbe(ReadOnlySpan<TProbe> batch)
     {
         var table = _table;
@@ -124,6 +127,7 @@ public sealed class CrossOperator<TBig, TSmall, TOut> : BuildProbeOperator<TBig,
     protected override void OnBuild(ReadOnlySpan<TSmall> batch) => _small.AddRange(batch);
 
     /// <inheritdoc />
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     protected override void OnProbe(ReadOnlySpan<TBig> batch)
     {
         var small = System.Runtime.InteropServices.CollectionsMarshal.AsSpan(_small);

@@ -1,3 +1,4 @@
+using System.Runtime.CompilerServices;
 using System.Text;
 using Dataflow.Operators.Core;
 using Dataflow.Runtime.Execution;
@@ -83,6 +84,7 @@ public sealed class CollectionSource<T>(IReadOnlyList<T> items, SubtaskContext c
     : SourceOperator<T>(context, output, name)
 {
     /// <inheritdoc />
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     protected override void Produce()
     {
         int p = Context.Parallelism, s = Context.Subtask;
@@ -104,6 +106,7 @@ public sealed class PartitionSource<T>(List<T> partition, SubtaskContext context
     : SourceOperator<T>(context, output, name)
 {
     /// <inheritdoc />
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     protected override void Produce()
     {
         var span = System.Runtime.InteropServices.CollectionsMarshal.AsSpan(partition);
@@ -119,6 +122,7 @@ public sealed class GenerateSource<T>(long count, Func<long, T> generate, Subtas
     : SourceOperator<T>(context, output, name)
 {
     /// <inheritdoc />
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     protected override void Produce()
     {
         int p = Context.Parallelism, s = Context.Subtask;
@@ -145,6 +149,7 @@ public sealed class EnumerableSource<T>(IEnumerable<T> items, SubtaskContext con
     : SourceOperator<T>(context, output, name)
 {
     /// <inheritdoc />
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     protected override void Produce()
     {
         using var e = items.GetEnumerator();
@@ -171,6 +176,7 @@ public sealed class TextLineSource(string path, SubtaskContext context, Collecto
     : SourceOperator<string>(context, output, name)
 {
     /// <inheritdoc />
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     protected override void Produce()
     {
         long length = new FileInfo(path).Length;
@@ -185,6 +191,7 @@ public sealed class CsvSource<T>(string path, CsvParser<T> parse, CsvFormat form
     : SourceOperator<T>(context, output, name)
 {
     /// <inheritdoc />
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     protected override void Produce()
     {
         long length = new FileInfo(path).Length;

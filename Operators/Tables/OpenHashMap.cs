@@ -146,99 +146,76 @@ public sealed class OpenHashMap<TKey, TValue>
 }
 
 /// <summary>
-/// A hash multimap for the build side of a join. Building appends to flat arrays with values of a
-/// key chained through an index array; <see cref="Freeze"/> then lays the values out as an
-/// adjacency index (CSR: each key's values contiguous), so a probe reads one contiguous range.
+/// A hash multimap for the build side of a join. Building appends each value with the ordinal of
+/// its key; <see cref="Freeze"/> then lays the values out as an adjacency index (CSR: each key's
+/// values contiguous, in insertion order) with one counting sort, so a probe reads one contiguous
+/// range.
 /// </summary>
 public sealed class HashMultiMap<TKey, TValue>
 {
-    private readonly OpenHashMap<TKey, int> _heads = new();
-    private TValue[] _values = new TValue[16];
-    private int[] _next = new int[16];
-    private int[]? _starts; // after Freeze: values of key entry k are [_starts[k], _starts[k + 1])
+    private readonly OpenHashMap<TKey, int> _ordinals = new(1024);
+    private TValue[] _values = new TValue[1024];
+    private int[] _keyOrdinal = new int[1024];
+    private int[]? _starts; // after Freeze: values of key ordinal k are [_starts[k], _starts[k + 1])
     private int _count;
 
     /// <summary>Number of values.</summary>
     public int Count => _count;
 
     /// <summary>Number of distinct keys.</summary>
-    public int KeyCount => _heads.Count;
+    public int KeyCount => _ordinals.Count;
 
-    /// <summary>True once <see cref="Freeze"/> ran; no more values may be added.</summary>
+    /// <summary>True once the index is laid out; no more values may be added.</summary>
     public bool IsFrozen => _starts is not null;
 
     /// <summary>Adds a value under a key.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
     public void Add(TKey key, TValue value)
     {
-        if (_starts is not null) throw new InvalidOperationException("The multimap is frozen.");
-        if (_count == _values.Length)
-        {
-            Array.Resize(ref _values, _count * 2);
-            Array.Resize(ref _next, _count * 2);
-        }
-        ref int head = ref _heads.GetValueRefOrAddDefault(key, out _);
+        if (_starts is not null) ThrowFrozen();
+        if (_count == _values.Length) GrowValues();
+        ref int ordinal = ref _ordinals.GetValueRefOrAddDefault(key, out bool exists);
+        if (!exists) ordinal = _ordinals.Count - 1;
         _values[_count] = value;
-        _next[_count] = head - 1;
-        head = ++_count;
+        _keyOrdinal[_count++] = ordinal;
     }
 
-    /// <summary>Regroups the values so that each key's values are contiguous, in insertion order.</summary>
+    [MethodImpl(MethodImplOptions.NoInlining)]
+    private void GrowValues()
+    {
+        Array.Resize(ref _values, _count * 2);
+        Array.Resize(ref _keyOrdinal, _count * 2);
+    }
+
+    [System.Diagnostics.CodeAnalysis.DoesNotReturn]
+    private static void ThrowFrozen() => throw new InvalidOperationException("The multimap is frozen.");
+
+    /// <summary>Lays out each key's values contiguously (a counting sort by key ordinal).</summary>
     public void Freeze()
     {
         if (_starts is not null) return;
-        int keys = _heads.Count;
+        int keys = _ordinals.Count;
         var starts = new int[keys + 1];
+        for (int i = 0; i < _count; i++) starts[_keyOrdinal[i] + 1]++;
+        for (int k = 0; k < keys; k++) starts[k + 1] += starts[k];
+        var next = new int[keys];
+        Array.Copy(starts, next, keys);
         var values = new TValue[Math.Max(1, _count)];
-        var heads = _heads.Values;
-        int pos = 0;
-        for (int k = 0; k < keys; k++)
-        {
-            starts[k] = pos;
-            int n = 0;
-            for (int i = heads[k] - 1; i >= 0; i = _next[i]) n++;
-            int j = pos + n;
-            for (int i = heads[k] - 1; i >= 0; i = _next[i]) values[--j] = _values[i];
-            pos += n;
-            heads[k] = k + 1;
-        }
-        starts[keys] = pos;
+        for (int i = 0; i < _count; i++) values[next[_keyOrdinal[i]]++] = _values[i];
         _values = values;
         _starts = starts;
-        _next = [];
+        _keyOrdinal = [];
     }
 
-    /// <summary>The values of <paramref name="key"/> (empty when absent); requires <see cref="Freeze"/>.</summary>
+    /// <summary>The values of <paramref name="key"/> in insertion order (empty when absent); freezes the map on first use.</summary>
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
     public ReadOnlySpan<TValue> ValuesOf(TKey key)
     {
-        int e = _heads.IndexOf(key);
+        if (_starts is null) Freeze();
+        int e = _ordinals.IndexOf(key);
         if (e < 0) return default;
+        int k = _ordinals.ValueAt(e);
         var starts = _starts!;
-        return new ReadOnlySpan<TValue>(_values, starts[e], starts[e + 1] - starts[e]);
+        return new ReadOnlySpan<TValue>(_values, starts[k], starts[k + 1] - starts[k]);
     }
-
-    /// <summary>Index of the first value of <paramref name="key"/>, or -1; continue with <see cref="Next"/>.</summary>
-    [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    public int First(TKey key)
-    {
-        int e = _heads.IndexOf(key);
-        if (e < 0) return -1;
-        if (_starts is null) return _heads.ValueAt(e) - 1;
-        return _starts[e] < _starts[e + 1] ? _starts[e] : -1;
-    }
-
-    /// <summary>Index of the value after <paramref name="index"/> under the same key, or -1.</summary>
-    public int Next(int index)
-    {
-        if (_starts is null) return _next[index];
-        // Frozen: values of a key are contiguous; find whether index + 1 is still in the same range.
-        int k = Array.BinarySearch(_starts, index);
-        if (k < 0) k = ~k - 1;
-        while (k + 1 < _starts.Length && _starts[k + 1] == _starts[k]) k++;
-        return index + 1 < _starts[k + 1] ? index + 1 : -1;
-    }
-
-    /// <summary>The value at <paramref name="index"/>.</summary>
-    [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    public ref readonly TValue ValueAt(int index) => ref _values[index];
 }

@@ -1,3 +1,4 @@
+using System.Runtime.CompilerServices;
 using Dataflow.Runtime.Partitioning;
 
 namespace Dataflow.Runtime.Exchange;
@@ -34,6 +35,7 @@ public sealed class HashOutput<T, TKey> : ExchangeOutput<T>
     }
 
     /// <inheritdoc />
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     public override void Push(ReadOnlySpan<T> batch)
     {
         int maxP = _targets.MaxParallelism;

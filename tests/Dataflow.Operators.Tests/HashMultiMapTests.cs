@@ -8,7 +8,7 @@ public class HashMultiMapTests
     private static List<TValue> ValuesOf<TKey, TValue>(HashMultiMap<TKey, TValue> map, TKey key)
     {
         var list = new List<TValue>();
-        for (int i = map.First(key); i >= 0; i = map.Next(i)) list.Add(map.ValueAt(i));
+        list.AddRange(map.ValuesOf(key));
         return list;
     }
 
@@ -56,13 +56,22 @@ public class HashMultiMapTests
         }, seed: 6, adds: 5000);
 
     [Fact]
-    public void First_MissingKey_ReturnsMinusOne()
+    public void ValuesOf_MissingKey_ReturnsEmpty()
     {
+        Assert.True(new HashMultiMap<int, string>().ValuesOf(3).IsEmpty);
         var map = new HashMultiMap<int, string>();
-        Assert.Equal(-1, map.First(3));
         map.Add(1, "a");
         map.Add(1, "b");
-        Assert.Equal(-1, map.First(3));
-        Assert.Equal(new[] { "a", "b" }, ValuesOf(map, 1).Order());
+        Assert.True(map.ValuesOf(3).IsEmpty);
+        Assert.Equal(new[] { "a", "b" }, ValuesOf(map, 1));
+    }
+
+    [Fact]
+    public void Add_AfterFreeze_Throws()
+    {
+        var map = new HashMultiMap<int, string>();
+        map.Add(1, "a");
+        map.Freeze();
+        Assert.Throws<InvalidOperationException>(() => map.Add(2, "b"));
     }
 }
