@@ -21,6 +21,7 @@ public sealed class HashAggregateOperator<TIn, TKey, TAcc, TOut> : Collector<TIn
     private readonly OperatorInfo _info;
     private readonly int _spillAt;
     private readonly OpenHashMap<TKey, TAcc> _table = new(1024);
+    private DenseTable<TAcc>? _dense = typeof(TKey) == typeof(int) || typeof(TKey) == typeof(long) ? new() : null;
 
     /// <summary>Creates the operator.</summary>
     /// <param name="key">Key of an input record.</param>
@@ -46,6 +47,14 @@ public sealed class HashAggregateOperator<TIn, TKey, TAcc, TOut> : Collector<TIn
     [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     public override void Push(ReadOnlySpan<TIn> batch)
     {
+        if (_dense is { } dense)
+        {
+            int done = PushDense(dense, batch);
+            if (done == batch.Length) return;
+            // A key out of the dense range: continue in the hash table from here on.
+            MoveDenseToTable(dense);
+            batch = batch[done..];
+        }
         var table = _table;
         try
         {
@@ -62,8 +71,69 @@ public sealed class HashAggregateOperator<TIn, TKey, TAcc, TOut> : Collector<TIn
         if (table.Count >= _spillAt) EmitAll();
     }
 
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private static long ToLong(TKey key) =>
+        typeof(TKey) == typeof(int) ? Unsafe.As<TKey, int>(ref key) : Unsafe.As<TKey, long>(ref key);
+
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private static TKey FromInt(int k)
+    {
+        if (typeof(TKey) == typeof(int)) return Unsafe.As<int, TKey>(ref k);
+        long l = k;
+        return Unsafe.As<long, TKey>(ref l);
+    }
+
+    /// <summary>Aggregates into the dense table; returns how many records it took (all, unless a key is out of range).</summary>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
+    private int PushDense(DenseTable<TAcc> dense, ReadOnlySpan<TIn> batch)
+    {
+        int i = 0;
+        try
+        {
+            for (; i < batch.Length; i++)
+            {
+                ref readonly var x = ref batch[i];
+                long k = ToLong(_key(x));
+                if (!DenseTable<TAcc>.InRange(k)) break;
+                ref var acc = ref dense.GetValueRefOrAddDefault(k, out bool exists);
+                acc = exists ? _add(acc, x) : _create(x);
+            }
+        }
+        catch (Exception e) when (OperatorInfo.IsUserFault(e))
+        {
+            _info.Throw(e);
+        }
+        return i;
+    }
+
+    private void MoveDenseToTable(DenseTable<TAcc> dense)
+    {
+        var table = _table;
+        dense.Drain(ref table, static (ref OpenHashMap<TKey, TAcc> t, int k, TAcc v) => t.GetValueRefOrAddDefault(FromInt(k), out _) = v);
+        dense.Release();
+        _dense = null;
+    }
+
     private void EmitAll()
     {
+        if (_dense is { Count: > 0 } dense)
+        {
+            var state = (Op: this, Buffer: new BatchBuffer<TOut>(_info.BatchSize));
+            dense.Drain(ref state, static (ref (HashAggregateOperator<TIn, TKey, TAcc, TOut> Op, BatchBuffer<TOut> Buffer) s, int k, TAcc v) =>
+            {
+                TOut r = default!;
+                try
+                {
+                    r = s.Op._emit(FromInt(k), v);
+                }
+                catch (Exception e) when (OperatorInfo.IsUserFault(e))
+                {
+                    s.Op._info.Throw(e);
+                }
+                s.Buffer.Add(r, s.Op._downstream);
+            });
+            state.Buffer.Flush(_downstream);
+        }
         var buffer = new BatchBuffer<TOut>(_info.BatchSize);
         var keys = _table.Keys;
         var values = _table.Values;
@@ -89,6 +159,8 @@ public sealed class HashAggregateOperator<TIn, TKey, TAcc, TOut> : Collector<TIn
     public override void Close()
     {
         EmitAll();
+        _dense?.Release();
+        _dense = null;
         _downstream.Close();
     }
 }
