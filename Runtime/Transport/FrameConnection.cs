@@ -1,0 +1,103 @@
+using System.Buffers;
+using System.Buffers.Binary;
+using System.IO.Pipelines;
+
+namespace Dataflow.Runtime.Transport;
+
+/// <summary>
+/// Length-prefixed frames over a byte stream (TCP or TLS) with System.IO.Pipelines: a 4-byte
+/// little-endian length of the rest, a type byte, the payload. A frame longer than the limit or of
+/// an unknown type is a <see cref="ProtocolException"/>: the caller drops the connection.
+/// </summary>
+public sealed class FrameConnection : IAsyncDisposable
+{
+    private readonly Stream _stream;
+    private readonly PipeReader _reader;
+    private readonly PipeWriter _writer;
+    private readonly SemaphoreSlim _writeLock = new(1, 1);
+    private readonly int _maxFrameBytes;
+
+    /// <summary>Wraps <paramref name="stream"/>; frames above <paramref name="maxFrameBytes"/> are rejected.</summary>
+    public FrameConnection(Stream stream, int maxFrameBytes = 16 << 20)
+    {
+        _stream = stream;
+        _maxFrameBytes = maxFrameBytes;
+        _reader = PipeReader.Create(stream, new StreamPipeReaderOptions(leaveOpen: true));
+        _writer = PipeWriter.Create(stream, new StreamPipeWriterOptions(leaveOpen: true));
+    }
+
+    /// <summary>Payload bytes received so far.</summary>
+    public long BytesIn { get; private set; }
+
+    /// <summary>Payload bytes sent so far.</summary>
+    public long BytesOut { get; private set; }
+
+    /// <summary>Sends one frame (thread-safe; frames are never interleaved).</summary>
+    public async ValueTask SendAsync(FrameType type, ReadOnlyMemory<byte> payload, CancellationToken cancellationToken = default)
+    {
+        if (payload.Length + 1 > _maxFrameBytes) throw new ArgumentException($"Frame of {payload.Length} bytes exceeds the {_maxFrameBytes}-byte limit.");
+        await _writeLock.WaitAsync(cancellationToken).ConfigureAwait(false);
+        try
+        {
+            var header = _writer.GetSpan(5);
+            BinaryPrimitives.WriteInt32LittleEndian(header, payload.Length + 1);
+            header[4] = (byte)type;
+            _writer.Advance(5);
+            await _writer.WriteAsync(payload, cancellationToken).ConfigureAwait(false);
+            BytesOut += payload.Length;
+        }
+        finally
+        {
+            _writeLock.Release();
+        }
+    }
+
+    /// <summary>Receives the next frame, or null at a clean end of stream.</summary>
+    /// <exception cref="ProtocolException">A malformed, oversized or truncated frame.</exception>
+    public async ValueTask<Frame?> ReceiveAsync(CancellationToken cancellationToken = default)
+    {
+        while (true)
+        {
+            var result = await _reader.ReadAsync(cancellationToken).ConfigureAwait(false);
+            var buffer = result.Buffer;
+            if (TryParse(ref buffer, out var frame))
+            {
+                _reader.AdvanceTo(buffer.Start);
+                BytesIn += frame.Payload.Length;
+                return frame;
+            }
+            _reader.AdvanceTo(buffer.Start, buffer.End);
+            if (result.IsCompleted)
+            {
+                if (buffer.Length == 0) return null;
+                throw new ProtocolException($"Connection closed inside a frame ({buffer.Length} bytes pending).");
+            }
+        }
+    }
+
+    private bool TryParse(ref ReadOnlySequence<byte> buffer, out Frame frame)
+    {
+        frame = default;
+        if (buffer.Length < 4) return false;
+        Span<byte> lengthBytes = stackalloc byte[4];
+        buffer.Slice(0, 4).CopyTo(lengthBytes);
+        int length = BinaryPrimitives.ReadInt32LittleEndian(lengthBytes);
+        if (length < 1 || length > _maxFrameBytes) throw new ProtocolException($"Invalid frame length {length} (limit {_maxFrameBytes}).");
+        if (buffer.Length < 4 + length) return false;
+        var body = buffer.Slice(4, length);
+        var type = (FrameType)body.FirstSpan[0];
+        if (!Enum.IsDefined(type)) throw new ProtocolException($"Unknown frame type {(byte)type}.");
+        frame = new Frame(type, body.Slice(1).ToArray());
+        buffer = buffer.Slice(4 + length);
+        return true;
+    }
+
+    /// <inheritdoc />
+    public async ValueTask DisposeAsync()
+    {
+        await _reader.CompleteAsync().ConfigureAwait(false);
+        await _writer.CompleteAsync().ConfigureAwait(false);
+        await _stream.DisposeAsync().ConfigureAwait(false);
+        _writeLock.Dispose();
+    }
+}
