@@ -17,7 +17,7 @@ if (argv.Length > 0 && argv[0] == "measure")
 var o = Options.Parse(argv);
 int reps = o.GetInt("reps", 3);
 var workloads = o.Get("workloads", "pagerank,kmeans,components,wordcount").Split(',');
-var modes = new[] { "baseline", "engine-p1", "engine-p2" };
+var modes = o.Get("modes", "baseline,engine-p1,engine-p2").Split(',');
 Data.Prepare(o);
 var results = new List<MeasureResult>();
 for (int rep = 0; rep < reps; rep++)

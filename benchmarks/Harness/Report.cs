@@ -42,12 +42,13 @@ internal static class Report
                     peak / 1e6, peak / Math.Max(1, items), runs.Count, runs[0].Check);
             });
             string metric = g.Key is "pagerank" or "kmeans" ? "per superstep" : "total";
-            double Value(string mode) => metric == "per superstep" ? modes[mode].MedianSuperstepMs : modes[mode].MedianTotalMs;
+            double Value(string mode) => !modes.ContainsKey(mode) ? double.NaN : metric == "per superstep" ? modes[mode].MedianSuperstepMs : modes[mode].MedianTotalMs;
             var b = modes["baseline"];
             list.Add(new WorkloadReport(g.Key, metric, g.First(r => r.Mode == "baseline").Items,
                 g.Key switch { "pagerank" or "components" => "edge", "kmeans" => "point", _ => "word" },
-                modes, Value("engine-p1") / Value("baseline"), Value("engine-p2") / Value("baseline"),
-                modes["engine-p1"].PeakMB / b.PeakMB, modes["engine-p2"].PeakMB / b.PeakMB));
+                modes, Ratio("engine-p1"), Ratio("engine-p2"), MemRatio("engine-p1"), MemRatio("engine-p2")));
+            double Ratio(string m) => modes.ContainsKey(m) ? Value(m) / Value("baseline") : double.NaN;
+            double MemRatio(string m) => modes.TryGetValue(m, out var r) ? r.PeakMB / b.PeakMB : double.NaN;
         }
         var cpu = File.Exists("/proc/cpuinfo")
             ? File.ReadLines("/proc/cpuinfo").FirstOrDefault(l => l.StartsWith("model name", StringComparison.Ordinal))?.Split(':', 2)[1].Trim()
@@ -57,6 +58,10 @@ internal static class Report
             "dotnet run -c Release --project benchmarks/Harness -- " + string.Join(' ', Environment.GetCommandLineArgs().Skip(1)),
             list);
     }
+
+    private static readonly ModeReport s_missing = new(double.NaN, double.NaN, double.NaN, double.NaN, double.NaN, double.NaN, 0, "");
+
+    private static ModeReport M(WorkloadReport w, string mode) => w.Modes.TryGetValue(mode, out var m) ? m : s_missing;
 
     public static string Markdown(BenchmarkReport r)
     {
@@ -68,14 +73,14 @@ internal static class Report
         sb.AppendLine("|---|---|---|---|---|---|---|---|---|");
         foreach (var w in r.Workloads)
         {
-            double V(string m) => w.Metric == "per superstep" ? w.Modes[m].MedianSuperstepMs : w.Modes[m].MedianTotalMs;
-            sb.AppendLine($"| {w.Workload} ({w.Items:N0} {w.ItemName}s) | {w.Metric} | {f(V("baseline"))} | {f(V("engine-p1"))} | {f(V("engine-p2"))} | {x(w.RatioP1)} | {x(w.RatioP2)} | {f(w.Modes["baseline"].PeakMB)} / {f(w.Modes["engine-p1"].PeakMB)} / {f(w.Modes["engine-p2"].PeakMB)} | {f(w.Modes["baseline"].BytesPerItem)} / {f(w.Modes["engine-p1"].BytesPerItem)} / {f(w.Modes["engine-p2"].BytesPerItem)} |");
+            double V(string m) => !w.Modes.ContainsKey(m) ? double.NaN : w.Metric == "per superstep" ? w.Modes[m].MedianSuperstepMs : w.Modes[m].MedianTotalMs;
+            sb.AppendLine($"| {w.Workload} ({w.Items:N0} {w.ItemName}s) | {w.Metric} | {f(V("baseline"))} | {f(V("engine-p1"))} | {f(V("engine-p2"))} | {x(w.RatioP1)} | {x(w.RatioP2)} | {f(M(w, "baseline").PeakMB)} / {f(M(w, "engine-p1").PeakMB)} / {f(M(w, "engine-p2").PeakMB)} | {f(M(w, "baseline").BytesPerItem)} / {f(M(w, "engine-p1").BytesPerItem)} / {f(M(w, "engine-p2").BytesPerItem)} |");
         }
         sb.AppendLine().AppendLine("| workload | baseline parse ms | baseline total ms | engine p=1 total ms | engine p=2 total ms | engine first superstep (p=1 / p=2) |");
         sb.AppendLine("|---|---|---|---|---|---|");
         foreach (var w in r.Workloads)
         {
-            sb.AppendLine($"| {w.Workload} | {f(w.Modes["baseline"].MedianParseMs)} | {f(w.Modes["baseline"].MedianTotalMs)} | {f(w.Modes["engine-p1"].MedianTotalMs)} | {f(w.Modes["engine-p2"].MedianTotalMs)} | {f(w.Modes["engine-p1"].FirstSuperstepMs)} / {f(w.Modes["engine-p2"].FirstSuperstepMs)} |");
+            sb.AppendLine($"| {w.Workload} | {f(M(w, "baseline").MedianParseMs)} | {f(M(w, "baseline").MedianTotalMs)} | {f(M(w, "engine-p1").MedianTotalMs)} | {f(M(w, "engine-p2").MedianTotalMs)} | {f(M(w, "engine-p1").FirstSuperstepMs)} / {f(M(w, "engine-p2").FirstSuperstepMs)} |");
         }
         return sb.ToString();
     }
