@@ -9,17 +9,7 @@ return await ExampleArgs.RunAsync(async ct =>
     var args = ExampleArgs.Parse(Environment.GetCommandLineArgs()[1..], "edges", "vertices", "scale", "iterations");
     var (env, stats) = ExampleRunner.CreateEnvironment(args);
     using var _ = stats;
-    var path = args.Get("edges");
-    if (path is null)
-    {
-        int scale = args.GetInt("scale", 16);
-        path = Path.Combine(Path.GetTempPath(), $"rmat-{scale}-16.edges");
-        if (!File.Exists(path))
-        {
-            Console.WriteLine($"generating R-MAT scale {scale} graph at {path} ...");
-            RmatGenerator.WriteEdges(path, scale, 16, seed: 1);
-        }
-    }
+    var path = ExampleRunner.EdgesOrGenerated(args);
     var sw = Stopwatch.StartNew();
     var components = ConnectedComponentsJob.Build(env, path, args.Get("vertices"), args.GetInt("iterations", int.MaxValue));
     if (args.Get("output") is { } output)

@@ -10,17 +10,7 @@ return await ExampleArgs.RunAsync(async ct =>
     var args = ExampleArgs.Parse(Environment.GetCommandLineArgs()[1..], "edges", "iterations", "damping", "tolerance", "scale");
     var (env, stats) = ExampleRunner.CreateEnvironment(args);
     using var _ = stats;
-    var path = args.Get("edges");
-    if (path is null)
-    {
-        int scale = args.GetInt("scale", 16);
-        path = Path.Combine(Path.GetTempPath(), $"rmat-{scale}-16.edges");
-        if (!File.Exists(path))
-        {
-            Console.WriteLine($"generating R-MAT scale {scale} graph at {path} ...");
-            RmatGenerator.WriteEdges(path, scale, 16, seed: 1);
-        }
-    }
+    var path = ExampleRunner.EdgesOrGenerated(args);
     int iterations = args.GetInt("iterations", 20);
     var sw = Stopwatch.StartNew();
     var ranks = await PageRankJob.BuildAsync(env, PageRankJob.ReadEdges(env, path), iterations,
