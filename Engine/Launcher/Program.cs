@@ -1,0 +1,71 @@
+using System.Globalization;
+using Dataflow.Elasticity.ScaleOut;
+
+// The `dataflow` launcher. Commands so far: scaleout (the allocation assistant). The cluster
+// commands of DESIGN.md §10 (run, coordinator, worker, submit, status) come with cluster mode.
+const string Usage = """
+    usage: dataflow <command> [options]
+
+    commands:
+      scaleout --history F.csv --target-ms T --min A --max B
+               the allocation assistant for recurring jobs: from earlier runs (CSV: header, then
+               scale-out,runtime-ms rows) picks the smallest scale-out in [A, B] predicted to finish
+               under T ms (Bell inside the observed range, Ernest outside) and prints it with the
+               predicted runtime
+    """;
+
+if (args.Length == 0 || args[0] is "-h" or "--help" or "help")
+{
+    Console.WriteLine(Usage);
+    return args.Length == 0 ? 2 : 0;
+}
+try
+{
+    return args[0] switch
+    {
+        "scaleout" => ScaleOut(args[1..]),
+        _ => throw new ArgumentException($"unknown command '{args[0]}'"),
+    };
+}
+catch (ArgumentException e)
+{
+    Console.Error.WriteLine($"error: {e.Message}");
+    Console.Error.WriteLine(Usage);
+    return 2;
+}
+catch (Exception e) when (e is IOException or FormatException)
+{
+    Console.Error.WriteLine($"error: {e.Message}");
+    return 1;
+}
+
+static int ScaleOut(string[] args)
+{
+    var o = ParseOptions(args, "history", "target-ms", "min", "max");
+    var (x, y) = ScaleOutAssistant.ReadHistory(o["history"]);
+    int min = Int(o, "min"), max = Int(o, "max");
+    double target = double.Parse(o["target-ms"], NumberStyles.Float, CultureInfo.InvariantCulture);
+    var r = ScaleOutAssistant.Recommend(x, y, min, max, target);
+    Console.WriteLine(string.Create(CultureInfo.InvariantCulture,
+        $"scale-out {r.ScaleOut}, predicted runtime {Math.Round(r.PredictedRuntime)} ms{(r.MeetsTarget ? "" : $" (no scale-out in {min}..{max} is predicted under {target} ms; this is the fastest)")}"));
+    return 0;
+}
+
+static Dictionary<string, string> ParseOptions(string[] args, params string[] required)
+{
+    var o = new Dictionary<string, string>();
+    for (int i = 0; i < args.Length; i += 2)
+    {
+        if (!args[i].StartsWith("--", StringComparison.Ordinal) || !required.Contains(args[i][2..])) throw new ArgumentException($"unknown option '{args[i]}'");
+        if (i + 1 >= args.Length) throw new ArgumentException($"option '{args[i]}' needs a value");
+        o[args[i][2..]] = args[i + 1];
+    }
+    foreach (var r in required)
+    {
+        if (!o.ContainsKey(r)) throw new ArgumentException($"missing --{r}");
+    }
+    return o;
+}
+
+static int Int(Dictionary<string, string> o, string name) =>
+    int.TryParse(o[name], NumberStyles.Integer, CultureInfo.InvariantCulture, out int v) ? v : throw new ArgumentException($"--{name} expects an integer, got '{o[name]}'");
