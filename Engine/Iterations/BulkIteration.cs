@@ -8,7 +8,7 @@ internal sealed class BulkIterationNode<T> : IterationNode
     private readonly Node<T> _initial;
     private readonly MaterializedSourceNode<T> _partial;
     private readonly Node<T> _next;
-    private readonly OutputNode _output;
+    private readonly IterationResultNode<T> _output;
 
     public BulkIterationNode(Node<T> initial, int maxIterations, Func<DataSet<T>, IterationContext, DataSet<T>> step, string name)
         : base(initial.Env, name, maxIterations)
@@ -19,7 +19,7 @@ internal sealed class BulkIterationNode<T> : IterationNode
         var next = step(new DataSet<T>(_partial), Context) ?? throw new InvalidOperationException("The step function returned null.");
         if (!ReferenceEquals(next.Environment, Env)) throw new ArgumentException("The step must return a data set of the same environment.");
         _next = next.Node;
-        _output = new OutputNode(this);
+        _output = new IterationResultNode<T>(this);
     }
 
     public override Node Output => _output;
@@ -47,14 +47,5 @@ internal sealed class BulkIterationNode<T> : IterationNode
         }).ConfigureAwait(false);
         run.Materialized[_partial] = null!;
         run.Materialized[_output] = current;
-    }
-
-    private sealed class OutputNode(BulkIterationNode<T> iteration)
-        : SourceNode<T>(iteration.Env, $"IterationResult({iteration.Name})", iteration.Env.Parallelism), IIterationOutput
-    {
-        public IterationNode Iteration => iteration;
-
-        protected override Runtime.Execution.SubtaskBody Create(Runtime.Execution.SubtaskContext context, Runtime.Records.Collector<T> downstream, RunContext run) =>
-            new Operators.Sources.PartitionSource<T>(((List<T>[])run.Materialized[this])[context.Subtask], context, downstream, Name);
     }
 }

@@ -110,7 +110,7 @@ internal sealed class DeltaIterationNode<T, TWork, TKey> : IterationNode
         ArgumentNullException.ThrowIfNull(next);
         _delta = delta.Node;
         _nextWorkset = next.Node;
-        Output = new ResultNode(this);
+        Output = new IterationResultNode<T>(this, key);
     }
 
     public override Node Output { get; }
@@ -153,16 +153,5 @@ internal sealed class DeltaIterationNode<T, TWork, TKey> : IterationNode
             indexes[s].CopyValuesTo(result[s]);
         }
         run.Materialized[Output] = result;
-    }
-
-    private sealed class ResultNode(DeltaIterationNode<T, TWork, TKey> iteration)
-        : SourceNode<T>(iteration.Env, $"IterationResult({iteration.Name})", iteration.Env.Parallelism), IIterationOutput
-    {
-        public IterationNode Iteration => iteration;
-
-        public override Delegate? PartitionedBy => iteration._key;
-
-        protected override Runtime.Execution.SubtaskBody Create(Runtime.Execution.SubtaskContext context, Collector<T> downstream, RunContext run) =>
-            new Operators.Sources.PartitionSource<T>(((List<T>[])run.Materialized[this])[context.Subtask], context, downstream, Name);
     }
 }

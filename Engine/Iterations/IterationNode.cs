@@ -121,3 +121,15 @@ internal interface IIterationOutput
 {
     IterationNode Iteration { get; }
 }
+
+/// <summary>The source that emits, per subtask, the result an iteration left in the run.</summary>
+internal sealed class IterationResultNode<T>(IterationNode iteration, Delegate? partitionedBy = null)
+    : SourceNode<T>(iteration.Env, $"IterationResult({iteration.Name})", iteration.Env.Parallelism), IIterationOutput
+{
+    public IterationNode Iteration => iteration;
+
+    public override Delegate? PartitionedBy => partitionedBy;
+
+    protected override Runtime.Execution.SubtaskBody Create(Runtime.Execution.SubtaskContext context, Runtime.Records.Collector<T> downstream, RunContext run) =>
+        new Operators.Sources.PartitionSource<T>(((List<T>[])run.Materialized[this])[context.Subtask], context, downstream, Name);
+}

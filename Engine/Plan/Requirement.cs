@@ -37,8 +37,8 @@ internal class Requirement<T>
 
     public virtual object CreateOutput(ShipStrategy strategy, ExchangeTargets targets, string consumer) => strategy switch
     {
-        ShipStrategy.Forward => new ForwardOutput<T>(targets),
-        ShipStrategy.Rebalance => new RebalanceOutput<T>(targets),
+        ShipStrategy.Forward => new BatchingOutput<T>(targets, roundRobin: false),
+        ShipStrategy.Rebalance => new BatchingOutput<T>(targets, roundRobin: true),
         ShipStrategy.Broadcast => new BroadcastOutput<T>(targets),
         _ => throw new InvalidOperationException($"No key for a {strategy} exchange."),
     };

@@ -49,14 +49,4 @@ public sealed class KeyGroupedIndex<TKey, TValue>
             if (g is not null) target.AddRange(g.Values);
         }
     }
-
-    /// <summary>Takes the maps of key groups [start, end) out of <paramref name="source"/> (a rescale's move).</summary>
-    public void MoveGroupsFrom(KeyGroupedIndex<TKey, TValue> source, int start, int end)
-    {
-        for (int g = start; g < end; g++)
-        {
-            _groups[g] = source._groups[g];
-            source._groups[g] = null;
-        }
-    }
 }

@@ -44,16 +44,21 @@ public abstract class ExchangeOutput<T> : Collector<T>
     }
 }
 
-/// <summary>Sends batches to the consumer subtask with the same index (one-to-one edge).</summary>
-public sealed class ForwardOutput<T> : ExchangeOutput<T>
+/// <summary>
+/// Sends full batches to one consumer at a time: forward edges keep the consumer with the producer's
+/// own index (one-to-one); rebalance edges move round-robin to the next consumer after each batch.
+/// </summary>
+public sealed class BatchingOutput<T> : ExchangeOutput<T>
 {
+    private readonly bool _roundRobin;
     private T[] _buffer;
     private int _count;
-    private readonly int _target;
+    private int _target;
 
-    /// <summary>Creates the output; a producer with index i feeds consumer i.</summary>
-    public ForwardOutput(ExchangeTargets targets) : base(targets)
+    /// <summary>Creates the output; producers start at different consumers so that small inputs spread too.</summary>
+    public BatchingOutput(ExchangeTargets targets, bool roundRobin) : base(targets)
     {
+        _roundRobin = roundRobin;
         _buffer = Rent();
         _target = targets.ProducerSubtask % targets.Queues.Length;
     }
@@ -75,51 +80,7 @@ public sealed class ForwardOutput<T> : ExchangeOutput<T>
     {
         if (_count == 0) return;
         Send(_target, _buffer, _count);
-        _buffer = Rent();
-        _count = 0;
-    }
-
-    /// <inheritdoc />
-    public override void Close()
-    {
-        Flush();
-        Return(_buffer, 0);
-        SendEndToAll();
-    }
-}
-
-/// <summary>Spreads full batches round-robin over all consumer subtasks.</summary>
-public sealed class RebalanceOutput<T> : ExchangeOutput<T>
-{
-    private T[] _buffer;
-    private int _count;
-    private int _next;
-
-    /// <summary>Creates the output; producers start at different consumers so small inputs spread too.</summary>
-    public RebalanceOutput(ExchangeTargets targets) : base(targets)
-    {
-        _buffer = Rent();
-        _next = targets.ProducerSubtask % targets.Queues.Length;
-    }
-
-    /// <inheritdoc />
-    public override void Push(ReadOnlySpan<T> batch)
-    {
-        while (!batch.IsEmpty)
-        {
-            int n = Math.Min(batch.Length, _targets.BatchSize - _count);
-            batch[..n].CopyTo(_buffer.AsSpan(_count));
-            _count += n;
-            batch = batch[n..];
-            if (_count == _targets.BatchSize) Flush();
-        }
-    }
-
-    private void Flush()
-    {
-        if (_count == 0) return;
-        Send(_next, _buffer, _count);
-        _next = (_next + 1) % _targets.Queues.Length;
+        if (_roundRobin) _target = (_target + 1) % _targets.Queues.Length;
         _buffer = Rent();
         _count = 0;
     }
