@@ -1,0 +1,50 @@
+using System.Globalization;
+using Dataflow.Runtime.Extensibility;
+using Microsoft.Extensions.Logging;
+
+namespace Dataflow.Elasticity.Policies;
+
+/// <summary>
+/// A given parallelism per superstep, for tests and experiments: with the schedule 1,4,2,3 supersteps
+/// 1, 2, 3 and 4 run at 1, 4, 2 and 3, and every later one at 3.
+/// </summary>
+public sealed class FixedPolicy : IElasticityPolicy
+{
+    /// <summary>The name used on the command line.</summary>
+    public const string PolicyName = "fixed";
+
+    private readonly int[] _schedule;
+    private readonly ILogger? _logger;
+
+    /// <summary>Creates the policy.</summary>
+    /// <param name="options">Its options (validated here; the schedule is copied).</param>
+    /// <param name="logger">Where decisions are logged, if anywhere.</param>
+    /// <exception cref="ArgumentException">The schedule is empty or invalid.</exception>
+    public FixedPolicy(FixedPolicyOptions options, ILogger<FixedPolicy>? logger = null)
+    {
+        ArgumentNullException.ThrowIfNull(options);
+        options.Validate();
+        _schedule = options.Schedule.ToArray();
+        _logger = logger;
+    }
+
+    /// <summary>The schedule: superstep k runs at <c>Schedule[min(k, Count) - 1]</c>.</summary>
+    public IReadOnlyList<int> Schedule => _schedule;
+
+    /// <summary>The parallelism the iteration should start with (the schedule's first entry).</summary>
+    public int InitialParallelism => _schedule[0];
+
+    /// <inheritdoc />
+    public string Name => PolicyName;
+
+    /// <inheritdoc />
+    public ElasticityDecision Decide(BarrierContext context)
+    {
+        ArgumentNullException.ThrowIfNull(context);
+        int index = Math.Clamp(context.Superstep, 0, _schedule.Length - 1);
+        int next = _schedule[index];
+        var reason = string.Create(CultureInfo.InvariantCulture,
+            $"schedule {string.Join(",", _schedule)}: superstep {context.Superstep + 1} runs at entry {index + 1} = {next} (p={context.Parallelism})");
+        return _logger.Log(PolicyName, context, new ElasticityDecision(next, reason));
+    }
+}

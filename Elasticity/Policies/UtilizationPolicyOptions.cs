@@ -1,0 +1,54 @@
+namespace Dataflow.Elasticity.Policies;
+
+/// <summary>Knobs of the <see cref="UtilizationPolicy"/> (the ICDCSW'16 prototype, DESIGN.md §8).</summary>
+public sealed class UtilizationPolicyOptions
+{
+    /// <summary>The CPU utilization the policy steers toward, in (0, 1]. Default 0.7.</summary>
+    public double TargetCpu { get; set; } = 0.7;
+
+    /// <summary>
+    /// Half-width of the hysteresis band around <see cref="TargetCpu"/>, in [0, 1): a measured utilization
+    /// within <c>TargetCpu ± Band</c> keeps the parallelism, so a noisy measurement does not flap. Default 0.1.
+    /// </summary>
+    public double Band { get; set; } = 0.1;
+
+    /// <summary>
+    /// Supersteps that must run at a parallelism before it may change again (≥ 1; 1 allows a change at
+    /// every barrier). The superstep right after a rescale also pays for moving state, so its measurement
+    /// is not representative. Default 1.
+    /// </summary>
+    public int CooldownSupersteps { get; set; } = 1;
+
+    /// <summary>The smallest parallelism the policy chooses (≥ 1). Default 1.</summary>
+    public int MinParallelism { get; set; } = 1;
+
+    /// <summary>
+    /// The largest parallelism the policy chooses (≥ <see cref="MinParallelism"/>), or null for the total
+    /// slots of the workers available at the barrier (at least the current parallelism). Default null.
+    /// </summary>
+    public int? MaxParallelism { get; set; }
+
+    /// <summary>
+    /// Cores behind one slot, in (0, 64]: the capacity utilization is measured against. 1 when a subtask
+    /// may use a whole core; e.g. 0.25 for workers held to a quarter core per slot. Default 1.
+    /// </summary>
+    public double SlotCapacity { get; set; } = 1;
+
+    /// <summary>
+    /// When the utilization is above the band but <c>floor(U / TargetCpu × p)</c> does not exceed p, step
+    /// to p + 1 (default true). Utilization cannot exceed 1, so with the plain formula a saturated job at
+    /// p ≤ 2 (target 0.7) would never scale out; false applies the formula as published.
+    /// </summary>
+    public bool ScaleOutAtLeastOne { get; set; } = true;
+
+    /// <summary>Throws when an option is out of range.</summary>
+    /// <exception cref="ArgumentOutOfRangeException">An option is out of its documented range.</exception>
+    public void Validate()
+    {
+        if (!(TargetCpu > 0 && TargetCpu <= 1)) throw new ArgumentOutOfRangeException(nameof(TargetCpu), TargetCpu, "TargetCpu must be in (0, 1].");
+        if (!(Band >= 0 && Band < 1)) throw new ArgumentOutOfRangeException(nameof(Band), Band, "Band must be in [0, 1).");
+        if (CooldownSupersteps < 1) throw new ArgumentOutOfRangeException(nameof(CooldownSupersteps), CooldownSupersteps, "CooldownSupersteps must be at least 1.");
+        PolicyValidation.ValidateRange(MinParallelism, MaxParallelism);
+        if (!(SlotCapacity > 0 && SlotCapacity <= 64)) throw new ArgumentOutOfRangeException(nameof(SlotCapacity), SlotCapacity, "SlotCapacity must be in (0, 64].");
+    }
+}
