@@ -14,10 +14,17 @@ public sealed class FixedPolicyOptions
     /// <exception cref="ArgumentException">The schedule is empty or invalid.</exception>
     public void Validate()
     {
-        if (Schedule is null || Schedule.Count == 0) throw new ArgumentException("The schedule needs at least one parallelism.", nameof(Schedule));
+        if (Error() is { } error) throw new ArgumentException(error);
+    }
+
+    /// <summary>What is wrong with the schedule, or null when it is valid.</summary>
+    internal string? Error()
+    {
+        if (Schedule is null || Schedule.Count == 0) return "Schedule needs at least one parallelism.";
         for (int i = 0; i < Schedule.Count; i++)
         {
-            if (Schedule[i] < 1) throw new ArgumentException($"Schedule entry {i + 1} is {Schedule[i]}; every parallelism must be at least 1.", nameof(Schedule));
+            if (Schedule[i] < 1) return $"Schedule entry {i + 1} is {Schedule[i]}; every parallelism must be at least 1.";
         }
+        return null;
     }
 }

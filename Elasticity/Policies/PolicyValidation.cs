@@ -3,10 +3,9 @@ namespace Dataflow.Elasticity.Policies;
 /// <summary>Checks shared by the policies' options.</summary>
 internal static class PolicyValidation
 {
-    /// <summary>Throws unless 1 ≤ min ≤ max (when max is set).</summary>
-    public static void ValidateRange(int min, int? max)
-    {
-        if (min < 1) throw new ArgumentOutOfRangeException("MinParallelism", min, "MinParallelism must be at least 1.");
-        if (max is { } m && m < min) throw new ArgumentOutOfRangeException("MaxParallelism", m, $"MaxParallelism must be at least MinParallelism ({min}).");
-    }
+    /// <summary>What is wrong with the parallelism range, or null when 1 ≤ min ≤ max (when max is set).</summary>
+    public static string? RangeError(int min, int? max) =>
+        min < 1 ? $"MinParallelism must be at least 1, not {min}."
+        : max is { } m && m < min ? $"MaxParallelism must be at least MinParallelism ({min}), not {m}."
+        : null;
 }

@@ -34,7 +34,7 @@ public sealed class RuntimeTargetPolicy : IElasticityPolicy
     /// <summary>Creates the policy.</summary>
     /// <param name="options">Its options (validated here).</param>
     /// <param name="logger">Where decisions are logged, if anywhere.</param>
-    /// <exception cref="ArgumentOutOfRangeException">An option is out of range.</exception>
+    /// <exception cref="ArgumentException">An option is out of range.</exception>
     public RuntimeTargetPolicy(RuntimeTargetPolicyOptions options, ILogger<RuntimeTargetPolicy>? logger = null)
     {
         ArgumentNullException.ThrowIfNull(options);

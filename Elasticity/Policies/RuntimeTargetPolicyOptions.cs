@@ -37,14 +37,20 @@ public sealed class RuntimeTargetPolicyOptions
     public double PickUnder { get; set; } = 0.9;
 
     /// <summary>Throws when an option is out of range.</summary>
-    /// <exception cref="ArgumentOutOfRangeException">An option is out of its documented range.</exception>
+    /// <exception cref="ArgumentException">An option is out of its documented range.</exception>
     public void Validate()
     {
-        if (!(TargetMs > 0) || double.IsInfinity(TargetMs)) throw new ArgumentOutOfRangeException(nameof(TargetMs), TargetMs, "TargetMs must be a positive number of milliseconds.");
-        if (ExpectedSupersteps is < 1) throw new ArgumentOutOfRangeException(nameof(ExpectedSupersteps), ExpectedSupersteps, "ExpectedSupersteps must be at least 1 when set.");
-        PolicyValidation.ValidateRange(MinParallelism, MaxParallelism);
-        if (!(ScaleOutAbove > 1)) throw new ArgumentOutOfRangeException(nameof(ScaleOutAbove), ScaleOutAbove, "ScaleOutAbove must be greater than 1.");
-        if (!(ScaleInBelow > 0 && ScaleInBelow < 1)) throw new ArgumentOutOfRangeException(nameof(ScaleInBelow), ScaleInBelow, "ScaleInBelow must be in (0, 1).");
-        if (!(PickUnder >= ScaleInBelow && PickUnder <= 1)) throw new ArgumentOutOfRangeException(nameof(PickUnder), PickUnder, $"PickUnder must be in [ScaleInBelow ({ScaleInBelow}), 1].");
+        if (Error() is { } error) throw new ArgumentException(error);
     }
+
+    /// <summary>The first option out of range, described, or null when all are valid.</summary>
+    internal string? Error() =>
+        !(TargetMs > 0) || double.IsInfinity(TargetMs) ? $"TargetMs must be a positive number of milliseconds, not {F(TargetMs)}."
+        : ExpectedSupersteps is < 1 ? $"ExpectedSupersteps must be at least 1 when set, not {ExpectedSupersteps}."
+        : !(ScaleOutAbove > 1) ? $"ScaleOutAbove must be greater than 1, not {F(ScaleOutAbove)}."
+        : !(ScaleInBelow > 0 && ScaleInBelow < 1) ? $"ScaleInBelow must be in (0, 1), not {F(ScaleInBelow)}."
+        : !(PickUnder >= ScaleInBelow && PickUnder <= 1) ? $"PickUnder must be in [ScaleInBelow, 1] = [{F(ScaleInBelow)}, 1], not {F(PickUnder)}."
+        : PolicyValidation.RangeError(MinParallelism, MaxParallelism);
+
+    private static string F(double v) => v.ToString(System.Globalization.CultureInfo.InvariantCulture);
 }

@@ -29,7 +29,7 @@ public sealed class UtilizationPolicy : IElasticityPolicy
     /// <summary>Creates the policy.</summary>
     /// <param name="options">Its options (validated here).</param>
     /// <param name="logger">Where decisions are logged, if anywhere.</param>
-    /// <exception cref="ArgumentOutOfRangeException">An option is out of range.</exception>
+    /// <exception cref="ArgumentException">An option is out of range.</exception>
     public UtilizationPolicy(UtilizationPolicyOptions options, ILogger<UtilizationPolicy>? logger = null)
     {
         ArgumentNullException.ThrowIfNull(options);

@@ -42,13 +42,17 @@ public sealed class UtilizationPolicyOptions
     public bool ScaleOutAtLeastOne { get; set; } = true;
 
     /// <summary>Throws when an option is out of range.</summary>
-    /// <exception cref="ArgumentOutOfRangeException">An option is out of its documented range.</exception>
+    /// <exception cref="ArgumentException">An option is out of its documented range.</exception>
     public void Validate()
     {
-        if (!(TargetCpu > 0 && TargetCpu <= 1)) throw new ArgumentOutOfRangeException(nameof(TargetCpu), TargetCpu, "TargetCpu must be in (0, 1].");
-        if (!(Band >= 0 && Band < 1)) throw new ArgumentOutOfRangeException(nameof(Band), Band, "Band must be in [0, 1).");
-        if (CooldownSupersteps < 1) throw new ArgumentOutOfRangeException(nameof(CooldownSupersteps), CooldownSupersteps, "CooldownSupersteps must be at least 1.");
-        PolicyValidation.ValidateRange(MinParallelism, MaxParallelism);
-        if (!(SlotCapacity > 0 && SlotCapacity <= 64)) throw new ArgumentOutOfRangeException(nameof(SlotCapacity), SlotCapacity, "SlotCapacity must be in (0, 64].");
+        if (Error() is { } error) throw new ArgumentException(error);
     }
+
+    /// <summary>The first option out of range, described, or null when all are valid.</summary>
+    internal string? Error() =>
+        !(TargetCpu > 0 && TargetCpu <= 1) ? $"TargetCpu must be in (0, 1], not {TargetCpu.ToString(System.Globalization.CultureInfo.InvariantCulture)}."
+        : !(Band >= 0 && Band < 1) ? $"Band must be in [0, 1), not {Band.ToString(System.Globalization.CultureInfo.InvariantCulture)}."
+        : CooldownSupersteps < 1 ? $"CooldownSupersteps must be at least 1, not {CooldownSupersteps}."
+        : !(SlotCapacity > 0 && SlotCapacity <= 64) ? $"SlotCapacity must be in (0, 64], not {SlotCapacity.ToString(System.Globalization.CultureInfo.InvariantCulture)}."
+        : PolicyValidation.RangeError(MinParallelism, MaxParallelism);
 }
