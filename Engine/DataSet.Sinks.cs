@@ -9,7 +9,7 @@ namespace Dataflow;
 public sealed partial class DataSet<T>
 {
     private OperatorNode<T, T> Sink(string name, Func<Runtime.Records.Collector<T>, Operators.Core.OperatorInfo, Collector<T>> create) =>
-        new(Node, name, Requirement<T>.Any, create, parallelism: Node.Parallelism);
+        new(Node, name, Requirement<T>.Any, create, parallelism: Node.Parallelism) { IsResultSink = true };
 
     /// <summary>Runs the job and returns all records (in subtask order; for a fixed order, sort them).</summary>
     public async Task<List<T>> CollectAsync(CancellationToken cancellationToken = default)
@@ -20,7 +20,7 @@ public sealed partial class DataSet<T>
             .ConfigureAwait(false);
         var all = new List<T>(parts.Sum(p => p.Count));
         foreach (var p in parts) all.AddRange(p);
-        return all;
+        return await Environment.ShareAsync(all).ConfigureAwait(false);
     }
 
     /// <summary>Runs the job and returns the number of records.</summary>
@@ -29,7 +29,7 @@ public sealed partial class DataSet<T>
         var counts = new long[Node.Parallelism];
         await Environment.RunAsync([Sink("Count", (_, info) => new CountSink<T>(counts, info.Subtask))], cancellationToken)
             .ConfigureAwait(false);
-        return counts.Sum();
+        return await Environment.ShareAsync(counts.Sum()).ConfigureAwait(false);
     }
 
     /// <summary>
@@ -67,6 +67,14 @@ public sealed partial class DataSet<T>
 
     private async Task WriteFileAsync(string path, string name, Func<Action<T, TextWriter>> writerPerSubtask, CancellationToken cancellationToken)
     {
+        string sinkName = $"{name}({Path.GetFileName(path)})";
+        if (Environment.IsWorkerCopy)
+        {
+            // A cluster worker's copy of the program: the submitter writes the file; the same plan runs here.
+            await Environment.RunAsync([Sink(sinkName, (_, _) => throw new InvalidOperationException("Result sinks run in the submitting process."))],
+                cancellationToken).ConfigureAwait(false);
+            return;
+        }
         var full = Path.GetFullPath(path);
         var dir = Path.GetDirectoryName(full)!;
         if (!Directory.Exists(dir)) throw new DirectoryNotFoundException($"Output directory not found: {dir}");
@@ -75,7 +83,7 @@ public sealed partial class DataSet<T>
         var sinks = new ConcurrentBag<TextFileSink<T>>();
         try
         {
-            await Environment.RunAsync([Sink($"{name}({Path.GetFileName(path)})", (_, info) =>
+            await Environment.RunAsync([Sink(sinkName, (_, info) =>
             {
                 var sink = new TextFileSink<T>(parts[info.Subtask], writerPerSubtask(), info);
                 sinks.Add(sink);

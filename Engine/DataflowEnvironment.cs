@@ -1,6 +1,8 @@
 using Dataflow.Operators.Sources;
 using Dataflow.Plan;
+using Dataflow.Runtime.Cluster;
 using Dataflow.Runtime.Execution;
+using Dataflow.Runtime.Serialization;
 using Dataflow.Runtime.Statistics;
 using Dataflow.Iterations;
 using Microsoft.Extensions.DependencyInjection;
@@ -25,6 +27,7 @@ public sealed class DataflowEnvironment
 {
     private int _nextNodeId;
     private readonly List<IDataflowObserver> _observers;
+    private readonly ClusterSession? _cluster = ClusterSession.Current;
 
     /// <summary>Creates an environment; prefer <see cref="CreateLocal"/> or dependency injection (<c>services.AddDataflow()</c>).</summary>
     public DataflowEnvironment(IOptions<DataflowOptions> options, IEnumerable<IDataflowObserver> observers)
@@ -36,6 +39,37 @@ public sealed class DataflowEnvironment
 
     /// <summary>The observers that receive superstep statistics and job ends.</summary>
     public IReadOnlyList<IDataflowObserver> Observers => _observers;
+
+    /// <summary>The observers told of events here: none in a cluster worker's copy of the program (the submitter tells them).</summary>
+    internal IReadOnlyList<IDataflowObserver> ActiveObservers => IsWorkerCopy ? [] : _observers;
+
+    /// <summary>The cluster job this program runs in, or null when it runs embedded.</summary>
+    internal ClusterSession? Cluster => _cluster;
+
+    /// <summary>True in a cluster worker's copy of the program: it runs its subtasks; results and files belong to the submitter.</summary>
+    internal bool IsWorkerCopy => _cluster is { IsSubmitter: false };
+
+    /// <summary>
+    /// Where jobs run: <c>embedded</c> (this process), <c>submitter</c> or <c>worker</c> (a copy of the
+    /// program started by <c>./dataflow run</c> or <c>submit</c>).
+    /// </summary>
+    public string Mode => _cluster is null ? "embedded" : _cluster.IsSubmitter ? "submitter" : "worker";
+
+    /// <summary>Makes a value the submitter computed from a job's result the value of every copy of the program.</summary>
+    internal async Task<TValue> ShareAsync<TValue>(TValue value)
+    {
+        if (_cluster is null) return value;
+        var serializer = Serializers.Get<TValue>();
+        if (_cluster.IsSubmitter)
+        {
+            var w = new ByteWriter(1024);
+            serializer.Write(w, value);
+            await _cluster.ShareAsync(w.WrittenSpan.ToArray()).ConfigureAwait(false);
+            return value;
+        }
+        var bytes = await _cluster.ShareAsync(null).ConfigureAwait(false);
+        return serializer.Read(new ByteReader(bytes));
+    }
 
     /// <summary>Adds an observer (such as a <see cref="Runtime.Statistics.JsonStatisticsWriter"/> or a progress display).</summary>
     public DataflowEnvironment AddObserver(IDataflowObserver observer)
@@ -125,7 +159,7 @@ public sealed class DataflowEnvironment
     /// <summary>Runs the job that ends in <paramref name="sinks"/>, first running the iterations it reads.</summary>
     internal async Task<JobExecutionResult> RunAsync(IReadOnlyList<Node> sinks, CancellationToken cancellationToken)
     {
-        var run = new RunContext(cancellationToken);
+        var run = new RunContext(cancellationToken) { SeparateResultSinks = _cluster is not null };
         long start = System.Diagnostics.Stopwatch.GetTimestamp();
         try
         {
@@ -148,7 +182,7 @@ public sealed class DataflowEnvironment
 
     private void Notify(JobSummary summary)
     {
-        foreach (var o in _observers) o.OnJobFinished(summary);
+        foreach (var o in ActiveObservers) o.OnJobFinished(summary);
     }
 
     /// <summary>Runs one job of a run: iterations it depends on first, then the job itself.</summary>
@@ -168,10 +202,12 @@ public sealed class DataflowEnvironment
         {
             run.Scope = null;
         }
-        compiler.CheckInputs();
+        if (_cluster is not { IsSubmitter: true }) compiler.CheckInputs(); // the submitter reads no inputs
         var graph = compiler.Build();
         var executor = new LocalExecutor(Options.ToExecutionOptions());
-        var result = await executor.ExecuteAsync(graph, run.Token).ConfigureAwait(false);
+        var result = _cluster is null
+            ? await executor.ExecuteAsync(graph, run.Token).ConfigureAwait(false)
+            : await _cluster.RunStepAsync(graph, executor, run.Token).ConfigureAwait(false);
         run.Jobs.Add(result);
         return result;
     }

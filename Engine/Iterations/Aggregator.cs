@@ -77,6 +77,16 @@ public sealed class Aggregator<T> : IAggregator
         }
     }
 
+    void IAggregator.WriteValue(Runtime.Serialization.ByteWriter writer) => Runtime.Serialization.Serializers.Get<T>().Write(writer, Value);
+
+    void IAggregator.CombineValues(IReadOnlyList<Runtime.Serialization.ByteReader> readers)
+    {
+        var serializer = Runtime.Serialization.Serializers.Get<T>();
+        var total = _zero;
+        foreach (var r in readers) total = _combine(total, serializer.Read(r));
+        Value = total;
+    }
+
     void IAggregator.Reset()
     {
         lock (_partials)
@@ -97,6 +107,12 @@ internal interface IAggregator
 
     /// <summary>Combines the partials of the finished superstep into <see cref="Value"/> and starts a new superstep.</summary>
     void Barrier();
+
+    /// <summary>Writes this process's value (after <see cref="Barrier"/>).</summary>
+    void WriteValue(Runtime.Serialization.ByteWriter writer);
+
+    /// <summary>Sets the value to the combination of every process's value, read one from each reader, in order.</summary>
+    void CombineValues(IReadOnlyList<Runtime.Serialization.ByteReader> readers);
 
     /// <summary>Forgets everything (a new run of the iteration).</summary>
     void Reset();

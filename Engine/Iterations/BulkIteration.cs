@@ -43,7 +43,7 @@ internal sealed class BulkIterationNode<T> : IterationNode
             foreach (var s in sinks) scope.AddDynamic(s);
             await Env.RunJobAsync(sinks, run, scope).ConfigureAwait(false);
             current = next;
-            return (null, counts is not null && counts.Sum() == 0);
+            return (null, counts?.Sum());
         }).ConfigureAwait(false);
         run.Materialized[_partial] = null!;
         run.Materialized[_output] = current;

@@ -143,7 +143,7 @@ internal sealed class DeltaIterationNode<T, TWork, TKey> : IterationNode
             }
             workset = next;
             long size = next.Sum(p => (long)p.Count);
-            return (size, size == 0);
+            return (size, null);
         }).ConfigureAwait(false);
         run.Materialized[_workset] = null!;
         var result = new List<T>[indexes.Length];

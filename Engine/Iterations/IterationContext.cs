@@ -82,6 +82,27 @@ public sealed class IterationContext
         return values;
     }
 
+    /// <summary>This process's aggregator values, for the cluster barrier.</summary>
+    internal byte[] WriteAggregators()
+    {
+        var w = new Runtime.Serialization.ByteWriter(64);
+        foreach (var a in _aggregators) a.WriteValue(w);
+        return w.WrittenSpan.ToArray();
+    }
+
+    /// <summary>Combines every process's aggregator values (in participant order, so all processes get the same result).</summary>
+    internal Dictionary<string, object?> CombineAggregators(IEnumerable<byte[]> perProcess)
+    {
+        var readers = perProcess.Select(b => new Runtime.Serialization.ByteReader(b)).ToList();
+        var values = new Dictionary<string, object?>();
+        foreach (var a in _aggregators)
+        {
+            a.CombineValues(readers);
+            values[a.Name] = a.Value;
+        }
+        return values;
+    }
+
     internal void Reset()
     {
         foreach (var a in _aggregators) a.Reset();

@@ -84,10 +84,10 @@ internal abstract class IterationNode
     /// <param name="run">The run.</param>
     /// <param name="scope">The step's scope.</param>
     /// <param name="superstep">Runs one superstep: returns the workset size (or null) and whether the termination criterion was empty.</param>
-    protected async Task RunSuperstepsAsync(RunContext run, IterationScope scope, Func<int, Task<(long? Workset, bool Empty)>> superstep)
+    protected async Task RunSuperstepsAsync(RunContext run, IterationScope scope, Func<int, Task<(long? Workset, long? Criterion)>> superstep)
     {
         Context.Reset();
-        var sync = new SuperstepSynchronizer(Name, MaxIterations, Env.Parallelism, Env.Observers, maxParallelism: Env.Options.MaxParallelism);
+        var sync = new SuperstepSynchronizer(Name, MaxIterations, Env.Parallelism, Env.ActiveObservers, maxParallelism: Env.Options.MaxParallelism);
         var process = Process.GetCurrentProcess();
         for (int k = 1; ; k++)
         {
@@ -96,10 +96,10 @@ internal abstract class IterationNode
             int jobsBefore = run.Jobs.Count;
             var cpu0 = process.TotalProcessorTime;
             long t0 = Stopwatch.GetTimestamp();
-            var (workset, empty) = await superstep(k).ConfigureAwait(false);
+            var (workset, criterion) = await superstep(k).ConfigureAwait(false);
             var wall = Stopwatch.GetElapsedTime(t0);
             process.Refresh();
-            double cpu = (process.TotalProcessorTime - cpu0).TotalSeconds / Math.Max(1e-9, wall.TotalSeconds * Environment.ProcessorCount);
+            double cpu = Math.Clamp((process.TotalProcessorTime - cpu0).TotalSeconds / Math.Max(1e-9, wall.TotalSeconds * Environment.ProcessorCount), 0, 1);
             var tasks = run.Jobs.Skip(jobsBefore).SelectMany(j => j.Tasks).ToList();
             // Every head of the step reports done; in one process all heads of a wave end together.
             for (int s = 0; s < sync.Parallelism; s++)
@@ -107,9 +107,24 @@ internal abstract class IterationNode
                 sync.ReportDone(new SuperstepDone(s, s == 0 ? tasks : []));
             }
             var aggregators = Context.Barrier();
+            WorkerStatistics[] workers;
+            if (Env.Cluster is { } cluster)
+            {
+                // The global barrier: every participant's counts and aggregator values, combined the same way everywhere.
+                var reports = await cluster.BarrierAsync(Name, k, workset ?? 0, criterion ?? 0, Context.WriteAggregators(),
+                    new WorkerStatistics(cluster.Self, cpu, System.Environment.WorkingSet)).ConfigureAwait(false);
+                if (workset is not null) workset = reports.Sum(r => r.Workset);
+                if (criterion is not null) criterion = reports.Sum(r => r.Criterion);
+                aggregators = Context.CombineAggregators(reports.Select(r => r.Aggregators));
+                workers = reports.Where(r => r.Participant > 0).Select(r => new WorkerStatistics(r.Worker, r.Cpu, r.MemoryBytes)).ToArray();
+            }
+            else
+            {
+                workers = [new WorkerStatistics("local", cpu, System.Environment.WorkingSet)];
+            }
             bool converged = Context.HasConverged();
-            var answer = sync.Barrier(k, wall, workset, aggregators, empty, converged,
-                [new WorkerStatistics("local", Math.Clamp(cpu, 0, 1), System.Environment.WorkingSet)]);
+            bool empty = workset == 0 || criterion == 0;
+            var answer = sync.Barrier(k, wall, workset, aggregators, empty, converged, workers);
             run.Supersteps++;
             if (answer.Terminate) break;
         }

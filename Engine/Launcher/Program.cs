@@ -1,12 +1,23 @@
 using System.Globalization;
 using Dataflow.Elasticity.ScaleOut;
+using Dataflow.Launcher;
 
-// The `dataflow` launcher. Commands so far: scaleout (the allocation assistant). The cluster
-// commands of DESIGN.md §10 (run, coordinator, worker, submit, status) come with cluster mode.
+// The `dataflow` launcher: the cluster commands and the tools of DESIGN.md §10.
 const string Usage = """
     usage: dataflow <command> [options]
 
     commands:
+      run --workers N [--slots S] [--worker-wrapper CMD] [--secret-file F] -- <examples/Name | Job.dll> [job args]
+               starts a coordinator and N worker processes on this machine, runs the program on
+               them (its output, files and statistics appear here) and stops every process again
+      coordinator --listen HOST:PORT --secret-file F [--heartbeat-timeout-ms T] [--cache-dir D]
+               runs a coordinator until stopped
+      worker --coordinator HOST:PORT --secret-file F [--slots S] [--advertise IP] [--data-port P] [--work-dir D]
+               runs a worker that offers S slots to the coordinator
+      submit --coordinator HOST:PORT --secret-file F [--workers N] [--advertise IP] -- <Job.dll | project> [job args]
+               runs a program on a running cluster (N workers; default all free ones)
+      status --coordinator HOST:PORT --secret-file F
+               lists the workers (slots, load, heartbeat) and jobs
       scaleout --history F.csv --target-ms T --min A --max B
                the allocation assistant for recurring jobs: from earlier runs (CSV: header, then
                scale-out,runtime-ms rows) picks the smallest scale-out in [A, B] predicted to finish
@@ -24,6 +35,11 @@ try
     return args[0] switch
     {
         "scaleout" => ScaleOut(args[1..]),
+        "run" => await ClusterCommands.RunAsync(args[1..]),
+        "coordinator" => await ClusterCommands.CoordinatorAsync(args[1..]),
+        "worker" => await ClusterCommands.WorkerAsync(args[1..]),
+        "submit" => await ClusterCommands.SubmitAsync(args[1..]),
+        "status" => await ClusterCommands.StatusAsync(args[1..]),
         _ => throw new ArgumentException($"unknown command '{args[0]}'"),
     };
 }
@@ -33,7 +49,7 @@ catch (ArgumentException e)
     Console.Error.WriteLine(Usage);
     return 2;
 }
-catch (Exception e) when (e is IOException or FormatException)
+catch (Exception e) when (e is IOException or FormatException or System.Net.Sockets.SocketException or Dataflow.Runtime.Transport.ProtocolException)
 {
     Console.Error.WriteLine($"error: {e.Message}");
     return 1;

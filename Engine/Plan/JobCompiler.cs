@@ -86,7 +86,7 @@ internal sealed class JobCompiler
 
     private void Place(Node n)
     {
-        if (n.Inputs.Length == 1 && !IsStaticEdge(n, n.Inputs[0]))
+        if (n.Inputs.Length == 1 && !IsStaticEdge(n, n.Inputs[0]) && !(n.IsResultSink && _run.SeparateResultSinks))
         {
             var input = n.Inputs[0];
             if (StrategyOf(n, 0) == ShipStrategy.Forward && _consumers[input].Count == 1)
@@ -156,7 +156,7 @@ internal sealed class JobCompiler
         {
             var chain = c;
             c.Vertex = graph.AddVertex(string.Join(" -> ", c.Nodes.Select(x => x.Name)), c.Head.Parallelism,
-                ctx => CreateBody(chain, ctx));
+                ctx => CreateBody(chain, ctx), isResultSink: c.Head.IsResultSink && _run.SeparateResultSinks);
         }
         foreach (var c in _chains)
         {
@@ -166,7 +166,8 @@ internal sealed class JobCompiler
                 if (from is null) continue;
                 var head = c.Head;
                 int input = i;
-                graph.Connect(from.Vertex!, c.Vertex!, strategy, description, targets => head.CreateEdgeOutput(input, strategy, targets));
+                graph.Connect(from.Vertex!, c.Vertex!, strategy, description, targets => head.CreateEdgeOutput(input, strategy, targets),
+                    head.Inputs[input].CreateCodec());
             }
         }
         return graph;

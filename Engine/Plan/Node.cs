@@ -41,6 +41,12 @@ internal abstract class Node
 
     public virtual bool IsSource => false;
 
+    /// <summary>A sink whose result the program reads (collect, count, output files): in cluster mode it runs in the submitting process.</summary>
+    public bool IsResultSink { get; init; }
+
+    /// <summary>Moves this node's records between processes.</summary>
+    public abstract Runtime.Serialization.BatchCodec CreateCodec();
+
     /// <summary>Files this node reads; checked before a job starts.</summary>
     public virtual string? InputPath => null;
 
@@ -97,6 +103,8 @@ internal abstract class Node<T> : Node
         : base(env, name, parallelism, inputs)
     {
     }
+
+    public override Runtime.Serialization.BatchCodec CreateCodec() => Runtime.Serialization.BatchCodec.For<T>();
 
     public override IInputAdapter CreateAdapter(object collector, Array? recording, int subtask) =>
         new Adapter((Collector<T>)collector, recording is null ? null : ((List<T>[])recording)[subtask]);

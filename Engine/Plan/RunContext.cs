@@ -14,6 +14,9 @@ internal sealed class RunContext(CancellationToken token)
 
     public CancellationToken Token { get; } = token;
 
+    /// <summary>Cluster mode: user-visible sinks get vertices of their own (they run in the submitting process).</summary>
+    public bool SeparateResultSinks { get; init; }
+
     /// <summary>Set while compiling a superstep's job.</summary>
     public IterationScope? Scope { get; set; }
 

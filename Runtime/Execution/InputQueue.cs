@@ -12,9 +12,9 @@ namespace Dataflow.Runtime.Execution;
 /// block anyway, and the hand-off is one batch (thousands of records), so lock cost is negligible.
 /// Waiting time is measured only when a call actually blocks.
 /// </remarks>
-public sealed class InputQueue
+public sealed class InputQueue : BatchTarget, IWakeable
 {
-    private readonly Envelope[] _ring;
+    private Envelope[] _ring;
     private readonly JobAbort _abort;
     private readonly object _lock = new();
     private int _head;
@@ -33,7 +33,7 @@ public sealed class InputQueue
 
     /// <summary>Adds an envelope, blocking while the queue is full; returns the ticks spent blocked.</summary>
     /// <exception cref="OperationCanceledException">The job was aborted.</exception>
-    public long Put(in Envelope envelope)
+    public override long Put(in Envelope envelope)
     {
         long waited = 0;
         lock (_lock)
@@ -65,6 +65,29 @@ public sealed class InputQueue
             }
         }
         return waited;
+    }
+
+    /// <summary>
+    /// Adds an envelope that arrived over the network without blocking: the network reader must never
+    /// stall (it serves many channels); the sender's credits bound what it can add, so the ring grows
+    /// at most by the credits of the remote channels.
+    /// </summary>
+    public void PutRemote(in Envelope envelope)
+    {
+        lock (_lock)
+        {
+            _abort.ThrowIfAborted();
+            if (_count == _ring.Length)
+            {
+                var grown = new Envelope[_ring.Length * 2];
+                for (int i = 0; i < _count; i++) grown[i] = _ring[(_head + i) % _ring.Length];
+                _ring = grown;
+                _head = 0;
+            }
+            _ring[(_head + _count) % _ring.Length] = envelope;
+            _count++;
+            if (_consumerWaiting) Monitor.PulseAll(_lock);
+        }
     }
 
     /// <summary>Takes the next envelope, blocking while the queue is empty; adds blocked ticks to <paramref name="waitedTicks"/>.</summary>
@@ -120,6 +143,8 @@ public sealed class InputQueue
             return rest;
         }
     }
+
+    void IWakeable.Wake() => Wake();
 
     internal void Wake()
     {

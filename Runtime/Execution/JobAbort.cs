@@ -6,13 +6,13 @@ namespace Dataflow.Runtime.Execution;
 /// </summary>
 public sealed class JobAbort
 {
-    private readonly List<InputQueue> _queues = new();
+    private readonly List<IWakeable> _queues = new();
     private volatile bool _aborted;
 
     /// <summary>True once the job is being torn down.</summary>
     public bool IsAborted => _aborted;
 
-    internal void Register(InputQueue queue)
+    internal void Register(IWakeable queue)
     {
         lock (_queues)
         {
@@ -25,7 +25,7 @@ public sealed class JobAbort
     {
         if (_aborted) return;
         _aborted = true;
-        InputQueue[] queues;
+        IWakeable[] queues;
         lock (_queues)
         {
             queues = _queues.ToArray();
@@ -44,4 +44,10 @@ public sealed class JobAbort
 
     [System.Diagnostics.CodeAnalysis.DoesNotReturn]
     private static void ThrowAborted() => throw new OperationCanceledException("The job was aborted.");
+}
+
+/// <summary>Something a blocked subtask thread waits on; woken when the job aborts.</summary>
+internal interface IWakeable
+{
+    void Wake();
 }

@@ -45,6 +45,9 @@ public sealed class JobVertex
     /// <summary>Number of subtasks.</summary>
     public int Parallelism { get; }
 
+    /// <summary>A sink whose result belongs to the program (collect, count, files): in cluster mode it runs in the submitting process.</summary>
+    public bool IsResultSink { get; init; }
+
     /// <summary>Instantiates one subtask's operator chain.</summary>
     public Func<SubtaskContext, SubtaskBody> CreateBody { get; }
 
@@ -63,8 +66,9 @@ public sealed class JobVertex
 public sealed class JobEdge
 {
     internal JobEdge(JobVertex source, JobVertex target, int targetInput, ShipStrategy strategy, string description,
-        Func<Exchange.ExchangeTargets, object> createOutput)
+        Func<Exchange.ExchangeTargets, object> createOutput, Serialization.BatchCodec? codec)
     {
+        Codec = codec;
         Source = source;
         Target = target;
         TargetInput = targetInput;
@@ -88,6 +92,9 @@ public sealed class JobEdge
     /// <summary>Human-readable form for <c>Explain()</c>, e.g. <c>hash(word)</c>.</summary>
     public string Description { get; }
 
+    /// <summary>Moves the edge's batches between processes (null when the edge never leaves a process).</summary>
+    public Serialization.BatchCodec? Codec { get; }
+
     /// <summary>Creates the typed <c>Collector&lt;T&gt;</c> that one producer subtask writes into.</summary>
     public Func<Exchange.ExchangeTargets, object> CreateOutput { get; }
 }
@@ -101,22 +108,22 @@ public sealed class JobGraph
     public IReadOnlyList<JobVertex> Vertices => _vertices;
 
     /// <summary>Adds a vertex.</summary>
-    public JobVertex AddVertex(string name, int parallelism, Func<SubtaskContext, SubtaskBody> createBody)
+    public JobVertex AddVertex(string name, int parallelism, Func<SubtaskContext, SubtaskBody> createBody, bool isResultSink = false)
     {
-        var v = new JobVertex(_vertices.Count, name, parallelism, createBody);
+        var v = new JobVertex(_vertices.Count, name, parallelism, createBody) { IsResultSink = isResultSink };
         _vertices.Add(v);
         return v;
     }
 
     /// <summary>Connects <paramref name="source"/>'s next output to <paramref name="target"/>'s next input.</summary>
     public JobEdge Connect(JobVertex source, JobVertex target, ShipStrategy strategy, string description,
-        Func<Exchange.ExchangeTargets, object> createOutput)
+        Func<Exchange.ExchangeTargets, object> createOutput, Serialization.BatchCodec? codec = null)
     {
         if (strategy == ShipStrategy.Forward && source.Parallelism != target.Parallelism)
         {
             throw new ArgumentException($"A forward edge needs equal parallelism ({source.Name}: {source.Parallelism}, {target.Name}: {target.Parallelism}).");
         }
-        var e = new JobEdge(source, target, target.Inputs.Count, strategy, description, createOutput);
+        var e = new JobEdge(source, target, target.Inputs.Count, strategy, description, createOutput, codec);
         source.AddOutput(e);
         target.AddInput(e);
         return e;

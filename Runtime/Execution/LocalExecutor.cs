@@ -23,10 +23,19 @@ public sealed class LocalExecutor
     /// <summary>Runs <paramref name="graph"/> to completion.</summary>
     /// <exception cref="JobExecutionException">A subtask failed; the inner exception is the cause.</exception>
     /// <exception cref="OperationCanceledException"><paramref name="cancellationToken"/> was cancelled.</exception>
-    public Task<JobExecutionResult> ExecuteAsync(JobGraph graph, CancellationToken cancellationToken = default)
+    public Task<JobExecutionResult> ExecuteAsync(JobGraph graph, CancellationToken cancellationToken = default) =>
+        ExecuteAsync(graph, null, cancellationToken);
+
+    /// <summary>
+    /// Runs this process's part of <paramref name="graph"/>: the subtasks <paramref name="site"/> places
+    /// here, exchanging with the others over its network channels (all of them when it is null).
+    /// </summary>
+    /// <exception cref="JobExecutionException">A subtask failed; the inner exception is the cause.</exception>
+    /// <exception cref="OperationCanceledException"><paramref name="cancellationToken"/> was cancelled.</exception>
+    public Task<JobExecutionResult> ExecuteAsync(JobGraph graph, ExecutionSite? site, CancellationToken cancellationToken = default)
     {
         cancellationToken.ThrowIfCancellationRequested();
-        var run = new Run(graph, _options, cancellationToken);
+        var run = new Run(graph, _options, site, cancellationToken);
         return run.StartAsync();
     }
 
@@ -35,8 +44,9 @@ public sealed class LocalExecutor
         private readonly JobGraph _graph;
         private readonly ExecutionOptions _options;
         private readonly CancellationToken _token;
+        private readonly ExecutionSite? _site;
         private readonly JobAbort _abort = new();
-        private readonly Dictionary<JobVertex, InputQueue[]> _queues = new();
+        private readonly Dictionary<JobVertex, InputQueue?[]> _queues = new();
         private readonly List<(JobVertex Vertex, int Subtask, SubtaskMetrics Metrics)> _subtasks = new();
         private readonly TaskCompletionSource<JobExecutionResult> _done = new(TaskCreationOptions.RunContinuationsAsynchronously);
         private Exception? _failure;
@@ -44,29 +54,37 @@ public sealed class LocalExecutor
         private long _startTicks;
         private CancellationTokenRegistration _registration;
 
-        public Run(JobGraph graph, ExecutionOptions options, CancellationToken token)
+        public Run(JobGraph graph, ExecutionOptions options, ExecutionSite? site, CancellationToken token)
         {
             _graph = graph;
             _options = options;
+            _site = site;
             _token = token;
         }
 
-        public Task<JobExecutionResult> StartAsync()
+        private bool IsLocal(JobVertex v, int subtask) => _site is null || _site.IsLocal(v, subtask);
+
+        public async Task<JobExecutionResult> StartAsync()
         {
             foreach (var v in _graph.Vertices)
             {
                 if (v.Inputs.Count == 0) continue;
                 int producers = v.Inputs.Sum(e => e.Source.Parallelism);
                 int capacity = Math.Max(16, producers * _options.QueueBatchesPerProducer);
-                var qs = new InputQueue[v.Parallelism];
-                for (int i = 0; i < qs.Length; i++) qs[i] = new InputQueue(capacity, _abort);
+                var qs = new InputQueue?[v.Parallelism];
+                for (int i = 0; i < qs.Length; i++)
+                {
+                    if (IsLocal(v, i)) qs[i] = new InputQueue(capacity, _abort);
+                }
                 _queues[v] = qs;
             }
+            if (_site is not null) await _site.AttachAsync(_queues, _abort, _token).ConfigureAwait(false);
             var threads = new List<Thread>();
             foreach (var v in _graph.Vertices)
             {
                 for (int s = 0; s < v.Parallelism; s++)
                 {
+                    if (!IsLocal(v, s)) continue;
                     var metrics = new SubtaskMetrics();
                     _subtasks.Add((v, s, metrics));
                     var vertex = v;
@@ -83,7 +101,7 @@ public sealed class LocalExecutor
             _registration = _token.Register(static o => ((JobAbort)o!).Abort(), _abort);
             if (threads.Count == 0) Finish();
             foreach (var t in threads) t.Start();
-            return _done.Task;
+            return await _done.Task.ConfigureAwait(false);
         }
 
         private static string Truncate(string s) => s.Length <= 40 ? s : s[..40];
@@ -99,7 +117,7 @@ public sealed class LocalExecutor
                 for (int i = 0; i < outputs.Length; i++)
                 {
                     var e = vertex.Outputs[i];
-                    outputs[i] = e.CreateOutput(new ExchangeTargets(_queues[e.Target], e.TargetInput, subtask,
+                    outputs[i] = e.CreateOutput(new ExchangeTargets(TargetsOf(e, subtask, metrics), e.TargetInput, subtask,
                         _options.BatchSize, metrics, _options.MaxParallelism));
                 }
                 var ctx = new SubtaskContext(vertex, subtask, outputs, metrics, _abort, _options.BatchSize, _options.MaxParallelism);
@@ -110,7 +128,7 @@ public sealed class LocalExecutor
                 }
                 else
                 {
-                    Consume(vertex, body, _queues[vertex][subtask], metrics);
+                    Consume(vertex, body, _queues[vertex][subtask]!, metrics);
                 }
                 _abort.ThrowIfAborted();
                 body.Close();
@@ -126,6 +144,17 @@ public sealed class LocalExecutor
                 metrics.AllocatedBytes = GC.GetAllocatedBytesForCurrentThread() - alloc0;
                 if (Interlocked.Decrement(ref _running) == 0) Finish();
             }
+        }
+
+        private BatchTarget[] TargetsOf(JobEdge e, int producer, SubtaskMetrics metrics)
+        {
+            var local = _queues[e.Target];
+            var targets = new BatchTarget[local.Length];
+            for (int c = 0; c < targets.Length; c++)
+            {
+                targets[c] = local[c] ?? _site!.Connect(e, producer, c, _abort);
+            }
+            return targets;
         }
 
         private static void Consume(JobVertex vertex, SubtaskBody body, InputQueue queue, SubtaskMetrics metrics)
@@ -149,6 +178,7 @@ public sealed class LocalExecutor
                 {
                     metrics.RecordsIn += e.Count;
                     body.OnBatch(e.Input, e.Items!, e.Count);
+                    e.Credit?.Return();
                 }
             }
         }
@@ -173,12 +203,13 @@ public sealed class LocalExecutor
         private void Finish()
         {
             _registration.Dispose();
+            _site?.Detach(_abort.IsAborted);
             var duration = Stopwatch.GetElapsedTime(_startTicks);
             if (_abort.IsAborted)
             {
                 foreach (var qs in _queues.Values)
                 {
-                    foreach (var q in qs) q.Drain();
+                    foreach (var q in qs) q?.Drain();
                 }
             }
             if (_failure is not null)

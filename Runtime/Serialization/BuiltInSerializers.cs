@@ -19,6 +19,15 @@ public sealed class UnmanagedSerializer<T> : Serializer<T> where T : unmanaged
     }
 
     /// <inheritdoc />
+    public override int ReadBatchPooled(ByteReader reader, out T[] items)
+    {
+        int n = reader.ReadLength(System.Runtime.CompilerServices.Unsafe.SizeOf<T>());
+        items = System.Buffers.ArrayPool<T>.Shared.Rent(Math.Max(1, n));
+        reader.ReadSpan<T>(items.AsSpan(0, n));
+        return n;
+    }
+
+    /// <inheritdoc />
     public override T[] ReadBatch(ByteReader reader)
     {
         int n = reader.ReadLength(System.Runtime.CompilerServices.Unsafe.SizeOf<T>());

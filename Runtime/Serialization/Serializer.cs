@@ -23,6 +23,15 @@ public abstract class Serializer<T>
         foreach (var item in items) Write(writer, item);
     }
 
+    /// <summary>Reads a batch written by <see cref="WriteBatch"/> into an array rented from <see cref="System.Buffers.ArrayPool{T}.Shared"/>; returns the count.</summary>
+    public virtual int ReadBatchPooled(ByteReader reader, out T[] items)
+    {
+        int n = reader.ReadLength();
+        items = System.Buffers.ArrayPool<T>.Shared.Rent(Math.Max(1, n));
+        for (int i = 0; i < n; i++) items[i] = Read(reader);
+        return n;
+    }
+
     /// <summary>Reads a batch written by <see cref="WriteBatch"/>.</summary>
     public virtual T[] ReadBatch(ByteReader reader)
     {

@@ -9,14 +9,24 @@ namespace Dataflow.Runtime.Statistics;
 /// </summary>
 public sealed class JsonStatisticsWriter : IDataflowObserver, IDisposable
 {
-    private readonly Stream _stream;
+    private readonly string? _path;
+    private Stream? _opened;
     private readonly object _lock = new();
 
-    /// <summary>Creates (or replaces) <paramref name="path"/>.</summary>
-    public JsonStatisticsWriter(string path) => _stream = new FileStream(path, FileMode.Create, FileAccess.Write, FileShare.Read);
+    /// <summary>
+    /// Creates (or replaces) <paramref name="path"/> at the first event, so that a copy of the program
+    /// that never receives events (a cluster worker's) never touches the file.
+    /// </summary>
+    public JsonStatisticsWriter(string path)
+    {
+        ArgumentException.ThrowIfNullOrEmpty(path);
+        _path = path;
+    }
 
     /// <summary>Writes to <paramref name="stream"/> (left open).</summary>
-    public JsonStatisticsWriter(Stream stream) => _stream = stream;
+    public JsonStatisticsWriter(Stream stream) => _opened = stream;
+
+    private Stream Output => _opened ??= new FileStream(_path!, FileMode.Create, FileAccess.Write, FileShare.Read);
 
     /// <inheritdoc />
     public void OnSuperstep(SuperstepStatistics s) => Write(w =>
@@ -99,17 +109,17 @@ public sealed class JsonStatisticsWriter : IDataflowObserver, IDisposable
     {
         lock (_lock)
         {
-            using (var w = new Utf8JsonWriter(_stream))
+            using (var w = new Utf8JsonWriter(Output))
             {
                 w.WriteStartObject();
                 body(w);
                 w.WriteEndObject();
             }
-            _stream.WriteByte((byte)'\n');
-            _stream.Flush();
+            Output.WriteByte((byte)'\n');
+            Output.Flush();
         }
     }
 
     /// <inheritdoc />
-    public void Dispose() => _stream.Dispose();
+    public void Dispose() => _opened?.Dispose();
 }

@@ -52,6 +52,97 @@ public sealed class FrameConnection : IAsyncDisposable
         }
     }
 
+    /// <summary>
+    /// Sends one frame from a thread that may block (a subtask thread): the payload is copied into the
+    /// pipe and flushed before the call returns, so the caller may reuse its buffer.
+    /// </summary>
+    public void Send(FrameType type, ReadOnlySpan<byte> payload)
+    {
+        if (payload.Length + 1 > _maxFrameBytes) throw new ArgumentException($"Frame of {payload.Length} bytes exceeds the {_maxFrameBytes}-byte limit.");
+        _writeLock.Wait();
+        try
+        {
+            var span = _writer.GetSpan(5 + payload.Length);
+            BinaryPrimitives.WriteInt32LittleEndian(span, payload.Length + 1);
+            span[4] = (byte)type;
+            payload.CopyTo(span[5..]);
+            _writer.Advance(5 + payload.Length);
+            var flush = _writer.FlushAsync();
+            if (!flush.IsCompletedSuccessfully) flush.AsTask().GetAwaiter().GetResult();
+            BytesOut += payload.Length;
+        }
+        finally
+        {
+            _writeLock.Release();
+        }
+    }
+
+    /// <summary>
+    /// Receives the next frame and hands it to <paramref name="handler"/> without copying it when it
+    /// lies in one buffer segment; the payload is valid only during the call. False at a clean end of stream.
+    /// </summary>
+    /// <exception cref="ProtocolException">A malformed, oversized or truncated frame.</exception>
+    public async ValueTask<bool> ReceiveAsync(Action<FrameType, ReadOnlyMemory<byte>> handler, CancellationToken cancellationToken = default)
+    {
+        while (true)
+        {
+            var result = await _reader.ReadAsync(cancellationToken).ConfigureAwait(false);
+            var buffer = result.Buffer;
+            if (TryFrame(buffer, out var type, out var body))
+            {
+                try
+                {
+                    if (body.IsSingleSegment)
+                    {
+                        handler(type, body.First);
+                    }
+                    else
+                    {
+                        var scratch = ArrayPool<byte>.Shared.Rent((int)body.Length);
+                        try
+                        {
+                            body.CopyTo(scratch);
+                            handler(type, scratch.AsMemory(0, (int)body.Length));
+                        }
+                        finally
+                        {
+                            ArrayPool<byte>.Shared.Return(scratch);
+                        }
+                    }
+                }
+                finally
+                {
+                    BytesIn += body.Length;
+                    _reader.AdvanceTo(body.End);
+                }
+                return true;
+            }
+            _reader.AdvanceTo(buffer.Start, buffer.End);
+            if (result.IsCompleted)
+            {
+                if (buffer.Length == 0) return false;
+                throw new ProtocolException($"Connection closed inside a frame ({buffer.Length} bytes pending).");
+            }
+        }
+    }
+
+    private bool TryFrame(ReadOnlySequence<byte> buffer, out FrameType type, out ReadOnlySequence<byte> body)
+    {
+        type = default;
+        body = default;
+        if (buffer.Length < 4) return false;
+        Span<byte> lengthBytes = stackalloc byte[4];
+        buffer.Slice(0, 4).CopyTo(lengthBytes);
+        int length = BinaryPrimitives.ReadInt32LittleEndian(lengthBytes);
+        if (length < 1 || length > _maxFrameBytes) throw new ProtocolException($"Invalid frame length {length} (limit {_maxFrameBytes}).");
+        if (buffer.Length < 4 + length) return false;
+        var all = buffer.Slice(4, length);
+        type = (FrameType)all.FirstSpan[0];
+        if (!Enum.IsDefined(type)) throw new ProtocolException($"Unknown frame type {(byte)type}.");
+        body = all.Slice(1);
+        return true;
+    }
+
     /// <summary>Receives the next frame, or null at a clean end of stream.</summary>
     /// <exception cref="ProtocolException">A malformed, oversized or truncated frame.</exception>
     public async ValueTask<Frame?> ReceiveAsync(CancellationToken cancellationToken = default)

@@ -66,7 +66,7 @@ internal sealed class ExampleArgs
             Console.Error.WriteLine("cancelled");
             return 130;
         }
-        catch (Exception e) when (e is Runtime.Execution.JobExecutionException or FileNotFoundException or DirectoryNotFoundException or FormatException)
+        catch (Exception e) when (e is Runtime.Execution.JobExecutionException or Runtime.Cluster.ClusterJobException or FileNotFoundException or DirectoryNotFoundException or FormatException)
         {
             Console.Error.WriteLine($"error: {e.Message}");
             return 1;

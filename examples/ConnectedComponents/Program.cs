@@ -4,9 +4,10 @@ using Dataflow.Examples.ConnectedComponents;
 
 // ConnectedComponents: --edges F [--vertices F] [--output F] [--parallelism P] [--stats F]
 // With no --edges it runs on a generated R-MAT graph (--scale, default 16).
+var commandLine = args; // top-level args: also right when the launcher runs the program in its own process
 return await ExampleArgs.RunAsync(async ct =>
 {
-    var args = ExampleArgs.Parse(Environment.GetCommandLineArgs()[1..], "edges", "vertices", "scale", "iterations");
+    var args = ExampleArgs.Parse(commandLine, "edges", "vertices", "scale", "iterations");
     var (env, stats) = ExampleRunner.CreateEnvironment(args);
     using var _ = stats;
     var path = ExampleRunner.EdgesOrGenerated(args);

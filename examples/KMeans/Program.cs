@@ -5,9 +5,10 @@ using Dataflow.Examples.KMeans;
 
 // KMeans: --points F --centroids F --iterations N [--output F] [--parallelism P] [--stats F]
 // With no --points it runs on generated Gaussian blobs (--count points, --k clusters, --dims).
+var commandLine = args; // top-level args: also right when the launcher runs the program in its own process
 return await ExampleArgs.RunAsync(async ct =>
 {
-    var args = ExampleArgs.Parse(Environment.GetCommandLineArgs()[1..], "points", "centroids", "iterations", "count", "k", "dims");
+    var args = ExampleArgs.Parse(commandLine, "points", "centroids", "iterations", "count", "k", "dims");
     var (env, stats) = ExampleRunner.CreateEnvironment(args);
     using var _ = stats;
     var pointsPath = args.Get("points");

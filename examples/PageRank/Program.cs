@@ -5,9 +5,10 @@ using Dataflow.Examples.PageRank;
 
 // PageRank: --edges F --iterations N [--damping 0.85] [--tolerance T] [--output F] [--parallelism P] [--stats F]
 // With no --edges it runs on a generated R-MAT graph (--scale, default 16).
+var commandLine = args; // top-level args: also right when the launcher runs the program in its own process
 return await ExampleArgs.RunAsync(async ct =>
 {
-    var args = ExampleArgs.Parse(Environment.GetCommandLineArgs()[1..], "edges", "iterations", "damping", "tolerance", "scale");
+    var args = ExampleArgs.Parse(commandLine, "edges", "iterations", "damping", "tolerance", "scale");
     var (env, stats) = ExampleRunner.CreateEnvironment(args);
     using var _ = stats;
     var path = ExampleRunner.EdgesOrGenerated(args);

@@ -5,9 +5,10 @@ using Dataflow.Examples.WordCount;
 
 // WordCount: counts space-separated words of a text file and writes `word<TAB>count` lines.
 // With no --input it generates a text of Zipf-distributed words first.
+var commandLine = args; // top-level args: also right when the launcher runs the program in its own process
 return await ExampleArgs.RunAsync(async ct =>
 {
-    var args = ExampleArgs.Parse(Environment.GetCommandLineArgs()[1..], "input", "megabytes");
+    var args = ExampleArgs.Parse(commandLine, "input", "megabytes");
     var env = DataflowEnvironment.CreateLocal(args.GetIntOrNull("parallelism"));
     var input = args.Get("input");
     if (input is null)

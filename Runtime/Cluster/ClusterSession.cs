@@ -1,0 +1,253 @@
+using System.Net;
+using System.Security.Cryptography;
+using System.Text;
+using Dataflow.Runtime.Execution;
+using Dataflow.Runtime.Statistics;
+
+namespace Dataflow.Runtime.Cluster;
+
+/// <summary>The job failed on the cluster: the message says where and why (a failed subtask, a lost worker).</summary>
+public sealed class ClusterJobException(string message) : Exception(message);
+
+/// <summary>
+/// One process's part in a cluster job (DESIGN.md §7): every participant — the submitter and each
+/// worker — runs the job's program, which builds the same plans in the same order. Each job graph
+/// the program runs is a <em>step</em>: the participants agree on its fingerprint, run their
+/// subtasks (user-visible sinks on the submitter, everything else spread over the workers), and end
+/// it together; iteration barriers and values the program derives from results (collect, count)
+/// go through the coordinator the same way, so every copy of the program takes the same path.
+/// </summary>
+public sealed class ClusterSession
+{
+    private static readonly AsyncLocal<ClusterSession?> s_current = new();
+
+    private readonly ControlChannel _control;
+    private readonly DataPlane _data;
+    private readonly IPEndPoint[] _endpoints;
+    private readonly Dictionary<(string Kind, int Sequence), TaskCompletionSource<ControlMessage>> _waiters = new();
+    private readonly CancellationTokenSource _failed = new();
+    private readonly int _credits;
+    private string? _failure;
+    private int _step;
+    private int _share;
+
+    /// <summary>Creates the session of a participant.</summary>
+    /// <param name="start">The job as the coordinator announced it.</param>
+    /// <param name="control">The connection to the coordinator.</param>
+    /// <param name="data">This process's data plane.</param>
+    /// <param name="credits">Batches a sender may have in flight per channel.</param>
+    public ClusterSession(StartJob start, ControlChannel control, DataPlane data, int credits = 8)
+    {
+        Job = start.Job;
+        Index = start.Index;
+        Participants = start.Participants;
+        Parallelism = start.Parallelism;
+        _control = control;
+        _data = data;
+        _credits = credits;
+        _endpoints = start.Participants.Select(p => new IPEndPoint(IPAddress.Parse(p.Host), p.DataPort)).ToArray();
+    }
+
+    /// <summary>The session of the program running on this logical thread, or null (embedded).</summary>
+    public static ClusterSession? Current
+    {
+        get => s_current.Value;
+        set => s_current.Value = value;
+    }
+
+    /// <summary>The job id.</summary>
+    public int Job { get; }
+
+    /// <summary>This participant's index (0: the submitter).</summary>
+    public int Index { get; }
+
+    /// <summary>True in the submitting process: it hosts the result sinks and tells the observers.</summary>
+    public bool IsSubmitter => Index == 0;
+
+    /// <summary>This participant's id (worker id, or <c>submitter</c>).</summary>
+    public string Self => Participants[Index].Id;
+
+    /// <summary>The submitter (index 0) and the workers.</summary>
+    public IReadOnlyList<Participant> Participants { get; }
+
+    /// <summary>The number of workers.</summary>
+    public int Workers => Participants.Count - 1;
+
+    /// <summary>The default parallelism (the workers' slots).</summary>
+    public int Parallelism { get; }
+
+    /// <summary>Signalled when the job fails anywhere.</summary>
+    public CancellationToken Failed => _failed.Token;
+
+    /// <summary>Participant index of subtask <paramref name="subtask"/> of <paramref name="vertex"/>.</summary>
+    public int HostOf(JobVertex vertex, int subtask) => vertex.IsResultSink ? 0 : 1 + subtask % Workers;
+
+    /// <summary>The plan fingerprint: vertices, parallelism, edges, strategies and record types, hashed.</summary>
+    public static string Fingerprint(JobGraph graph)
+    {
+        var sb = new StringBuilder();
+        foreach (var v in graph.Vertices)
+        {
+            sb.Append(v.Id).Append('|').Append(v.Name).Append('|').Append(v.Parallelism).Append('|').Append(v.IsResultSink).Append('\n');
+            foreach (var e in v.Inputs)
+            {
+                sb.Append("  <").Append(e.Source.Id).Append('|').Append(e.TargetInput).Append('|').Append(e.Strategy)
+                  .Append('|').Append(e.Description).Append('|').Append(e.Codec?.RecordType.FullName).Append('\n');
+            }
+        }
+        return Convert.ToHexString(SHA256.HashData(Encoding.UTF8.GetBytes(sb.ToString())))[..16].ToLowerInvariant();
+    }
+
+    /// <summary>Runs this participant's subtasks of <paramref name="graph"/> as the next step; returns the statistics of all subtasks.</summary>
+    /// <exception cref="ClusterJobException">The step failed elsewhere, or a worker was lost.</exception>
+    public async Task<JobExecutionResult> RunStepAsync(JobGraph graph, LocalExecutor executor, CancellationToken cancellationToken)
+    {
+        ThrowIfFailed();
+        int step = ++_step;
+        string description = graph.Vertices.Count == 0 ? "" : graph.Vertices[^1].Name;
+        var site = new Site(this, step, Fingerprint(graph), description);
+        using var link = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken, _failed.Token);
+        JobExecutionResult local;
+        try
+        {
+            local = await executor.ExecuteAsync(graph, site, link.Token).ConfigureAwait(false);
+        }
+        catch (Exception) when (_failure is not null)
+        {
+            _data.Unregister(Job, step);
+            throw new ClusterJobException(_failure);
+        }
+        catch (Exception e)
+        {
+            _data.Unregister(Job, step);
+            bool transport = e.InnerException is IOException || e is IOException;
+            string message = e is OperationCanceledException ? "The job was cancelled by the submitter." : $"{e.Message} (on {Self})";
+            await _control.TrySendAsync(new StepFailed(Job, step, message, transport)).ConfigureAwait(false);
+            throw;
+        }
+        var done = Await("complete", step);
+        await _control.SendAsync(new StepDone(Job, step, local.Tasks.Select(t => t with { Worker = Self }).ToArray())).ConfigureAwait(false);
+        var complete = (StepComplete)await done.ConfigureAwait(false);
+        _data.Unregister(Job, step);
+        return new JobExecutionResult(local.Duration, complete.Tasks);
+    }
+
+    /// <summary>
+    /// The iteration barrier: reports this participant's share (workset and criterion counts,
+    /// aggregator partials) and returns every participant's, in participant order.
+    /// </summary>
+    public async Task<BarrierReport[]> BarrierAsync(string iteration, int superstep, long workset, long criterion, byte[] aggregators,
+        WorkerStatistics worker)
+    {
+        ThrowIfFailed();
+        var release = Await("barrier", superstep);
+        await _control.SendAsync(new BarrierReport(Job, iteration, superstep, Index, workset, criterion, aggregators, Self, worker.Cpu, worker.MemoryBytes))
+            .ConfigureAwait(false);
+        return ((BarrierRelease)await release.ConfigureAwait(false)).Reports;
+    }
+
+    /// <summary>
+    /// Makes every copy of the program see the submitter's value: the submitter passes it and gets
+    /// it back, the workers pass null and receive it.
+    /// </summary>
+    public async Task<byte[]> ShareAsync(byte[]? value)
+    {
+        ThrowIfFailed();
+        int sequence = ++_share;
+        if (IsSubmitter)
+        {
+            ArgumentNullException.ThrowIfNull(value);
+            await _control.SendAsync(new Share(Job, sequence, value)).ConfigureAwait(false);
+            return value;
+        }
+        return ((Share)await Await("share", sequence).ConfigureAwait(false)).Data;
+    }
+
+    /// <summary>Delivers a message from the coordinator addressed to this job.</summary>
+    public void Deliver(ControlMessage message)
+    {
+        switch (message)
+        {
+            case StepGo m: Complete("go", m.Step, m); break;
+            case StepComplete m: Complete("complete", m.Step, m); break;
+            case BarrierRelease m: Complete("barrier", m.Superstep, m); break;
+            case Share m: Complete("share", m.Sequence, m); break;
+            case JobFailed m: Fail(m.Message); break;
+            case JobEnded: Fail("The job ended on the submitter."); break;
+            default: throw new Transport.ProtocolException($"Unexpected {message.GetType().Name} for job {Job}.");
+        }
+    }
+
+    /// <summary>Fails the job here: every wait ends with <see cref="ClusterJobException"/> and the running step is aborted.</summary>
+    public void Fail(string message)
+    {
+        List<TaskCompletionSource<ControlMessage>> waiters;
+        lock (_waiters)
+        {
+            _failure ??= message;
+            waiters = _waiters.Values.ToList();
+            _waiters.Clear();
+        }
+        foreach (var w in waiters) w.TrySetException(new ClusterJobException(_failure));
+        _failed.Cancel();
+    }
+
+    private void ThrowIfFailed()
+    {
+        if (_failure is { } f) throw new ClusterJobException(f);
+    }
+
+    private TaskCompletionSource<ControlMessage> Waiter(string kind, int sequence)
+    {
+        lock (_waiters)
+        {
+            if (!_waiters.TryGetValue((kind, sequence), out var tcs))
+            {
+                tcs = new TaskCompletionSource<ControlMessage>(TaskCreationOptions.RunContinuationsAsynchronously);
+                if (_failure is not null) tcs.TrySetException(new ClusterJobException(_failure));
+                else _waiters[(kind, sequence)] = tcs;
+            }
+            return tcs;
+        }
+    }
+
+    private async Task<ControlMessage> Await(string kind, int sequence)
+    {
+        var tcs = Waiter(kind, sequence);
+        try
+        {
+            return await tcs.Task.ConfigureAwait(false);
+        }
+        finally
+        {
+            lock (_waiters) _waiters.Remove((kind, sequence));
+        }
+    }
+
+    private void Complete(string kind, int sequence, ControlMessage message) => Waiter(kind, sequence).TrySetResult(message);
+
+    private sealed class Site(ClusterSession session, int step, string fingerprint, string description) : ExecutionSite
+    {
+        public override bool IsLocal(JobVertex vertex, int subtask) => session.HostOf(vertex, subtask) == session.Index;
+
+        public override async Task AttachAsync(IReadOnlyDictionary<JobVertex, InputQueue?[]> queues, JobAbort abort, CancellationToken cancellationToken)
+        {
+            session._data.Register(session.Job, step, queues);
+            var go = session.Await("go", step);
+            await session._control.SendAsync(new StepReady(session.Job, step, fingerprint, description), cancellationToken).ConfigureAwait(false);
+            await go.WaitAsync(cancellationToken).ConfigureAwait(false);
+        }
+
+        public override BatchTarget Connect(JobEdge edge, int producer, int consumer, JobAbort abort)
+        {
+            var key = new ChannelKey(session.Job, step, edge.Target.Id, edge.TargetInput, consumer, producer);
+            var codec = edge.Codec ?? throw new InvalidOperationException($"The edge into {edge.Target.Name} cannot cross processes (no codec).");
+            return session._data.Connect(key, session._endpoints[session.HostOf(edge.Target, consumer)], codec, abort, session._credits);
+        }
+
+        public override void Detach(bool aborted)
+        {
+            // Receivers stay registered until the step has ended everywhere (RunStepAsync).
+        }
+    }
+}

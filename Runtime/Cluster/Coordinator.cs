@@ -1,0 +1,496 @@
+using System.Diagnostics;
+using System.Globalization;
+using System.Net;
+using Dataflow.Runtime.Statistics;
+using Dataflow.Runtime.Transport;
+using Microsoft.Extensions.Logging;
+using Microsoft.Extensions.Logging.Abstractions;
+
+namespace Dataflow.Runtime.Cluster;
+
+/// <summary>Settings of a coordinator.</summary>
+public sealed class CoordinatorOptions
+{
+    /// <summary>Where workers and submitters connect.</summary>
+    public IPEndPoint Listen { get; set; } = new(IPAddress.Loopback, 7077);
+
+    /// <summary>The cluster's shared secret.</summary>
+    public byte[] Secret { get; set; } = [];
+
+    /// <summary>A worker silent for this long is lost (its jobs fail).</summary>
+    public TimeSpan HeartbeatTimeout { get; set; } = TimeSpan.FromSeconds(3);
+
+    /// <summary>Where job files are cached by content hash.</summary>
+    public string CacheDirectory { get; set; } = Path.Combine(Path.GetTempPath(), "dataflow-coordinator-cache");
+}
+
+/// <summary>
+/// The coordinator of DESIGN.md §7: keeps the registry of workers and their heartbeats, receives
+/// submitted programs and their files, assigns workers to jobs, and runs the protocol that keeps
+/// all copies of a program in step — step start (with the plan fingerprint check) and end, the
+/// iteration barriers, shared results — and fails a job, naming the worker and the last completed
+/// superstep, when one of its workers is lost. It never runs user code; it survives any job.
+/// </summary>
+public sealed partial class Coordinator : IAsyncDisposable
+{
+    private readonly CoordinatorOptions _options;
+    private readonly ILogger _logger;
+    private readonly FrameServer _server;
+    private readonly object _lock = new();
+    private readonly Dictionary<string, WorkerEntry> _workers = new();
+    private readonly Dictionary<int, JobEntry> _jobs = new();
+    private readonly CancellationTokenSource _stop = new();
+    private readonly FileStore _files;
+    private Task? _monitor;
+    private int _nextWorker;
+    private int _nextJob;
+
+    /// <summary>The settings.</summary>
+    public CoordinatorOptions Options => _options;
+
+    /// <summary>Creates a coordinator; call <see cref="Start"/>.</summary>
+    public Coordinator(CoordinatorOptions options, ILogger? logger = null)
+    {
+        _options = options;
+        _logger = logger ?? NullLogger.Instance;
+        _files = new FileStore(options.CacheDirectory);
+        _server = new FrameServer(options.Listen, options.Secret, ServeAsync, _logger, ControlChannel.MaxFrameBytes);
+    }
+
+    /// <summary>The address it listens on.</summary>
+    public IPEndPoint EndPoint => _server.EndPoint;
+
+    /// <summary>Connections dropped for a bad secret or a protocol violation.</summary>
+    public int RejectedConnections => _server.Rejected;
+
+    /// <summary>The registered workers.</summary>
+    public int WorkerCount
+    {
+        get
+        {
+            lock (_lock) return _workers.Count;
+        }
+    }
+
+    /// <summary>The registered workers not running a job.</summary>
+    public IReadOnlyList<Extensibility.WorkerInfo> FreeWorkers()
+    {
+        lock (_lock) return _workers.Values.Where(w => w.Job == 0).Select(w => new Extensibility.WorkerInfo(w.Id, w.Info.Slots)).ToList();
+    }
+
+    /// <summary>Starts accepting connections and watching heartbeats.</summary>
+    public void Start()
+    {
+        _server.Start();
+        _monitor = MonitorAsync();
+    }
+
+    /// <summary>Waits until <paramref name="count"/> workers are registered.</summary>
+    public async Task WaitForWorkersAsync(int count, TimeSpan timeout)
+    {
+        var sw = Stopwatch.StartNew();
+        while (WorkerCount < count)
+        {
+            if (sw.Elapsed > timeout) throw new TimeoutException($"Only {WorkerCount} of {count} workers registered within {timeout.TotalSeconds:F0} s.");
+            await Task.Delay(50).ConfigureAwait(false);
+        }
+    }
+
+    private async Task ServeAsync(FrameConnection connection, CancellationToken token)
+    {
+        var channel = new ControlChannel(connection);
+        var first = await channel.ReceiveAsync(token).ConfigureAwait(false);
+        switch (first)
+        {
+            case RegisterWorker r: await ServeWorkerAsync(channel, r, token).ConfigureAwait(false); break;
+            case SubmitJob s: await ServeSubmitterAsync(channel, s, token).ConfigureAwait(false); break;
+            case StatusRequest: await channel.SendAsync(Status(), token).ConfigureAwait(false); break;
+            case null: return;
+            default: throw new ProtocolException($"Unexpected first message {first.GetType().Name}.");
+        }
+    }
+
+    // ---------------------------------------------------------------- workers
+
+    private sealed class WorkerEntry(string id, RegisterWorker info, ControlChannel channel)
+    {
+        public string Id { get; } = id;
+        public RegisterWorker Info { get; } = info;
+        public ControlChannel Channel { get; } = channel;
+        public long LastHeartbeat { get; set; } = Stopwatch.GetTimestamp();
+        public double Cpu { get; set; }
+        public long Memory { get; set; }
+        public int Job { get; set; }
+        public bool Lost { get; set; }
+        public TaskCompletionSource<bool>? FilesReady { get; set; }
+        public string Describe() => $"worker {Id} ({Info.Host}:{Info.DataPort}, pid {Info.Pid})";
+    }
+
+    private async Task ServeWorkerAsync(ControlChannel channel, RegisterWorker info, CancellationToken token)
+    {
+        if (info.Slots < 1) throw new ProtocolException($"A worker with {info.Slots} slots.");
+        WorkerEntry worker;
+        lock (_lock)
+        {
+            var id = "w" + (++_nextWorker).ToString(CultureInfo.InvariantCulture);
+            worker = new WorkerEntry(id, info, channel);
+            _workers[id] = worker;
+        }
+        LogWorkerRegistered(_logger, worker.Id, info.Host, info.DataPort, info.Slots, info.Pid);
+        await channel.SendAsync(new Registered(worker.Id), token).ConfigureAwait(false);
+        string reason = "its connection closed";
+        try
+        {
+            while (await channel.ReceiveAsync(token).ConfigureAwait(false) is { } m)
+            {
+                worker.LastHeartbeat = Stopwatch.GetTimestamp();
+                switch (m)
+                {
+                    case Heartbeat h:
+                        worker.Cpu = h.Cpu;
+                        worker.Memory = h.MemoryBytes;
+                        break;
+                    case NeedFiles n:
+                        await SendFilesAsync(channel, n.Hashes, token).ConfigureAwait(false);
+                        break;
+                    default:
+                        await OnParticipantMessageAsync(m, worker.Id).ConfigureAwait(false);
+                        break;
+                }
+            }
+        }
+        catch (Exception e) when (e is IOException or ProtocolException or System.Net.Sockets.SocketException)
+        {
+            reason = $"its connection broke ({e.Message})";
+        }
+        finally
+        {
+            await LoseWorkerAsync(worker, reason).ConfigureAwait(false);
+        }
+    }
+
+    private async Task MonitorAsync()
+    {
+        while (!_stop.IsCancellationRequested)
+        {
+            try
+            {
+                await Task.Delay(200, _stop.Token).ConfigureAwait(false);
+            }
+            catch (OperationCanceledException)
+            {
+                return;
+            }
+            List<WorkerEntry> silent;
+            lock (_lock)
+            {
+                silent = _workers.Values.Where(w => Stopwatch.GetElapsedTime(w.LastHeartbeat) > _options.HeartbeatTimeout).ToList();
+            }
+            foreach (var w in silent)
+            {
+                await LoseWorkerAsync(w, $"no heartbeat for {Stopwatch.GetElapsedTime(w.LastHeartbeat).TotalSeconds:F1} s").ConfigureAwait(false);
+                await w.Channel.DisposeAsync().ConfigureAwait(false);
+            }
+        }
+    }
+
+    private async Task LoseWorkerAsync(WorkerEntry worker, string reason)
+    {
+        JobEntry? job;
+        lock (_lock)
+        {
+            if (worker.Lost) return;
+            worker.Lost = true;
+            _workers.Remove(worker.Id);
+            _jobs.TryGetValue(worker.Job, out job);
+        }
+        LogWorkerLost(_logger, worker.Id, reason);
+        if (job is not null && job.State == "running")
+        {
+            await FailJobAsync(job, $"Lost {worker.Describe()}: {reason}. {job.Progress()}").ConfigureAwait(false);
+        }
+    }
+
+    // ---------------------------------------------------------------- jobs
+
+    private sealed class JobEntry(int id, SubmitJob submit, ControlChannel submitter)
+    {
+        public int Id { get; } = id;
+        public SubmitJob Submit { get; } = submit;
+        public ControlChannel Submitter { get; } = submitter;
+        public List<(Participant Participant, ControlChannel Channel, WorkerEntry? Worker)> Participants { get; } = new();
+        public string State { get; set; } = "starting";
+        public Dictionary<int, Dictionary<int, StepReady>> Ready { get; } = new();
+        public Dictionary<int, List<StepDone>> Done { get; } = new();
+        public Dictionary<(string, int), BarrierReport?[]> Barriers { get; } = new();
+        public int Steps { get; set; }
+        public string? LastSuperstep { get; set; }
+        public long StartTicks { get; } = Stopwatch.GetTimestamp();
+
+        public string Progress() => LastSuperstep is null
+            ? $"No superstep had completed ({Steps} steps completed)."
+            : $"Last completed superstep: {LastSuperstep}.";
+
+        public int IndexOf(string id) => Participants.FindIndex(p => p.Participant.Id == id);
+    }
+
+    private async Task ServeSubmitterAsync(ControlChannel channel, SubmitJob submit, CancellationToken token)
+    {
+        JobEntry job;
+        lock (_lock)
+        {
+            job = new JobEntry(++_nextJob, submit, channel);
+            _jobs[job.Id] = job;
+        }
+        try
+        {
+            // 1. The program's files, by content hash (cached across jobs).
+            var missing = submit.Files.Select(f => f.Hash).Distinct().Where(h => !_files.Has(h)).ToArray();
+            await channel.SendAsync(new NeedFiles(missing), token).ConfigureAwait(false);
+            var pending = new HashSet<string>(missing);
+            while (pending.Count > 0)
+            {
+                var m = await channel.ReceiveAsync(token).ConfigureAwait(false) ?? throw new IOException("The submitter disconnected while sending files.");
+                if (m is not FileChunk chunk || !pending.Contains(chunk.Hash)) throw new ProtocolException($"Expected a file chunk, got {m.GetType().Name}.");
+                if (_files.Append(chunk)) pending.Remove(chunk.Hash);
+            }
+
+            // 2. Workers.
+            List<WorkerEntry> chosen;
+            lock (_lock)
+            {
+                var free = _workers.Values.Where(w => w.Job == 0 && !w.Lost).OrderBy(w => int.Parse(w.Id[1..], CultureInfo.InvariantCulture)).ToList();
+                int want = submit.Workers <= 0 ? free.Count : submit.Workers;
+                if (want == 0 || free.Count < want)
+                {
+                    throw new ClusterJobException($"The job needs {(want == 0 ? "at least one" : want.ToString(CultureInfo.InvariantCulture))} free worker(s); {free.Count} free of {_workers.Count} registered.");
+                }
+                chosen = free.Take(want).ToList();
+                foreach (var w in chosen) w.Job = job.Id;
+                job.Participants.Add((new Participant("submitter", submit.DataHost, submit.DataPort, 0), channel, null));
+                foreach (var w in chosen) job.Participants.Add((new Participant(w.Id, w.Info.Host, w.Info.DataPort, w.Info.Slots), w.Channel, w));
+                job.State = "running";
+            }
+            var participants = job.Participants.Select(p => p.Participant).ToArray();
+            int parallelism = chosen.Sum(w => w.Info.Slots);
+            LogJobStarted(_logger, job.Id, submit.Entry, string.Join(",", chosen.Select(w => w.Id)));
+            for (int i = 0; i < job.Participants.Count; i++)
+            {
+                await job.Participants[i].Channel.SendAsync(new StartJob(job.Id, submit.Entry, submit.Args, submit.Files, participants, i, parallelism), token)
+                    .ConfigureAwait(false);
+            }
+
+            // 3. The submitter's part of the protocol until its program ends.
+            while (await channel.ReceiveAsync(token).ConfigureAwait(false) is { } m)
+            {
+                if (m is ProgramEnded ended)
+                {
+                    await EndJobAsync(job, ended.Error is null ? "finished" : "failed").ConfigureAwait(false);
+                    return;
+                }
+                await OnParticipantMessageAsync(m, "submitter").ConfigureAwait(false);
+            }
+            await FailJobAsync(job, "The submitter disconnected.").ConfigureAwait(false);
+            await EndJobAsync(job, "failed").ConfigureAwait(false);
+        }
+        catch (ClusterJobException e)
+        {
+            job.State = "failed";
+            await channel.TrySendAsync(new JobFailed(job.Id, e.Message)).ConfigureAwait(false);
+            await EndJobAsync(job, "failed").ConfigureAwait(false);
+        }
+        catch (Exception)
+        {
+            await FailJobAsync(job, "The submitter's connection broke.").ConfigureAwait(false);
+            await EndJobAsync(job, "failed").ConfigureAwait(false);
+            throw;
+        }
+    }
+
+    private async Task SendFilesAsync(ControlChannel channel, string[] hashes, CancellationToken token)
+    {
+        foreach (var h in hashes)
+        {
+            if (!_files.Has(h)) throw new ProtocolException($"Unknown file {h}.");
+            await foreach (var chunk in _files.ReadAsync(h, token).ConfigureAwait(false))
+            {
+                await channel.SendAsync(chunk, token).ConfigureAwait(false);
+            }
+        }
+    }
+
+    private async Task OnParticipantMessageAsync(ControlMessage m, string from)
+    {
+        JobEntry? job;
+        int jobId = m switch
+        {
+            StepReady x => x.Job, StepDone x => x.Job, StepFailed x => x.Job, BarrierReport x => x.Job, Share x => x.Job,
+            ProgramEnded x => x.Job, JobLoaded x => x.Job,
+            _ => throw new ProtocolException($"Unexpected {m.GetType().Name} from {from}."),
+        };
+        lock (_lock) _jobs.TryGetValue(jobId, out job);
+        if (job is null || job.State != "running") return; // a message of a job that already ended
+        int index = job.IndexOf(from);
+        if (index < 0) throw new ProtocolException($"{from} is not part of job {jobId}.");
+        switch (m)
+        {
+            case StepReady r: await OnStepReadyAsync(job, index, r).ConfigureAwait(false); break;
+            case StepDone d: await OnStepDoneAsync(job, d).ConfigureAwait(false); break;
+            case StepFailed f when f.Transport:
+                // A broken connection is usually the symptom of a lost worker, which explains it better: wait for the heartbeat verdict.
+                _ = Task.Run(async () =>
+                {
+                    await Task.Delay(_options.HeartbeatTimeout / 2).ConfigureAwait(false);
+                    await FailJobAsync(job, f.Message).ConfigureAwait(false);
+                });
+                break;
+            case StepFailed f:
+                await FailJobAsync(job, f.Message).ConfigureAwait(false);
+                break;
+            case BarrierReport b: await OnBarrierAsync(job, b).ConfigureAwait(false); break;
+            case Share s:
+                foreach (var p in job.Participants.Skip(1)) await p.Channel.TrySendAsync(s).ConfigureAwait(false);
+                break;
+            case ProgramEnded e when e.Error is not null:
+                await FailJobAsync(job, $"The program failed on {from}: {e.Error}").ConfigureAwait(false);
+                break;
+            default:
+                break;
+        }
+    }
+
+    private async Task OnStepReadyAsync(JobEntry job, int index, StepReady r)
+    {
+        bool all;
+        Dictionary<int, StepReady> ready;
+        lock (_lock)
+        {
+            if (!job.Ready.TryGetValue(r.Step, out ready!)) job.Ready[r.Step] = ready = new();
+            ready[index] = r;
+            all = ready.Count == job.Participants.Count;
+        }
+        if (!all) return;
+        var reference = ready[0];
+        foreach (var (i, x) in ready)
+        {
+            if (x.Fingerprint != reference.Fingerprint)
+            {
+                await FailJobAsync(job, $"Plan fingerprint mismatch at step {r.Step}: {job.Participants[i].Participant.Id} built plan {x.Fingerprint} ({x.Description}), " +
+                    $"the submitter built {reference.Fingerprint} ({reference.Description}). Every process must run the same program with the same arguments and inputs.")
+                    .ConfigureAwait(false);
+                return;
+            }
+        }
+        lock (_lock) job.Ready.Remove(r.Step);
+        await BroadcastAsync(job, new StepGo(job.Id, r.Step)).ConfigureAwait(false);
+    }
+
+    private async Task OnStepDoneAsync(JobEntry job, StepDone d)
+    {
+        TaskStatistics[]? all = null;
+        lock (_lock)
+        {
+            if (!job.Done.TryGetValue(d.Step, out var list)) job.Done[d.Step] = list = new();
+            list.Add(d);
+            if (list.Count == job.Participants.Count)
+            {
+                all = list.SelectMany(x => x.Tasks).ToArray();
+                job.Done.Remove(d.Step);
+                job.Steps++;
+            }
+        }
+        if (all is not null) await BroadcastAsync(job, new StepComplete(job.Id, d.Step, all)).ConfigureAwait(false);
+    }
+
+    private async Task OnBarrierAsync(JobEntry job, BarrierReport b)
+    {
+        BarrierReport[]? all = null;
+        lock (_lock)
+        {
+            if (!job.Barriers.TryGetValue((b.Iteration, b.Superstep), out var reports))
+            {
+                job.Barriers[(b.Iteration, b.Superstep)] = reports = new BarrierReport?[job.Participants.Count];
+            }
+            if ((uint)b.Participant >= (uint)reports.Length) throw new ProtocolException($"Barrier report of participant {b.Participant}.");
+            reports[b.Participant] = b;
+            if (reports.All(x => x is not null))
+            {
+                all = reports!;
+                job.Barriers.Remove((b.Iteration, b.Superstep));
+                job.LastSuperstep = $"{b.Superstep} of iteration '{b.Iteration}'";
+            }
+        }
+        if (all is not null) await BroadcastAsync(job, new BarrierRelease(job.Id, b.Superstep, all)).ConfigureAwait(false);
+    }
+
+    private async Task BroadcastAsync(JobEntry job, ControlMessage m)
+    {
+        foreach (var p in job.Participants) await p.Channel.TrySendAsync(m).ConfigureAwait(false);
+    }
+
+    private async Task FailJobAsync(JobEntry job, string message)
+    {
+        lock (_lock)
+        {
+            if (job.State != "running") return;
+            job.State = "failed";
+        }
+        LogJobFailed(_logger, job.Id, message);
+        await BroadcastAsync(job, new JobFailed(job.Id, message)).ConfigureAwait(false);
+    }
+
+    private async Task EndJobAsync(JobEntry job, string state)
+    {
+        List<WorkerEntry> workers;
+        lock (_lock)
+        {
+            if (job.State is "running" or "starting") job.State = state;
+            workers = job.Participants.Where(p => p.Worker is not null).Select(p => p.Worker!).ToList();
+        }
+        foreach (var w in workers)
+        {
+            await w.Channel.TrySendAsync(new JobEnded(job.Id)).ConfigureAwait(false);
+            lock (_lock)
+            {
+                if (w.Job == job.Id) w.Job = 0;
+            }
+        }
+        LogJobEnded(_logger, job.Id, job.State, Stopwatch.GetElapsedTime(job.StartTicks).TotalSeconds);
+    }
+
+    private StatusReply Status()
+    {
+        lock (_lock)
+        {
+            var workers = _workers.Values.OrderBy(w => w.Id, StringComparer.Ordinal).Select(w => new WorkerStatus(w.Id, w.Info.Host, w.Info.DataPort, w.Info.Slots, w.Info.Pid,
+                w.Job, w.Cpu, w.Memory, Stopwatch.GetElapsedTime(w.LastHeartbeat).TotalSeconds)).ToArray();
+            var jobs = _jobs.Values.OrderBy(j => j.Id).Select(j => new JobStatus(j.Id, j.Submit.Entry, j.State,
+                j.Participants.Skip(1).Select(p => p.Participant.Id).ToArray(), j.Steps, j.LastSuperstep ?? "")).ToArray();
+            return new StatusReply(workers, jobs);
+        }
+    }
+
+    /// <inheritdoc />
+    public async ValueTask DisposeAsync()
+    {
+        _stop.Cancel();
+        await _server.DisposeAsync().ConfigureAwait(false);
+        if (_monitor is not null) await _monitor.ConfigureAwait(false);
+        _stop.Dispose();
+    }
+
+    [LoggerMessage(Level = LogLevel.Information, Message = "Worker {Id} registered: {Host}:{Port}, {Slots} slots, pid {Pid}")]
+    private static partial void LogWorkerRegistered(ILogger logger, string id, string host, int port, int slots, int pid);
+
+    [LoggerMessage(Level = LogLevel.Warning, Message = "Worker {Id} lost: {Reason}")]
+    private static partial void LogWorkerLost(ILogger logger, string id, string reason);
+
+    [LoggerMessage(Level = LogLevel.Information, Message = "Job {Job} ({Entry}) started on {Workers}")]
+    private static partial void LogJobStarted(ILogger logger, int job, string entry, string workers);
+
+    [LoggerMessage(Level = LogLevel.Warning, Message = "Job {Job} failed: {Message}")]
+    private static partial void LogJobFailed(ILogger logger, int job, string message);
+
+    [LoggerMessage(Level = LogLevel.Information, Message = "Job {Job} ended ({State}) after {Seconds:F1} s")]
+    private static partial void LogJobEnded(ILogger logger, int job, string state, double seconds);
+}

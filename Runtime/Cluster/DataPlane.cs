@@ -1,0 +1,411 @@
+using System.Buffers.Binary;
+using System.Collections.Concurrent;
+using System.Diagnostics;
+using System.Net;
+using Dataflow.Runtime.Execution;
+using Dataflow.Runtime.Serialization;
+using Dataflow.Runtime.Transport;
+using Microsoft.Extensions.Logging;
+using Microsoft.Extensions.Logging.Abstractions;
+
+namespace Dataflow.Runtime.Cluster;
+
+/// <summary>
+/// One channel of a job edge between two processes: producer subtask → consumer subtask, within
+/// one step (a job run) of one cluster job.
+/// </summary>
+/// <param name="Job">The cluster job.</param>
+/// <param name="Step">The step (the n-th job graph the program ran).</param>
+/// <param name="Vertex">The consuming vertex.</param>
+/// <param name="Input">The consuming vertex's input.</param>
+/// <param name="Consumer">The consumer subtask.</param>
+/// <param name="Producer">The producer subtask.</param>
+public readonly record struct ChannelKey(int Job, int Step, int Vertex, int Input, int Consumer, int Producer)
+{
+    /// <summary>Encoded size in bytes.</summary>
+    public const int Size = 24;
+
+    /// <summary>Writes the key.</summary>
+    public void Write(Span<byte> span)
+    {
+        BinaryPrimitives.WriteInt32LittleEndian(span, Job);
+        BinaryPrimitives.WriteInt32LittleEndian(span[4..], Step);
+        BinaryPrimitives.WriteInt32LittleEndian(span[8..], Vertex);
+        BinaryPrimitives.WriteInt32LittleEndian(span[12..], Input);
+        BinaryPrimitives.WriteInt32LittleEndian(span[16..], Consumer);
+        BinaryPrimitives.WriteInt32LittleEndian(span[20..], Producer);
+    }
+
+    /// <summary>Reads a key.</summary>
+    public static ChannelKey Read(ReadOnlySpan<byte> span)
+    {
+        if (span.Length < Size) throw new ProtocolException($"Channel header of {span.Length} bytes (expected {Size}).");
+        return new(BinaryPrimitives.ReadInt32LittleEndian(span), BinaryPrimitives.ReadInt32LittleEndian(span[4..]),
+            BinaryPrimitives.ReadInt32LittleEndian(span[8..]), BinaryPrimitives.ReadInt32LittleEndian(span[12..]),
+            BinaryPrimitives.ReadInt32LittleEndian(span[16..]), BinaryPrimitives.ReadInt32LittleEndian(span[20..]));
+    }
+}
+
+/// <summary>
+/// The record-batch network of one process (DESIGN.md §7): a server that receives batches for the
+/// local subtasks of running steps, and one outgoing connection per peer process that carries the
+/// batches of every channel to it. Flow control is per channel: a sender spends a credit per batch
+/// and the receiver returns it once the consumer has processed the batch, so a slow consumer holds
+/// back only its own channels and the network reader never blocks.
+/// </summary>
+public sealed partial class DataPlane : IAsyncDisposable
+{
+    private const byte KindBatch = 0;
+    private const byte KindEnd = 1;
+
+    private readonly byte[] _secret;
+    private readonly ILogger _logger;
+    private readonly FrameServer _server;
+    private readonly ConcurrentDictionary<(int Job, int Step), StepReceiver> _steps = new();
+    private readonly ConcurrentDictionary<IPEndPoint, Lazy<Peer>> _peers = new();
+    private readonly ConcurrentDictionary<ChannelKey, OutChannel> _out = new();
+
+    /// <summary>Creates the data plane; call <see cref="Start"/>.</summary>
+    /// <param name="bind">Address and port to listen on (port 0 for any free port).</param>
+    /// <param name="secret">The cluster's shared secret.</param>
+    /// <param name="logger">Where dropped connections are logged.</param>
+    public DataPlane(IPEndPoint bind, byte[] secret, ILogger? logger = null)
+    {
+        _secret = secret;
+        _logger = logger ?? NullLogger.Instance;
+        _server = new FrameServer(bind, secret, ServeAsync, _logger);
+    }
+
+    /// <summary>The address peers send to.</summary>
+    public IPEndPoint EndPoint => _server.EndPoint;
+
+    /// <summary>Batches received so far.</summary>
+    public long BatchesIn => Interlocked.Read(ref _batchesIn);
+
+    private long _batchesIn;
+
+    /// <summary>Starts listening.</summary>
+    public void Start() => _server.Start();
+
+    /// <summary>
+    /// Makes this process ready to receive the batches of step <paramref name="step"/> of job
+    /// <paramref name="job"/>: into the local queues, decoded with each edge's codec.
+    /// </summary>
+    public void Register(int job, int step, IReadOnlyDictionary<JobVertex, InputQueue?[]> queues)
+    {
+        var receiver = new StepReceiver(queues);
+        if (!_steps.TryAdd((job, step), receiver)) throw new InvalidOperationException($"Step {step} of job {job} is already registered.");
+    }
+
+    /// <summary>Stops receiving for a step; batches still arriving for it are dropped.</summary>
+    public void Unregister(int job, int step)
+    {
+        _steps.TryRemove((job, step), out _);
+        foreach (var key in _out.Keys)
+        {
+            if (key.Job == job && key.Step == step) _out.TryRemove(key, out _);
+        }
+    }
+
+    /// <summary>Forgets every step of a job (after it ended or failed).</summary>
+    public void UnregisterJob(int job)
+    {
+        foreach (var key in _steps.Keys)
+        {
+            if (key.Job == job) _steps.TryRemove(key, out _);
+        }
+        foreach (var key in _out.Keys)
+        {
+            if (key.Job == job) _out.TryRemove(key, out _);
+        }
+    }
+
+    /// <summary>Opens the channel <paramref name="key"/> to the process at <paramref name="peer"/>.</summary>
+    /// <param name="key">The channel.</param>
+    /// <param name="peer">The data plane of the consumer's process.</param>
+    /// <param name="codec">The edge's codec.</param>
+    /// <param name="abort">The local job's abort signal (wakes a sender waiting for credit).</param>
+    /// <param name="credits">Batches the sender may have in flight.</param>
+    public BatchTarget Connect(ChannelKey key, IPEndPoint peer, BatchCodec codec, JobAbort abort, int credits)
+    {
+        var channel = new OutChannel(key, GetPeer(peer), codec, abort, credits);
+        _out[key] = channel;
+        abort.Register(channel);
+        return channel;
+    }
+
+    private Peer GetPeer(IPEndPoint endPoint)
+    {
+        var lazy = _peers.GetOrAdd(endPoint, ep => new Lazy<Peer>(() => Peer.Open(this, ep), LazyThreadSafetyMode.ExecutionAndPublication));
+        var peer = lazy.Value;
+        if (!peer.Broken) return peer;
+        _peers.TryRemove(new KeyValuePair<IPEndPoint, Lazy<Peer>>(endPoint, lazy));
+        return GetPeer(endPoint);
+    }
+
+    private async Task ServeAsync(FrameConnection connection, CancellationToken token)
+    {
+        var credits = new Dictionary<ChannelKey, CreditBack>();
+        while (await connection.ReceiveAsync((type, payload) => Receive(connection, credits, type, payload), token).ConfigureAwait(false))
+        {
+        }
+    }
+
+    private void Receive(FrameConnection connection, Dictionary<ChannelKey, CreditBack> credits, FrameType type, ReadOnlyMemory<byte> payload)
+    {
+        if (type != FrameType.Data) throw new ProtocolException($"Unexpected {type} frame on a data connection.");
+        var span = payload.Span;
+        var key = ChannelKey.Read(span);
+        if (span.Length < ChannelKey.Size + 1) throw new ProtocolException("Data frame without a kind byte.");
+        byte kind = span[ChannelKey.Size];
+        if (!_steps.TryGetValue((key.Job, key.Step), out var step)) return; // a step that already ended (aborted): drop
+        step.Deliver(key, kind, payload[(ChannelKey.Size + 1)..], () =>
+        {
+            if (!credits.TryGetValue(key, out var back))
+            {
+                back = new CreditBack(connection, key);
+                credits[key] = back;
+            }
+            return back;
+        });
+        Interlocked.Increment(ref _batchesIn);
+    }
+
+    /// <inheritdoc />
+    public async ValueTask DisposeAsync()
+    {
+        await _server.DisposeAsync().ConfigureAwait(false);
+        foreach (var lazy in _peers.Values)
+        {
+            if (lazy.IsValueCreated) await lazy.Value.DisposeAsync().ConfigureAwait(false);
+        }
+        _peers.Clear();
+    }
+
+    private void OnCredit(ChannelKey key, int credits)
+    {
+        if (_out.TryGetValue(key, out var channel)) channel.Grant(credits);
+    }
+
+    /// <summary>The local receiving end of one step.</summary>
+    private sealed class StepReceiver
+    {
+        private readonly Dictionary<int, (InputQueue?[] Queues, JobVertex Vertex)> _byVertex = new();
+
+        public StepReceiver(IReadOnlyDictionary<JobVertex, InputQueue?[]> queues)
+        {
+            foreach (var (v, qs) in queues) _byVertex[v.Id] = (qs, v);
+        }
+
+        public void Deliver(ChannelKey key, byte kind, ReadOnlyMemory<byte> body, Func<CreditBack> credit)
+        {
+            if (!_byVertex.TryGetValue(key.Vertex, out var target) || (uint)key.Consumer >= (uint)target.Queues.Length
+                || target.Queues[key.Consumer] is not { } queue || (uint)key.Input >= (uint)target.Vertex.Inputs.Count)
+            {
+                throw new ProtocolException($"Data for unknown channel {key}.");
+            }
+            try
+            {
+                if (kind == KindEnd)
+                {
+                    queue.PutRemote(Envelope.End(key.Input));
+                    return;
+                }
+                if (kind != KindBatch) throw new ProtocolException($"Unknown data kind {kind}.");
+                var codec = target.Vertex.Inputs[key.Input].Codec ?? throw new ProtocolException($"Edge {key.Vertex}/{key.Input} has no codec.");
+                int n = codec.Read(new ByteReader(body), out var items);
+                try
+                {
+                    queue.PutRemote(new Envelope(key.Input, items, n, credit()));
+                }
+                catch (OperationCanceledException)
+                {
+                    codec.Return(items, n);
+                }
+            }
+            catch (OperationCanceledException)
+            {
+                // The local job is being torn down: what still arrives is dropped.
+            }
+        }
+    }
+
+    /// <summary>Returns credits to a channel's sender over the connection its batches came on.</summary>
+    private sealed class CreditBack(FrameConnection connection, ChannelKey key) : ICreditReturn
+    {
+        public void Return()
+        {
+            Span<byte> payload = stackalloc byte[ChannelKey.Size + 4];
+            key.Write(payload);
+            BinaryPrimitives.WriteInt32LittleEndian(payload[ChannelKey.Size..], 1);
+            try
+            {
+                connection.Send(FrameType.Credit, payload);
+            }
+            catch (Exception e) when (e is IOException or ObjectDisposedException or InvalidOperationException)
+            {
+                // The sender is gone; its job fails through the coordinator.
+            }
+        }
+    }
+
+    /// <summary>The outgoing connection to one peer process; reads the credits it returns.</summary>
+    private sealed class Peer : IAsyncDisposable
+    {
+        private readonly FrameConnection _connection;
+        private readonly Task _reader;
+        private volatile bool _broken;
+
+        private Peer(DataPlane plane, FrameConnection connection)
+        {
+            _connection = connection;
+            _reader = Task.Run(() => ReadCreditsAsync(plane));
+        }
+
+        public bool Broken => _broken;
+
+        public static Peer Open(DataPlane plane, IPEndPoint endPoint)
+        {
+            var connection = FrameServer.ConnectAsync(endPoint, plane._secret).GetAwaiter().GetResult();
+            return new Peer(plane, connection);
+        }
+
+        public void Send(ReadOnlySpan<byte> payload)
+        {
+            try
+            {
+                _connection.Send(FrameType.Data, payload);
+            }
+            catch (Exception e) when (e is IOException or ObjectDisposedException or InvalidOperationException)
+            {
+                _broken = true;
+                throw new IOException($"Lost the data connection to a peer: {e.Message}", e);
+            }
+        }
+
+        private async Task ReadCreditsAsync(DataPlane plane)
+        {
+            try
+            {
+                while (await _connection.ReceiveAsync((type, payload) =>
+                {
+                    if (type != FrameType.Credit) throw new ProtocolException($"Unexpected {type} frame from a data receiver.");
+                    var span = payload.Span;
+                    var key = ChannelKey.Read(span);
+                    if (span.Length < ChannelKey.Size + 4) throw new ProtocolException("Credit frame too short.");
+                    plane.OnCredit(key, BinaryPrimitives.ReadInt32LittleEndian(span[ChannelKey.Size..]));
+                }).ConfigureAwait(false))
+                {
+                }
+            }
+            catch (Exception e) when (e is IOException or ProtocolException or ObjectDisposedException or InvalidOperationException or OperationCanceledException)
+            {
+                LogPeerLost(plane._logger, e.Message);
+            }
+            _broken = true;
+        }
+
+        public async ValueTask DisposeAsync()
+        {
+            _broken = true;
+            await _connection.DisposeAsync().ConfigureAwait(false);
+            try
+            {
+                await _reader.ConfigureAwait(false);
+            }
+            catch (Exception)
+            {
+                // Already logged.
+            }
+        }
+    }
+
+    /// <summary>The sending end of one channel.</summary>
+    private sealed class OutChannel : BatchTarget, IWakeable
+    {
+        [ThreadStatic] private static ByteWriter? t_writer;
+
+        private readonly ChannelKey _key;
+        private readonly Peer _peer;
+        private readonly BatchCodec _codec;
+        private readonly JobAbort _abort;
+        private readonly object _lock = new();
+        private int _credits;
+
+        public OutChannel(ChannelKey key, Peer peer, BatchCodec codec, JobAbort abort, int credits)
+        {
+            _key = key;
+            _peer = peer;
+            _codec = codec;
+            _abort = abort;
+            _credits = credits;
+        }
+
+        public void Grant(int credits)
+        {
+            lock (_lock)
+            {
+                _credits += credits;
+                Monitor.PulseAll(_lock);
+            }
+        }
+
+        public void Wake()
+        {
+            lock (_lock) Monitor.PulseAll(_lock);
+        }
+
+        public override long Put(in Envelope envelope)
+        {
+            var writer = t_writer ??= new ByteWriter(64 << 10);
+            writer.Clear();
+            var header = writer.GetSpan(ChannelKey.Size + 1);
+            _key.Write(header);
+            if (envelope.IsEnd)
+            {
+                header[ChannelKey.Size] = KindEnd;
+                writer.Advance(ChannelKey.Size + 1);
+                _peer.Send(writer.WrittenSpan);
+                return 0;
+            }
+            long waited = TakeCredit();
+            header[ChannelKey.Size] = KindBatch;
+            writer.Advance(ChannelKey.Size + 1);
+            try
+            {
+                _codec.Write(writer, envelope.Items!, envelope.Count);
+                _peer.Send(writer.WrittenSpan);
+            }
+            finally
+            {
+                _codec.Return(envelope.Items!, envelope.Count);
+            }
+            if (writer.Length > (1 << 20)) t_writer = null; // do not keep a huge buffer per thread
+            return waited;
+        }
+
+        private long TakeCredit()
+        {
+            lock (_lock)
+            {
+                if (_credits > 0)
+                {
+                    _credits--;
+                    return 0;
+                }
+                long start = Stopwatch.GetTimestamp();
+                while (_credits == 0)
+                {
+                    _abort.ThrowIfAborted();
+                    if (_peer.Broken) throw new IOException("Lost the data connection to a peer.");
+                    Monitor.Wait(_lock, 1000);
+                }
+                _credits--;
+                return Stopwatch.GetTimestamp() - start;
+            }
+        }
+    }
+
+    [LoggerMessage(Level = LogLevel.Warning, Message = "Data connection to a peer ended: {Reason}")]
+    private static partial void LogPeerLost(ILogger logger, string reason);
+}

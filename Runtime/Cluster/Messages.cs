@@ -1,0 +1,190 @@
+using Dataflow.Runtime.Serialization;
+using Dataflow.Runtime.Statistics;
+using Dataflow.Runtime.Transport;
+
+namespace Dataflow.Runtime.Cluster;
+
+/// <summary>A message of the coordinator protocol (DESIGN.md §7), sent as one control frame.</summary>
+public abstract record ControlMessage;
+
+/// <summary>Worker → coordinator, first message: a worker offers its slots.</summary>
+public sealed record RegisterWorker(string Name, string Host, int DataPort, int Slots, int Pid) : ControlMessage;
+
+/// <summary>Coordinator → worker: accepted, with the worker's id.</summary>
+public sealed record Registered(string WorkerId) : ControlMessage;
+
+/// <summary>Worker → coordinator, periodically: alive, with its load (metric names in <see cref="Names"/>).</summary>
+public sealed record Heartbeat(double Cpu, long MemoryBytes, string[] Names, double[] Values) : ControlMessage;
+
+/// <summary>A file of a job: path relative to the job's folder, SHA-256 of its content, size.</summary>
+public sealed record FileEntry(string Path, string Hash, long Size);
+
+/// <summary>Submitter → coordinator, first message: run this program on <paramref name="Workers"/> workers (0: all free ones).</summary>
+public sealed record SubmitJob(string Entry, string[] Args, FileEntry[] Files, int Workers, string DataHost, int DataPort) : ControlMessage;
+
+/// <summary>Coordinator → submitter or worker: send (or expect) these files' contents.</summary>
+public sealed record NeedFiles(string[] Hashes) : ControlMessage;
+
+/// <summary>A piece of a file's content.</summary>
+public sealed record FileChunk(string Hash, long Offset, byte[] Data, bool Last) : ControlMessage;
+
+/// <summary>A process taking part in a job: the submitter (index 0) or a worker.</summary>
+public sealed record Participant(string Id, string Host, int DataPort, int Slots);
+
+/// <summary>Coordinator → submitter and workers: the job runs on these participants; <paramref name="Index"/> is the receiver's.</summary>
+public sealed record StartJob(int Job, string Entry, string[] Args, FileEntry[] Files, Participant[] Participants, int Index, int Parallelism) : ControlMessage;
+
+/// <summary>Worker → coordinator: the job's files are in place and its program runs.</summary>
+public sealed record JobLoaded(int Job) : ControlMessage;
+
+/// <summary>Participant → coordinator: ready to run step <paramref name="Step"/>, whose plan has this fingerprint.</summary>
+public sealed record StepReady(int Job, int Step, string Fingerprint, string Description) : ControlMessage;
+
+/// <summary>Coordinator → participants: every participant is ready; send data.</summary>
+public sealed record StepGo(int Job, int Step) : ControlMessage;
+
+/// <summary>Participant → coordinator: its subtasks of the step have ended.</summary>
+public sealed record StepDone(int Job, int Step, TaskStatistics[] Tasks) : ControlMessage;
+
+/// <summary>Coordinator → participants: the whole step has ended; the statistics of all its subtasks.</summary>
+public sealed record StepComplete(int Job, int Step, TaskStatistics[] Tasks) : ControlMessage;
+
+/// <summary>Participant → coordinator: a local subtask failed (<paramref name="Transport"/>: because a connection broke).</summary>
+public sealed record StepFailed(int Job, int Step, string Message, bool Transport) : ControlMessage;
+
+/// <summary>Coordinator → participants: the job failed; stop.</summary>
+public sealed record JobFailed(int Job, string Message) : ControlMessage;
+
+/// <summary>Participant → coordinator at an iteration barrier: its share of the superstep's outcome.</summary>
+public sealed record BarrierReport(int Job, string Iteration, int Superstep, int Participant, long Workset, long Criterion,
+    byte[] Aggregators, string Worker, double Cpu, long MemoryBytes) : ControlMessage;
+
+/// <summary>Coordinator → participants: every participant reached the barrier; all their reports, in participant order.</summary>
+public sealed record BarrierRelease(int Job, int Superstep, BarrierReport[] Reports) : ControlMessage;
+
+/// <summary>Submitter → coordinator → workers: a value the program computed from a job's result (collect, count).</summary>
+public sealed record Share(int Job, int Sequence, byte[] Data) : ControlMessage;
+
+/// <summary>Participant → coordinator: its copy of the program returned (or threw).</summary>
+public sealed record ProgramEnded(int Job, int ExitCode, string? Error) : ControlMessage;
+
+/// <summary>Coordinator → workers: the job is over; end the program copy if it still runs.</summary>
+public sealed record JobEnded(int Job) : ControlMessage;
+
+/// <summary>Client → coordinator: report the cluster's state.</summary>
+public sealed record StatusRequest(int Version) : ControlMessage;
+
+/// <summary>One worker in a status report.</summary>
+public sealed record WorkerStatus(string Id, string Host, int DataPort, int Slots, int Pid, int Job, double Cpu, long MemoryBytes, double SecondsSinceHeartbeat);
+
+/// <summary>One job in a status report.</summary>
+public sealed record JobStatus(int Job, string Entry, string State, string[] Workers, int Steps, string Progress);
+
+/// <summary>Coordinator → client: the cluster's state.</summary>
+public sealed record StatusReply(WorkerStatus[] Workers, JobStatus[] Jobs) : ControlMessage;
+
+/// <summary>Encodes control messages: a tag byte (the message type) and the record's fields.</summary>
+public static class ControlCodec
+{
+    private static readonly Type[] s_types =
+    [
+        typeof(RegisterWorker), typeof(Registered), typeof(Heartbeat), typeof(SubmitJob), typeof(NeedFiles), typeof(FileChunk),
+        typeof(StartJob), typeof(JobLoaded), typeof(StepReady), typeof(StepGo), typeof(StepDone), typeof(StepComplete),
+        typeof(StepFailed), typeof(JobFailed), typeof(BarrierReport), typeof(BarrierRelease), typeof(Share), typeof(ProgramEnded),
+        typeof(JobEnded), typeof(StatusRequest), typeof(StatusReply),
+    ];
+
+    private static readonly Dictionary<Type, (byte Tag, Action<ByteWriter, ControlMessage> Write)> s_writers = new();
+    private static readonly Func<ByteReader, ControlMessage>[] s_readers;
+
+    static ControlCodec()
+    {
+        s_readers = new Func<ByteReader, ControlMessage>[s_types.Length];
+        var make = typeof(ControlCodec).GetMethod(nameof(Make), System.Reflection.BindingFlags.NonPublic | System.Reflection.BindingFlags.Static)!;
+        for (int i = 0; i < s_types.Length; i++)
+        {
+            var (write, read) = ((Action<ByteWriter, ControlMessage>, Func<ByteReader, ControlMessage>))make.MakeGenericMethod(s_types[i]).Invoke(null, null)!;
+            s_writers[s_types[i]] = ((byte)i, write);
+            s_readers[i] = read;
+        }
+    }
+
+    private static (Action<ByteWriter, ControlMessage>, Func<ByteReader, ControlMessage>) Make<T>() where T : ControlMessage
+    {
+        var serializer = Serializers.Get<T>();
+        return ((w, m) => serializer.Write(w, (T)m), r => serializer.Read(r));
+    }
+
+    /// <summary>Encodes <paramref name="message"/>.</summary>
+    public static byte[] Encode(ControlMessage message)
+    {
+        var (tag, write) = s_writers[message.GetType()];
+        var w = new ByteWriter(256);
+        w.Write(tag);
+        write(w, message);
+        return w.WrittenSpan.ToArray();
+    }
+
+    /// <summary>Decodes a message; a malformed one is a <see cref="ProtocolException"/>.</summary>
+    public static ControlMessage Decode(ReadOnlyMemory<byte> payload)
+    {
+        if (payload.Length == 0) throw new ProtocolException("Empty control message.");
+        byte tag = payload.Span[0];
+        if (tag >= s_readers.Length) throw new ProtocolException($"Unknown control message {tag}.");
+        try
+        {
+            var r = new ByteReader(payload[1..]);
+            var m = s_readers[tag](r);
+            if (r.Remaining != 0) throw new ProtocolException($"{s_types[tag].Name}: {r.Remaining} trailing bytes.");
+            return m ?? throw new ProtocolException($"Null {s_types[tag].Name}.");
+        }
+        catch (SerializationException e)
+        {
+            throw new ProtocolException($"Malformed {s_types[tag].Name}: {e.Message}");
+        }
+    }
+}
+
+/// <summary>A connection carrying control messages; sends are thread-safe.</summary>
+public sealed class ControlChannel : IAsyncDisposable
+{
+    private readonly FrameConnection _connection;
+
+    /// <summary>The largest control message (shared results and file chunks travel as control messages).</summary>
+    public const int MaxFrameBytes = 256 << 20;
+
+    /// <summary>Opens an authenticated control connection.</summary>
+    public static async Task<ControlChannel> ConnectAsync(System.Net.IPEndPoint endPoint, byte[] secret, CancellationToken cancellationToken = default) =>
+        new(await FrameServer.ConnectAsync(endPoint, secret, cancellationToken, MaxFrameBytes).ConfigureAwait(false));
+
+    /// <summary>Wraps an authenticated connection.</summary>
+    public ControlChannel(FrameConnection connection) => _connection = connection;
+
+    /// <summary>Sends a message.</summary>
+    public async Task SendAsync(ControlMessage message, CancellationToken cancellationToken = default) =>
+        await _connection.SendAsync(message is Heartbeat ? FrameType.Heartbeat : FrameType.Control, ControlCodec.Encode(message), cancellationToken).ConfigureAwait(false);
+
+    /// <summary>Sends a message, ignoring a connection that is already gone (its loss is handled by its reader).</summary>
+    public async Task TrySendAsync(ControlMessage message)
+    {
+        try
+        {
+            await SendAsync(message).ConfigureAwait(false);
+        }
+        catch (Exception e) when (e is IOException or ObjectDisposedException or InvalidOperationException or OperationCanceledException or System.Net.Sockets.SocketException)
+        {
+        }
+    }
+
+    /// <summary>Receives the next message, or null when the peer closed the connection.</summary>
+    public async Task<ControlMessage?> ReceiveAsync(CancellationToken cancellationToken = default)
+    {
+        var frame = await _connection.ReceiveAsync(cancellationToken).ConfigureAwait(false);
+        if (frame is not { } f) return null;
+        if (f.Type is not (FrameType.Control or FrameType.Heartbeat)) throw new ProtocolException($"Unexpected {f.Type} frame on a control connection.");
+        return ControlCodec.Decode(f.Payload);
+    }
+
+    /// <inheritdoc />
+    public ValueTask DisposeAsync() => _connection.DisposeAsync();
+}

@@ -1,0 +1,192 @@
+using System.Diagnostics;
+using System.Globalization;
+using Dataflow.Runtime.Extensibility;
+
+namespace Dataflow.Runtime.Cluster;
+
+/// <summary>
+/// Workers as local processes (DESIGN.md §7): each acquired worker is a new <c>dataflow worker</c>
+/// process, optionally started through a wrapper command (e.g. one that puts it under a CPU quota,
+/// to emulate a slower node); releasing a worker stops its process. Everything it started is
+/// stopped on dispose, also when the caller fails.
+/// </summary>
+public sealed class LocalProcessProvider : IResourceProvider, IAsyncDisposable
+{
+    private readonly Func<int, ProcessStartInfo> _startInfo;
+    private readonly Coordinator _coordinator;
+    private readonly string _logDirectory;
+    private readonly List<(WorkerInfo Info, Process Process)> _workers = new();
+    private int _started;
+
+    /// <summary>Creates the provider.</summary>
+    /// <param name="coordinator">The coordinator the workers register with.</param>
+    /// <param name="startInfo">The command that starts worker number n (1-based) — already including any wrapper.</param>
+    /// <param name="logDirectory">Where each worker's output goes (<c>worker-n.log</c>).</param>
+    public LocalProcessProvider(Coordinator coordinator, Func<int, ProcessStartInfo> startInfo, string logDirectory)
+    {
+        _coordinator = coordinator;
+        _startInfo = startInfo;
+        _logDirectory = logDirectory;
+        Directory.CreateDirectory(logDirectory);
+    }
+
+    /// <summary>How long a new worker may take to register.</summary>
+    public TimeSpan StartTimeout { get; set; } = TimeSpan.FromSeconds(60);
+
+    /// <inheritdoc />
+    public IReadOnlyList<WorkerInfo> Workers
+    {
+        get
+        {
+            lock (_workers) return _workers.Select(w => w.Info).ToList();
+        }
+    }
+
+    /// <summary>The process ids of the running workers.</summary>
+    public IReadOnlyList<int> ProcessIds
+    {
+        get
+        {
+            lock (_workers) return _workers.Where(w => !w.Process.HasExited).Select(w => w.Process.Id).ToList();
+        }
+    }
+
+    /// <summary>The log file of worker number <paramref name="n"/>.</summary>
+    public string LogOf(int n) => Path.Combine(_logDirectory, $"worker-{n.ToString(CultureInfo.InvariantCulture)}.log");
+
+    /// <inheritdoc />
+    public async Task<IReadOnlyList<WorkerInfo>> AcquireAsync(int count, CancellationToken cancellationToken)
+    {
+        int before = _coordinator.WorkerCount;
+        var started = new List<(WorkerInfo, Process)>();
+        for (int i = 0; i < count; i++)
+        {
+            int n = Interlocked.Increment(ref _started);
+            var info = _startInfo(n);
+            info.RedirectStandardOutput = true;
+            info.RedirectStandardError = true;
+            info.UseShellExecute = false;
+            var process = Process.Start(info) ?? throw new InvalidOperationException($"Could not start {info.FileName}.");
+            var log = new StreamWriter(LogOf(n)) { AutoFlush = true };
+            process.OutputDataReceived += (_, e) => Write(log, e.Data);
+            process.ErrorDataReceived += (_, e) => Write(log, e.Data);
+            process.BeginOutputReadLine();
+            process.BeginErrorReadLine();
+            var worker = (new WorkerInfo($"process-{n}", 0), process);
+            started.Add(worker);
+            lock (_workers) _workers.Add(worker);
+        }
+        var sw = Stopwatch.StartNew();
+        while (_coordinator.WorkerCount < before + count)
+        {
+            foreach (var (info, p) in started)
+            {
+                if (p.HasExited)
+                {
+                    await Task.Delay(100, cancellationToken).ConfigureAwait(false); // let the log catch up
+                    throw new InvalidOperationException($"Worker {info.Id} exited with code {p.ExitCode} before registering; its log: {LogOf(int.Parse(info.Id["process-".Length..], CultureInfo.InvariantCulture))}");
+                }
+            }
+            if (sw.Elapsed > StartTimeout) throw new TimeoutException($"Workers did not register within {StartTimeout.TotalSeconds:F0} s (logs in {_logDirectory}).");
+            await Task.Delay(50, cancellationToken).ConfigureAwait(false);
+        }
+        return started.Select(s => s.Item1).ToList();
+    }
+
+    private static void Write(StreamWriter log, string? line)
+    {
+        if (line is null) return;
+        lock (log)
+        {
+            try
+            {
+                log.WriteLine(line);
+            }
+            catch (ObjectDisposedException)
+            {
+            }
+        }
+    }
+
+    /// <inheritdoc />
+    public async Task ReleaseAsync(IEnumerable<WorkerInfo> workers, CancellationToken cancellationToken)
+    {
+        var ids = workers.Select(w => w.Id).ToHashSet();
+        List<(WorkerInfo Info, Process Process)> stop;
+        lock (_workers)
+        {
+            stop = _workers.Where(w => ids.Contains(w.Info.Id)).ToList();
+            _workers.RemoveAll(w => ids.Contains(w.Info.Id));
+        }
+        foreach (var (_, p) in stop) await StopAsync(p).ConfigureAwait(false);
+    }
+
+    private static async Task StopAsync(Process p)
+    {
+        try
+        {
+            if (!p.HasExited) p.Kill(entireProcessTree: true);
+            using var timeout = new CancellationTokenSource(TimeSpan.FromSeconds(10));
+            await p.WaitForExitAsync(timeout.Token).ConfigureAwait(false);
+        }
+        catch (Exception e) when (e is InvalidOperationException or System.ComponentModel.Win32Exception or OperationCanceledException)
+        {
+            // Already gone.
+        }
+        finally
+        {
+            p.Dispose();
+        }
+    }
+
+    /// <summary>Stops every worker process it started.</summary>
+    public async ValueTask DisposeAsync()
+    {
+        List<(WorkerInfo Info, Process Process)> all;
+        lock (_workers)
+        {
+            all = _workers.ToList();
+            _workers.Clear();
+        }
+        await Task.WhenAll(all.Select(w => StopAsync(w.Process))).ConfigureAwait(false);
+    }
+}
+
+/// <summary>
+/// A standalone pool (DESIGN.md §7): workers started by hand (<c>dataflow worker</c>) on any host
+/// register with the coordinator; acquiring takes free ones, releasing returns them to the pool.
+/// </summary>
+public sealed class StandalonePool(Coordinator coordinator) : IResourceProvider
+{
+    private readonly List<WorkerInfo> _held = new();
+
+    /// <inheritdoc />
+    public IReadOnlyList<WorkerInfo> Workers
+    {
+        get
+        {
+            lock (_held) return _held.ToList();
+        }
+    }
+
+    /// <inheritdoc />
+    public Task<IReadOnlyList<WorkerInfo>> AcquireAsync(int count, CancellationToken cancellationToken)
+    {
+        var free = coordinator.FreeWorkers();
+        lock (_held)
+        {
+            var take = free.Where(w => !_held.Any(h => h.Id == w.Id)).Take(count).ToList();
+            if (take.Count < count) throw new InvalidOperationException($"The pool has {take.Count} free workers; {count} were asked for.");
+            _held.AddRange(take);
+            return Task.FromResult<IReadOnlyList<WorkerInfo>>(take);
+        }
+    }
+
+    /// <inheritdoc />
+    public Task ReleaseAsync(IEnumerable<WorkerInfo> workers, CancellationToken cancellationToken)
+    {
+        var ids = workers.Select(w => w.Id).ToHashSet();
+        lock (_held) _held.RemoveAll(w => ids.Contains(w.Id));
+        return Task.CompletedTask;
+    }
+}

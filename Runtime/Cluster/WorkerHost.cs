@@ -1,0 +1,252 @@
+using System.Collections.Concurrent;
+using System.Diagnostics;
+using System.Net;
+using Dataflow.Runtime.Transport;
+using Microsoft.Extensions.Logging;
+using Microsoft.Extensions.Logging.Abstractions;
+
+namespace Dataflow.Runtime.Cluster;
+
+/// <summary>Settings of a worker process.</summary>
+public sealed class WorkerOptions
+{
+    /// <summary>The coordinator's address.</summary>
+    public IPEndPoint Coordinator { get; set; } = new(IPAddress.Loopback, 7077);
+
+    /// <summary>The cluster's shared secret.</summary>
+    public byte[] Secret { get; set; } = [];
+
+    /// <summary>Subtasks it runs at once.</summary>
+    public int Slots { get; set; } = 1;
+
+    /// <summary>The address other processes reach this worker's data plane at.</summary>
+    public IPAddress Advertise { get; set; } = IPAddress.Loopback;
+
+    /// <summary>The port of the data plane (0: any free one).</summary>
+    public int DataPort { get; set; }
+
+    /// <summary>Where job files are cached and laid out.</summary>
+    public string WorkDirectory { get; set; } = Path.Combine(Path.GetTempPath(), "dataflow-worker");
+
+    /// <summary>How often it sends a heartbeat.</summary>
+    public TimeSpan HeartbeatInterval { get; set; } = TimeSpan.FromMilliseconds(500);
+
+    /// <summary>Extra metrics sent with each heartbeat (names and values), e.g. from a node monitor.</summary>
+    public Func<(string[] Names, double[] Values)>? Metrics { get; set; }
+}
+
+/// <summary>Runs a job's program in this process: the job's folder, its entry assembly, arguments and the session.</summary>
+public delegate Task<int> ProgramRunner(string directory, string entry, string[] args, ClusterSession session);
+
+/// <summary>
+/// A worker process (DESIGN.md §7): registers its slots with the coordinator, sends heartbeats,
+/// fetches the files of the jobs it is given (cached by content hash), runs each job's program in
+/// worker mode and exchanges record batches with the other participants directly.
+/// </summary>
+public sealed partial class WorkerHost : IAsyncDisposable
+{
+    private readonly WorkerOptions _options;
+    private readonly ProgramRunner _runner;
+    private readonly ILogger _logger;
+    private readonly FileStore _files;
+    private readonly DataPlane _data;
+    private readonly ConcurrentDictionary<int, JobRun> _jobs = new();
+    private ControlChannel? _channel;
+
+    /// <summary>Creates a worker; <see cref="RunAsync"/> connects it.</summary>
+    public WorkerHost(WorkerOptions options, ProgramRunner runner, ILogger? logger = null)
+    {
+        _options = options;
+        _runner = runner;
+        _logger = logger ?? NullLogger.Instance;
+        _files = new FileStore(Path.Combine(options.WorkDirectory, "cache"));
+        _data = new DataPlane(new IPEndPoint(options.Advertise, options.DataPort), options.Secret, _logger);
+    }
+
+    /// <summary>The worker's id once registered.</summary>
+    public string? Id { get; private set; }
+
+    private sealed class JobRun(StartJob start)
+    {
+        public StartJob Start { get; } = start;
+        public HashSet<string> Missing { get; } = new();
+        public TaskCompletionSource Files { get; } = new(TaskCreationOptions.RunContinuationsAsynchronously);
+        public ClusterSession? Session { get; set; }
+        public string? EndedEarly { get; set; }
+    }
+
+    /// <summary>Registers and serves until the coordinator goes away or <paramref name="cancellationToken"/> fires.</summary>
+    /// <exception cref="IOException">The coordinator closed the connection.</exception>
+    public async Task RunAsync(CancellationToken cancellationToken)
+    {
+        _data.Start();
+        _channel = await ControlChannel.ConnectAsync(_options.Coordinator, _options.Secret, cancellationToken).ConfigureAwait(false);
+        await _channel.SendAsync(new RegisterWorker(Environment.MachineName, _options.Advertise.ToString(), _data.EndPoint.Port, _options.Slots,
+            Environment.ProcessId), cancellationToken).ConfigureAwait(false);
+        if (await _channel.ReceiveAsync(cancellationToken).ConfigureAwait(false) is not Registered registered)
+        {
+            throw new ProtocolException("The coordinator did not accept the registration.");
+        }
+        Id = registered.WorkerId;
+        LogRegistered(_logger, Id, _data.EndPoint.ToString());
+        using var stop = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
+        var heartbeats = HeartbeatAsync(_channel, stop.Token);
+        try
+        {
+            while (await _channel.ReceiveAsync(cancellationToken).ConfigureAwait(false) is { } m)
+            {
+                Dispatch(m);
+            }
+            throw new IOException("The coordinator closed the connection.");
+        }
+        finally
+        {
+            stop.Cancel();
+            try
+            {
+                await heartbeats.ConfigureAwait(false);
+            }
+            catch (OperationCanceledException)
+            {
+            }
+            foreach (var job in _jobs.Values) job.Session?.Fail("The worker lost its coordinator.");
+        }
+    }
+
+    private void Dispatch(ControlMessage m)
+    {
+        switch (m)
+        {
+            case StartJob s:
+                var run = new JobRun(s);
+                _jobs[s.Job] = run;
+                _ = RunJobAsync(run);
+                break;
+            case FileChunk c:
+                if (_files.Append(c))
+                {
+                    foreach (var j in _jobs.Values)
+                    {
+                        bool complete;
+                        lock (j.Missing) complete = j.Missing.Remove(c.Hash) && j.Missing.Count == 0;
+                        if (complete) j.Files.TrySetResult();
+                    }
+                }
+                break;
+            case StepGo or StepComplete or BarrierRelease or Share or JobFailed or JobEnded:
+                int id = m switch
+                {
+                    StepGo x => x.Job, StepComplete x => x.Job, BarrierRelease x => x.Job, Share x => x.Job, JobFailed x => x.Job, JobEnded x => x.Job,
+                    _ => 0,
+                };
+                if (!_jobs.TryGetValue(id, out var job)) return; // a job already over here
+                if (job.Session is { } session)
+                {
+                    session.Deliver(m);
+                }
+                else if (m is JobFailed or JobEnded)
+                {
+                    job.EndedEarly = m is JobFailed f ? f.Message : "ended";
+                    job.Files.TrySetException(new ClusterJobException(job.EndedEarly));
+                }
+                break;
+            default:
+                throw new ProtocolException($"Unexpected {m.GetType().Name} from the coordinator.");
+        }
+    }
+
+    private async Task RunJobAsync(JobRun run)
+    {
+        var s = run.Start;
+        string directory = Path.Combine(_options.WorkDirectory, "jobs", $"job-{s.Job}-{Guid.NewGuid():N}");
+        string? error = null;
+        int code = 1;
+        try
+        {
+            lock (run.Missing)
+            {
+                foreach (var f in s.Files)
+                {
+                    if (!_files.Has(f.Hash)) run.Missing.Add(f.Hash);
+                }
+                if (run.Missing.Count == 0) run.Files.TrySetResult();
+            }
+            string[] missing;
+            lock (run.Missing) missing = run.Missing.ToArray();
+            if (missing.Length > 0) await _channel!.SendAsync(new NeedFiles(missing)).ConfigureAwait(false);
+            await run.Files.Task.ConfigureAwait(false);
+            _files.Materialize(s.Files, directory);
+            var session = new ClusterSession(s, _channel!, _data);
+            run.Session = session;
+            if (run.EndedEarly is { } early) session.Fail(early);
+            await _channel!.SendAsync(new JobLoaded(s.Job)).ConfigureAwait(false);
+            LogJobStarted(_logger, s.Job, s.Entry);
+            code = await _runner(directory, s.Entry, s.Args, session).ConfigureAwait(false);
+        }
+        catch (ClusterJobException)
+        {
+            // The job failed elsewhere (or ended); the coordinator already knows.
+        }
+        catch (Exception e)
+        {
+            error = $"{e.GetType().Name}: {e.Message}";
+            LogProgramFailed(_logger, s.Job, error);
+        }
+        finally
+        {
+            _jobs.TryRemove(s.Job, out _);
+            _data.UnregisterJob(s.Job);
+            if (_channel is not null) await _channel.TrySendAsync(new ProgramEnded(s.Job, code, error)).ConfigureAwait(false);
+            try
+            {
+                Directory.Delete(directory, recursive: true);
+            }
+            catch (IOException)
+            {
+            }
+            catch (UnauthorizedAccessException)
+            {
+            }
+            LogJobEnded(_logger, s.Job);
+        }
+    }
+
+    private async Task HeartbeatAsync(ControlChannel channel, CancellationToken token)
+    {
+        var process = Process.GetCurrentProcess();
+        var lastCpu = process.TotalProcessorTime;
+        long last = Stopwatch.GetTimestamp();
+        while (!token.IsCancellationRequested)
+        {
+            await Task.Delay(_options.HeartbeatInterval, token).ConfigureAwait(false);
+            process.Refresh();
+            var cpu = process.TotalProcessorTime;
+            double wall = Stopwatch.GetElapsedTime(last).TotalSeconds;
+            double utilization = Math.Clamp((cpu - lastCpu).TotalSeconds / Math.Max(1e-9, wall * Environment.ProcessorCount), 0, 1);
+            lastCpu = cpu;
+            last = Stopwatch.GetTimestamp();
+            var (names, values) = _options.Metrics?.Invoke() ?? ([], []);
+            await channel.SendAsync(new Heartbeat(utilization, process.WorkingSet64, names, values), token).ConfigureAwait(false);
+        }
+    }
+
+    /// <inheritdoc />
+    public async ValueTask DisposeAsync()
+    {
+        foreach (var job in _jobs.Values) job.Session?.Fail("The worker is shutting down.");
+        if (_channel is not null) await _channel.DisposeAsync().ConfigureAwait(false);
+        await _data.DisposeAsync().ConfigureAwait(false);
+    }
+
+    [LoggerMessage(Level = LogLevel.Information, Message = "Registered as {Id}, data plane at {Data}")]
+    private static partial void LogRegistered(ILogger logger, string id, string data);
+
+    [LoggerMessage(Level = LogLevel.Information, Message = "Job {Job}: running {Entry}")]
+    private static partial void LogJobStarted(ILogger logger, int job, string entry);
+
+    [LoggerMessage(Level = LogLevel.Warning, Message = "Job {Job}: the program failed: {Error}")]
+    private static partial void LogProgramFailed(ILogger logger, int job, string error);
+
+    [LoggerMessage(Level = LogLevel.Information, Message = "Job {Job}: done")]
+    private static partial void LogJobEnded(ILogger logger, int job);
+}

@@ -1,0 +1,25 @@
+namespace Dataflow.Runtime.Execution;
+
+/// <summary>
+/// One process's share of a job that runs on several processes: which subtasks run here, and the
+/// network channels to the subtasks that run elsewhere. Every process builds the same job graph;
+/// the executor instantiates only the local subtasks and asks the site for the rest.
+/// </summary>
+public abstract class ExecutionSite
+{
+    /// <summary>True when subtask <paramref name="subtask"/> of <paramref name="vertex"/> runs in this process.</summary>
+    public abstract bool IsLocal(JobVertex vertex, int subtask);
+
+    /// <summary>
+    /// Called once before any subtask starts, with the input queues of the local subtasks (null for
+    /// remote ones): batches arriving from other processes go into them. Subtasks start when the
+    /// returned task completes (when every process is ready to receive).
+    /// </summary>
+    public abstract Task AttachAsync(IReadOnlyDictionary<JobVertex, InputQueue?[]> queues, JobAbort abort, CancellationToken cancellationToken);
+
+    /// <summary>The channel through which local producer subtask <paramref name="producer"/> of <paramref name="edge"/> feeds remote consumer <paramref name="consumer"/>.</summary>
+    public abstract BatchTarget Connect(JobEdge edge, int producer, int consumer, JobAbort abort);
+
+    /// <summary>Called once when every local subtask has ended (<paramref name="aborted"/> when the job failed or was cancelled).</summary>
+    public abstract void Detach(bool aborted);
+}
