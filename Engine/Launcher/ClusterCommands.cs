@@ -70,6 +70,7 @@ internal static class ClusterCommands
         finally
         {
             Console.CancelKeyPress -= onCancel;
+            await coordinator.DisposeAsync();
             await provider.DisposeAsync();
             TryDelete(runDir);
         }

@@ -204,6 +204,7 @@ public sealed partial class Coordinator : IAsyncDisposable
             _workers.Remove(worker.Id);
             _jobs.TryGetValue(worker.Job, out job);
         }
+        if (_stop.IsCancellationRequested) return; // shutting down: workers leave, nothing is lost
         LogWorkerLost(_logger, worker.Id, reason);
         if (job is not null && job.State == "running")
         {
@@ -458,7 +459,8 @@ public sealed partial class Coordinator : IAsyncDisposable
         LogJobEnded(_logger, job.Id, job.State, Stopwatch.GetElapsedTime(job.StartTicks).TotalSeconds);
     }
 
-    private StatusReply Status()
+    /// <summary>The workers and jobs now (what <c>dataflow status</c> prints).</summary>
+    public StatusReply Status()
     {
         lock (_lock)
         {
@@ -473,10 +475,10 @@ public sealed partial class Coordinator : IAsyncDisposable
     /// <inheritdoc />
     public async ValueTask DisposeAsync()
     {
+        if (_stop.IsCancellationRequested) return;
         _stop.Cancel();
         await _server.DisposeAsync().ConfigureAwait(false);
         if (_monitor is not null) await _monitor.ConfigureAwait(false);
-        _stop.Dispose();
     }
 
     [LoggerMessage(Level = LogLevel.Information, Message = "Worker {Id} registered: {Host}:{Port}, {Slots} slots, pid {Pid}")]

@@ -8,7 +8,7 @@ internal static class RmatGenerator
     {
         var rng = new Random(seed);
         long edges = (long)edgeFactor << scale;
-        string tmp = path + ".tmp";
+        string tmp = $"{path}.{Environment.ProcessId}.{Guid.NewGuid():N}.tmp"; // several processes (cluster copies of the program) may generate at once
         using (var w = new StreamWriter(tmp, false, new System.Text.UTF8Encoding(false), 1 << 16))
         {
             w.WriteLine($"# R-MAT scale {scale}, edge factor {edgeFactor}, seed {seed}");

@@ -35,9 +35,8 @@ return await ExampleArgs.RunAsync(async ct =>
     if (args.Get("output") is { } output)
     {
         var lines = centroids.Select(c => string.Join(',', c.Coordinates.Select(x => x.ToString("R", CultureInfo.InvariantCulture))));
-        var tmp = output + ".tmp";
-        await File.WriteAllLinesAsync(tmp, lines, ct);
-        File.Move(tmp, output, overwrite: true);
+        // Through a sink, so that under the launcher the submitter writes the file (not every copy of the program).
+        await env.FromEnumerable(lines).WriteTextAsync(output, cancellationToken: ct);
         Console.WriteLine($"wrote {output} in {sw.Elapsed.TotalSeconds:F2} s (parallelism {env.Parallelism})");
     }
     else
@@ -58,7 +57,7 @@ internal static class BlobGenerator
         var rng = new Random(seed);
         var centers = Enumerable.Range(0, k).Select(_ => Enumerable.Range(0, dims).Select(_ => rng.NextDouble() * 10).ToArray()).ToArray();
         var first = new List<string>();
-        string tmp = pointsPath + ".tmp";
+        string tmp = $"{pointsPath}.{Environment.ProcessId}.{Guid.NewGuid():N}.tmp"; // several processes (cluster copies of the program) may generate at once
         using (var w = new StreamWriter(tmp))
         {
             for (int i = 0; i < count; i++)
@@ -70,7 +69,8 @@ internal static class BlobGenerator
             }
         }
         File.Move(tmp, pointsPath, overwrite: true);
-        File.WriteAllLines(centroidsPath, first);
+        File.WriteAllLines(tmp, first);
+        File.Move(tmp, centroidsPath, overwrite: true);
     }
 
     private static double Gaussian(Random rng) =>

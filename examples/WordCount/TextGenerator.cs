@@ -20,7 +20,7 @@ public static class TextGenerator
         var cdf = new double[vocabulary];
         double sum = 0;
         for (int i = 0; i < vocabulary; i++) cdf[i] = sum += 1.0 / (i + 1);
-        string tmp = path + ".tmp";
+        string tmp = $"{path}.{Environment.ProcessId}.{Guid.NewGuid():N}.tmp"; // several processes (cluster copies of the program) may generate at once
         using (var w = new StreamWriter(tmp, false, new System.Text.UTF8Encoding(false), 1 << 16))
         {
             long written = 0;

@@ -1,0 +1,141 @@
+using System.Diagnostics;
+using System.Globalization;
+using System.Net;
+using System.Net.Sockets;
+using Dataflow.Runtime.Cluster;
+using Dataflow.Runtime.Transport;
+
+namespace Dataflow.Cluster.Tests;
+
+/// <summary>
+/// A coordinator in this process with real worker processes (started through the local-process
+/// resource provider) and real submitter processes: lost workers, bad peers, plan mismatches.
+/// </summary>
+public sealed class ClusterFailureTests : IAsyncLifetime
+{
+    private readonly string _dir = Directory.CreateTempSubdirectory("dataflow-cluster-").FullName;
+    private string _secretFile = "";
+    private byte[] _secret = [];
+    private Coordinator _coordinator = null!;
+    private LocalProcessProvider _workers = null!;
+
+    public async Task InitializeAsync()
+    {
+        _secretFile = Path.Combine(_dir, "secret");
+        Authentication.WriteNewSecret(_secretFile);
+        _secret = Authentication.ReadSecret(_secretFile);
+        _coordinator = new Coordinator(new CoordinatorOptions
+        {
+            Listen = new IPEndPoint(IPAddress.Loopback, 0),
+            Secret = _secret,
+            CacheDirectory = Path.Combine(_dir, "cache"),
+            HeartbeatTimeout = TimeSpan.FromSeconds(3),
+        });
+        _coordinator.Start();
+        _workers = new LocalProcessProvider(_coordinator, n =>
+        {
+            var psi = new ProcessStartInfo("dotnet");
+            foreach (var a in new[] { Repo.Launcher, "worker", "--coordinator", _coordinator.EndPoint.ToString(), "--slots", "1",
+                "--secret-file", _secretFile, "--work-dir", Path.Combine(_dir, $"worker-{n}") })
+            {
+                psi.ArgumentList.Add(a);
+            }
+            return psi;
+        }, Path.Combine(_dir, "logs"));
+        await _workers.AcquireAsync(3, CancellationToken.None);
+    }
+
+    public async Task DisposeAsync()
+    {
+        await _coordinator.DisposeAsync();
+        await _workers.DisposeAsync();
+        Assert.Empty(Repo.ProcessesWith(_secretFile));
+        Directory.Delete(_dir, recursive: true);
+    }
+
+    private Repo.Child Submit(int workers, params string[] program) =>
+        new([Repo.Launcher, "submit", "--coordinator", _coordinator.EndPoint.ToString(), "--secret-file", _secretFile,
+            "--workers", workers.ToString(CultureInfo.InvariantCulture), "--", .. program]);
+
+    [Fact]
+    public async Task KillMinus9_WorkerMidJob_FailsJobWithinFiveSecondsNamingWorkerAndSuperstep_NextJobSucceeds()
+    {
+        using var job = Submit(2, Repo.Example("PageRank"), "--scale", "12", "--iterations", "100000");
+        var sw = Stopwatch.StartNew();
+        while (!job.Out.Contains("superstep   5", StringComparison.Ordinal))
+        {
+            Assert.False(job.HasExited, $"the job ended early:\n{job.Out}\n{job.Err}");
+            Assert.True(sw.Elapsed < TimeSpan.FromSeconds(90), "the job did not reach superstep 5");
+            await Task.Delay(50);
+        }
+        var victim = _coordinator.Status().Workers.First(w => w.Job != 0);
+        Process.GetProcessById(victim.Pid).Kill(); // SIGKILL: no goodbye, the socket just dies
+        var killed = Stopwatch.StartNew();
+        int exit = job.Wait(TimeSpan.FromSeconds(30));
+        var detected = killed.Elapsed;
+        Assert.Equal(1, exit);
+        Assert.True(detected <= TimeSpan.FromSeconds(5), $"took {detected.TotalSeconds:F1} s");
+        Assert.Contains($"worker {victim.Id}", job.Err, StringComparison.Ordinal);
+        Assert.Contains($"pid {victim.Pid}", job.Err, StringComparison.Ordinal);
+        Assert.Contains("Last completed superstep", job.Err, StringComparison.Ordinal);
+
+        // The coordinator and the other workers stay up and take the next job.
+        Assert.Equal(2, _coordinator.WorkerCount);
+        var output = Path.Combine(_dir, "ranks.tsv");
+        using var next = Submit(2, Repo.Example("PageRank"), "--edges", Repo.TestData("karate.edges"), "--iterations", "100", "--output", output);
+        Assert.True(next.Wait(TimeSpan.FromMinutes(2)) == 0, next.Err);
+        var reference = Repo.ReadTsvDoubles(Repo.TestData("karate.pagerank.tsv"));
+        var actual = Repo.ReadTsvDoubles(output);
+        foreach (var (v, r) in reference) Assert.True(Math.Abs(r - actual[v]) <= 1e-9, $"vertex {v}");
+    }
+
+    [Fact]
+    public async Task GarbageFramesAndWrongSecret_AreDropped_EveryProcessKeepsServing()
+    {
+        int rejectedBefore = _coordinator.RejectedConnections;
+        // Garbage on the coordinator's port and on a worker's data port.
+        var worker = _coordinator.Status().Workers[0];
+        foreach (var port in new[] { _coordinator.EndPoint.Port, worker.DataPort })
+        {
+            using var raw = new TcpClient();
+            await raw.ConnectAsync(IPAddress.Loopback, port);
+            var stream = raw.GetStream();
+            await stream.WriteAsync(new byte[] { 0xFF, 0xFF, 0xFF, 0x7F, 1, 2, 3, 4, 5, 6, 7, 8 });
+            var buffer = new byte[256];
+            // The peer sends its challenge and then drops us: reading ends (0 bytes or a reset), it never hangs.
+            using var timeout = new CancellationTokenSource(TimeSpan.FromSeconds(10));
+            try
+            {
+                while (await stream.ReadAsync(buffer, timeout.Token) > 0)
+                {
+                }
+            }
+            catch (IOException)
+            {
+            }
+        }
+        // A wrong secret fails authentication.
+        var wrong = "0123456789abcdef0123456789abcdef"u8.ToArray();
+        await Assert.ThrowsAnyAsync<Exception>(async () => await ControlChannel.ConnectAsync(_coordinator.EndPoint, wrong));
+        await Task.Delay(200);
+        Assert.True(_coordinator.RejectedConnections >= rejectedBefore + 2, $"rejected {_coordinator.RejectedConnections - rejectedBefore}");
+        // Every worker is still registered, and a job runs on all three.
+        Assert.Equal(3, _coordinator.WorkerCount);
+        Assert.All(_workers.ProcessIds, pid => Assert.False(Process.GetProcessById(pid).HasExited));
+        var output = Path.Combine(_dir, "components.tsv");
+        using var job = Submit(3, Repo.Example("ConnectedComponents"), "--edges", Repo.TestData("gnm300.edges"), "--vertices", Repo.TestData("gnm300.vertices"), "--output", output);
+        Assert.True(job.Wait(TimeSpan.FromMinutes(2)) == 0, job.Err);
+        Assert.Equal(File.ReadAllLines(Repo.TestData("gnm300.components.tsv")).Where(l => l.Length > 0).Order(StringComparer.Ordinal),
+            File.ReadAllLines(output).Order(StringComparer.Ordinal));
+    }
+
+    [Fact]
+    public async Task Status_ListsWorkersSlotsAndJobs()
+    {
+        var (exit, stdout, stderr) = Repo.Run(TimeSpan.FromMinutes(1), Repo.Launcher, "status", "--coordinator", _coordinator.EndPoint.ToString(), "--secret-file", _secretFile);
+        Assert.True(exit == 0, stderr);
+        Assert.Contains("workers: 3, slots: 3", stdout);
+        foreach (var w in _coordinator.Status().Workers) Assert.Contains(w.Id, stdout);
+        await Task.CompletedTask;
+    }
+}

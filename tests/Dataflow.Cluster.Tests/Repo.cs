@@ -1,0 +1,138 @@
+using System.Diagnostics;
+using System.Globalization;
+
+namespace Dataflow.Cluster.Tests;
+
+/// <summary>Paths of the repository's built programs and of the shared reference data; running them as processes.</summary>
+internal static class Repo
+{
+    public static string Root { get; } = FindRoot();
+
+    private static string FindRoot()
+    {
+        for (var dir = new DirectoryInfo(AppContext.BaseDirectory); dir is not null; dir = dir.Parent)
+        {
+            if (File.Exists(System.IO.Path.Combine(dir.FullName, "Dataflow.sln"))) return dir.FullName;
+        }
+        throw new DirectoryNotFoundException($"Dataflow.sln not found above {AppContext.BaseDirectory}");
+    }
+
+    public static string Launcher => System.IO.Path.Combine(Root, "Engine", "Launcher", "bin", "Release", "net10.0", "dataflow.dll");
+
+    public static string Example(string name) => System.IO.Path.Combine(Root, "examples", name, "bin", "Release", "net10.0", name + ".dll");
+
+    public static string TestData(string name)
+    {
+        foreach (var candidate in new[] { System.IO.Path.Combine(Root, "..", "shared", "testdata", name), System.IO.Path.Combine(Root, "shared", "testdata", name) })
+        {
+            if (File.Exists(candidate)) return System.IO.Path.GetFullPath(candidate);
+        }
+        throw new FileNotFoundException($"shared/testdata/{name} not found next to {Root}");
+    }
+
+    /// <summary>A process running <c>dotnet</c> with the given arguments; output collected; killed (whole tree) on dispose.</summary>
+    public sealed class Child : IDisposable
+    {
+        private readonly Process _process;
+        private readonly System.Text.StringBuilder _out = new();
+        private readonly System.Text.StringBuilder _err = new();
+
+        public Child(params string[] args)
+        {
+            var psi = new ProcessStartInfo("dotnet") { RedirectStandardOutput = true, RedirectStandardError = true, UseShellExecute = false };
+            foreach (var a in args) psi.ArgumentList.Add(a);
+            _process = Process.Start(psi)!;
+            _process.OutputDataReceived += (_, e) => Append(_out, e.Data);
+            _process.ErrorDataReceived += (_, e) => Append(_err, e.Data);
+            _process.BeginOutputReadLine();
+            _process.BeginErrorReadLine();
+        }
+
+        private static void Append(System.Text.StringBuilder sb, string? line)
+        {
+            if (line is null) return;
+            lock (sb) sb.AppendLine(line);
+        }
+
+        public int Id => _process.Id;
+
+        public string Out
+        {
+            get
+            {
+                lock (_out) return _out.ToString();
+            }
+        }
+
+        public string Err
+        {
+            get
+            {
+                lock (_err) return _err.ToString();
+            }
+        }
+
+        public bool HasExited => _process.HasExited;
+
+        public int Wait(TimeSpan timeout)
+        {
+            if (!_process.WaitForExit(timeout))
+            {
+                _process.Kill(entireProcessTree: true);
+                throw new TimeoutException($"dotnet {string.Join(' ', _process.StartInfo.ArgumentList)} did not end within {timeout.TotalSeconds:F0} s.\nstdout:\n{Out}\nstderr:\n{Err}");
+            }
+            _process.WaitForExit(); // flush the output readers
+            return _process.ExitCode;
+        }
+
+        public void Dispose()
+        {
+            try
+            {
+                if (!_process.HasExited) _process.Kill(entireProcessTree: true);
+                _process.WaitForExit(10_000);
+            }
+            catch (InvalidOperationException)
+            {
+            }
+            _process.Dispose();
+        }
+    }
+
+    public static (int Exit, string Out, string Err) Run(TimeSpan timeout, params string[] args)
+    {
+        using var child = new Child(args);
+        int exit = child.Wait(timeout);
+        return (exit, child.Out, child.Err);
+    }
+
+    public static Dictionary<long, double> ReadTsvDoubles(string path) =>
+        File.ReadLines(path).Where(l => l.Length > 0).Select(l => l.Split('\t'))
+            .ToDictionary(f => long.Parse(f[0], CultureInfo.InvariantCulture), f => double.Parse(f[1], CultureInfo.InvariantCulture));
+
+    public static double[][] ReadCsv(string path) =>
+        File.ReadLines(path).Where(l => l.Length > 0)
+            .Select(l => l.Split(',').Select(x => double.Parse(x, CultureInfo.InvariantCulture)).ToArray()).ToArray();
+
+    /// <summary>Processes whose command line contains <paramref name="marker"/> (Linux /proc).</summary>
+    public static List<int> ProcessesWith(string marker)
+    {
+        var found = new List<int>();
+        foreach (var dir in Directory.EnumerateDirectories("/proc"))
+        {
+            if (!int.TryParse(System.IO.Path.GetFileName(dir), out int pid)) continue;
+            try
+            {
+                var cmd = File.ReadAllText(System.IO.Path.Combine(dir, "cmdline")).Replace('\0', ' ');
+                if (cmd.Contains(marker, StringComparison.Ordinal)) found.Add(pid);
+            }
+            catch (IOException)
+            {
+            }
+            catch (UnauthorizedAccessException)
+            {
+            }
+        }
+        return found;
+    }
+}

@@ -1,0 +1,112 @@
+using Dataflow.Runtime.Transport;
+
+namespace Dataflow.Cluster.Tests;
+
+/// <summary>
+/// The examples under <c>./dataflow run --workers 3</c>: real coordinator, worker and submitter
+/// processes on loopback, compared with the embedded run and the reference answers.
+/// </summary>
+public sealed class RunCommandTests : IDisposable
+{
+    private static readonly TimeSpan s_timeout = TimeSpan.FromMinutes(3);
+    private readonly string _dir = Directory.CreateTempSubdirectory("dataflow-cluster-").FullName;
+    private readonly string _secret;
+
+    public RunCommandTests()
+    {
+        _secret = Path.Combine(_dir, "secret");
+        Authentication.WriteNewSecret(_secret);
+    }
+
+    public void Dispose()
+    {
+        Assert.Empty(Repo.ProcessesWith(_secret)); // every worker the launcher started is gone
+        Directory.Delete(_dir, recursive: true);
+    }
+
+    private (int Exit, string Out, string Err) RunOnCluster(int workers, string example, params string[] args) =>
+        Repo.Run(s_timeout, [Repo.Launcher, "run", "--workers", workers.ToString(System.Globalization.CultureInfo.InvariantCulture), "--secret-file", _secret, "--", Repo.Example(example), .. args]);
+
+    private static (int Exit, string Out, string Err) RunEmbedded(string example, params string[] args) =>
+        Repo.Run(s_timeout, [Repo.Example(example), .. args]);
+
+    [Fact]
+    public void Run_PageRankOnThreeWorkers_EqualsEmbeddedAndNetworkx()
+    {
+        var cluster = Path.Combine(_dir, "cluster.tsv");
+        var embedded = Path.Combine(_dir, "embedded.tsv");
+        var stats = Path.Combine(_dir, "stats.jsonl");
+        string[] common = ["--edges", Repo.TestData("gnp200.edges"), "--iterations", "100"];
+        var c = RunOnCluster(3, "PageRank", [.. common, "--output", cluster, "--stats", stats]);
+        Assert.True(c.Exit == 0, c.Err);
+        Assert.Contains("superstep 100", c.Out);
+        Assert.Contains("parallelism 3", c.Out);
+        var e = RunEmbedded("PageRank", [.. common, "--output", embedded, "--parallelism", "2"]);
+        Assert.True(e.Exit == 0, e.Err);
+        var a = Repo.ReadTsvDoubles(cluster);
+        var b = Repo.ReadTsvDoubles(embedded);
+        var reference = Repo.ReadTsvDoubles(Repo.TestData("gnp200.pagerank.tsv"));
+        Assert.Equal(reference.Count, a.Count);
+        foreach (var (v, r) in b) Assert.True(Math.Abs(r - a[v]) <= 1e-12, $"vertex {v}: cluster {a[v]:R}, embedded {r:R}");
+        foreach (var (v, r) in reference) Assert.True(Math.Abs(r - a[v]) <= 1e-9, $"vertex {v}: cluster {a[v]:R}, networkx {r:R}");
+        // Statistics of the whole cluster reach the submitter's --stats file: one line per superstep, tasks of all three workers.
+        var lines = File.ReadAllLines(stats);
+        Assert.Equal(100, lines.Count(l => l.Contains("\"event\":\"superstep\"", StringComparison.Ordinal)));
+        foreach (var w in new[] { "w1", "w2", "w3" }) Assert.Contains($"\"worker\":\"{w}\"", lines[5], StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public void Run_ConnectedComponentsOnThreeWorkers_EqualsScipyExactly()
+    {
+        var output = Path.Combine(_dir, "components.tsv");
+        var c = RunOnCluster(3, "ConnectedComponents", "--edges", Repo.TestData("gnm300.edges"), "--vertices", Repo.TestData("gnm300.vertices"), "--output", output);
+        Assert.True(c.Exit == 0, c.Err);
+        var actual = File.ReadAllLines(output).Order(StringComparer.Ordinal).ToArray();
+        var expected = File.ReadAllLines(Repo.TestData("gnm300.components.tsv")).Where(l => l.Length > 0).Order(StringComparer.Ordinal).ToArray();
+        Assert.Equal(expected, actual);
+    }
+
+    [Fact]
+    public void Run_KMeansOnThreeWorkers_EqualsEmbeddedAndScikitLearn()
+    {
+        var cluster = Path.Combine(_dir, "cluster.csv");
+        var embedded = Path.Combine(_dir, "embedded.csv");
+        string[] common = ["--points", Repo.TestData("iris.csv"), "--centroids", Repo.TestData("iris.init-centroids.csv"), "--iterations", "10"];
+        var c = RunOnCluster(3, "KMeans", [.. common, "--output", cluster]);
+        Assert.True(c.Exit == 0, c.Err);
+        var e = RunEmbedded("KMeans", [.. common, "--output", embedded]);
+        Assert.True(e.Exit == 0, e.Err);
+        var a = Repo.ReadCsv(cluster);
+        var b = Repo.ReadCsv(embedded);
+        var reference = Repo.ReadCsv(Repo.TestData("iris.centroids-after-10.csv"));
+        for (int i = 0; i < reference.Length; i++)
+        {
+            for (int d = 0; d < reference[i].Length; d++)
+            {
+                Assert.True(Math.Abs(a[i][d] - b[i][d]) <= 1e-12, $"centroid {i}[{d}]: cluster {a[i][d]:R}, embedded {b[i][d]:R}");
+                Assert.True(Math.Abs(a[i][d] - reference[i][d]) <= 1e-9, $"centroid {i}[{d}]");
+            }
+        }
+    }
+
+    [Fact]
+    public void Run_MalformedInputLine_FailsWithPathAndLineAndLeavesNoOutput()
+    {
+        var edges = Path.Combine(_dir, "bad.edges");
+        File.WriteAllLines(edges, ["1 2", "2 3", "3 x", "4 5"]);
+        var output = Path.Combine(_dir, "ranks.tsv");
+        var c = RunOnCluster(2, "PageRank", "--edges", edges, "--iterations", "5", "--output", output);
+        Assert.Equal(1, c.Exit);
+        Assert.Contains($"{edges}:3:", c.Err);
+        Assert.False(File.Exists(output));
+        Assert.Empty(Directory.EnumerateFiles(_dir, "ranks.tsv*"));
+    }
+
+    [Fact]
+    public void Run_WithoutWorkers_IsAUsageError()
+    {
+        var c = Repo.Run(s_timeout, Repo.Launcher, "run", "--", Repo.Example("PageRank"));
+        Assert.Equal(2, c.Exit);
+        Assert.Contains("--workers", c.Err);
+    }
+}
