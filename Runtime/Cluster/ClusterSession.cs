@@ -36,7 +36,7 @@ public sealed class ClusterSession
     /// <param name="control">The connection to the coordinator.</param>
     /// <param name="data">This process's data plane.</param>
     /// <param name="credits">Batches a sender may have in flight per channel.</param>
-    public ClusterSession(StartJob start, ControlChannel control, DataPlane data, int credits = 8)
+    public ClusterSession(StartJob start, ControlChannel control, DataPlane data, int credits = 32)
     {
         Job = start.Job;
         Index = start.Index;

@@ -74,7 +74,10 @@ public sealed partial class DataPlane : IAsyncDisposable
         _secret = secret;
         _logger = logger ?? NullLogger.Instance;
         _server = new FrameServer(bind, secret, ServeAsync, _logger);
+        _flusher = new Timer(_ => FlushStale(), null, FlushInterval, FlushInterval);
     }
+
+    private readonly Timer _flusher;
 
     /// <summary>The address peers send to.</summary>
     public IPEndPoint EndPoint => _server.EndPoint;
@@ -128,6 +131,7 @@ public sealed partial class DataPlane : IAsyncDisposable
     /// <param name="credits">Batches the sender may have in flight.</param>
     public BatchTarget Connect(ChannelKey key, IPEndPoint peer, BatchCodec codec, JobAbort abort, int credits)
     {
+        ArgumentOutOfRangeException.ThrowIfLessThan(credits, CreditBatch);
         var channel = new OutChannel(key, GetPeer(peer), codec, abort, credits);
         _out[key] = channel;
         abort.Register(channel);
@@ -154,26 +158,28 @@ public sealed partial class DataPlane : IAsyncDisposable
     private void Receive(FrameConnection connection, Dictionary<ChannelKey, CreditBack> credits, FrameType type, ReadOnlyMemory<byte> payload)
     {
         if (type != FrameType.Data) throw new ProtocolException($"Unexpected {type} frame on a data connection.");
-        var span = payload.Span;
-        var key = ChannelKey.Read(span);
-        if (span.Length < ChannelKey.Size + 1) throw new ProtocolException("Data frame without a kind byte.");
-        byte kind = span[ChannelKey.Size];
+        var key = ChannelKey.Read(payload.Span);
         if (!_steps.TryGetValue((key.Job, key.Step), out var step)) return; // a step that already ended (aborted): drop
-        step.Deliver(key, kind, payload[(ChannelKey.Size + 1)..], () =>
+        if (!credits.TryGetValue(key, out var back))
         {
-            if (!credits.TryGetValue(key, out var back))
-            {
-                back = new CreditBack(connection, key);
-                credits[key] = back;
-            }
-            return back;
-        });
-        Interlocked.Increment(ref _batchesIn);
+            back = new CreditBack(connection, key);
+            credits[key] = back;
+        }
+        // A frame holds one or more blocks of the channel: [kind][batch] ... or [end].
+        var reader = new ByteReader(payload[ChannelKey.Size..]);
+        if (reader.Remaining == 0) throw new ProtocolException("Data frame without blocks.");
+        while (reader.Remaining > 0)
+        {
+            byte kind = reader.Read<byte>();
+            step.Deliver(key, kind, reader, back);
+            Interlocked.Increment(ref _batchesIn);
+        }
     }
 
     /// <inheritdoc />
     public async ValueTask DisposeAsync()
     {
+        await _flusher.DisposeAsync().ConfigureAwait(false);
         await _server.DisposeAsync().ConfigureAwait(false);
         foreach (var lazy in _peers.Values)
         {
@@ -197,47 +203,54 @@ public sealed partial class DataPlane : IAsyncDisposable
             foreach (var (v, qs) in queues) _byVertex[v.Id] = (qs, v);
         }
 
-        public void Deliver(ChannelKey key, byte kind, ReadOnlyMemory<byte> body, Func<CreditBack> credit)
+        public void Deliver(ChannelKey key, byte kind, ByteReader body, CreditBack credit)
         {
             if (!_byVertex.TryGetValue(key.Vertex, out var target) || (uint)key.Consumer >= (uint)target.Queues.Length
                 || target.Queues[key.Consumer] is not { } queue || (uint)key.Input >= (uint)target.Vertex.Inputs.Count)
             {
                 throw new ProtocolException($"Data for unknown channel {key}.");
             }
+            if (kind == KindEnd)
+            {
+                Put(queue, Envelope.End(key.Input), null);
+                return;
+            }
+            if (kind != KindBatch) throw new ProtocolException($"Unknown data kind {kind}.");
+            var codec = target.Vertex.Inputs[key.Input].Codec ?? throw new ProtocolException($"Edge {key.Vertex}/{key.Input} has no codec.");
+            int n = codec.Read(body, out var items);
+            Put(queue, new Envelope(key.Input, items, n, credit), codec);
+        }
+
+        private static void Put(InputQueue queue, in Envelope envelope, BatchCodec? codec)
+        {
             try
             {
-                if (kind == KindEnd)
-                {
-                    queue.PutRemote(Envelope.End(key.Input));
-                    return;
-                }
-                if (kind != KindBatch) throw new ProtocolException($"Unknown data kind {kind}.");
-                var codec = target.Vertex.Inputs[key.Input].Codec ?? throw new ProtocolException($"Edge {key.Vertex}/{key.Input} has no codec.");
-                int n = codec.Read(new ByteReader(body), out var items);
-                try
-                {
-                    queue.PutRemote(new Envelope(key.Input, items, n, credit()));
-                }
-                catch (OperationCanceledException)
-                {
-                    codec.Return(items, n);
-                }
+                queue.PutRemote(envelope);
             }
             catch (OperationCanceledException)
             {
                 // The local job is being torn down: what still arrives is dropped.
+                if (codec is not null) codec.Return(envelope.Items!, envelope.Count);
             }
         }
     }
 
-    /// <summary>Returns credits to a channel's sender over the connection its batches came on.</summary>
+    /// <summary>Credits a receiver returns at once (the sender's window must be at least this).</summary>
+    public const int CreditBatch = 4;
+
+    /// <summary>Returns credits to a channel's sender over the connection its batches came on, <see cref="CreditBatch"/> at a time.</summary>
     private sealed class CreditBack(FrameConnection connection, ChannelKey key) : ICreditReturn
     {
+        private int _pending;
+
         public void Return()
         {
+            // Only the consumer subtask's thread returns credits of its channel: no lock needed.
+            if (++_pending < CreditBatch) return;
+            _pending = 0;
             Span<byte> payload = stackalloc byte[ChannelKey.Size + 4];
             key.Write(payload);
-            BinaryPrimitives.WriteInt32LittleEndian(payload[ChannelKey.Size..], 1);
+            BinaryPrimitives.WriteInt32LittleEndian(payload[ChannelKey.Size..], CreditBatch);
             try
             {
                 connection.Send(FrameType.Credit, payload);
@@ -270,11 +283,11 @@ public sealed partial class DataPlane : IAsyncDisposable
             return new Peer(plane, connection);
         }
 
-        public void Send(ReadOnlySpan<byte> payload)
+        public void Send(Span<byte> frame)
         {
             try
             {
-                _connection.Send(FrameType.Data, payload);
+                _connection.SendPrepared(FrameType.Data, frame);
             }
             catch (Exception e) when (e is IOException or ObjectDisposedException or InvalidOperationException)
             {
@@ -320,17 +333,36 @@ public sealed partial class DataPlane : IAsyncDisposable
         }
     }
 
-    /// <summary>The sending end of one channel.</summary>
+    /// <summary>Frames are sent once this many bytes of batches are pending (or sooner: see <see cref="FlushInterval"/>).</summary>
+    public const int FrameBytes = 64 << 10;
+
+    /// <summary>Pending batches are sent at the latest after this long, so a channel never holds data back indefinitely.</summary>
+    public static readonly TimeSpan FlushInterval = TimeSpan.FromMilliseconds(2);
+
+    private void FlushStale()
+    {
+        long now = Stopwatch.GetTimestamp();
+        foreach (var channel in _out.Values) channel.FlushIfOlder(now);
+    }
+
+    /// <summary>
+    /// The sending end of one channel. Batches are serialized into one frame until it holds
+    /// <see cref="FrameBytes"/>; the frame goes out then, before the sender would wait for credit,
+    /// at the end of the stream, or when it is older than <see cref="FlushInterval"/> (a timer), so
+    /// small batches share a system call and a wake-up of the receiver.
+    /// </summary>
     private sealed class OutChannel : BatchTarget, IWakeable
     {
-        [ThreadStatic] private static ByteWriter? t_writer;
+        private static readonly long s_flushTicks = (long)(FlushInterval.TotalSeconds * Stopwatch.Frequency);
 
         private readonly ChannelKey _key;
         private readonly Peer _peer;
         private readonly BatchCodec _codec;
         private readonly JobAbort _abort;
         private readonly object _lock = new();
+        private readonly ByteWriter _frame = new(FrameBytes + (16 << 10));
         private int _credits;
+        private long _pendingSince;
 
         public OutChannel(ChannelKey key, Peer peer, BatchCodec codec, JobAbort abort, int credits)
         {
@@ -357,52 +389,88 @@ public sealed partial class DataPlane : IAsyncDisposable
 
         public override long Put(in Envelope envelope)
         {
-            var writer = t_writer ??= new ByteWriter(64 << 10);
-            writer.Clear();
-            var header = writer.GetSpan(ChannelKey.Size + 1);
-            _key.Write(header);
-            if (envelope.IsEnd)
+            lock (_lock)
             {
-                header[ChannelKey.Size] = KindEnd;
-                writer.Advance(ChannelKey.Size + 1);
-                _peer.Send(writer.WrittenSpan);
-                return 0;
+                if (envelope.IsEnd)
+                {
+                    Begin();
+                    _frame.Write(KindEnd);
+                    Flush();
+                    return 0;
+                }
+                long waited = TakeCredit();
+                try
+                {
+                    Begin();
+                    _frame.Write(KindBatch);
+                    _codec.Write(_frame, envelope.Items!, envelope.Count);
+                }
+                finally
+                {
+                    _codec.Return(envelope.Items!, envelope.Count);
+                }
+                if (_frame.Length >= FrameBytes) Flush();
+                return waited;
             }
-            long waited = TakeCredit();
-            header[ChannelKey.Size] = KindBatch;
-            writer.Advance(ChannelKey.Size + 1);
+        }
+
+        /// <summary>Starts a frame if none is pending: room for the frame header, then the channel key.</summary>
+        private void Begin()
+        {
+            if (_frame.Length > 0) return;
+            _frame.Advance(Transport.FrameConnection.HeaderBytes);
+            _key.Write(_frame.GetSpan(ChannelKey.Size));
+            _frame.Advance(ChannelKey.Size);
+            _pendingSince = Stopwatch.GetTimestamp();
+        }
+
+        private void Flush()
+        {
+            if (_frame.Length == 0) return;
             try
             {
-                _codec.Write(writer, envelope.Items!, envelope.Count);
-                _peer.Send(writer.WrittenSpan);
+                _peer.Send(_frame.WrittenSpanMutable);
             }
             finally
             {
-                _codec.Return(envelope.Items!, envelope.Count);
+                _frame.Clear();
             }
-            if (writer.Length > (1 << 20)) t_writer = null; // do not keep a huge buffer per thread
-            return waited;
+        }
+
+        public void FlushIfOlder(long now)
+        {
+            if (!Monitor.TryEnter(_lock)) return; // the sender is at it; it flushes itself
+            try
+            {
+                if (_frame.Length > 0 && now - _pendingSince >= s_flushTicks) Flush();
+            }
+            catch (IOException)
+            {
+                // The sender sees the broken connection on its next send.
+            }
+            finally
+            {
+                Monitor.Exit(_lock);
+            }
         }
 
         private long TakeCredit()
         {
-            lock (_lock)
+            if (_credits > 0)
             {
-                if (_credits > 0)
-                {
-                    _credits--;
-                    return 0;
-                }
-                long start = Stopwatch.GetTimestamp();
-                while (_credits == 0)
-                {
-                    _abort.ThrowIfAborted();
-                    if (_peer.Broken) throw new IOException("Lost the data connection to a peer.");
-                    Monitor.Wait(_lock, 1000);
-                }
                 _credits--;
-                return Stopwatch.GetTimestamp() - start;
+                return 0;
             }
+            Flush(); // what is pending must reach the receiver for credit to come back
+            long start = Stopwatch.GetTimestamp();
+            while (_credits == 0)
+            {
+                _abort.ThrowIfAborted();
+                if (_peer.Broken) throw new IOException("Lost the data connection to a peer.");
+                Monitor.Wait(_lock, 1000);
+            }
+            _credits--;
+            return Stopwatch.GetTimestamp() - start;
         }
     }
 

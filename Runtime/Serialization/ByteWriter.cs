@@ -24,6 +24,9 @@ public sealed class ByteWriter : IBufferWriter<byte>
     /// <summary>The bytes written so far.</summary>
     public ReadOnlySpan<byte> WrittenSpan => new(_buffer, 0, _length);
 
+    /// <summary>The bytes written so far, writable (for a header filled in after the payload).</summary>
+    public Span<byte> WrittenSpanMutable => new(_buffer, 0, _length);
+
     /// <summary>The bytes written so far.</summary>
     public ReadOnlyMemory<byte> WrittenMemory => new(_buffer, 0, _length);
 

@@ -22,8 +22,9 @@ public sealed class FrameConnection : IAsyncDisposable
     {
         _stream = stream;
         _maxFrameBytes = maxFrameBytes;
-        _reader = PipeReader.Create(stream, new StreamPipeReaderOptions(leaveOpen: true));
-        _writer = PipeWriter.Create(stream, new StreamPipeWriterOptions(leaveOpen: true));
+        // Large buffers: a record batch frame is tens of KiB; 4 KiB segments would split it into many reads.
+        _reader = PipeReader.Create(stream, new StreamPipeReaderOptions(bufferSize: 1 << 20, minimumReadSize: 128 << 10, leaveOpen: true));
+        _writer = PipeWriter.Create(stream, new StreamPipeWriterOptions(minimumBufferSize: 64 << 10, leaveOpen: true));
     }
 
     /// <summary>Payload bytes received so far.</summary>
@@ -70,6 +71,33 @@ public sealed class FrameConnection : IAsyncDisposable
             var flush = _writer.FlushAsync();
             if (!flush.IsCompletedSuccessfully) flush.AsTask().GetAwaiter().GetResult();
             BytesOut += payload.Length;
+        }
+        finally
+        {
+            _writeLock.Release();
+        }
+    }
+
+    /// <summary>Bytes a caller of <see cref="SendPrepared"/> leaves free at the start of its buffer for the frame header.</summary>
+    public const int HeaderBytes = 5;
+
+    /// <summary>
+    /// Sends a frame whose payload the caller wrote after <see cref="HeaderBytes"/> free bytes: the
+    /// header is filled in and the whole buffer goes to the socket in one write, without a copy.
+    /// For high-volume senders on dedicated threads (record batches); ordered with every other send.
+    /// </summary>
+    public void SendPrepared(FrameType type, Span<byte> frame)
+    {
+        int payload = frame.Length - HeaderBytes;
+        if (payload < 0) throw new ArgumentException("The frame has no room for its header.");
+        if (payload + 1 > _maxFrameBytes) throw new ArgumentException($"Frame of {payload} bytes exceeds the {_maxFrameBytes}-byte limit.");
+        BinaryPrimitives.WriteInt32LittleEndian(frame, payload + 1);
+        frame[4] = (byte)type;
+        _writeLock.Wait();
+        try
+        {
+            _stream.Write(frame);
+            BytesOut += payload;
         }
         finally
         {

@@ -14,6 +14,12 @@ if (argv.Length > 0 && argv[0] == "measure")
     Console.WriteLine("RESULT " + JsonSerializer.Serialize(result, Json.Options));
     return 0;
 }
+if (argv.Length > 0 && argv[0] == "cluster")
+{
+    var co = Options.Parse(argv[1..]);
+    Data.Prepare(co);
+    return ClusterBench.Run(co);
+}
 var o = Options.Parse(argv);
 int reps = o.GetInt("reps", 3);
 var workloads = o.Get("workloads", "pagerank,kmeans,components,wordcount").Split(',');
