@@ -112,15 +112,18 @@ internal abstract class IterationNode
             {
                 // The global barrier: every participant's counts and aggregator values, combined the same way everywhere.
                 var reports = await cluster.BarrierAsync(Name, k, workset ?? 0, criterion ?? 0, Context.WriteAggregators(),
-                    new WorkerStatistics(cluster.Self, cpu, System.Environment.WorkingSet)).ConfigureAwait(false);
+                    new WorkerStatistics(cluster.Self, cpu, System.Environment.WorkingSet) { Metrics = ProcessMonitor.Metrics() }).ConfigureAwait(false);
                 if (workset is not null) workset = reports.Sum(r => r.Workset);
                 if (criterion is not null) criterion = reports.Sum(r => r.Criterion);
                 aggregators = Context.CombineAggregators(reports.Select(r => r.Aggregators));
-                workers = reports.Where(r => r.Participant > 0).Select(r => new WorkerStatistics(r.Worker, r.Cpu, r.MemoryBytes)).ToArray();
+                workers = reports.Where(r => r.Participant > 0).Select(r => new WorkerStatistics(r.Worker, r.Cpu, r.MemoryBytes)
+                {
+                    Metrics = r.MetricNames.Zip(r.MetricValues).ToDictionary(x => x.First, x => x.Second),
+                }).ToArray();
             }
             else
             {
-                workers = [new WorkerStatistics("local", cpu, System.Environment.WorkingSet)];
+                workers = [new WorkerStatistics("local", cpu, System.Environment.WorkingSet) { Metrics = ProcessMonitor.Metrics() }];
             }
             bool converged = Context.HasConverged();
             bool empty = workset == 0 || criterion == 0;

@@ -4,6 +4,7 @@ using System.Net;
 using System.Xml.Linq;
 using Dataflow.Runtime.Cluster;
 using Dataflow.Runtime.Transport;
+using Dataflow.Scheduling.Monitoring;
 using Microsoft.Extensions.Logging;
 
 namespace Dataflow.Launcher;
@@ -14,7 +15,7 @@ internal static class ClusterCommands
     /// <summary><c>run --workers N [--slots S] [--worker-wrapper CMD] [--secret-file F] -- PROGRAM [args]</c>.</summary>
     public static async Task<int> RunAsync(string[] args)
     {
-        var (o, program) = Options.Parse(args, ["workers", "slots", "worker-wrapper", "secret-file", "heartbeat-timeout-ms"], requireProgram: true);
+        var (o, program) = Options.Parse(args, ["workers", "slots", "worker-wrapper", "secret-file", "heartbeat-timeout-ms", "trace"], requireProgram: true);
         int workers = o.Int("workers", 0);
         if (workers < 1) throw new ArgumentException("run needs --workers N (N ≥ 1)");
         int slots = o.Int("slots", 1);
@@ -40,6 +41,7 @@ internal static class ClusterCommands
             CacheDirectory = Path.Combine(runDir, "coordinator-cache"),
             HeartbeatTimeout = TimeSpan.FromMilliseconds(o.Int("heartbeat-timeout-ms", 3000)),
         }, logger);
+        using var trace = RecordTrace(coordinator, o.Get("trace"));
         coordinator.Start();
         var wrapper = o.Get("worker-wrapper");
         var provider = new LocalProcessProvider(coordinator, n => WorkerStartInfo(wrapper, coordinator.EndPoint, slots, secretFile, Path.Combine(runDir, $"worker-{n}")),
@@ -76,6 +78,26 @@ internal static class ClusterCommands
         }
     }
 
+    /// <summary>Records every worker heartbeat's metrics into a trace file (for <c>predict-eval</c>); null when no path is given.</summary>
+    private static TraceWriter? RecordTrace(Coordinator coordinator, string? path)
+    {
+        if (path is null) return null;
+        var writer = new TraceWriter(path);
+        var start = Stopwatch.GetTimestamp();
+        coordinator.HeartbeatReceived += (worker, h) =>
+        {
+            long ms = (long)Stopwatch.GetElapsedTime(start).TotalMilliseconds;
+            lock (writer)
+            {
+                for (int i = 0; i < h.Names.Length && i < h.Values.Length; i++)
+                {
+                    if (double.IsFinite(h.Values[i])) writer.Write(new TracePoint(ms, worker, h.Names[i], h.Values[i]));
+                }
+            }
+        };
+        return writer;
+    }
+
     /// <summary>Runs a job's program in this process (the submitter's or a worker's copy).</summary>
     public static Task<int> RunProgram(string directory, string entry, string[] args, ClusterSession session) =>
         ProgramLoader.RunAsync(Path.Combine(directory, entry), args, session);
@@ -98,7 +120,7 @@ internal static class ClusterCommands
     /// <summary><c>coordinator --listen HOST:PORT --secret-file F</c>: serves until stopped.</summary>
     public static async Task<int> CoordinatorAsync(string[] args)
     {
-        var (o, _) = Options.Parse(args, ["listen", "secret-file", "heartbeat-timeout-ms", "cache-dir"], requireProgram: false);
+        var (o, _) = Options.Parse(args, ["listen", "secret-file", "heartbeat-timeout-ms", "cache-dir", "trace"], requireProgram: false);
         var listen = ParseEndPoint(o.Require("listen"));
         var secret = Authentication.ReadSecret(o.Require("secret-file"));
         using var cts = new CancellationTokenSource();
@@ -116,6 +138,7 @@ internal static class ClusterCommands
         };
         if (o.Get("cache-dir") is { } cache) options.CacheDirectory = cache;
         await using var coordinator = new Coordinator(options, new StderrLogger("coordinator", LogLevel.Information));
+        using var trace = RecordTrace(coordinator, o.Get("trace"));
         coordinator.Start();
         Console.Error.WriteLine($"coordinator listening on {coordinator.EndPoint}");
         try
@@ -131,7 +154,7 @@ internal static class ClusterCommands
     /// <summary><c>worker --coordinator HOST:PORT --slots S --secret-file F [--advertise IP] [--data-port P] [--work-dir D]</c>.</summary>
     public static async Task<int> WorkerAsync(string[] args)
     {
-        var (o, _) = Options.Parse(args, ["coordinator", "slots", "secret-file", "advertise", "data-port", "work-dir"], requireProgram: false);
+        var (o, _) = Options.Parse(args, ["coordinator", "slots", "secret-file", "advertise", "data-port", "work-dir", "monitor-ms"], requireProgram: false);
         var options = new WorkerOptions
         {
             Coordinator = ParseEndPoint(o.Require("coordinator")),
@@ -142,6 +165,13 @@ internal static class ClusterCommands
         if (o.Get("advertise") is { } advertise) options.Advertise = IPAddress.Parse(advertise);
         if (o.Get("work-dir") is { } dir) options.WorkDirectory = dir;
         if (options.Slots < 1) throw new ArgumentException("--slots must be at least 1");
+        using var monitor = new NodeMonitor(new NodeMonitorOptions { Interval = TimeSpan.FromMilliseconds(o.Int("monitor-ms", 500)) });
+        monitor.Start();
+        options.Metrics = () =>
+        {
+            var sample = monitor.Latest;
+            return (MetricNames.All.ToArray(), MetricNames.All.Select(sample.Get).ToArray());
+        };
         // The program copies a worker runs print nothing: their output is the submitter's.
         Console.SetOut(TextWriter.Null);
         using var cts = new CancellationTokenSource();

@@ -7,17 +7,20 @@ const string Usage = """
     usage: dataflow <command> [options]
 
     commands:
-      run --workers N [--slots S] [--worker-wrapper CMD] [--secret-file F] -- <examples/Name | Job.dll> [job args]
+      run --workers N [--slots S] [--worker-wrapper CMD] [--secret-file F] [--trace F] -- <examples/Name | Job.dll> [job args]
                starts a coordinator and N worker processes on this machine, runs the program on
                them (its output, files and statistics appear here) and stops every process again
-      coordinator --listen HOST:PORT --secret-file F [--heartbeat-timeout-ms T] [--cache-dir D]
+      coordinator --listen HOST:PORT --secret-file F [--heartbeat-timeout-ms T] [--cache-dir D] [--trace F]
                runs a coordinator until stopped
-      worker --coordinator HOST:PORT --secret-file F [--slots S] [--advertise IP] [--data-port P] [--work-dir D]
+      worker --coordinator HOST:PORT --secret-file F [--slots S] [--advertise IP] [--data-port P] [--work-dir D] [--monitor-ms M]
                runs a worker that offers S slots to the coordinator
       submit --coordinator HOST:PORT --secret-file F [--workers N] [--advertise IP] -- <Job.dll | project> [job args]
                runs a program on a running cluster (N workers; default all free ones)
       status --coordinator HOST:PORT --secret-file F
                lists the workers (slots, load, heartbeat) and jobs
+      predict-eval --trace F --model arima|slidhmm|last [--horizon H] [--threshold 0.9] [--window N] ...
+               replays a metric trace (recorded with `run --trace F` or `coordinator --trace F`)
+               and prints hit rate, recall and mean absolute error of the predictions per metric
       scaleout --history F.csv --target-ms T --min A --max B
                the allocation assistant for recurring jobs: from earlier runs (CSV: header, then
                scale-out,runtime-ms rows) picks the smallest scale-out in [A, B] predicted to finish
@@ -40,6 +43,7 @@ try
         "worker" => await ClusterCommands.WorkerAsync(args[1..]),
         "submit" => await ClusterCommands.SubmitAsync(args[1..]),
         "status" => await ClusterCommands.StatusAsync(args[1..]),
+        "predict-eval" => Dataflow.Scheduling.Evaluation.PredictEval.Run(args[1..], Console.Out, Console.Error),
         _ => throw new ArgumentException($"unknown command '{args[0]}'"),
     };
 }

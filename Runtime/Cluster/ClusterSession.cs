@@ -141,7 +141,9 @@ public sealed class ClusterSession
     {
         ThrowIfFailed();
         var release = Await("barrier", superstep);
-        await _control.SendAsync(new BarrierReport(Job, iteration, superstep, Index, workset, criterion, aggregators, Self, worker.Cpu, worker.MemoryBytes))
+        var metrics = worker.Metrics ?? new Dictionary<string, double>();
+        await _control.SendAsync(new BarrierReport(Job, iteration, superstep, Index, workset, criterion, aggregators, Self, worker.Cpu, worker.MemoryBytes,
+            metrics.Keys.ToArray(), metrics.Values.ToArray()))
             .ConfigureAwait(false);
         return ((BarrierRelease)await release.ConfigureAwait(false)).Reports;
     }
@@ -238,11 +240,11 @@ public sealed class ClusterSession
             await go.WaitAsync(cancellationToken).ConfigureAwait(false);
         }
 
-        public override BatchTarget Connect(JobEdge edge, int producer, int consumer, JobAbort abort)
+        public override BatchTarget Connect(JobEdge edge, int producer, int consumer, JobAbort abort, SubtaskMetrics metrics)
         {
             var key = new ChannelKey(session.Job, step, edge.Target.Id, edge.TargetInput, consumer, producer);
             var codec = edge.Codec ?? throw new InvalidOperationException($"The edge into {edge.Target.Name} cannot cross processes (no codec).");
-            return session._data.Connect(key, session._endpoints[session.HostOf(edge.Target, consumer)], codec, abort, session._credits);
+            return session._data.Connect(key, session._endpoints[session.HostOf(edge.Target, consumer)], codec, abort, session._credits, metrics);
         }
 
         public override void Detach(bool aborted)

@@ -72,6 +72,9 @@ public sealed partial class Coordinator : IAsyncDisposable
         }
     }
 
+    /// <summary>Raised for every worker heartbeat (worker id, its metrics): feeds metric histories and traces.</summary>
+    public event Action<string, Heartbeat>? HeartbeatReceived;
+
     /// <summary>The registered workers not running a job.</summary>
     public IReadOnlyList<Extensibility.WorkerInfo> FreeWorkers()
     {
@@ -149,6 +152,7 @@ public sealed partial class Coordinator : IAsyncDisposable
                     case Heartbeat h:
                         worker.Cpu = h.Cpu;
                         worker.Memory = h.MemoryBytes;
+                        HeartbeatReceived?.Invoke(worker.Id, h);
                         break;
                     case NeedFiles n:
                         await SendFilesAsync(channel, n.Hashes, token).ConfigureAwait(false);

@@ -129,10 +129,11 @@ public sealed partial class DataPlane : IAsyncDisposable
     /// <param name="codec">The edge's codec.</param>
     /// <param name="abort">The local job's abort signal (wakes a sender waiting for credit).</param>
     /// <param name="credits">Batches the sender may have in flight.</param>
-    public BatchTarget Connect(ChannelKey key, IPEndPoint peer, BatchCodec codec, JobAbort abort, int credits)
+    /// <param name="metrics">The producer's metrics (bytes sent), or null.</param>
+    public BatchTarget Connect(ChannelKey key, IPEndPoint peer, BatchCodec codec, JobAbort abort, int credits, Statistics.SubtaskMetrics? metrics = null)
     {
         ArgumentOutOfRangeException.ThrowIfLessThan(credits, CreditBatch);
-        var channel = new OutChannel(key, GetPeer(peer), codec, abort, credits);
+        var channel = new OutChannel(key, GetPeer(peer), codec, abort, credits, metrics);
         _out[key] = channel;
         abort.Register(channel);
         return channel;
@@ -217,8 +218,9 @@ public sealed partial class DataPlane : IAsyncDisposable
             }
             if (kind != KindBatch) throw new ProtocolException($"Unknown data kind {kind}.");
             var codec = target.Vertex.Inputs[key.Input].Codec ?? throw new ProtocolException($"Edge {key.Vertex}/{key.Input} has no codec.");
+            int before = body.Remaining;
             int n = codec.Read(body, out var items);
-            Put(queue, new Envelope(key.Input, items, n, credit), codec);
+            Put(queue, new Envelope(key.Input, items, n, credit, before - body.Remaining), codec);
         }
 
         private static void Put(InputQueue queue, in Envelope envelope, BatchCodec? codec)
@@ -364,8 +366,11 @@ public sealed partial class DataPlane : IAsyncDisposable
         private int _credits;
         private long _pendingSince;
 
-        public OutChannel(ChannelKey key, Peer peer, BatchCodec codec, JobAbort abort, int credits)
+        private readonly Statistics.SubtaskMetrics? _metrics;
+
+        public OutChannel(ChannelKey key, Peer peer, BatchCodec codec, JobAbort abort, int credits, Statistics.SubtaskMetrics? metrics)
         {
+            _metrics = metrics;
             _key = key;
             _peer = peer;
             _codec = codec;
@@ -403,7 +408,9 @@ public sealed partial class DataPlane : IAsyncDisposable
                 {
                     Begin();
                     _frame.Write(KindBatch);
+                    int before = _frame.Length;
                     _codec.Write(_frame, envelope.Items!, envelope.Count);
+                    if (_metrics is not null) _metrics.BytesOut += _frame.Length - before;
                 }
                 finally
                 {

@@ -57,7 +57,7 @@ public sealed record JobFailed(int Job, string Message) : ControlMessage;
 
 /// <summary>Participant → coordinator at an iteration barrier: its share of the superstep's outcome.</summary>
 public sealed record BarrierReport(int Job, string Iteration, int Superstep, int Participant, long Workset, long Criterion,
-    byte[] Aggregators, string Worker, double Cpu, long MemoryBytes) : ControlMessage;
+    byte[] Aggregators, string Worker, double Cpu, long MemoryBytes, string[] MetricNames, double[] MetricValues) : ControlMessage;
 
 /// <summary>Coordinator → participants: every participant reached the barrier; all their reports, in participant order.</summary>
 public sealed record BarrierRelease(int Job, int Superstep, BarrierReport[] Reports) : ControlMessage;

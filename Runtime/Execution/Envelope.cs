@@ -5,7 +5,8 @@ namespace Dataflow.Runtime.Execution;
 /// <param name="Items">A pooled <c>T[]</c> whose ownership passes to the consumer; null for an end marker.</param>
 /// <param name="Count">Number of valid records in <paramref name="Items"/>.</param>
 /// <param name="Credit">For a batch that came over the network: told once the batch is consumed, so the sender may send another.</param>
-public readonly record struct Envelope(int Input, Array? Items, int Count, ICreditReturn? Credit = null)
+/// <param name="Bytes">Serialized size, for a batch that came over the network (0 otherwise).</param>
+public readonly record struct Envelope(int Input, Array? Items, int Count, ICreditReturn? Credit = null, int Bytes = 0)
 {
     /// <summary>True when this envelope marks the end of one producer's stream on <see cref="Input"/>.</summary>
     public bool IsEnd => Items is null;

@@ -17,8 +17,8 @@ public abstract class ExecutionSite
     /// </summary>
     public abstract Task AttachAsync(IReadOnlyDictionary<JobVertex, InputQueue?[]> queues, JobAbort abort, CancellationToken cancellationToken);
 
-    /// <summary>The channel through which local producer subtask <paramref name="producer"/> of <paramref name="edge"/> feeds remote consumer <paramref name="consumer"/>.</summary>
-    public abstract BatchTarget Connect(JobEdge edge, int producer, int consumer, JobAbort abort);
+    /// <summary>The channel through which local producer subtask <paramref name="producer"/> of <paramref name="edge"/> feeds remote consumer <paramref name="consumer"/> (it counts the bytes it sends in <paramref name="metrics"/>).</summary>
+    public abstract BatchTarget Connect(JobEdge edge, int producer, int consumer, JobAbort abort, Statistics.SubtaskMetrics metrics);
 
     /// <summary>Called once when every local subtask has ended (<paramref name="aborted"/> when the job failed or was cancelled).</summary>
     public abstract void Detach(bool aborted);

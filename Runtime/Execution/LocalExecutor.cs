@@ -152,7 +152,7 @@ public sealed class LocalExecutor
             var targets = new BatchTarget[local.Length];
             for (int c = 0; c < targets.Length; c++)
             {
-                targets[c] = local[c] ?? _site!.Connect(e, producer, c, _abort);
+                targets[c] = local[c] ?? _site!.Connect(e, producer, c, _abort, metrics);
             }
             return targets;
         }
@@ -177,6 +177,7 @@ public sealed class LocalExecutor
                 else
                 {
                     metrics.RecordsIn += e.Count;
+                    metrics.BytesIn += e.Bytes;
                     body.OnBatch(e.Input, e.Items!, e.Count);
                     e.Credit?.Return();
                 }

@@ -77,6 +77,13 @@ public sealed class JsonStatisticsWriter : IDataflowObserver, IDisposable
             w.WriteString("worker", wk.Worker);
             w.WriteNumber("cpu", Math.Round(wk.Cpu, 4));
             w.WriteNumber("memory_bytes", wk.MemoryBytes);
+            if (wk.Metrics is { } metrics)
+            {
+                foreach (var (name, value) in metrics)
+                {
+                    if (name is not ("cpu" or "memory") && double.IsFinite(value)) w.WriteNumber(name, Math.Round(value, 4));
+                }
+            }
             w.WriteEndObject();
         }
         w.WriteEndArray();

@@ -4,7 +4,11 @@ namespace Dataflow.Runtime.Statistics;
 /// <param name="Worker">Worker id (<c>local</c> when embedded).</param>
 /// <param name="Cpu">Mean CPU utilization of the worker's process over the superstep, as a fraction of all its cores (0..1).</param>
 /// <param name="MemoryBytes">Working set at the barrier.</param>
-public sealed record WorkerStatistics(string Worker, double Cpu, long MemoryBytes);
+public sealed record WorkerStatistics(string Worker, double Cpu, long MemoryBytes)
+{
+    /// <summary>Further per-worker metrics by name (node CPU, network and disk bytes per second: see the node monitor), or null.</summary>
+    public IReadOnlyDictionary<string, double>? Metrics { get; init; }
+}
 
 /// <summary>Everything known about one finished superstep (DESIGN.md §6).</summary>
 /// <param name="Iteration">The iteration's name.</param>
