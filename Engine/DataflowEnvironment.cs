@@ -1,6 +1,7 @@
 using Dataflow.Operators.Sources;
 using Dataflow.Plan;
 using Dataflow.Runtime.Cluster;
+using Dataflow.Runtime.Extensibility;
 using Dataflow.Runtime.Execution;
 using Dataflow.Runtime.Serialization;
 using Dataflow.Runtime.Statistics;
@@ -30,8 +31,9 @@ public sealed class DataflowEnvironment
     private readonly ClusterSession? _cluster = ClusterSession.Current;
 
     /// <summary>Creates an environment; prefer <see cref="CreateLocal"/> or dependency injection (<c>services.AddDataflow()</c>).</summary>
-    public DataflowEnvironment(IOptions<DataflowOptions> options, IEnumerable<IDataflowObserver> observers)
+    public DataflowEnvironment(IOptions<DataflowOptions> options, IEnumerable<IDataflowObserver> observers, IElasticityPolicy? elasticity = null)
     {
+        ElasticityPolicy = elasticity;
         Options = options.Value;
         Options.Validate();
         _observers = observers.ToList();
@@ -39,6 +41,16 @@ public sealed class DataflowEnvironment
 
     /// <summary>The observers that receive superstep statistics and job ends.</summary>
     public IReadOnlyList<IDataflowObserver> Observers => _observers;
+
+    /// <summary>The policy that may change the parallelism of iterations at superstep barriers (DESIGN.md §8), or null for fixed parallelism.</summary>
+    public IElasticityPolicy? ElasticityPolicy { get; private set; }
+
+    /// <summary>Rescales iterations with <paramref name="policy"/> (null: fixed parallelism); see <c>ElasticityCommandLine</c> for the command-line form.</summary>
+    public DataflowEnvironment UseElasticity(IElasticityPolicy? policy)
+    {
+        ElasticityPolicy = policy;
+        return this;
+    }
 
     /// <summary>The observers told of events here: none in a cluster worker's copy of the program (the submitter tells them).</summary>
     internal IReadOnlyList<IDataflowObserver> ActiveObservers => IsWorkerCopy ? [] : _observers;

@@ -29,23 +29,23 @@ internal sealed class BulkIterationNode<T> : IterationNode
         var current = await MaterializeAsync(_initial, Requirement<T>.Any, run, null).ConfigureAwait(false);
         var roots = new List<Node> { _next };
         if (Context.TerminationCriterion is { } t) roots.Add(t);
-        var scope = new IterationScope(roots, new HashSet<Node> { _partial });
+        var scope = new IterationScope(roots, new HashSet<Node> { _partial }, Env.Parallelism);
         await RunSuperstepsAsync(run, scope, async k =>
         {
             run.Materialized[_partial] = current;
-            var sinks = new List<Node> { MaterializeSink(_next, Requirement<T>.Any, out var next) };
+            var sinks = new List<Node> { MaterializeSink(_next, Requirement<T>.Any, out var next, scope.Parallelism) };
             long[]? counts = null;
             if (Context.TerminationCriterion is { } criterion)
             {
-                counts = new long[criterion.Parallelism];
+                counts = new long[scope.ParallelismOf(criterion)];
                 sinks.Add(criterion.CreateCountSink(counts));
             }
             foreach (var s in sinks) scope.AddDynamic(s);
             await Env.RunJobAsync(sinks, run, scope).ConfigureAwait(false);
             current = next;
             return (null, counts?.Sum());
-        }).ConfigureAwait(false);
+        }, to => current = Spread(current, to)).ConfigureAwait(false);
         run.Materialized[_partial] = null!;
-        run.Materialized[_output] = current;
+        run.Materialized[_output] = Spread(current, Env.Parallelism);
     }
 }

@@ -115,6 +115,13 @@ internal sealed class DeltaIterationNode<T, TWork, TKey> : IterationNode
 
     public override Node Output { get; }
 
+    /// <summary>Hands each key group of the solution set to its subtask at <paramref name="parallelism"/>.</summary>
+    private static KeyGroupedIndex<TKey, T>[] Regroup(KeyGroupedIndex<TKey, T>[] indexes, int parallelism)
+    {
+        var states = indexes.Cast<Operators.Core.IKeyGroupedState>().ToList();
+        return Enumerable.Range(0, parallelism).Select(s => (KeyGroupedIndex<TKey, T>)indexes[0].Regroup(states, s, parallelism)).ToArray();
+    }
+
     public override async Task ExecuteAsync(RunContext run)
     {
         var solutionParts = await MaterializeAsync(_initialSolution, _byKey, run, null).ConfigureAwait(false);
@@ -127,12 +134,12 @@ internal sealed class DeltaIterationNode<T, TWork, TKey> : IterationNode
         }
         run.Materialized[_output] = indexes;
         var placeholders = new HashSet<Node>(_state.Lookups) { _workset };
-        var scope = new IterationScope([_delta, _nextWorkset], placeholders);
+        var scope = new IterationScope([_delta, _nextWorkset], placeholders, Env.Parallelism);
         await RunSuperstepsAsync(run, scope, async k =>
         {
             run.Materialized[_workset] = workset;
-            var deltaSink = MaterializeSink(_delta, _byKey, out var delta);
-            var worksetSink = MaterializeSink(_nextWorkset, Requirement<TWork>.Any, out var next);
+            var deltaSink = MaterializeSink(_delta, _byKey, out var delta, scope.Parallelism);
+            var worksetSink = MaterializeSink(_nextWorkset, Requirement<TWork>.Any, out var next, scope.Parallelism);
             scope.AddDynamic(deltaSink);
             scope.AddDynamic(worksetSink);
             await Env.RunJobAsync([deltaSink, worksetSink], run, scope).ConfigureAwait(false);
@@ -144,7 +151,13 @@ internal sealed class DeltaIterationNode<T, TWork, TKey> : IterationNode
             workset = next;
             long size = next.Sum(p => (long)p.Count);
             return (size, null);
+        }, to =>
+        {
+            indexes = Regroup(indexes, to);
+            run.Materialized[_output] = indexes;
+            workset = Spread(workset, to);
         }).ConfigureAwait(false);
+        if (indexes.Length != Env.Parallelism) indexes = Regroup(indexes, Env.Parallelism);
         run.Materialized[_workset] = null!;
         var result = new List<T>[indexes.Length];
         for (int s = 0; s < indexes.Length; s++)

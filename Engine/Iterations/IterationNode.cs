@@ -71,9 +71,9 @@ internal abstract class IterationNode
         return parts;
     }
 
-    protected Node MaterializeSink<T>(Node<T> node, Requirement<T> requirement, out List<T>[] parts)
+    protected Node MaterializeSink<T>(Node<T> node, Requirement<T> requirement, out List<T>[] parts, int? parallelism = null)
     {
-        var lists = new List<T>[Env.Parallelism];
+        var lists = new List<T>[parallelism ?? Env.Parallelism];
         for (int i = 0; i < lists.Length; i++) lists[i] = new List<T>();
         parts = lists;
         return new OperatorNode<T, T>(node, $"Materialize({Name})", requirement,
@@ -84,10 +84,22 @@ internal abstract class IterationNode
     /// <param name="run">The run.</param>
     /// <param name="scope">The step's scope.</param>
     /// <param name="superstep">Runs one superstep: returns the workset size (or null) and whether the termination criterion was empty.</param>
-    protected async Task RunSuperstepsAsync(RunContext run, IterationScope scope, Func<int, Task<(long? Workset, long? Criterion)>> superstep)
+    /// <param name="moveTo">Moves the iteration's own state (partial solution, solution set, workset) to a new parallelism at a barrier.</param>
+    protected async Task RunSuperstepsAsync(RunContext run, IterationScope scope, Func<int, Task<(long? Workset, long? Criterion)>> superstep,
+        Action<int> moveTo)
     {
         Context.Reset();
-        var sync = new SuperstepSynchronizer(Name, MaxIterations, Env.Parallelism, Env.ActiveObservers, maxParallelism: Env.Options.MaxParallelism);
+        var policy = Env.ElasticityPolicy;
+        if (policy is not null && Env.Cluster is not null)
+        {
+            throw new NotSupportedException($"Elastic rescaling ({policy.Name}) runs embedded only so far; in cluster mode the parallelism stays fixed. Run without --elasticity on the cluster.");
+        }
+        if (policy is Elasticity.Policies.FixedPolicy fixedPolicy && fixedPolicy.InitialParallelism != scope.Parallelism)
+        {
+            // A fixed schedule names the first superstep's parallelism too.
+            Rescale(scope, 0, fixedPolicy.InitialParallelism, policy.Name, "the fixed schedule's first parallelism", moveTo);
+        }
+        var sync = new SuperstepSynchronizer(Name, MaxIterations, scope.Parallelism, Env.ActiveObservers, policy, Env.Options.MaxParallelism);
         var process = Process.GetCurrentProcess();
         for (int k = 1; ; k++)
         {
@@ -130,8 +142,41 @@ internal abstract class IterationNode
             var answer = sync.Barrier(k, wall, workset, aggregators, empty, converged, workers);
             run.Supersteps++;
             if (answer.Terminate) break;
+            if (answer.RescaleFrom is not null) Rescale(scope, k, answer.Parallelism, policy!.Name, answer.RescaleReason ?? "", moveTo);
         }
     }
+
+    /// <summary>
+    /// Carries out a change of parallelism at a barrier: the iteration's own state, the cached
+    /// loop-invariant indexes (whole key groups change hands) and the recorded loop-invariant inputs
+    /// move to the new subtasks before the next superstep; the observers get a <c>rescale</c> event
+    /// with the time the move took.
+    /// </summary>
+    private void Rescale(IterationScope scope, int superstep, int to, string policy, string reason, Action<int> moveTo)
+    {
+        int from = scope.Parallelism;
+        if (to == from) return;
+        long t0 = Stopwatch.GetTimestamp();
+        int maxP = Env.Options.MaxParallelism;
+        moveTo(to);
+        foreach (var key in scope.Slots.Keys.ToList())
+        {
+            var states = scope.Slots[key].Select(slot => slot.Value as Operators.Core.IKeyGroupedState
+                ?? throw new InvalidOperationException($"The cached state of {key.Consumer.Name} cannot be moved between subtasks.")).ToList();
+            scope.Slots[key] = Enumerable.Range(0, to).Select(s => new Operators.Core.StateSlot { Value = states[0].Regroup(states, s, to) }).ToArray();
+        }
+        foreach (var key in scope.Recordings.Keys.ToList())
+        {
+            scope.Recordings[key] = key.Consumer.RepartitionRecording(key.Input, scope.Recordings[key], to, maxP);
+        }
+        scope.Parallelism = to;
+        var duration = Stopwatch.GetElapsedTime(t0);
+        foreach (var o in Env.ActiveObservers) o.OnRescale(new RescaleEvent(Name, superstep, from, to, policy, reason, duration));
+    }
+
+    /// <summary>Redistributes unkeyed per-subtask lists over <paramref name="parallelism"/> subtasks.</summary>
+    protected List<T>[] Spread<T>(List<T>[] parts, int parallelism) =>
+        parts.Length == parallelism ? parts : Requirement<T>.Any.Repartition(parts, parallelism, Env.Options.MaxParallelism);
 }
 
 /// <summary>A node that reads an iteration's result.</summary>

@@ -67,11 +67,13 @@ internal sealed class JobCompiler
         _consumers.TryAdd(n, new());
     }
 
+    private int P(Node n) => _scope?.ParallelismOf(n) ?? n.Parallelism;
+
     /// <summary>The ship strategy for input <paramref name="i"/> of <paramref name="n"/>.</summary>
-    public static ShipStrategy StrategyOf(Node n, int i)
+    public ShipStrategy StrategyOf(Node n, int i)
     {
         var input = n.Inputs[i];
-        bool same = input.Parallelism == n.Parallelism;
+        bool same = P(input) == P(n);
         return n.RequirementKindOf(i) switch
         {
             RequirementKind.Any => same ? ShipStrategy.Forward : ShipStrategy.Rebalance,
@@ -114,7 +116,7 @@ internal sealed class JobCompiler
             {
                 if (!_scope!.Slots.TryGetValue(key, out var slots))
                 {
-                    slots = Enumerable.Range(0, n.Parallelism).Select(_ => new StateSlot()).ToArray();
+                    slots = Enumerable.Range(0, P(n)).Select(_ => new StateSlot()).ToArray();
                     _scope.Slots[key] = slots;
                 }
                 c.Slots = slots;
@@ -124,13 +126,13 @@ internal sealed class JobCompiler
             }
             else if (_scope!.Superstep == 1)
             {
-                var recording = input.CreateRecording(n.Parallelism);
+                var recording = input.CreateRecording(P(n));
                 _scope.Recordings[key] = recording;
                 c.Inputs.Add(new(s, n.DescribeEdge(i, s) + " (loop-invariant, cached)", _chainOf[input], recording));
             }
             else
             {
-                var replay = new Chain(input.CreateReplaySource(_scope.Recordings[key], n.Parallelism));
+                var replay = new Chain(input.CreateReplaySource(_scope.Recordings[key], P(n)));
                 _chains.Insert(_chains.IndexOf(c), replay);
                 c.Inputs.Add(new(ShipStrategy.Forward, "forward (cached loop-invariant input)", replay, null));
             }
@@ -155,7 +157,7 @@ internal sealed class JobCompiler
         foreach (var c in _chains)
         {
             var chain = c;
-            c.Vertex = graph.AddVertex(string.Join(" -> ", c.Nodes.Select(x => x.Name)), c.Head.Parallelism,
+            c.Vertex = graph.AddVertex(string.Join(" -> ", c.Nodes.Select(x => x.Name)), P(c.Head),
                 ctx => CreateBody(chain, ctx), isResultSink: c.Head.IsResultSink && _run.SeparateResultSinks);
         }
         foreach (var c in _chains)
@@ -184,11 +186,11 @@ internal sealed class JobCompiler
         for (int i = chain.Nodes.Count - 1; i >= 1; i--)
         {
             var node = chain.Nodes[i];
-            down = node.CreateInputs(down, new OperatorInfo(node.Name, ctx.Subtask, ctx.BatchSize), _run)[0];
+            down = node.CreateInputs(down, new OperatorInfo(node.Name, ctx.Subtask, ctx.BatchSize) { MaxParallelism = ctx.MaxParallelism }, _run)[0];
         }
         var head = chain.Head;
         if (head.IsSource) return head.CreateSource(ctx, down!, _run);
-        var info = new OperatorInfo(head.Name, ctx.Subtask, ctx.BatchSize) { StaticState = chain.Slots?[ctx.Subtask] };
+        var info = new OperatorInfo(head.Name, ctx.Subtask, ctx.BatchSize) { StaticState = chain.Slots?[ctx.Subtask], MaxParallelism = ctx.MaxParallelism };
         var inputs = head.CreateInputs(down, info, _run);
         var adapters = new List<IInputAdapter>();
         for (int i = 0; i < inputs.Length; i++)
@@ -222,7 +224,7 @@ internal sealed class JobCompiler
         {
             sb.Append('[').Append(index[c]).Append("] ")
               .Append(string.Join(" -> ", c.Nodes.Select(n => n.Name)))
-              .Append("  (parallelism ").Append(c.Head.Parallelism).Append(")\n");
+              .Append("  (parallelism ").Append(P(c.Head)).Append(")\n");
             foreach (var ci in c.Inputs)
             {
                 sb.Append("      <- ").Append(ci.Description);

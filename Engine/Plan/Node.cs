@@ -69,6 +69,9 @@ internal abstract class Node
     /// <summary>A source replaying, per subtask, the records this node's consumer received in the first superstep.</summary>
     public abstract Node CreateReplaySource(Array recordedPerSubtask, int parallelism);
 
+    /// <summary>Redistributes what input <paramref name="input"/>'s subtasks received (a recording) over <paramref name="parallelism"/> subtasks.</summary>
+    public abstract Array RepartitionRecording(int input, Array recording, int parallelism, int maxParallelism);
+
     /// <summary>Per-subtask lists for recording this node's output as a consumer received it.</summary>
     public abstract Array CreateRecording(int parallelism);
 
@@ -105,6 +108,9 @@ internal abstract class Node<T> : Node
     }
 
     public override Runtime.Serialization.BatchCodec CreateCodec() => Runtime.Serialization.BatchCodec.For<T>();
+
+    public override Array RepartitionRecording(int input, Array recording, int parallelism, int maxParallelism) =>
+        Requirement<T>.Any.Repartition((List<T>[])recording, parallelism, maxParallelism);
 
     public override IInputAdapter CreateAdapter(object collector, Array? recording, int subtask) =>
         new Adapter((Collector<T>)collector, recording is null ? null : ((List<T>[])recording)[subtask]);
@@ -156,6 +162,9 @@ internal abstract class UnaryNode<TIn, TOut> : Node<TOut>
 
     public override RequirementKind RequirementKindOf(int input) => Requirement.Kind;
 
+    public override Array RepartitionRecording(int input, Array recording, int parallelism, int maxParallelism) =>
+        Requirement.Repartition((List<TIn>[])recording, parallelism, maxParallelism);
+
     public override Delegate? RequiredKey(int input) => Requirement.Key;
 
     public override string DescribeEdge(int input, ShipStrategy strategy) => Requirement.Describe(strategy);
@@ -184,6 +193,10 @@ internal abstract class BinaryNode<T1, T2, TOut> : Node<TOut>
     }
 
     public override RequirementKind RequirementKindOf(int input) => input == 0 ? _first.Kind : _second.Kind;
+
+    public override Array RepartitionRecording(int input, Array recording, int parallelism, int maxParallelism) => input == 0
+        ? _first.Repartition((List<T1>[])recording, parallelism, maxParallelism)
+        : _second.Repartition((List<T2>[])recording, parallelism, maxParallelism);
 
     public override Delegate? RequiredKey(int input) => input == 0 ? _first.Key : _second.Key;
 

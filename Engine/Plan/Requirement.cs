@@ -35,6 +35,29 @@ internal class Requirement<T>
 
     public virtual string Describe(ShipStrategy strategy) => strategy.ToString().ToLowerInvariant();
 
+    /// <summary>
+    /// Redistributes what <paramref name="parts"/>.Length consumer subtasks received under this
+    /// requirement over <paramref name="parallelism"/> subtasks (a rescale of an iteration): by key
+    /// group for a hash requirement, a full copy each for broadcast, evenly otherwise.
+    /// </summary>
+    public virtual List<T>[] Repartition(List<T>[] parts, int parallelism, int maxParallelism)
+    {
+        var result = new List<T>[parallelism];
+        if (Kind == RequirementKind.Broadcast)
+        {
+            for (int i = 0; i < parallelism; i++) result[i] = new List<T>(parts.Length > 0 ? parts[0] : []);
+            return result;
+        }
+        long total = parts.Sum(p => (long)p.Count);
+        for (int i = 0; i < parallelism; i++) result[i] = new List<T>((int)(total / parallelism + 1));
+        long n = 0;
+        foreach (var part in parts)
+        {
+            foreach (var x in part) result[(int)(n++ * parallelism / Math.Max(1, total))].Add(x);
+        }
+        return result;
+    }
+
     public virtual object CreateOutput(ShipStrategy strategy, ExchangeTargets targets, string consumer) => strategy switch
     {
         ShipStrategy.Forward => new BatchingOutput<T>(targets, roundRobin: false),
@@ -53,6 +76,21 @@ internal sealed class HashRequirement<T, TKey>(Func<T, TKey> key, string keyName
 
     public override string Describe(ShipStrategy strategy) =>
         strategy == ShipStrategy.Hash ? $"hash({keyName})" : base.Describe(strategy);
+
+    public override List<T>[] Repartition(List<T>[] parts, int parallelism, int maxParallelism)
+    {
+        var result = new List<T>[parallelism];
+        for (int i = 0; i < parallelism; i++) result[i] = new List<T>();
+        foreach (var part in parts)
+        {
+            foreach (var x in part)
+            {
+                int group = Runtime.Partitioning.KeyGroups.KeyGroupOf(Runtime.Partitioning.StableHash.Of(KeySelector(x)), maxParallelism);
+                result[Runtime.Partitioning.KeyGroups.SubtaskOf(group, parallelism, maxParallelism)].Add(x);
+            }
+        }
+        return result;
+    }
 
     public override object CreateOutput(ShipStrategy strategy, ExchangeTargets targets, string consumer) =>
         strategy == ShipStrategy.Hash ? new HashOutput<T, TKey>(targets, KeySelector, consumer) : base.CreateOutput(strategy, targets, consumer);

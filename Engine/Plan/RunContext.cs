@@ -36,8 +36,10 @@ internal sealed class IterationScope
 {
     private readonly HashSet<Node> _dynamic = new();
 
-    public IterationScope(IEnumerable<Node> roots, IReadOnlySet<Node> placeholders)
+    public IterationScope(IEnumerable<Node> roots, IReadOnlySet<Node> placeholders, int parallelism)
     {
+        BaseParallelism = parallelism;
+        Parallelism = parallelism;
         var visited = new Dictionary<Node, bool>();
         foreach (var r in roots) Mark(r, placeholders, visited);
     }
@@ -51,6 +53,15 @@ internal sealed class IterationScope
         if (dynamic) _dynamic.Add(n);
         return dynamic;
     }
+
+    /// <summary>The parallelism the iteration started with (its nodes were built with it).</summary>
+    public int BaseParallelism { get; }
+
+    /// <summary>The parallelism of the step now: changed by a rescale at a barrier.</summary>
+    public int Parallelism { get; set; }
+
+    /// <summary>The step's nodes built at the base parallelism run at the current one; every other node keeps its own.</summary>
+    public int ParallelismOf(Node n) => n.Parallelism == BaseParallelism && _dynamic.Contains(n) ? Parallelism : n.Parallelism;
 
     /// <summary>1-based number of the superstep being compiled.</summary>
     public int Superstep { get; set; } = 1;

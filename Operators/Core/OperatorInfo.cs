@@ -17,6 +17,9 @@ public readonly record struct OperatorInfo(string Name, int Subtask, int BatchSi
     /// </summary>
     public StateSlot? StaticState { get; init; }
 
+    /// <summary>The number of key groups (state kept across supersteps is partitioned by them).</summary>
+    public int MaxParallelism { get; init; } = Runtime.Partitioning.KeyGroups.DefaultMaxParallelism;
+
     /// <summary>True when <paramref name="e"/> came from user code and must be tagged with this operator.</summary>
     public static bool IsUserFault(Exception e) => e is not UserCodeException and not OperationCanceledException and not InputFormatException;
 

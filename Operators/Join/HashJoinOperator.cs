@@ -15,7 +15,10 @@ public sealed class HashJoinOperator<TProbe, TBuild, TKey, TOut> : BuildProbeOpe
     private readonly Func<TBuild, TKey> _buildKey;
     private readonly Func<TProbe, TBuild, TOut> _result;
     private readonly bool _outer;
-    private readonly HashMultiMap<TKey, TBuild> _table;
+    // Exactly one of the two: a plain multimap, or, when the build side is cached across
+    // supersteps, one per key group (so that a rescale moves key groups, not records).
+    private readonly HashMultiMap<TKey, TBuild>? _table;
+    private readonly KeyGroupedMultiMap<TKey, TBuild>? _grouped;
     private readonly bool _prebuilt;
     private BatchBuffer<TOut> _buffer;
 
@@ -34,12 +37,16 @@ public sealed class HashJoinOperator<TProbe, TBuild, TKey, TOut> : BuildProbeOpe
         _result = result;
         _outer = outer;
         _buffer = new BatchBuffer<TOut>(info.BatchSize);
-        if (info.StaticState?.Value is HashMultiMap<TKey, TBuild> cached)
+        if (info.StaticState?.Value is KeyGroupedMultiMap<TKey, TBuild> cached)
         {
             // Loop-invariant build side indexed in an earlier superstep: its input does not run again.
-            _table = cached;
+            _grouped = cached;
             _prebuilt = true;
             Build.Close();
+        }
+        else if (info.StaticState is not null)
+        {
+            _grouped = new KeyGroupedMultiMap<TKey, TBuild>(info.MaxParallelism);
         }
         else
         {
@@ -51,8 +58,9 @@ public sealed class HashJoinOperator<TProbe, TBuild, TKey, TOut> : BuildProbeOpe
     protected override void OnBuildEnd()
     {
         if (_prebuilt) return;
-        _table.Freeze();
-        if (Info.StaticState is { } slot) slot.Value = _table;
+        _table?.Freeze();
+        _grouped?.Freeze();
+        if (Info.StaticState is { } slot) slot.Value = _grouped;
     }
 
     /// <inheritdoc />
@@ -62,11 +70,15 @@ public sealed class HashJoinOperator<TProbe, TBuild, TKey, TOut> : BuildProbeOpe
         if (_prebuilt) throw new InvalidOperationException("The build side of a cached join received records.");
         try
         {
+            var table = _table;
+            var grouped = _grouped;
             foreach (ref readonly var b in batch)
             {
                 // As in Enumerable.Join, a null key matches nothing.
                 var k = _buildKey(b);
-                if (k is not null) _table.Add(k, b);
+                if (k is null) continue;
+                if (table is not null) table.Add(k, b);
+                else grouped!.Add(k, b);
             }
         }
         catch (Exception e) when (OperatorInfo.IsUserFault(e))
@@ -80,13 +92,14 @@ public sealed class HashJoinOperator<TProbe, TBuild, TKey, TOut> : BuildProbeOpe
     protected override void OnProbe(ReadOnlySpan<TProbe> batch)
     {
         var table = _table;
+        var grouped = _grouped;
         var down = Downstream;
         try
         {
             foreach (ref readonly var p in batch)
             {
                 var k = _probeKey(p);
-                var matches = k is null ? default : table.ValuesOf(k);
+                var matches = k is null ? default : table is not null ? table.ValuesOf(k) : grouped!.ValuesOf(k);
                 if (matches.IsEmpty)
                 {
                     if (_outer) _buffer.Add(_result(p, default!), down);

@@ -7,7 +7,7 @@ namespace Dataflow.Operators.Tables;
 /// share moves between subtasks as whole maps when the parallelism changes. Holds the solution set
 /// of a delta iteration.
 /// </summary>
-public sealed class KeyGroupedIndex<TKey, TValue>
+public sealed class KeyGroupedIndex<TKey, TValue> : Core.IKeyGroupedState
 {
     private readonly OpenHashMap<TKey, TValue>?[] _groups;
 
@@ -48,5 +48,19 @@ public sealed class KeyGroupedIndex<TKey, TValue>
         {
             if (g is not null) target.AddRange(g.Values);
         }
+    }
+
+    /// <inheritdoc />
+    public Core.IKeyGroupedState Regroup(IReadOnlyList<Core.IKeyGroupedState> previous, int subtask, int parallelism)
+    {
+        int maxP = _groups.Length;
+        var result = new KeyGroupedIndex<TKey, TValue>(maxP);
+        var (start, end) = KeyGroups.RangeOf(subtask, parallelism, maxP);
+        for (int g = start; g < end; g++)
+        {
+            var owner = (KeyGroupedIndex<TKey, TValue>)previous[KeyGroups.SubtaskOf(g, previous.Count, maxP)];
+            result._groups[g] = owner._groups[g];
+        }
+        return result;
     }
 }

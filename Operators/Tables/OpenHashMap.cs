@@ -153,11 +153,20 @@ public sealed class OpenHashMap<TKey, TValue>
 /// </summary>
 public sealed class HashMultiMap<TKey, TValue>
 {
-    private readonly OpenHashMap<TKey, int> _ordinals = new(1024);
-    private TValue[] _values = new TValue[1024];
-    private int[] _keyOrdinal = new int[1024];
+    private readonly OpenHashMap<TKey, int> _ordinals;
+    private TValue[] _values;
+    private int[] _keyOrdinal;
     private int[]? _starts; // after Freeze: values of key ordinal k are [_starts[k], _starts[k + 1])
     private int _count;
+
+    /// <summary>Creates an empty multimap with room for <paramref name="capacity"/> values.</summary>
+    public HashMultiMap(int capacity = 1024)
+    {
+        capacity = Math.Max(4, capacity);
+        _ordinals = new OpenHashMap<TKey, int>(capacity);
+        _values = new TValue[capacity];
+        _keyOrdinal = new int[capacity];
+    }
 
     /// <summary>Number of values.</summary>
     public int Count => _count;

@@ -14,8 +14,11 @@ internal sealed class ExampleArgs
     /// <exception cref="ArgumentException">An unknown option or a missing value.</exception>
     public static ExampleArgs Parse(string[] args, params string[] known)
     {
+        // --elasticity POLICY [policy options] (DESIGN.md §8) first; the rest are the example's own.
+        if (!Dataflow.Elasticity.ElasticityCommandLine.TryParse(args, out var policy, out var rest, out var error)) throw new ArgumentException(error);
+        args = rest;
         var set = new HashSet<string>(known, StringComparer.Ordinal) { "parallelism", "stats", "output" };
-        var result = new ExampleArgs(set);
+        var result = new ExampleArgs(set) { Elasticity = policy };
         for (int i = 0; i < args.Length; i++)
         {
             var a = args[i];
@@ -27,6 +30,9 @@ internal sealed class ExampleArgs
         }
         return result;
     }
+
+    /// <summary>The rescaling policy given with <c>--elasticity</c>, or null.</summary>
+    public Runtime.Extensibility.IElasticityPolicy? Elasticity { get; private init; }
 
     public string? Get(string name) => _values.GetValueOrDefault(name);
 

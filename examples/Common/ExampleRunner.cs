@@ -9,7 +9,7 @@ internal static class ExampleRunner
     /// <summary>Creates the environment from the common options; dispose the returned writer at the end.</summary>
     public static (DataflowEnvironment Env, IDisposable? Stats) CreateEnvironment(ExampleArgs args, bool progress = true)
     {
-        var env = DataflowEnvironment.CreateLocal(args.GetIntOrNull("parallelism"));
+        var env = DataflowEnvironment.CreateLocal(args.GetIntOrNull("parallelism")).UseElasticity(args.Elasticity);
         JsonStatisticsWriter? stats = null;
         if (args.Get("stats") is { } path)
         {
@@ -17,6 +17,7 @@ internal static class ExampleRunner
             env.AddObserver(stats);
         }
         if (progress) env.AddObserver(new ProgressObserver());
+        if (progress && args.Elasticity is not null) env.AddObserver(new RescaleObserver());
         return (env, stats);
     }
 
@@ -32,6 +33,12 @@ internal static class ExampleRunner
             RmatGenerator.WriteEdges(path, scale, 16, seed: 1);
         }
         return path;
+    }
+
+    private sealed class RescaleObserver : IDataflowObserver
+    {
+        public void OnRescale(RescaleEvent r) => Console.WriteLine(string.Create(CultureInfo.InvariantCulture,
+            $"rescale after superstep {r.Superstep}: {r.From} -> {r.To} in {r.Duration.TotalMilliseconds:F1} ms ({r.Policy}: {r.Reason})"));
     }
 
     private sealed class ProgressObserver : IDataflowObserver
