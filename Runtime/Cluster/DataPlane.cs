@@ -150,9 +150,17 @@ public sealed partial class DataPlane : IAsyncDisposable
 
     private async Task ServeAsync(FrameConnection connection, CancellationToken token)
     {
+        // A dedicated thread per incoming connection reads synchronously: no thread-pool hop per frame.
         var credits = new Dictionary<ChannelKey, CreditBack>();
-        while (await connection.ReceiveAsync((type, payload) => Receive(connection, credits, type, payload), token).ConfigureAwait(false))
+        using var stop = token.Register(() => _ = connection.DisposeAsync().AsTask());
+        try
         {
+            await Task.Factory.StartNew(() => connection.ReceiveLoop((type, payload) => Receive(connection, credits, type, payload)),
+                token, TaskCreationOptions.LongRunning, TaskScheduler.Default).ConfigureAwait(false);
+        }
+        catch (ObjectDisposedException) when (token.IsCancellationRequested)
+        {
+            // The data plane is shutting down.
         }
     }
 

@@ -3,6 +3,7 @@ using Dataflow.Examples.ConnectedComponents;
 using Dataflow.Examples.KMeans;
 using Dataflow.Examples.PageRank;
 using Dataflow.Runtime.Statistics;
+using Microsoft.Extensions.DependencyInjection;
 
 namespace Dataflow.Examples.Tests;
 
@@ -85,5 +86,30 @@ public class RescaleTests
         foreach (var (v, c) in expected) Assert.Equal(c, actual[v]);
         Assert.Equal(schedule.Take(recorder.Parallelism.Count), recorder.Parallelism.Take(schedule.Length));
         Assert.NotEmpty(recorder.Rescales);
+    }
+}
+
+/// <summary>Policies registered through dependency injection reach the environment.</summary>
+public class ElasticityRegistrationTests
+{
+    [Fact]
+    public async Task AddFixedElasticity_ThroughBuilder_EnvironmentRescalesBySchedule()
+    {
+        var services = new ServiceCollection();
+        services.AddDataflow(o => o.Parallelism = 2).AddFixedElasticity(o => o.Schedule = [3, 1]);
+        var env = services.BuildServiceProvider().GetRequiredService<DataflowEnvironment>();
+        Assert.IsType<FixedPolicy>(env.ElasticityPolicy);
+        var seen = new List<int>();
+        env.AddObserver(new ParallelismRecorder(seen));
+        var result = await env.FromCollection(Enumerable.Range(0, 100).ToList())
+            .IterateBulk(4, (xs, _) => xs.Select(x => x + 1))
+            .CollectAsync();
+        Assert.Equal(Enumerable.Range(4, 100), result.Order());
+        Assert.Equal([3, 1, 1, 1], seen);
+    }
+
+    private sealed class ParallelismRecorder(List<int> seen) : IDataflowObserver
+    {
+        public void OnSuperstep(SuperstepStatistics superstep) => seen.Add(superstep.Parallelism);
     }
 }
