@@ -34,6 +34,15 @@ public sealed class DataflowEnvironment
     public DataflowEnvironment(IOptions<DataflowOptions> options, IEnumerable<IDataflowObserver> observers, IElasticityPolicy? elasticity = null)
     {
         ElasticityPolicy = elasticity;
+        if (_cluster is { IsSubmitter: true } cluster)
+        {
+            cluster.Placed += (step, d) =>
+            {
+                var record = new PlacementRecord(step, d.Policy, d.Parallelism, d.Workers,
+                    d.PredictionWorkers.Select((w, i) => (w, i)).ToDictionary(x => x.w, x => (d.PredictedLoads[x.i], d.Bottlenecks[x.i])));
+                foreach (var o in ActiveObservers) o.OnPlacement(record);
+            };
+        }
         Options = options.Value;
         Options.Validate();
         _observers = observers.ToList();
@@ -44,6 +53,19 @@ public sealed class DataflowEnvironment
 
     /// <summary>The policy that may change the parallelism of iterations at superstep barriers (DESIGN.md §8), or null for fixed parallelism.</summary>
     public IElasticityPolicy? ElasticityPolicy { get; private set; }
+
+    /// <summary>
+    /// Chooses how a cluster places this program's subtasks (DESIGN.md §9): <c>locality</c> or
+    /// <c>bottleneck-aware</c> (with load predictor <c>arima</c> or <c>slidhmm</c>). Embedded,
+    /// every subtask runs in this process and the choice has no effect.
+    /// </summary>
+    public DataflowEnvironment UsePlacement(string? policy, string? predictor = null)
+    {
+        if (policy is not (null or "locality" or "bottleneck-aware")) throw new ArgumentException($"Unknown placement policy '{policy}' (known: locality, bottleneck-aware).", nameof(policy));
+        if (predictor is not (null or "arima" or "slidhmm")) throw new ArgumentException($"Unknown load predictor '{predictor}' (known: arima, slidhmm).", nameof(predictor));
+        if (_cluster is not null) _cluster.Placement = (policy ?? "", predictor ?? "");
+        return this;
+    }
 
     /// <summary>Rescales iterations with <paramref name="policy"/> (null: fixed parallelism); see <c>ElasticityCommandLine</c> for the command-line form.</summary>
     public DataflowEnvironment UseElasticity(IElasticityPolicy? policy)

@@ -42,6 +42,7 @@ internal static class ClusterCommands
             HeartbeatTimeout = TimeSpan.FromMilliseconds(o.Int("heartbeat-timeout-ms", 3000)),
         }, logger);
         using var trace = RecordTrace(coordinator, o.Get("trace"));
+        new Scheduler().Attach(coordinator);
         coordinator.Start();
         var wrapper = o.Get("worker-wrapper");
         var provider = new LocalProcessProvider(coordinator, n => WorkerStartInfo(wrapper, coordinator.EndPoint, slots, secretFile, Path.Combine(runDir, $"worker-{n}")),
@@ -139,6 +140,7 @@ internal static class ClusterCommands
         if (o.Get("cache-dir") is { } cache) options.CacheDirectory = cache;
         await using var coordinator = new Coordinator(options, new StderrLogger("coordinator", LogLevel.Information));
         using var trace = RecordTrace(coordinator, o.Get("trace"));
+        new Scheduler().Attach(coordinator);
         coordinator.Start();
         Console.Error.WriteLine($"coordinator listening on {coordinator.EndPoint}");
         try
@@ -167,10 +169,14 @@ internal static class ClusterCommands
         if (options.Slots < 1) throw new ArgumentException("--slots must be at least 1");
         using var monitor = new NodeMonitor(new NodeMonitorOptions { Interval = TimeSpan.FromMilliseconds(o.Int("monitor-ms", 500)) });
         monitor.Start();
+        // Under a CPU quota (an emulated node), the node's CPU utilization is the cgroup's, relative to the quota.
+        var cgroup = CgroupCpu.Detect();
         options.Metrics = () =>
         {
             var sample = monitor.Latest;
-            return (MetricNames.All.ToArray(), MetricNames.All.Select(sample.Get).ToArray());
+            var values = MetricNames.All.Select(sample.Get).ToArray();
+            if (cgroup is not null) values[MetricNames.All.ToList().IndexOf(MetricNames.NodeCpu)] = cgroup.Sample();
+            return (MetricNames.All.ToArray(), values);
         };
         // The program copies a worker runs print nothing: their output is the submitter's.
         Console.SetOut(TextWriter.Null);

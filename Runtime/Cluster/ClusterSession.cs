@@ -80,7 +80,32 @@ public sealed class ClusterSession
     public CancellationToken Failed => _failed.Token;
 
     /// <summary>Participant index of subtask <paramref name="subtask"/> of <paramref name="vertex"/>.</summary>
-    public int HostOf(JobVertex vertex, int subtask) => vertex.IsResultSink ? 0 : 1 + subtask % Workers;
+    public int HostOf(JobVertex vertex, int subtask)
+    {
+        if (vertex.IsResultSink) return 0;
+        lock (_hosts)
+        {
+            return _hosts.TryGetValue(vertex.Parallelism, out var hosts) ? hosts[subtask] : 1 + subtask % Workers;
+        }
+    }
+
+    private readonly Dictionary<int, int[]> _hosts = new();
+
+    /// <summary>The placement policy and load predictor the program chose (names; empty for the defaults), sent with its steps.</summary>
+    public (string Policy, string Predictor) Placement { get; set; } = ("", "");
+
+    /// <summary>Raised (in the submitter) for every placement decision of the job, with the step it came with.</summary>
+    public event Action<int, PlacementDecision>? Placed;
+
+    private void ApplyPlacement(int step, PlacementDecision[] decisions)
+    {
+        foreach (var d in decisions)
+        {
+            var hosts = d.Workers.Select(w => Participants.Select((p, i) => (p, i)).First(x => x.p.Id == w).i).ToArray();
+            lock (_hosts) _hosts[d.Parallelism] = hosts;
+            Placed?.Invoke(step, d);
+        }
+    }
 
     /// <summary>The plan fingerprint: vertices, parallelism, edges, strategies and record types, hashed.</summary>
     public static string Fingerprint(JobGraph graph)
@@ -232,13 +257,19 @@ public sealed class ClusterSession
     {
         public override bool IsLocal(JobVertex vertex, int subtask) => session.HostOf(vertex, subtask) == session.Index;
 
-        public override async Task AttachAsync(IReadOnlyDictionary<JobVertex, InputQueue?[]> queues, JobAbort abort, CancellationToken cancellationToken)
+        public override async Task PrepareAsync(JobGraph graph, CancellationToken cancellationToken)
         {
-            session._data.Register(session.Job, step, queues);
             var go = session.Await("go", step);
-            await session._control.SendAsync(new StepReady(session.Job, step, fingerprint, description), cancellationToken).ConfigureAwait(false);
-            await go.WaitAsync(cancellationToken).ConfigureAwait(false);
+            var parallelisms = graph.Vertices.Where(v => !v.IsResultSink).Select(v => v.Parallelism).Distinct().ToArray();
+            await session._control.SendAsync(new StepReady(session.Job, step, fingerprint, description, parallelisms,
+                session.Placement.Policy, session.Placement.Predictor), cancellationToken).ConfigureAwait(false);
+            var answer = (StepGo)await go.WaitAsync(cancellationToken).ConfigureAwait(false);
+            session.ApplyPlacement(step, answer.Decisions);
         }
+
+        // Batches that arrive before this (from faster peers) wait in the data plane until now.
+        public override void Attach(IReadOnlyDictionary<JobVertex, InputQueue?[]> queues, JobAbort abort) =>
+            session._data.Register(session.Job, step, queues);
 
         public override BatchTarget Connect(JobEdge edge, int producer, int consumer, JobAbort abort, SubtaskMetrics metrics)
         {

@@ -20,6 +20,12 @@ public sealed class CoordinatorOptions
     /// <summary>A worker silent for this long is lost (its jobs fail).</summary>
     public TimeSpan HeartbeatTimeout { get; set; } = TimeSpan.FromSeconds(3);
 
+    /// <summary>
+    /// Creates a job's placement from the policy and predictor names its program chose (empty for
+    /// defaults); the result places one parallelism on the job's workers. Null: subtask s on worker s mod n.
+    /// </summary>
+    public Func<string, string, Func<int, IReadOnlyList<Extensibility.WorkerInfo>, PlacementDecision>?>? Placement { get; set; }
+
     /// <summary>Where job files are cached by content hash.</summary>
     public string CacheDirectory { get; set; } = Path.Combine(Path.GetTempPath(), "dataflow-coordinator-cache");
 }
@@ -230,6 +236,8 @@ public sealed partial class Coordinator : IAsyncDisposable
         public Dictionary<(string, int), BarrierReport?[]> Barriers { get; } = new();
         public int Steps { get; set; }
         public string? LastSuperstep { get; set; }
+        public Dictionary<int, PlacementDecision> Placed { get; } = new();
+        public Func<int, IReadOnlyList<Extensibility.WorkerInfo>, PlacementDecision>? Placer { get; set; }
         public long StartTicks { get; } = Stopwatch.GetTimestamp();
 
         public string Progress() => LastSuperstep is null
@@ -387,7 +395,41 @@ public sealed partial class Coordinator : IAsyncDisposable
             }
         }
         lock (_lock) job.Ready.Remove(r.Step);
-        await BroadcastAsync(job, new StepGo(job.Id, r.Step)).ConfigureAwait(false);
+        PlacementDecision[] decisions;
+        try
+        {
+            decisions = Place(job, reference);
+        }
+        catch (Exception e) when (e is ArgumentException or InvalidOperationException)
+        {
+            await FailJobAsync(job, $"Placement failed: {e.Message}").ConfigureAwait(false);
+            return;
+        }
+        await BroadcastAsync(job, new StepGo(job.Id, r.Step, decisions)).ConfigureAwait(false);
+    }
+
+    /// <summary>
+    /// Places every parallelism the step uses for the first time in this job; earlier ones stay
+    /// (their subtasks hold state: partial solutions, solution sets, cached indexes).
+    /// </summary>
+    private PlacementDecision[] Place(JobEntry job, StepReady submitter)
+    {
+        var workers = job.Participants.Skip(1).Select(p => new Extensibility.WorkerInfo(p.Participant.Id, p.Participant.Slots)).ToList();
+        var decisions = new List<PlacementDecision>();
+        foreach (int p in submitter.Parallelisms.Distinct().Order())
+        {
+            if (job.Placed.ContainsKey(p)) continue;
+            job.Placer ??= _options.Placement?.Invoke(submitter.Placement, submitter.Predictor);
+            var decision = job.Placer?.Invoke(p, workers)
+                ?? new PlacementDecision(p, "round-robin", Enumerable.Range(0, p).Select(s => workers[s % workers.Count].Id).ToArray(), [], [], []);
+            if (decision.Workers.Length != p || decision.Workers.Any(w => workers.All(x => x.Id != w)))
+            {
+                throw new InvalidOperationException($"The {decision.Policy} policy placed {decision.Workers.Length} subtasks for parallelism {p} on unknown workers.");
+            }
+            job.Placed[p] = decision;
+            decisions.Add(decision);
+        }
+        return decisions.ToArray();
     }
 
     private async Task OnStepDoneAsync(JobEntry job, StepDone d)

@@ -64,6 +64,9 @@ public sealed partial class DataPlane : IAsyncDisposable
     private readonly ConcurrentDictionary<(int Job, int Step), StepReceiver> _steps = new();
     private readonly ConcurrentDictionary<IPEndPoint, Lazy<Peer>> _peers = new();
     private readonly ConcurrentDictionary<ChannelKey, OutChannel> _out = new();
+    private readonly object _parkLock = new();
+    private readonly Dictionary<(int Job, int Step), List<(FrameConnection Connection, Dictionary<ChannelKey, CreditBack> Credits, byte[] Payload)>> _parked = new();
+    private readonly Dictionary<int, int> _finished = new();
 
     /// <summary>Creates the data plane; call <see cref="Start"/>.</summary>
     /// <param name="bind">Address and port to listen on (port 0 for any free port).</param>
@@ -97,12 +100,26 @@ public sealed partial class DataPlane : IAsyncDisposable
     public void Register(int job, int step, IReadOnlyDictionary<JobVertex, InputQueue?[]> queues)
     {
         var receiver = new StepReceiver(queues);
-        if (!_steps.TryAdd((job, step), receiver)) throw new InvalidOperationException($"Step {step} of job {job} is already registered.");
+        lock (_parkLock)
+        {
+            // Frames that came before this process was ready go first, in arrival order; only then
+            // can the network readers deliver directly (so a channel's order is kept).
+            if (_parked.Remove((job, step), out var parked))
+            {
+                foreach (var (connection, credits, payload) in parked) Deliver(receiver, connection, credits, payload);
+            }
+            if (!_steps.TryAdd((job, step), receiver)) throw new InvalidOperationException($"Step {step} of job {job} is already registered.");
+        }
     }
 
     /// <summary>Stops receiving for a step; batches still arriving for it are dropped.</summary>
     public void Unregister(int job, int step)
     {
+        lock (_parkLock)
+        {
+            _finished[job] = Math.Max(_finished.GetValueOrDefault(job), step);
+            _parked.Remove((job, step));
+        }
         _steps.TryRemove((job, step), out _);
         foreach (var key in _out.Keys)
         {
@@ -113,6 +130,11 @@ public sealed partial class DataPlane : IAsyncDisposable
     /// <summary>Forgets every step of a job (after it ended or failed).</summary>
     public void UnregisterJob(int job)
     {
+        lock (_parkLock)
+        {
+            _finished[job] = int.MaxValue;
+            foreach (var key in _parked.Keys.Where(k => k.Job == job).ToList()) _parked.Remove(key);
+        }
         foreach (var key in _steps.Keys)
         {
             if (key.Job == job) _steps.TryRemove(key, out _);
@@ -168,11 +190,34 @@ public sealed partial class DataPlane : IAsyncDisposable
     {
         if (type != FrameType.Data) throw new ProtocolException($"Unexpected {type} frame on a data connection.");
         var key = ChannelKey.Read(payload.Span);
-        if (!_steps.TryGetValue((key.Job, key.Step), out var step)) return; // a step that already ended (aborted): drop
-        if (!credits.TryGetValue(key, out var back))
+        if (!_steps.TryGetValue((key.Job, key.Step), out var step))
         {
-            back = new CreditBack(connection, key);
-            credits[key] = back;
+            lock (_parkLock)
+            {
+                if (!_steps.TryGetValue((key.Job, key.Step), out step))
+                {
+                    if (key.Step <= _finished.GetValueOrDefault(key.Job)) return; // a step that already ended (aborted): drop
+                    // A faster peer started the step before this process registered it: keep the frame (bounded by the sender's credits).
+                    if (!_parked.TryGetValue((key.Job, key.Step), out var list)) _parked[(key.Job, key.Step)] = list = new();
+                    list.Add((connection, credits, payload.ToArray()));
+                    return;
+                }
+            }
+        }
+        Deliver(step, connection, credits, payload);
+    }
+
+    private void Deliver(StepReceiver step, FrameConnection connection, Dictionary<ChannelKey, CreditBack> credits, ReadOnlyMemory<byte> payload)
+    {
+        var key = ChannelKey.Read(payload.Span);
+        CreditBack? back;
+        lock (credits)
+        {
+            if (!credits.TryGetValue(key, out back))
+            {
+                back = new CreditBack(connection, key);
+                credits[key] = back;
+            }
         }
         // A frame holds one or more blocks of the channel: [kind][batch] ... or [end].
         var reader = new ByteReader(payload[ChannelKey.Size..]);

@@ -37,11 +37,26 @@ public sealed record StartJob(int Job, string Entry, string[] Args, FileEntry[] 
 /// <summary>Worker → coordinator: the job's files are in place and its program runs.</summary>
 public sealed record JobLoaded(int Job) : ControlMessage;
 
-/// <summary>Participant → coordinator: ready to run step <paramref name="Step"/>, whose plan has this fingerprint.</summary>
-public sealed record StepReady(int Job, int Step, string Fingerprint, string Description) : ControlMessage;
+/// <summary>
+/// Participant → coordinator: ready to run step <paramref name="Step"/>, whose plan has this
+/// fingerprint and uses these parallelisms; the submitter's also names the job's placement policy
+/// and load predictor (empty for the default).
+/// </summary>
+public sealed record StepReady(int Job, int Step, string Fingerprint, string Description, int[] Parallelisms, string Placement, string Predictor) : ControlMessage;
 
-/// <summary>Coordinator → participants: every participant is ready; send data.</summary>
-public sealed record StepGo(int Job, int Step) : ControlMessage;
+/// <summary>
+/// Where the subtasks of one parallelism run for the rest of the job (state stays where it is).
+/// </summary>
+/// <param name="Parallelism">The parallelism placed.</param>
+/// <param name="Policy">The policy that decided.</param>
+/// <param name="Workers">The worker of each subtask.</param>
+/// <param name="PredictionWorkers">Workers with a load forecast.</param>
+/// <param name="PredictedLoads">Their predicted utilization.</param>
+/// <param name="Bottlenecks">Whether each is predicted to be a bottleneck.</param>
+public sealed record PlacementDecision(int Parallelism, string Policy, string[] Workers, string[] PredictionWorkers, double[] PredictedLoads, bool[] Bottlenecks);
+
+/// <summary>Coordinator → participants: every participant is ready; here is where new parallelisms run; send data.</summary>
+public sealed record StepGo(int Job, int Step, PlacementDecision[] Decisions) : ControlMessage;
 
 /// <summary>Participant → coordinator: its subtasks of the step have ended.</summary>
 public sealed record StepDone(int Job, int Step, TaskStatistics[] Tasks) : ControlMessage;

@@ -11,11 +11,16 @@ public abstract class ExecutionSite
     public abstract bool IsLocal(JobVertex vertex, int subtask);
 
     /// <summary>
-    /// Called once before any subtask starts, with the input queues of the local subtasks (null for
-    /// remote ones): batches arriving from other processes go into them. Subtasks start when the
-    /// returned task completes (when every process is ready to receive).
+    /// Called first: agrees with the other processes on the graph and on where its subtasks run;
+    /// <see cref="IsLocal"/> answers from then on.
     /// </summary>
-    public abstract Task AttachAsync(IReadOnlyDictionary<JobVertex, InputQueue?[]> queues, JobAbort abort, CancellationToken cancellationToken);
+    public abstract Task PrepareAsync(JobGraph graph, CancellationToken cancellationToken);
+
+    /// <summary>
+    /// Called once before any subtask starts, with the input queues of the local subtasks (null for
+    /// remote ones): batches arriving from other processes go into them.
+    /// </summary>
+    public abstract void Attach(IReadOnlyDictionary<JobVertex, InputQueue?[]> queues, JobAbort abort);
 
     /// <summary>The channel through which local producer subtask <paramref name="producer"/> of <paramref name="edge"/> feeds remote consumer <paramref name="consumer"/> (it counts the bytes it sends in <paramref name="metrics"/>).</summary>
     public abstract BatchTarget Connect(JobEdge edge, int producer, int consumer, JobAbort abort, Statistics.SubtaskMetrics metrics);

@@ -66,6 +66,7 @@ public sealed class LocalExecutor
 
         public async Task<JobExecutionResult> StartAsync()
         {
+            if (_site is not null) await _site.PrepareAsync(_graph, _token).ConfigureAwait(false);
             foreach (var v in _graph.Vertices)
             {
                 if (v.Inputs.Count == 0) continue;
@@ -78,7 +79,7 @@ public sealed class LocalExecutor
                 }
                 _queues[v] = qs;
             }
-            if (_site is not null) await _site.AttachAsync(_queues, _abort, _token).ConfigureAwait(false);
+            _site?.Attach(_queues, _abort);
             var threads = new List<Thread>();
             foreach (var v in _graph.Vertices)
             {

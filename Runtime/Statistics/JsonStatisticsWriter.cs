@@ -90,6 +90,27 @@ public sealed class JsonStatisticsWriter : IDataflowObserver, IDisposable
     });
 
     /// <inheritdoc />
+    public void OnPlacement(PlacementRecord p) => Write(w =>
+    {
+        w.WriteString("event", "placement");
+        w.WriteNumber("step", p.Step);
+        w.WriteString("policy", p.Policy);
+        w.WriteNumber("parallelism", p.Parallelism);
+        w.WriteStartObject("assignments");
+        for (int i = 0; i < p.Workers.Count; i++) w.WriteString(i.ToString(System.Globalization.CultureInfo.InvariantCulture), p.Workers[i]);
+        w.WriteEndObject();
+        w.WriteStartObject("predictions");
+        foreach (var (worker, (load, bottleneck)) in p.Predictions)
+        {
+            w.WriteStartObject(worker);
+            if (double.IsFinite(load)) w.WriteNumber("load", Math.Round(load, 4));
+            w.WriteBoolean("bottleneck", bottleneck);
+            w.WriteEndObject();
+        }
+        w.WriteEndObject();
+    });
+
+    /// <inheritdoc />
     public void OnRescale(RescaleEvent r) => Write(w =>
     {
         w.WriteString("event", "rescale");

@@ -37,6 +37,15 @@ public sealed record SuperstepStatistics(
 /// <param name="Duration">Time the move of state took.</param>
 public sealed record RescaleEvent(string Iteration, int Superstep, int From, int To, string Policy, string Reason, TimeSpan Duration);
 
+/// <summary>A placement decision (DESIGN.md §9): where each subtask of one parallelism runs, and the forecasts it saw.</summary>
+/// <param name="Step">The job step (the n-th job graph of the program) it was made for.</param>
+/// <param name="Policy">The placement policy.</param>
+/// <param name="Parallelism">The parallelism placed.</param>
+/// <param name="Workers">The worker of each subtask.</param>
+/// <param name="Predictions">Predicted load and bottleneck flag by worker (empty without predictions).</param>
+public sealed record PlacementRecord(int Step, string Policy, int Parallelism, IReadOnlyList<string> Workers,
+    IReadOnlyDictionary<string, (double Load, bool Bottleneck)> Predictions);
+
 /// <summary>The end of a job.</summary>
 /// <param name="Status"><c>finished</c>, <c>failed</c> or <c>cancelled</c>.</param>
 /// <param name="Duration">Wall time.</param>
@@ -53,6 +62,9 @@ public interface IDataflowObserver
 
     /// <summary>Parallelism changed at a barrier.</summary>
     void OnRescale(RescaleEvent rescale) { }
+
+    /// <summary>The scheduler placed subtasks on workers (cluster mode).</summary>
+    void OnPlacement(PlacementRecord placement) { }
 
     /// <summary>A job ended.</summary>
     void OnJobFinished(JobSummary job) { }

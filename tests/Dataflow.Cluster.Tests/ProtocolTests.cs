@@ -45,8 +45,8 @@ public sealed class ProtocolTests : IAsyncLifetime
         var (submitter, worker, start) = await StartJobAsync();
         await using var s = submitter;
         await using var w = worker;
-        await submitter.SendAsync(new StepReady(start.Job, 1, "aaaaaaaaaaaaaaaa", "Collect"));
-        await worker.SendAsync(new StepReady(start.Job, 1, "bbbbbbbbbbbbbbbb", "Collect"));
+        await submitter.SendAsync(new StepReady(start.Job, 1, "aaaaaaaaaaaaaaaa", "Collect", [1], "", ""));
+        await worker.SendAsync(new StepReady(start.Job, 1, "bbbbbbbbbbbbbbbb", "Collect", [1], "", ""));
         foreach (var c in new[] { submitter, worker })
         {
             var failed = Assert.IsType<JobFailed>(await c.ReceiveAsync());
@@ -61,10 +61,13 @@ public sealed class ProtocolTests : IAsyncLifetime
         var (submitter, worker, start) = await StartJobAsync();
         await using var s = submitter;
         await using var w = worker;
-        await submitter.SendAsync(new StepReady(start.Job, 1, "cccccccccccccccc", "Collect"));
-        await worker.SendAsync(new StepReady(start.Job, 1, "cccccccccccccccc", "Collect"));
-        Assert.IsType<StepGo>(await submitter.ReceiveAsync());
+        await submitter.SendAsync(new StepReady(start.Job, 1, "cccccccccccccccc", "Collect", [1], "", ""));
+        await worker.SendAsync(new StepReady(start.Job, 1, "cccccccccccccccc", "Collect", [1], "", ""));
+        var go = Assert.IsType<StepGo>(await submitter.ReceiveAsync());
         Assert.IsType<StepGo>(await worker.ReceiveAsync());
+        var decision = Assert.Single(go.Decisions);
+        Assert.Equal(1, decision.Parallelism);
+        Assert.Equal([WorkerStartId(start)], decision.Workers);
         var task = new Dataflow.Runtime.Statistics.TaskStatistics("Map", 0, "w1", 10, 10, 0, 0, 1, 0, 0, 1, 0);
         await worker.SendAsync(new StepDone(start.Job, 1, [task]));
         await submitter.SendAsync(new StepDone(start.Job, 1, []));
@@ -72,11 +75,15 @@ public sealed class ProtocolTests : IAsyncLifetime
         Assert.Equal(task, Assert.Single(complete.Tasks));
     }
 
+    private static string WorkerStartId(StartJob start) => start.Participants[1].Id;
+
     [Fact]
     public async Task ControlCodec_TruncatedOrUnknownMessage_IsProtocolError()
     {
-        var bytes = ControlCodec.Encode(new StepReady(1, 2, "ffffffffffffffff", "x"));
-        Assert.Equal(new StepReady(1, 2, "ffffffffffffffff", "x"), ControlCodec.Decode(bytes));
+        var bytes = ControlCodec.Encode(new StepReady(1, 2, "ffffffffffffffff", "x", [2, 4], "bottleneck-aware", "arima"));
+        var decoded = Assert.IsType<StepReady>(ControlCodec.Decode(bytes));
+        Assert.Equal(("ffffffffffffffff", "x", "bottleneck-aware", "arima"), (decoded.Fingerprint, decoded.Description, decoded.Placement, decoded.Predictor));
+        Assert.Equal([2, 4], decoded.Parallelisms);
         Assert.Throws<ProtocolException>(() => ControlCodec.Decode(bytes.AsMemory(0, bytes.Length - 3)));
         Assert.Throws<ProtocolException>(() => ControlCodec.Decode(new byte[] { 250, 1, 2 }));
         Assert.Throws<ProtocolException>(() => ControlCodec.Decode(ReadOnlyMemory<byte>.Empty));
