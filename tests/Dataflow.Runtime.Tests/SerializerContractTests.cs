@@ -41,6 +41,26 @@ public abstract class SerializerContract<T>
         for (int i = 0; i < values.Length; i++) AssertSame(values[i], back[i]);
     }
 
+    [Theory]
+    [InlineData(0)]
+    [InlineData(7)]
+    [InlineData(1024)]
+    public void WriteBatchReadBatchPooled_RandomBatch_RoundTripsIntoAPooledArray(int count)
+    {
+        var rng = new Random(count + 17);
+        var values = Enumerable.Range(0, count).Select(_ => Generate(rng)).ToArray();
+        var codec = BatchCodec.For<T>();
+        var w = new ByteWriter();
+        codec.Write(w, values, values.Length);
+        var reader = new ByteReader(w.WrittenMemory);
+        int n = codec.Read(reader, out var items);
+        Assert.Equal(0, reader.Remaining);
+        Assert.Equal(values.Length, n);
+        Assert.True(items.Length >= n);
+        for (int i = 0; i < n; i++) AssertSame(values[i], ((T[])items)[i]);
+        codec.Return(items, n); // the array came from the shared pool: returning it must be accepted
+    }
+
     [Fact]
     public void ReadBatch_EveryTruncation_ThrowsSerializationException()
     {
