@@ -36,7 +36,7 @@ internal static class Experiment
         if (!File.Exists(Path.Combine(data, "uservisits.csv")))
         {
             Console.Error.WriteLine($"generating tables in {data}");
-            Queries.Generate(data, o.Int("pages", 300_000), o.Int("visits", 1_500_000), 42);
+            Queries.Generate(data, o.Int("pages", 1_000_000), o.Int("visits", 3_000_000), 42);
         }
         var work = Directory.CreateTempSubdirectory("dataflow-bottleneck-run-").FullName;
         string secret = Path.Combine(work, "secret");

@@ -10,7 +10,7 @@ var o = Args.Parse(args.Skip(1).ToArray());
 switch (args.FirstOrDefault())
 {
     case "generate":
-        Queries.Generate(o.Get("data"), o.Int("pages", 300_000), o.Int("visits", 1_500_000), o.Int("seed", 42));
+        Queries.Generate(o.Get("data"), o.Int("pages", 1_000_000), o.Int("visits", 3_000_000), o.Int("seed", 42));
         return 0;
     case "query":
         return await Query(o);
