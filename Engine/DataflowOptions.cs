@@ -18,6 +18,12 @@ public sealed class DataflowOptions
     /// <summary>Queue capacity per producer subtask, in batches, before back-pressure (default 8).</summary>
     public int QueueBatchesPerProducer { get; set; } = 8;
 
+    /// <summary>Slots of this process as elasticity policies see it (default: the number of cores).</summary>
+    public int Slots { get; set; } = Environment.ProcessorCount;
+
+    /// <summary>Called on each subtask's thread before it runs, with the subtask index (see <see cref="ExecutionOptions.OnSubtaskThreadStart"/>).</summary>
+    public Action<int>? OnSubtaskThreadStart { get; set; }
+
     /// <summary>Throws <see cref="ArgumentOutOfRangeException"/> for a value out of range.</summary>
     public void Validate()
     {
@@ -31,5 +37,6 @@ public sealed class DataflowOptions
         BatchSize = BatchSize,
         MaxParallelism = MaxParallelism,
         QueueBatchesPerProducer = QueueBatchesPerProducer,
+        OnSubtaskThreadStart = OnSubtaskThreadStart,
     };
 }

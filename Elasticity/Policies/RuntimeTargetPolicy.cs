@@ -70,7 +70,10 @@ public sealed class RuntimeTargetPolicy : IElasticityPolicy
         }
         var durations = context.SuperstepDurations.Take(parallelism.Length).Select(d => d.TotalMilliseconds).ToArray();
         double elapsed = durations.Sum();
-        var model = SuperstepRuntimeModel.Fit(parallelism.Select(v => (double)v).ToArray(), durations);
+        // The first superstep also reads and indexes the loop-invariant inputs (they are cached for
+        // the later ones): it counts towards the elapsed time but is no sample of a superstep's runtime.
+        int skip = durations.Length > 1 ? 1 : 0;
+        var model = SuperstepRuntimeModel.Fit(parallelism.Skip(skip).Select(v => (double)v).ToArray(), durations.Skip(skip).ToArray());
         double next = model.Predict(p);
 
         double budget;

@@ -99,7 +99,8 @@ internal abstract class IterationNode
             // A fixed schedule names the first superstep's parallelism too.
             Rescale(scope, 0, fixedPolicy.InitialParallelism, policy.Name, "the fixed schedule's first parallelism", moveTo);
         }
-        var sync = new SuperstepSynchronizer(Name, MaxIterations, scope.Parallelism, Env.ActiveObservers, policy, Env.Options.MaxParallelism);
+        var sync = new SuperstepSynchronizer(Name, MaxIterations, scope.Parallelism, Env.ActiveObservers, policy, Env.Options.MaxParallelism,
+            [new Runtime.Extensibility.WorkerInfo("local", Env.Options.Slots)]);
         var process = Process.GetCurrentProcess();
         for (int k = 1; ; k++)
         {

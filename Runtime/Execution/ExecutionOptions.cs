@@ -14,6 +14,12 @@ public sealed class ExecutionOptions
     /// <summary>Number of key groups, fixed for the life of a job (default 128).</summary>
     public int MaxParallelism { get; set; } = KeyGroups.DefaultMaxParallelism;
 
+    /// <summary>
+    /// Called on each subtask's thread before it runs, with the subtask index (experiments use it to
+    /// put the thread of subtask <c>s</c> into the cgroup of emulated node <c>s</c>); null for none.
+    /// </summary>
+    public Action<int>? OnSubtaskThreadStart { get; set; }
+
     /// <summary>Throws when a value is out of range.</summary>
     public void Validate()
     {

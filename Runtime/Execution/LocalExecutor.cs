@@ -109,6 +109,7 @@ public sealed class LocalExecutor
 
         private void RunSubtask(JobVertex vertex, int subtask, SubtaskMetrics metrics)
         {
+            _options.OnSubtaskThreadStart?.Invoke(subtask);
             long t0 = Stopwatch.GetTimestamp();
             long cpu0 = ThreadCpu.NowNanos();
             long alloc0 = GC.GetAllocatedBytesForCurrentThread();

@@ -50,14 +50,16 @@ public sealed class SuperstepSynchronizer
     private readonly IReadOnlyList<IDataflowObserver> _observers;
     private readonly IElasticityPolicy? _policy;
     private readonly int _maxParallelism;
+    private readonly IReadOnlyList<WorkerInfo> _workers;
     private readonly List<SuperstepDone> _reports = new();
     private readonly List<IReadOnlyList<TaskStatistics>> _history = new();
     private readonly List<TimeSpan> _durations = new();
 
     /// <summary>Creates the synchronizer of one run of an iteration.</summary>
     public SuperstepSynchronizer(string iteration, int maxIterations, int parallelism, IReadOnlyList<IDataflowObserver> observers,
-        IElasticityPolicy? policy = null, int maxParallelism = Partitioning.KeyGroups.DefaultMaxParallelism)
+        IElasticityPolicy? policy = null, int maxParallelism = Partitioning.KeyGroups.DefaultMaxParallelism, IReadOnlyList<WorkerInfo>? workers = null)
     {
+        _workers = workers ?? [new WorkerInfo("local", Environment.ProcessorCount)];
         _iteration = iteration;
         _maxIterations = maxIterations;
         Parallelism = parallelism;
@@ -111,8 +113,7 @@ public sealed class SuperstepSynchronizer
 
         if (_policy is not null)
         {
-            var decision = _policy.Decide(new BarrierContext(_iteration, superstep, Parallelism, _history, _durations,
-                [new WorkerInfo("local", Environment.ProcessorCount)]));
+            var decision = _policy.Decide(new BarrierContext(_iteration, superstep, Parallelism, _history, _durations, _workers));
             int next = Math.Clamp(decision.Parallelism, 1, _maxParallelism);
             if (next != Parallelism)
             {

@@ -1,0 +1,277 @@
+using System.Diagnostics;
+using System.Globalization;
+using System.Runtime.InteropServices;
+using System.Text;
+using System.Text.Json;
+using Dataflow;
+using Dataflow.Elasticity.Policies;
+using Dataflow.Examples;
+using Dataflow.Examples.KMeans;
+using Dataflow.Examples.PageRank;
+using Dataflow.Runtime.Statistics;
+
+// The elasticity experiment (issue #6): the paper's two results, in kind, on emulated nodes.
+// Every subtask slot s is an emulated node: a cgroup (v1 cpu) held to --quota cores (default 0.25),
+// into which the thread of subtask s moves when it starts. 8 slots × 0.25 core = the machine's 2 cores.
+//   (a) under-provisioned start: elastic (utilization policy) from p=1 vs fixed p=1 -> runtime
+//   (b) over-provisioned start: elastic from p=8 vs fixed p=8 -> slot-seconds released, runtime change
+//   ElasticityExperiment [--quota 0.25] [--slots 8] [--scale 17] [--points 400000] [--iterations 20]
+var opts = Args.Parse(args);
+double quota = opts.Double("quota", 0.25);
+int slots = opts.Int("slots", 8);
+int iterations = opts.Int("iterations", 30);
+string data = Path.Combine(Path.GetTempPath(), "dataflow-elasticity");
+Directory.CreateDirectory(data);
+string bigGraph = Path.Combine(data, $"rmat-{opts.Int("scale", 17)}.edges"), smallGraph = Path.Combine(data, "rmat-11.edges");
+if (!File.Exists(bigGraph)) RmatGenerator.WriteEdges(bigGraph, opts.Int("scale", 17), 16, seed: 3);
+if (!File.Exists(smallGraph)) RmatGenerator.WriteEdges(smallGraph, 11, 16, seed: 3);
+string bigPoints = Points(data, opts.Int("points", 400_000)), smallPoints = Points(data, 5_000);
+
+using var nodes = new EmulatedNodes(slots, quota);
+var scenarios = new List<Scenario>
+{
+    new("a", "PageRank", $"R-MAT {Path.GetFileName(bigGraph)}", 1, env => PageRank(env, bigGraph, iterations)),
+    new("a", "k-means", $"{opts.Int("points", 400_000):N0} points", 1, env => KMeans(env, bigPoints, iterations)),
+    new("b", "PageRank", $"R-MAT {Path.GetFileName(smallGraph)}", slots, env => PageRank(env, smallGraph, iterations)),
+    new("b", "k-means", "5,000 points", slots, env => KMeans(env, smallPoints, iterations)),
+};
+var results = new List<Result>();
+// Warm-up: JIT and file cache, not measured.
+await Run(nodes, slots, 2, null, env => PageRank(env, smallGraph, 3));
+foreach (var s in scenarios)
+{
+    Result? baseline = null;
+    foreach (string mode in s.Id == "a" ? new[] { "fixed", "utilization", "runtime-target" } : new[] { "fixed", "utilization" })
+    {
+        Dataflow.Runtime.Extensibility.IElasticityPolicy? policy = mode switch
+        {
+            "utilization" => new UtilizationPolicy(new UtilizationPolicyOptions { TargetCpu = 0.7, MinParallelism = 1, MaxParallelism = slots, SlotCapacity = quota, CooldownSupersteps = 2 }),
+            // Half the fixed run's iteration time as the target: "more resources for a shorter time".
+            "runtime-target" => new RuntimeTargetPolicy(new RuntimeTargetPolicyOptions
+            {
+                TargetMs = baseline!.IterationSeconds * 1000 * 0.5, ExpectedSupersteps = iterations, MinParallelism = 1, MaxParallelism = slots,
+            }),
+            _ => null,
+        };
+        var r = await Run(nodes, slots, s.Start, policy, s.Job);
+        r = r with { Scenario = s.Id, Job = s.Name, Input = s.Input, Elastic = policy is not null, Mode = mode };
+        baseline ??= r;
+        results.Add(r);
+        Console.Error.WriteLine($"({s.Id}) {s.Name,-8} {mode,-14} from p={s.Start}: {r.TotalSeconds:F2} s, {r.SlotSeconds:F2} slot-s, parallelism {string.Join(",", r.Parallelism)}");
+    }
+}
+Report(results, quota, slots);
+return 0;
+
+static async Task<Result> Run(EmulatedNodes nodes, int slots, int start, Dataflow.Runtime.Extensibility.IElasticityPolicy? policy, Func<DataflowEnvironment, Task> job)
+{
+    var recorder = new Recorder();
+    var env = DataflowEnvironment.CreateLocal(start);
+    env.Options.Slots = slots;
+    env.Options.OnSubtaskThreadStart = nodes.Enter;
+    env.UseElasticity(policy).AddObserver(recorder);
+    var sw = Stopwatch.StartNew();
+    await job(env);
+    double total = sw.Elapsed.TotalSeconds;
+    return new Result("", "", "", false, total, recorder.Steps.Sum(s => s.Parallelism * s.Seconds), recorder.Steps.Sum(s => s.Seconds),
+        recorder.Steps.Select(s => s.Parallelism).ToList(), recorder.Steps.Select(s => s.Seconds * 1000).ToList(), recorder.RescaleMs);
+}
+
+static async Task PageRank(DataflowEnvironment env, string edges, int iterations)
+{
+    var ranks = await PageRankJob.BuildAsync(env, PageRankJob.ReadEdges(env, edges), iterations, 0.85, 0);
+    await ranks.CountAsync();
+}
+
+static async Task KMeans(DataflowEnvironment env, string points, int iterations)
+{
+    var initial = KMeansJob.ReadCentroids(points + ".centroids");
+    await KMeansJob.Build(KMeansJob.ReadPoints(env, points), env.FromCollection(initial), iterations).CountAsync();
+}
+
+static string Points(string dir, int count)
+{
+    var path = Path.Combine(dir, $"points-{count}.csv");
+    if (File.Exists(path) && File.Exists(path + ".centroids")) return path;
+    var rng = new Random(11);
+    var centers = Enumerable.Range(0, 8).Select(_ => Enumerable.Range(0, 4).Select(_ => rng.NextDouble() * 4).ToArray()).ToArray();
+    var lines = new List<string>(count);
+    for (int i = 0; i < count; i++)
+    {
+        var c = centers[rng.Next(centers.Length)];
+        lines.Add(string.Join(',', c.Select(x => (x + (rng.NextDouble() - 0.5) * 3).ToString("R", CultureInfo.InvariantCulture))));
+    }
+    File.WriteAllLines(path, lines);
+    File.WriteAllLines(path + ".centroids", lines.Take(8));
+    return path;
+}
+
+static void Report(List<Result> results, double quota, int slots)
+{
+    var sb = new StringBuilder();
+    sb.AppendLine(CultureInfo.InvariantCulture, $"Elasticity experiment {DateTime.UtcNow:yyyy-MM-dd}: {slots} emulated nodes of {quota} core (one cgroup per subtask slot), utilization policy (target CPU 0.7 ± 0.1, cooldown 2 supersteps, range 1..{slots}) and runtime-target policy (target: half the fixed run), {results.Count / 2} scenarios.");
+    sb.AppendLine();
+    sb.AppendLine("| scenario | job | input | policy | fixed: runtime s / slot-s | elastic: runtime s / slot-s | runtime change | slot-seconds released | elastic parallelism per superstep | rescale cost ms (max) / median superstep ms |");
+    sb.AppendLine("|---|---|---|---|---|---|---|---|---|---|");
+    foreach (var g in results.GroupBy(r => (r.Scenario, r.Job)))
+    {
+        var f = g.First(r => !r.Elastic);
+        foreach (var e in g.Where(r => r.Elastic))
+        {
+            string name = g.Key.Scenario == "a" ? "(a) under-provisioned, start p=1" : $"(b) over-provisioned, start p={slots}";
+            double step = e.SuperstepMs.Order().ElementAt(e.SuperstepMs.Count / 2);
+            sb.AppendLine(CultureInfo.InvariantCulture,
+                $"| {name} | {g.Key.Job} | {e.Input} | {e.Mode} | {f.IterationSeconds:F2} / {f.SlotSeconds:F2} | {e.IterationSeconds:F2} / {e.SlotSeconds:F2} | {(e.IterationSeconds / f.IterationSeconds - 1) * 100:+0;-0}% | {(1 - e.SlotSeconds / f.SlotSeconds) * 100:0}% | {string.Join("→", Compress(e.Parallelism))} | {(e.RescaleMs.Count > 0 ? e.RescaleMs.Max() : 0):F1} / {step:F1} |");
+        }
+    }
+    Console.WriteLine(sb.ToString());
+    string root = RepoRoot();
+    var stem = Path.Combine(root, "benchmarks", "results", $"{DateTime.UtcNow:yyyy-MM-dd}-elasticity");
+    Directory.CreateDirectory(Path.GetDirectoryName(stem)!);
+    File.WriteAllText(stem + ".md", sb.ToString());
+    File.WriteAllText(stem + ".json", JsonSerializer.Serialize(results, new JsonSerializerOptions { WriteIndented = true }));
+    File.WriteAllText(stem + ".svg", Plot(results));
+    Console.WriteLine($"results: {stem}.md / .json / .svg");
+}
+
+static IEnumerable<string> Compress(List<int> ps)
+{
+    for (int i = 0; i < ps.Count; i++)
+    {
+        if (i == 0 || ps[i] != ps[i - 1]) yield return ps[i].ToString(CultureInfo.InvariantCulture);
+    }
+}
+
+static string Plot(List<Result> results)
+{
+    // One panel per scenario: superstep time (lines) and parallelism (steps) over supersteps, fixed vs elastic.
+    var groups = results.GroupBy(r => (r.Scenario, r.Job)).ToList();
+    const double PW = 420, PH = 200, M = 40;
+    var sb = new StringBuilder();
+    sb.Append(CultureInfo.InvariantCulture, $"<svg xmlns=\"http://www.w3.org/2000/svg\" width=\"{2 * (PW + M) + M}\" height=\"{2 * (PH + 2 * M)}\" font-family=\"sans-serif\" font-size=\"11\">");
+    for (int gi = 0; gi < groups.Count; gi++)
+    {
+        double ox = M + gi % 2 * (PW + M), oy = M + gi / 2 * (PH + 2 * M);
+        var g = groups[gi];
+        int n = g.Max(r => r.SuperstepMs.Count);
+        double yMax = g.Max(r => r.SuperstepMs.Max()) * 1.1, pMax = g.Max(r => r.Parallelism.Max()) + 1;
+        sb.Append(CultureInfo.InvariantCulture, $"<text x=\"{ox}\" y=\"{oy - 8}\">({g.Key.Scenario}) {g.Key.Job}: superstep ms (solid), parallelism (dashed)</text>");
+        sb.Append(CultureInfo.InvariantCulture, $"<rect x=\"{ox}\" y=\"{oy}\" width=\"{PW}\" height=\"{PH}\" fill=\"none\" stroke=\"#999\"/>");
+        sb.Append(CultureInfo.InvariantCulture, $"<text x=\"{ox - 35}\" y=\"{oy + 10}\">{yMax:F0}</text><text x=\"{ox + PW + 3}\" y=\"{oy + 10}\">p={pMax - 1:F0}</text>");
+        foreach (var r in g)
+        {
+            string color = r.Mode switch { "utilization" => "#d62728", "runtime-target" => "#2ca02c", _ => "#1f77b4" };
+            string X(int i) => (ox + (n <= 1 ? 0 : i * PW / (n - 1))).ToString("F1", CultureInfo.InvariantCulture);
+            var line = string.Join(" ", r.SuperstepMs.Select((v, i) => $"{X(i)},{(oy + PH - v / yMax * PH).ToString("F1", CultureInfo.InvariantCulture)}"));
+            var par = string.Join(" ", r.Parallelism.Select((v, i) => $"{X(i)},{(oy + PH - v / pMax * PH).ToString("F1", CultureInfo.InvariantCulture)}"));
+            sb.Append(CultureInfo.InvariantCulture, $"<polyline points=\"{line}\" fill=\"none\" stroke=\"{color}\" stroke-width=\"1.5\"/>");
+            sb.Append(CultureInfo.InvariantCulture, $"<polyline points=\"{par}\" fill=\"none\" stroke=\"{color}\" stroke-dasharray=\"4 3\"/>");
+        }
+        sb.Append(CultureInfo.InvariantCulture, $"<text x=\"{ox}\" y=\"{oy + PH + 15}\" fill=\"#1f77b4\">fixed</text><text x=\"{ox + 40}\" y=\"{oy + PH + 15}\" fill=\"#d62728\">utilization</text><text x=\"{ox + 110}\" y=\"{oy + PH + 15}\" fill=\"#2ca02c\">runtime-target</text><text x=\"{ox + PW - 60}\" y=\"{oy + PH + 15}\">superstep →</text>");
+    }
+    sb.Append("</svg>");
+    return sb.ToString();
+}
+
+static string RepoRoot()
+{
+    for (var dir = new DirectoryInfo(AppContext.BaseDirectory); dir is not null; dir = dir.Parent)
+    {
+        if (File.Exists(Path.Combine(dir.FullName, "Dataflow.sln"))) return dir.FullName;
+    }
+    throw new DirectoryNotFoundException("Dataflow.sln not found");
+}
+
+internal sealed record Scenario(string Id, string Name, string Input, int Start, Func<DataflowEnvironment, Task> Job);
+
+internal sealed record Result(string Scenario, string Job, string Input, bool Elastic, double TotalSeconds, double SlotSeconds, double IterationSeconds,
+    List<int> Parallelism, List<double> SuperstepMs, List<double> RescaleMs)
+{
+    public string Mode { get; init; } = "fixed";
+}
+
+internal sealed class Recorder : IDataflowObserver
+{
+    public List<(int Parallelism, double Seconds)> Steps { get; } = new();
+
+    public List<double> RescaleMs { get; } = new();
+
+    public void OnSuperstep(SuperstepStatistics s) => Steps.Add((s.Parallelism, s.Duration.TotalSeconds));
+
+    public void OnRescale(RescaleEvent r) => RescaleMs.Add(r.Duration.TotalMilliseconds);
+}
+
+/// <summary>One cgroup (v1 cpu controller) per slot, each held to a CPU quota; a thread joins slot s's by writing its thread id.</summary>
+internal sealed partial class EmulatedNodes : IDisposable
+{
+    private readonly string _root = $"/sys/fs/cgroup/cpu/dataflow-el-{Environment.ProcessId}";
+    private readonly int _slots;
+
+    public EmulatedNodes(int slots, double quota)
+    {
+        _slots = slots;
+        for (int s = 0; s < slots; s++)
+        {
+            Directory.CreateDirectory($"{_root}/slot-{s}");
+            // A 10 ms period (not the default 100 ms): short supersteps are then not quantized by throttling.
+            File.WriteAllText($"{_root}/slot-{s}/cpu.cfs_period_us", "10000");
+            File.WriteAllText($"{_root}/slot-{s}/cpu.cfs_quota_us", ((int)(quota * 10_000)).ToString(CultureInfo.InvariantCulture));
+        }
+    }
+
+    [LibraryImport("libc", EntryPoint = "syscall")]
+    private static partial long Syscall(long number);
+
+    /// <summary>Moves the calling thread into the cgroup of slot <paramref name="subtask"/> mod slots.</summary>
+    public void Enter(int subtask) =>
+        File.WriteAllText($"{_root}/slot-{subtask % _slots}/tasks", Syscall(186 /* SYS_gettid, x86-64 */).ToString(CultureInfo.InvariantCulture));
+
+    public void Dispose()
+    {
+        // Threads that ended left their cgroups; move any live one (this thread, pool threads) back to the root, then remove.
+        for (int s = 0; s < _slots; s++)
+        {
+            foreach (var tid in File.ReadAllLines($"{_root}/slot-{s}/tasks"))
+            {
+                try
+                {
+                    File.WriteAllText("/sys/fs/cgroup/cpu/tasks", tid);
+                }
+                catch (IOException)
+                {
+                }
+            }
+            try
+            {
+                Directory.Delete($"{_root}/slot-{s}");
+            }
+            catch (IOException)
+            {
+            }
+        }
+        try
+        {
+            Directory.Delete(_root);
+        }
+        catch (IOException)
+        {
+        }
+    }
+}
+
+/// <summary><c>--name value</c> options.</summary>
+internal sealed class Args
+{
+    private readonly Dictionary<string, string> _v = new(StringComparer.Ordinal);
+
+    public static Args Parse(string[] args)
+    {
+        var a = new Args();
+        for (int i = 0; i + 1 < args.Length; i += 2) a._v[args[i].TrimStart('-')] = args[i + 1];
+        return a;
+    }
+
+    public int Int(string name, int fallback) => _v.TryGetValue(name, out var v) ? int.Parse(v, CultureInfo.InvariantCulture) : fallback;
+
+    public double Double(string name, double fallback) => _v.TryGetValue(name, out var v) ? double.Parse(v, CultureInfo.InvariantCulture) : fallback;
+}
