@@ -103,6 +103,31 @@ public sealed class RunCommandTests : IDisposable
     }
 
     [Fact]
+    public void Run_BottleneckAwarePlacement_WritesPlacementEventsAndSameRanks()
+    {
+        var output = Path.Combine(_dir, "ranks.tsv");
+        var stats = Path.Combine(_dir, "stats.jsonl");
+        var c = RunOnCluster(3, "PageRank", "--edges", Repo.TestData("karate.edges"), "--iterations", "100", "--output", output, "--stats", stats,
+            "--placement", "bottleneck-aware", "--predictor", "slidhmm");
+        Assert.True(c.Exit == 0, c.Err);
+        var placements = File.ReadAllLines(stats).Where(l => l.Contains("\"event\":\"placement\"", StringComparison.Ordinal)).ToList();
+        Assert.NotEmpty(placements);
+        Assert.All(placements, l => Assert.Contains("\"policy\":\"bottleneck-aware/slidhmm\"", l, StringComparison.Ordinal));
+        Assert.Contains("\"assignments\":{\"0\":\"w", placements[0], StringComparison.Ordinal);
+        var reference = Repo.ReadTsvDoubles(Repo.TestData("karate.pagerank.tsv"));
+        var actual = Repo.ReadTsvDoubles(output);
+        foreach (var (v, r) in reference) Assert.True(Math.Abs(r - actual[v]) <= 1e-9, $"vertex {v}");
+    }
+
+    [Fact]
+    public void Run_UnknownPlacementPolicy_FailsClearly()
+    {
+        var c = RunOnCluster(2, "PageRank", "--edges", Repo.TestData("karate.edges"), "--placement", "fastest");
+        Assert.NotEqual(0, c.Exit);
+        Assert.Contains("Unknown placement policy 'fastest'", c.Err, StringComparison.Ordinal);
+    }
+
+    [Fact]
     public void Run_WithoutWorkers_IsAUsageError()
     {
         var c = Repo.Run(s_timeout, Repo.Launcher, "run", "--", Repo.Example("PageRank"));
