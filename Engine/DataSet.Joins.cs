@@ -46,7 +46,7 @@ public sealed partial class DataSet<T>
             {
                 var op = new HashJoinOperator<T, TOther, TKey, TResult>(key, otherKey, result, outer, down, info);
                 return (op.Probe, op.Build);
-            }, cacheableStaticInput: 1));
+            }, cacheableStaticInput: 1, cachedState: maxP => new Operators.Tables.KeyGroupedMultiMap<TKey, TOther>(maxP)));
     }
 
     /// <summary>

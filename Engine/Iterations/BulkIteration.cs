@@ -44,8 +44,8 @@ internal sealed class BulkIterationNode<T> : IterationNode
             await Env.RunJobAsync(sinks, run, scope).ConfigureAwait(false);
             current = next;
             return (null, counts?.Sum());
-        }, to => current = Spread(current, to)).ConfigureAwait(false);
+        }, () => [new ListsState<T>(() => current, v => current = v, Requirement<T>.Any)]).ConfigureAwait(false);
         run.Materialized[_partial] = null!;
-        run.Materialized[_output] = Spread(current, Env.Parallelism);
+        run.Materialized[_output] = current;
     }
 }

@@ -115,13 +115,6 @@ internal sealed class DeltaIterationNode<T, TWork, TKey> : IterationNode
 
     public override Node Output { get; }
 
-    /// <summary>Hands each key group of the solution set to its subtask at <paramref name="parallelism"/>.</summary>
-    private static KeyGroupedIndex<TKey, T>[] Regroup(KeyGroupedIndex<TKey, T>[] indexes, int parallelism)
-    {
-        var states = indexes.Cast<Operators.Core.IKeyGroupedState>().ToList();
-        return Enumerable.Range(0, parallelism).Select(s => (KeyGroupedIndex<TKey, T>)indexes[0].Regroup(states, s, parallelism)).ToArray();
-    }
-
     public override async Task ExecuteAsync(RunContext run)
     {
         var solutionParts = await MaterializeAsync(_initialSolution, _byKey, run, null).ConfigureAwait(false);
@@ -151,13 +144,15 @@ internal sealed class DeltaIterationNode<T, TWork, TKey> : IterationNode
             workset = next;
             long size = next.Sum(p => (long)p.Count);
             return (size, null);
-        }, to =>
-        {
-            indexes = Regroup(indexes, to);
-            run.Materialized[_output] = indexes;
-            workset = Spread(workset, to);
-        }).ConfigureAwait(false);
-        if (indexes.Length != Env.Parallelism) indexes = Regroup(indexes, Env.Parallelism);
+        }, () =>
+        [
+            new KeyedState(() => indexes, v =>
+            {
+                indexes = v.Cast<KeyGroupedIndex<TKey, T>>().ToArray();
+                run.Materialized[_output] = indexes;
+            }, () => new KeyGroupedIndex<TKey, T>(Env.Options.MaxParallelism)),
+            new ListsState<TWork>(() => workset, v => workset = v, Requirement<TWork>.Any),
+        ]).ConfigureAwait(false);
         run.Materialized[_workset] = null!;
         var result = new List<T>[indexes.Length];
         for (int s = 0; s < indexes.Length; s++)

@@ -2,6 +2,7 @@ using System.Diagnostics;
 using Dataflow.Operators.Sinks;
 using Dataflow.Plan;
 using Dataflow.Runtime.Iterations;
+using Dataflow.Runtime.Serialization;
 using Dataflow.Runtime.Statistics;
 
 namespace Dataflow.Iterations;
@@ -84,20 +85,16 @@ internal abstract class IterationNode
     /// <param name="run">The run.</param>
     /// <param name="scope">The step's scope.</param>
     /// <param name="superstep">Runs one superstep: returns the workset size (or null) and whether the termination criterion was empty.</param>
-    /// <param name="moveTo">Moves the iteration's own state (partial solution, solution set, workset) to a new parallelism at a barrier.</param>
+    /// <param name="ownState">The iteration's own state (partial solution, solution set, workset), which moves with a change of parallelism.</param>
     protected async Task RunSuperstepsAsync(RunContext run, IterationScope scope, Func<int, Task<(long? Workset, long? Criterion)>> superstep,
-        Action<int> moveTo)
+        Func<IEnumerable<MovableState>> ownState)
     {
         Context.Reset();
         var policy = Env.ElasticityPolicy;
-        if (policy is not null && Env.Cluster is not null)
-        {
-            throw new NotSupportedException($"Elastic rescaling ({policy.Name}) runs embedded only so far; in cluster mode the parallelism stays fixed. Run without --elasticity on the cluster.");
-        }
         if (policy is Elasticity.Policies.FixedPolicy fixedPolicy && fixedPolicy.InitialParallelism != scope.Parallelism)
         {
             // A fixed schedule names the first superstep's parallelism too.
-            Rescale(scope, 0, fixedPolicy.InitialParallelism, policy.Name, "the fixed schedule's first parallelism", moveTo);
+            await RescaleAsync(scope, 0, fixedPolicy.InitialParallelism, policy.Name, "the fixed schedule's first parallelism", ownState).ConfigureAwait(false);
         }
         var sync = new SuperstepSynchronizer(Name, MaxIterations, scope.Parallelism, Env.ActiveObservers, policy, Env.Options.MaxParallelism,
             [new Runtime.Extensibility.WorkerInfo("local", Env.Options.Slots)]);
@@ -143,7 +140,23 @@ internal abstract class IterationNode
             var answer = sync.Barrier(k, wall, workset, aggregators, empty, converged, workers);
             run.Supersteps++;
             if (answer.Terminate) break;
-            if (answer.RescaleFrom is not null) Rescale(scope, k, answer.Parallelism, policy!.Name, answer.RescaleReason ?? "", moveTo);
+            int next = answer.Parallelism;
+            if (policy is not null && Env.Cluster is not null)
+            {
+                // Every copy of the program consulted its policy; the submitter's decision holds for all.
+                next = await Env.ShareAsync(next).ConfigureAwait(false);
+                sync.Override(next);
+            }
+            if (next != scope.Parallelism)
+            {
+                await RescaleAsync(scope, k, next, policy!.Name, answer.RescaleReason ?? "the submitter's decision", ownState).ConfigureAwait(false);
+            }
+        }
+        if (scope.Parallelism != scope.BaseParallelism)
+        {
+            // What reads the result runs at the iteration's base parallelism.
+            await MoveAsync(ownState().ToList(), scope.Parallelism, scope.BaseParallelism).ConfigureAwait(false);
+            scope.Parallelism = scope.BaseParallelism;
         }
     }
 
@@ -153,31 +166,78 @@ internal abstract class IterationNode
     /// move to the new subtasks before the next superstep; the observers get a <c>rescale</c> event
     /// with the time the move took.
     /// </summary>
-    private void Rescale(IterationScope scope, int superstep, int to, string policy, string reason, Action<int> moveTo)
+    private async Task RescaleAsync(IterationScope scope, int superstep, int to, string policy, string reason, Func<IEnumerable<MovableState>> ownState)
     {
         int from = scope.Parallelism;
         if (to == from) return;
         long t0 = Stopwatch.GetTimestamp();
         int maxP = Env.Options.MaxParallelism;
-        moveTo(to);
-        foreach (var key in scope.Slots.Keys.ToList())
+        var states = ownState().ToList();
+        // Cached loop-invariant indexes and recorded loop-invariant inputs, in an order every process agrees on.
+        foreach (var key in scope.Slots.Keys.OrderBy(k => k.Consumer.Id).ThenBy(k => k.Input).ToList())
         {
-            var states = scope.Slots[key].Select(slot => slot.Value as Operators.Core.IKeyGroupedState
-                ?? throw new InvalidOperationException($"The cached state of {key.Consumer.Name} cannot be moved between subtasks.")).ToList();
-            scope.Slots[key] = Enumerable.Range(0, to).Select(s => new Operators.Core.StateSlot { Value = states[0].Regroup(states, s, to) }).ToArray();
+            states.Add(new KeyedState(() => scope.Slots[key].Select(slot => slot.Value as Operators.Core.IKeyGroupedState).ToArray(),
+                v => scope.Slots[key] = v.Select(x => new Operators.Core.StateSlot { Value = x }).ToArray(),
+                () => key.Consumer.CreateCachedState(maxP)
+                    ?? throw new InvalidOperationException($"The cached state of {key.Consumer.Name} cannot be moved between subtasks.")));
         }
-        foreach (var key in scope.Recordings.Keys.ToList())
+        foreach (var key in scope.Recordings.Keys.OrderBy(k => k.Consumer.Id).ThenBy(k => k.Input).ToList())
         {
-            scope.Recordings[key] = key.Consumer.RepartitionRecording(key.Input, scope.Recordings[key], to, maxP);
+            states.Add(key.Consumer.MoverOfRecording(key.Input, () => scope.Recordings[key], v => scope.Recordings[key] = v));
         }
+        await MoveAsync(states, from, to).ConfigureAwait(false);
         scope.Parallelism = to;
         var duration = Stopwatch.GetElapsedTime(t0);
         foreach (var o in Env.ActiveObservers) o.OnRescale(new RescaleEvent(Name, superstep, from, to, policy, reason, duration));
     }
 
-    /// <summary>Redistributes unkeyed per-subtask lists over <paramref name="parallelism"/> subtasks.</summary>
-    protected List<T>[] Spread<T>(List<T>[] parts, int parallelism) =>
-        parts.Length == parallelism ? parts : Requirement<T>.Any.Repartition(parts, parallelism, Env.Options.MaxParallelism);
+    /// <summary>Moves <paramref name="states"/> from <paramref name="from"/> to <paramref name="to"/> subtasks: in this process, or between the job's workers.</summary>
+    private async Task MoveAsync(List<MovableState> states, int from, int to)
+    {
+        int maxP = Env.Options.MaxParallelism;
+        if (Env.Cluster is not { } cluster)
+        {
+            foreach (var st in states) st.MoveLocal(to, maxP);
+            return;
+        }
+        cluster.Pin(to);
+        bool IsLocalOld(int o) => cluster.HostOf(from, o) == cluster.Index;
+        bool IsLocalNew(int s) => cluster.HostOf(to, s) == cluster.Index;
+        var exports = states.Select(st => st.Export(to, IsLocalOld, maxP)).ToList();
+        // One message per other worker: for every state, the contributions to the new subtasks it hosts.
+        var outgoing = new Dictionary<int, byte[]>();
+        for (int p = 1; p < cluster.Participants.Count; p++)
+        {
+            if (p == cluster.Index) continue;
+            var w = new ByteWriter(1024);
+            foreach (var export in exports)
+            {
+                for (int s = 0; s < to; s++)
+                {
+                    if (cluster.HostOf(to, s) != p) continue;
+                    w.WriteVarint((ulong)export[s].Length);
+                    w.WriteBytes(export[s]);
+                }
+            }
+            outgoing[p] = w.WrittenSpan.ToArray();
+        }
+        var received = await cluster.ExchangeAsync(outgoing).ConfigureAwait(false);
+        var readers = received.ToDictionary(x => x.Key, x => new ByteReader(x.Value));
+        for (int i = 0; i < states.Count; i++)
+        {
+            var fromOthers = new Dictionary<int, Dictionary<int, byte[]>>(); // new subtask -> participant -> bytes
+            for (int s = 0; s < to; s++)
+            {
+                if (!IsLocalNew(s)) continue;
+                var bySender = new Dictionary<int, byte[]> { [cluster.Index] = exports[i][s] };
+                foreach (var (p, r) in readers) bySender[p] = r.ReadBytes(r.ReadLength()).ToArray();
+                fromOthers[s] = bySender;
+            }
+            states[i].Import(to, IsLocalNew, s => fromOthers[s].OrderBy(x => x.Key).Select(x => x.Value).ToList());
+        }
+        await cluster.ReportMovedAsync().ConfigureAwait(false);
+    }
+
 }
 
 /// <summary>A node that reads an iteration's result.</summary>

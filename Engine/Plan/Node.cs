@@ -69,8 +69,11 @@ internal abstract class Node
     /// <summary>A source replaying, per subtask, the records this node's consumer received in the first superstep.</summary>
     public abstract Node CreateReplaySource(Array recordedPerSubtask, int parallelism);
 
-    /// <summary>Redistributes what input <paramref name="input"/>'s subtasks received (a recording) over <paramref name="parallelism"/> subtasks.</summary>
-    public abstract Array RepartitionRecording(int input, Array recording, int parallelism, int maxParallelism);
+    /// <summary>Moves what input <paramref name="input"/>'s subtasks received (a recording) when the parallelism changes, as the input's requirement says.</summary>
+    public abstract Iterations.MovableState MoverOfRecording(int input, Func<Array> get, Action<Array> set);
+
+    /// <summary>An empty instance of the state this node caches across supersteps (for a subtask that receives it from elsewhere), or null.</summary>
+    public virtual Operators.Core.IKeyGroupedState? CreateCachedState(int maxParallelism) => null;
 
     /// <summary>Per-subtask lists for recording this node's output as a consumer received it.</summary>
     public abstract Array CreateRecording(int parallelism);
@@ -109,8 +112,8 @@ internal abstract class Node<T> : Node
 
     public override Runtime.Serialization.BatchCodec CreateCodec() => Runtime.Serialization.BatchCodec.For<T>();
 
-    public override Array RepartitionRecording(int input, Array recording, int parallelism, int maxParallelism) =>
-        Requirement<T>.Any.Repartition((List<T>[])recording, parallelism, maxParallelism);
+    public override Iterations.MovableState MoverOfRecording(int input, Func<Array> get, Action<Array> set) =>
+        new Iterations.ListsState<T>(() => (List<T>[])get(), v => set(v), Requirement<T>.Any);
 
     public override IInputAdapter CreateAdapter(object collector, Array? recording, int subtask) =>
         new Adapter((Collector<T>)collector, recording is null ? null : ((List<T>[])recording)[subtask]);
@@ -162,8 +165,8 @@ internal abstract class UnaryNode<TIn, TOut> : Node<TOut>
 
     public override RequirementKind RequirementKindOf(int input) => Requirement.Kind;
 
-    public override Array RepartitionRecording(int input, Array recording, int parallelism, int maxParallelism) =>
-        Requirement.Repartition((List<TIn>[])recording, parallelism, maxParallelism);
+    public override Iterations.MovableState MoverOfRecording(int input, Func<Array> get, Action<Array> set) =>
+        new Iterations.ListsState<TIn>(() => (List<TIn>[])get(), v => set(v), Requirement);
 
     public override Delegate? RequiredKey(int input) => Requirement.Key;
 
@@ -194,9 +197,9 @@ internal abstract class BinaryNode<T1, T2, TOut> : Node<TOut>
 
     public override RequirementKind RequirementKindOf(int input) => input == 0 ? _first.Kind : _second.Kind;
 
-    public override Array RepartitionRecording(int input, Array recording, int parallelism, int maxParallelism) => input == 0
-        ? _first.Repartition((List<T1>[])recording, parallelism, maxParallelism)
-        : _second.Repartition((List<T2>[])recording, parallelism, maxParallelism);
+    public override Iterations.MovableState MoverOfRecording(int input, Func<Array> get, Action<Array> set) => input == 0
+        ? new Iterations.ListsState<T1>(() => (List<T1>[])get(), v => set(v), _first)
+        : new Iterations.ListsState<T2>(() => (List<T2>[])get(), v => set(v), _second);
 
     public override Delegate? RequiredKey(int input) => input == 0 ? _first.Key : _second.Key;
 

@@ -20,10 +20,13 @@ internal sealed class OperatorNode<TIn, TOut>(
 /// <summary>A two-input node whose operator is made by a factory.</summary>
 internal sealed class BinaryOperatorNode<T1, T2, TOut>(
     Node<T1> first, Node<T2> second, string name, Requirement<T1> r1, Requirement<T2> r2,
-    Func<Collector<TOut>, OperatorInfo, (Collector<T1>, Collector<T2>)> create, Delegate? partitionedBy = null, int cacheableStaticInput = -1)
+    Func<Collector<TOut>, OperatorInfo, (Collector<T1>, Collector<T2>)> create, Delegate? partitionedBy = null, int cacheableStaticInput = -1,
+    Func<int, Operators.Core.IKeyGroupedState>? cachedState = null)
     : BinaryNode<T1, T2, TOut>(first, second, name, r1, r2)
 {
     public override Delegate? PartitionedBy => partitionedBy;
+
+    public override Operators.Core.IKeyGroupedState? CreateCachedState(int maxParallelism) => cachedState?.Invoke(maxParallelism);
 
     public override int CacheableStaticInput => cacheableStaticInput;
 

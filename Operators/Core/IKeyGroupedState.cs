@@ -14,4 +14,13 @@ public interface IKeyGroupedState
     /// <param name="subtask">The new subtask.</param>
     /// <param name="parallelism">The new parallelism.</param>
     IKeyGroupedState Regroup(IReadOnlyList<IKeyGroupedState> previous, int subtask, int parallelism);
+
+    /// <summary>An empty state of the same kind (for a subtask that receives key groups from other processes).</summary>
+    IKeyGroupedState CreateEmpty();
+
+    /// <summary>Writes the key groups in [<paramref name="start"/>, <paramref name="end"/>) that this state holds (to move them to another process).</summary>
+    void WriteGroups(int start, int end, Runtime.Serialization.ByteWriter writer);
+
+    /// <summary>Adds key groups written by <see cref="WriteGroups"/>.</summary>
+    void ReadGroups(Runtime.Serialization.ByteReader reader);
 }

@@ -63,4 +63,43 @@ public sealed class KeyGroupedIndex<TKey, TValue> : Core.IKeyGroupedState
         }
         return result;
     }
+
+    /// <inheritdoc />
+    public Core.IKeyGroupedState CreateEmpty() => new KeyGroupedIndex<TKey, TValue>(_groups.Length);
+
+    /// <inheritdoc />
+    public void WriteGroups(int start, int end, Runtime.Serialization.ByteWriter writer)
+    {
+        var keys = Runtime.Serialization.Serializers.Get<TKey>();
+        var values = Runtime.Serialization.Serializers.Get<TValue>();
+        int present = 0;
+        for (int g = start; g < end; g++) present += _groups[g] is null ? 0 : 1;
+        writer.WriteVarint((ulong)present);
+        for (int g = start; g < end; g++)
+        {
+            if (_groups[g] is not { } map) continue;
+            writer.WriteVarint((ulong)g);
+            keys.WriteBatch(writer, map.Keys);
+            values.WriteBatch(writer, map.Values);
+        }
+    }
+
+    /// <inheritdoc />
+    public void ReadGroups(Runtime.Serialization.ByteReader reader)
+    {
+        var keys = Runtime.Serialization.Serializers.Get<TKey>();
+        var values = Runtime.Serialization.Serializers.Get<TValue>();
+        int present = reader.ReadLength();
+        for (int i = 0; i < present; i++)
+        {
+            ulong g64 = reader.ReadVarint();
+            if (g64 >= (ulong)_groups.Length) throw new Runtime.Serialization.SerializationException($"Key group {g64} out of range.");
+            int g = (int)g64;
+            var k = keys.ReadBatch(reader);
+            var v = values.ReadBatch(reader);
+            if (k.Length != v.Length) throw new Runtime.Serialization.SerializationException("Key group with unequal keys and values.");
+            var map = _groups[g] ??= new OpenHashMap<TKey, TValue>(Math.Max(16, k.Length));
+            for (int j = 0; j < k.Length; j++) map.GetValueRefOrAddDefault(k[j], out _) = v[j];
+        }
+    }
 }

@@ -54,4 +54,38 @@ public sealed class KeyGroupedMultiMap<TKey, TValue> : IKeyGroupedState
         }
         return result;
     }
+
+    /// <inheritdoc />
+    public IKeyGroupedState CreateEmpty() => new KeyGroupedMultiMap<TKey, TValue>(_groups.Length);
+
+    /// <inheritdoc />
+    public void WriteGroups(int start, int end, Runtime.Serialization.ByteWriter writer)
+    {
+        var keys = Runtime.Serialization.Serializers.Get<TKey>();
+        var values = Runtime.Serialization.Serializers.Get<TValue>();
+        int present = 0;
+        for (int g = start; g < end; g++) present += _groups[g] is null ? 0 : 1;
+        writer.WriteVarint((ulong)present);
+        for (int g = start; g < end; g++)
+        {
+            if (_groups[g] is not { } map) continue;
+            writer.WriteVarint((ulong)g);
+            map.WriteTo(writer, keys, values);
+        }
+    }
+
+    /// <inheritdoc />
+    public void ReadGroups(Runtime.Serialization.ByteReader reader)
+    {
+        var keys = Runtime.Serialization.Serializers.Get<TKey>();
+        var values = Runtime.Serialization.Serializers.Get<TValue>();
+        int present = reader.ReadLength();
+        for (int i = 0; i < present; i++)
+        {
+            ulong g64 = reader.ReadVarint();
+            if (g64 >= (ulong)_groups.Length) throw new Runtime.Serialization.SerializationException($"Key group {g64} out of range.");
+            int g = (int)g64;
+            _groups[g] = HashMultiMap<TKey, TValue>.ReadFrom(reader, keys, values);
+        }
+    }
 }

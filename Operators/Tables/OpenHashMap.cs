@@ -216,6 +216,35 @@ public sealed class HashMultiMap<TKey, TValue>
         _keyOrdinal = [];
     }
 
+    /// <summary>Writes the map (frozen first): its keys in ordinal order, each with its values.</summary>
+    public void WriteTo(Runtime.Serialization.ByteWriter writer, Runtime.Serialization.Serializer<TKey> keys, Runtime.Serialization.Serializer<TValue> values)
+    {
+        Freeze();
+        var starts = _starts!;
+        // A key's ordinal is its entry index in the ordinal map (keys are only ever added).
+        var ordered = _ordinals.Keys;
+        writer.WriteVarint((ulong)ordered.Length);
+        for (int k = 0; k < ordered.Length; k++)
+        {
+            keys.Write(writer, ordered[k]);
+            values.WriteBatch(writer, new ReadOnlySpan<TValue>(_values, starts[k], starts[k + 1] - starts[k]));
+        }
+    }
+
+    /// <summary>Reads a map written by <see cref="WriteTo"/>, frozen.</summary>
+    public static HashMultiMap<TKey, TValue> ReadFrom(Runtime.Serialization.ByteReader reader, Runtime.Serialization.Serializer<TKey> keys, Runtime.Serialization.Serializer<TValue> values)
+    {
+        int n = reader.ReadLength();
+        var map = new HashMultiMap<TKey, TValue>(Math.Max(16, n));
+        for (int k = 0; k < n; k++)
+        {
+            var key = keys.Read(reader);
+            foreach (var v in values.ReadBatch(reader)) map.Add(key, v);
+        }
+        map.Freeze();
+        return map;
+    }
+
     /// <summary>The values of <paramref name="key"/> in insertion order (empty when absent); freezes the map on first use.</summary>
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
     public ReadOnlySpan<TValue> ValuesOf(TKey key)

@@ -90,6 +90,69 @@ public sealed class ClusterSession
     }
 
     private readonly Dictionary<int, int[]> _hosts = new();
+    private readonly HashSet<int> _pinned = new();
+    private int _epoch;
+
+    /// <summary>Participant index of subtask <paramref name="subtask"/> at <paramref name="parallelism"/> (state-holding vertices).</summary>
+    public int HostOf(int parallelism, int subtask)
+    {
+        lock (_hosts)
+        {
+            return _hosts.TryGetValue(parallelism, out var hosts) ? hosts[subtask] : 1 + subtask % Workers;
+        }
+    }
+
+    /// <summary>
+    /// Fixes where the subtasks of <paramref name="parallelism"/> run before iteration state moves to them
+    /// (a rescale at a barrier): an earlier placement if there is one, else round-robin over the workers.
+    /// Every participant computes the same; the coordinator is not asked to place it again.
+    /// </summary>
+    public void Pin(int parallelism)
+    {
+        lock (_hosts)
+        {
+            if (_hosts.ContainsKey(parallelism)) return;
+            _hosts[parallelism] = Enumerable.Range(0, parallelism).Select(s => 1 + s % Workers).ToArray();
+            _pinned.Add(parallelism);
+        }
+    }
+
+    /// <summary>A worker tells the submitter that its part of the last <see cref="ExchangeAsync"/> move is done.</summary>
+    public async Task ReportMovedAsync()
+    {
+        if (!IsSubmitter) await _control.SendAsync(new Transfer(Job, _epoch, Index, 0, [])).ConfigureAwait(false);
+    }
+
+    /// <summary>
+    /// Exchanges iteration state with every other worker: sends <paramref name="outgoing"/>[p] to
+    /// participant p and returns what each other worker sent here (empty payloads included).
+    /// The submitter holds no iteration state and takes no part.
+    /// </summary>
+    public async Task<Dictionary<int, byte[]>> ExchangeAsync(Dictionary<int, byte[]> outgoing)
+    {
+        ThrowIfFailed();
+        int epoch = ++_epoch;
+        var result = new Dictionary<int, byte[]>();
+        var waits = new Dictionary<int, Task<ControlMessage>>();
+        if (IsSubmitter)
+        {
+            // The submitter holds no state: it waits until every worker reports its move done (ReportMovedAsync).
+            for (int p = 1; p < Participants.Count; p++) waits[p] = Await("transfer" + p.ToString(System.Globalization.CultureInfo.InvariantCulture), epoch);
+            foreach (var wait in waits.Values) await wait.ConfigureAwait(false);
+            return result;
+        }
+        for (int p = 1; p < Participants.Count; p++)
+        {
+            if (p != Index) waits[p] = Await("transfer" + p.ToString(System.Globalization.CultureInfo.InvariantCulture), epoch);
+        }
+        for (int p = 1; p < Participants.Count; p++)
+        {
+            if (p == Index) continue;
+            await _control.SendAsync(new Transfer(Job, epoch, Index, p, outgoing.GetValueOrDefault(p) ?? [])).ConfigureAwait(false);
+        }
+        foreach (var (p, wait) in waits) result[p] = ((Transfer)await wait.ConfigureAwait(false)).Data;
+        return result;
+    }
 
     /// <summary>The placement policy and load predictor the program chose (names; empty for the defaults), sent with its steps.</summary>
     public (string Policy, string Predictor) Placement { get; set; } = ("", "");
@@ -199,6 +262,7 @@ public sealed class ClusterSession
             case StepComplete m: Complete("complete", m.Step, m); break;
             case BarrierRelease m: Complete("barrier", m.Superstep, m); break;
             case Share m: Complete("share", m.Sequence, m); break;
+            case Transfer m: Complete("transfer" + m.From.ToString(System.Globalization.CultureInfo.InvariantCulture), m.Epoch, m); break;
             case JobFailed m: Fail(m.Message); break;
             case JobEnded: Fail("The job ended on the submitter."); break;
             default: throw new Transport.ProtocolException($"Unexpected {message.GetType().Name} for job {Job}.");
@@ -260,7 +324,8 @@ public sealed class ClusterSession
         public override async Task PrepareAsync(JobGraph graph, CancellationToken cancellationToken)
         {
             var go = session.Await("go", step);
-            var parallelisms = graph.Vertices.Where(v => !v.IsResultSink).Select(v => v.Parallelism).Distinct().ToArray();
+            int[] parallelisms;
+            lock (session._hosts) parallelisms = graph.Vertices.Where(v => !v.IsResultSink).Select(v => v.Parallelism).Distinct().Where(p => !session._pinned.Contains(p)).ToArray();
             await session._control.SendAsync(new StepReady(session.Job, step, fingerprint, description, parallelisms,
                 session.Placement.Policy, session.Placement.Predictor), cancellationToken).ConfigureAwait(false);
             var answer = (StepGo)await go.WaitAsync(cancellationToken).ConfigureAwait(false);

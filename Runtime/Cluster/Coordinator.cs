@@ -338,7 +338,7 @@ public sealed partial class Coordinator : IAsyncDisposable
         int jobId = m switch
         {
             StepReady x => x.Job, StepDone x => x.Job, StepFailed x => x.Job, BarrierReport x => x.Job, Share x => x.Job,
-            ProgramEnded x => x.Job, JobLoaded x => x.Job,
+            ProgramEnded x => x.Job, JobLoaded x => x.Job, Transfer x => x.Job,
             _ => throw new ProtocolException($"Unexpected {m.GetType().Name} from {from}."),
         };
         lock (_lock) _jobs.TryGetValue(jobId, out job);
@@ -363,6 +363,10 @@ public sealed partial class Coordinator : IAsyncDisposable
             case BarrierReport b: await OnBarrierAsync(job, b).ConfigureAwait(false); break;
             case Share s:
                 foreach (var p in job.Participants.Skip(1)) await p.Channel.TrySendAsync(s).ConfigureAwait(false);
+                break;
+            case Transfer t:
+                if (t.From != index || (uint)t.To >= (uint)job.Participants.Count) throw new ProtocolException($"Transfer from {t.From} to {t.To} sent by participant {index}.");
+                await job.Participants[t.To].Channel.TrySendAsync(t).ConfigureAwait(false);
                 break;
             case ProgramEnded e when e.Error is not null:
                 await FailJobAsync(job, $"The program failed on {from}: {e.Error}").ConfigureAwait(false);

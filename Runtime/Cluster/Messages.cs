@@ -80,6 +80,9 @@ public sealed record BarrierRelease(int Job, int Superstep, BarrierReport[] Repo
 /// <summary>Submitter → coordinator → workers: a value the program computed from a job's result (collect, count).</summary>
 public sealed record Share(int Job, int Sequence, byte[] Data) : ControlMessage;
 
+/// <summary>Participant → coordinator → participant <paramref name="To"/>: iteration state that moves at a rescale (epoch-numbered).</summary>
+public sealed record Transfer(int Job, int Epoch, int From, int To, byte[] Data) : ControlMessage;
+
 /// <summary>Participant → coordinator: its copy of the program returned (or threw).</summary>
 public sealed record ProgramEnded(int Job, int ExitCode, string? Error) : ControlMessage;
 
@@ -106,7 +109,7 @@ public static class ControlCodec
         typeof(RegisterWorker), typeof(Registered), typeof(Heartbeat), typeof(SubmitJob), typeof(NeedFiles), typeof(FileChunk),
         typeof(StartJob), typeof(JobLoaded), typeof(StepReady), typeof(StepGo), typeof(StepDone), typeof(StepComplete),
         typeof(StepFailed), typeof(JobFailed), typeof(BarrierReport), typeof(BarrierRelease), typeof(Share), typeof(ProgramEnded),
-        typeof(JobEnded), typeof(StatusRequest), typeof(StatusReply),
+        typeof(JobEnded), typeof(StatusRequest), typeof(StatusReply), typeof(Transfer),
     ];
 
     private static readonly Dictionary<Type, (byte Tag, Action<ByteWriter, ControlMessage> Write)> s_writers = new();

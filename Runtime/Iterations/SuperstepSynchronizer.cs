@@ -76,6 +76,13 @@ public sealed class SuperstepSynchronizer
 
     private readonly List<SuperstepStatistics> _supersteps = new();
 
+    /// <summary>Sets the parallelism of the next superstep (decided elsewhere: in a cluster, by the submitter's copy of the policy).</summary>
+    public void Override(int parallelism)
+    {
+        ArgumentOutOfRangeException.ThrowIfLessThan(parallelism, 1);
+        Parallelism = parallelism;
+    }
+
     /// <summary>A head reports that its part of the superstep is done.</summary>
     public void ReportDone(SuperstepDone done)
     {

@@ -128,6 +128,63 @@ public sealed class RunCommandTests : IDisposable
     }
 
     [Fact]
+    public void Run_PageRankRescaled2To3To1Workers_EqualsStaticEmbeddedRunTo1e12()
+    {
+        var cluster = Path.Combine(_dir, "cluster.tsv");
+        var embedded = Path.Combine(_dir, "embedded.tsv");
+        var stats = Path.Combine(_dir, "stats.jsonl");
+        string[] common = ["--edges", Repo.TestData("gnp200.edges"), "--iterations", "30"];
+        var c = RunOnCluster(3, "PageRank", [.. common, "--parallelism", "2", "--elasticity", "fixed", "--schedule", "2,3,1", "--output", cluster, "--stats", stats]);
+        Assert.True(c.Exit == 0, c.Err);
+        Assert.Contains("rescale after superstep 1: 2 -> 3", c.Out);
+        Assert.Contains("rescale after superstep 2: 3 -> 1", c.Out);
+        var e = RunEmbedded("PageRank", [.. common, "--output", embedded, "--parallelism", "2"]);
+        Assert.True(e.Exit == 0, e.Err);
+        var a = Repo.ReadTsvDoubles(cluster);
+        var b = Repo.ReadTsvDoubles(embedded);
+        Assert.Equal(b.Count, a.Count);
+        foreach (var (v, r) in b) Assert.True(Math.Abs(r - a[v]) <= 1e-12, $"vertex {v}: rescaled cluster {a[v]:R}, static embedded {r:R}");
+        // Superstep 3 on runs on one worker: only w1's tasks appear.
+        var third = File.ReadAllLines(stats).First(l => l.Contains("\"superstep\":3,", StringComparison.Ordinal));
+        Assert.Contains("\"parallelism\":1", third, StringComparison.Ordinal);
+        Assert.DoesNotContain("\"worker\":\"w2\"", third.Split("\"workers\"")[0], StringComparison.Ordinal);
+        Assert.Equal(2, File.ReadAllLines(stats).Count(l => l.Contains("\"event\":\"rescale\"", StringComparison.Ordinal)));
+    }
+
+    [Theory]
+    [InlineData("2,3,1")]
+    [InlineData("1,3,2")]
+    public void Run_ConnectedComponentsRescaledAcrossWorkers_EqualsScipyExactly(string schedule)
+    {
+        var output = Path.Combine(_dir, "components.tsv");
+        var c = RunOnCluster(3, "ConnectedComponents", "--edges", Repo.TestData("gnm300.edges"), "--vertices", Repo.TestData("gnm300.vertices"),
+            "--parallelism", "2", "--elasticity", "fixed", "--schedule", schedule, "--output", output);
+        Assert.True(c.Exit == 0, c.Err);
+        Assert.Contains("rescale after superstep", c.Out);
+        var expected = File.ReadAllLines(Repo.TestData("gnm300.components.tsv")).Where(l => l.Length > 0).Order(StringComparer.Ordinal).ToArray();
+        Assert.Equal(expected, File.ReadAllLines(output).Order(StringComparer.Ordinal).ToArray());
+    }
+
+    [Fact]
+    public void Run_KMeansRescaled2To3To1Workers_EqualsStaticEmbeddedRunTo1e12()
+    {
+        var cluster = Path.Combine(_dir, "cluster.csv");
+        var embedded = Path.Combine(_dir, "embedded.csv");
+        string[] common = ["--points", Repo.TestData("iris.csv"), "--centroids", Repo.TestData("iris.init-centroids.csv"), "--iterations", "10"];
+        var c = RunOnCluster(3, "KMeans", [.. common, "--parallelism", "2", "--elasticity", "fixed", "--schedule", "2,3,1", "--output", cluster]);
+        Assert.True(c.Exit == 0, c.Err);
+        Assert.Contains("rescale after superstep 2: 3 -> 1", c.Out);
+        var e = RunEmbedded("KMeans", [.. common, "--output", embedded, "--parallelism", "2"]);
+        Assert.True(e.Exit == 0, e.Err);
+        var a = Repo.ReadCsv(cluster);
+        var b = Repo.ReadCsv(embedded);
+        for (int i = 0; i < b.Length; i++)
+        {
+            for (int d = 0; d < b[i].Length; d++) Assert.True(Math.Abs(a[i][d] - b[i][d]) <= 1e-12, $"centroid {i}[{d}]");
+        }
+    }
+
+    [Fact]
     public void Run_WithoutWorkers_IsAUsageError()
     {
         var c = Repo.Run(s_timeout, Repo.Launcher, "run", "--", Repo.Example("PageRank"));
