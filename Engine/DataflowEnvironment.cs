@@ -36,10 +36,13 @@ public sealed class DataflowEnvironment
         ElasticityPolicy = elasticity;
         if (_cluster is { IsSubmitter: true } cluster)
         {
-            cluster.Placed += (step, d) =>
+            cluster.Placed += (step, superstep, d) =>
             {
                 var record = new PlacementRecord(step, d.Policy, d.Parallelism, d.Workers,
-                    d.PredictionWorkers.Select((w, i) => (w, i)).ToDictionary(x => x.w, x => (d.PredictedLoads[x.i], d.Bottlenecks[x.i])));
+                    d.PredictionWorkers.Select((w, i) => (w, i)).ToDictionary(x => x.w, x => (d.PredictedLoads[x.i], d.Bottlenecks[x.i])))
+                {
+                    Superstep = superstep,
+                };
                 foreach (var o in ActiveObservers) o.OnPlacement(record);
             };
         }

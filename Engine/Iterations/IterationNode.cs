@@ -151,11 +151,23 @@ internal abstract class IterationNode
             {
                 await RescaleAsync(scope, k, next, policy!.Name, answer.RescaleReason ?? "the submitter's decision", ownState).ConfigureAwait(false);
             }
+            if (Env.Cluster is { } placed && placed.Placement.Policy.Length > 0)
+            {
+                // The placement policy is consulted at every barrier; key groups move with their subtasks.
+                int p = scope.Parallelism;
+                int[] hosts = placed.IsSubmitter ? await placed.ReplaceAsync(k, p).ConfigureAwait(false) : [];
+                hosts = await Env.ShareAsync(hosts).ConfigureAwait(false);
+                var now = placed.HostsOf(p);
+                if (!hosts.SequenceEqual(now))
+                {
+                    await MoveAsync(CollectStates(scope, ownState), p, p, s => now[s], s => hosts[s], () => placed.SetHosts(p, hosts)).ConfigureAwait(false);
+                }
+            }
         }
         if (scope.Parallelism != scope.BaseParallelism)
         {
             // What reads the result runs at the iteration's base parallelism.
-            await MoveAsync(ownState().ToList(), scope.Parallelism, scope.BaseParallelism).ConfigureAwait(false);
+            await MoveToAsync(ownState().ToList(), scope.Parallelism, scope.BaseParallelism).ConfigureAwait(false);
             scope.Parallelism = scope.BaseParallelism;
         }
     }
@@ -171,9 +183,17 @@ internal abstract class IterationNode
         int from = scope.Parallelism;
         if (to == from) return;
         long t0 = Stopwatch.GetTimestamp();
+        await MoveToAsync(CollectStates(scope, ownState), from, to).ConfigureAwait(false);
+        scope.Parallelism = to;
+        var duration = Stopwatch.GetElapsedTime(t0);
+        foreach (var o in Env.ActiveObservers) o.OnRescale(new RescaleEvent(Name, superstep, from, to, policy, reason, duration));
+    }
+
+    /// <summary>The iteration's own state, then the cached loop-invariant indexes and recorded inputs, in an order every process agrees on.</summary>
+    private List<MovableState> CollectStates(IterationScope scope, Func<IEnumerable<MovableState>> ownState)
+    {
         int maxP = Env.Options.MaxParallelism;
         var states = ownState().ToList();
-        // Cached loop-invariant indexes and recorded loop-invariant inputs, in an order every process agrees on.
         foreach (var key in scope.Slots.Keys.OrderBy(k => k.Consumer.Id).ThenBy(k => k.Input).ToList())
         {
             states.Add(new KeyedState(() => scope.Slots[key].Select(slot => slot.Value as Operators.Core.IKeyGroupedState).ToArray(),
@@ -185,24 +205,30 @@ internal abstract class IterationNode
         {
             states.Add(key.Consumer.MoverOfRecording(key.Input, () => scope.Recordings[key], v => scope.Recordings[key] = v));
         }
-        await MoveAsync(states, from, to).ConfigureAwait(false);
-        scope.Parallelism = to;
-        var duration = Stopwatch.GetElapsedTime(t0);
-        foreach (var o in Env.ActiveObservers) o.OnRescale(new RescaleEvent(Name, superstep, from, to, policy, reason, duration));
+        return states;
     }
 
     /// <summary>Moves <paramref name="states"/> from <paramref name="from"/> to <paramref name="to"/> subtasks: in this process, or between the job's workers.</summary>
-    private async Task MoveAsync(List<MovableState> states, int from, int to)
+    private async Task MoveToAsync(List<MovableState> states, int from, int to)
     {
-        int maxP = Env.Options.MaxParallelism;
         if (Env.Cluster is not { } cluster)
         {
-            foreach (var st in states) st.MoveLocal(to, maxP);
+            foreach (var st in states) st.MoveLocal(to, Env.Options.MaxParallelism);
             return;
         }
+        var old = cluster.HostsOf(from);
         cluster.Pin(to);
-        bool IsLocalOld(int o) => cluster.HostOf(from, o) == cluster.Index;
-        bool IsLocalNew(int s) => cluster.HostOf(to, s) == cluster.Index;
+        var next = cluster.HostsOf(to);
+        await MoveAsync(states, from, to, o => old[o], s => next[s], () => { }).ConfigureAwait(false);
+    }
+
+    /// <summary>Moves <paramref name="states"/> between the job's workers: from subtask o on <paramref name="oldHost"/>(o) to subtask s on <paramref name="newHost"/>(s).</summary>
+    private async Task MoveAsync(List<MovableState> states, int from, int to, Func<int, int> oldHost, Func<int, int> newHost, Action placed)
+    {
+        var cluster = Env.Cluster!;
+        int maxP = Env.Options.MaxParallelism;
+        bool IsLocalOld(int o) => oldHost(o) == cluster.Index;
+        bool IsLocalNew(int s) => newHost(s) == cluster.Index;
         var exports = states.Select(st => st.Export(to, IsLocalOld, maxP)).ToList();
         // One message per other worker: for every state, the contributions to the new subtasks it hosts.
         var outgoing = new Dictionary<int, byte[]>();
@@ -214,7 +240,7 @@ internal abstract class IterationNode
             {
                 for (int s = 0; s < to; s++)
                 {
-                    if (cluster.HostOf(to, s) != p) continue;
+                    if (newHost(s) != p) continue;
                     w.WriteVarint((ulong)export[s].Length);
                     w.WriteBytes(export[s]);
                 }
@@ -235,6 +261,7 @@ internal abstract class IterationNode
             }
             states[i].Import(to, IsLocalNew, s => fromOthers[s].OrderBy(x => x.Key).Select(x => x.Value).ToList());
         }
+        placed();
         await cluster.ReportMovedAsync().ConfigureAwait(false);
     }
 

@@ -36,7 +36,7 @@ internal sealed class Scheduler
         coordinator.Options.Placement = CreatePlacer;
     }
 
-    private Func<int, IReadOnlyList<WorkerInfo>, PlacementDecision>? CreatePlacer(string policy, string predictor)
+    private Func<int, IReadOnlyList<WorkerInfo>, Placement?, PlacementDecision>? CreatePlacer(string policy, string predictor)
     {
         if (policy.Length == 0) return null; // round-robin
         ILoadForecast? forecast = policy == BottleneckAwarePlacementPolicy.PolicyName
@@ -44,10 +44,10 @@ internal sealed class Scheduler
                 new LoadForecastOptions { Metrics = [Metric] })
             : null;
         var placement = PlacementPolicies.Create(policy, forecast);
-        return (parallelism, workers) =>
+        return (parallelism, workers, current) =>
         {
-            // Input split s lives on worker s mod n: that is what locality prefers.
-            var preferred = new Placement(Enumerable.Range(0, parallelism).Select(s => workers[s % workers.Count].Id).ToArray());
+            // At job start, input split s lives on worker s mod n; at a barrier, the subtask's state is where it runs now.
+            var preferred = current ?? new Placement(Enumerable.Range(0, parallelism).Select(s => workers[s % workers.Count].Id).ToArray());
             var e = placement.Explain($"parallelism {parallelism.ToString(CultureInfo.InvariantCulture)}", parallelism, workers, preferred);
             var predictions = e.Predictions.Values.ToList();
             return new PlacementDecision(parallelism, e.Policy + (forecast is null ? "" : $"/{(predictor.Length == 0 ? "arima" : predictor)}"),

@@ -117,6 +117,35 @@ public sealed class ClusterSession
         }
     }
 
+    /// <summary>The participant index of every subtask at <paramref name="parallelism"/>.</summary>
+    public int[] HostsOf(int parallelism) => Enumerable.Range(0, parallelism).Select(s => HostOf(parallelism, s)).ToArray();
+
+    /// <summary>Sets where the subtasks of <paramref name="parallelism"/> run from now on (after their state moved there).</summary>
+    public void SetHosts(int parallelism, int[] hosts)
+    {
+        lock (_hosts)
+        {
+            _hosts[parallelism] = hosts;
+            _pinned.Add(parallelism);
+        }
+    }
+
+    /// <summary>
+    /// At a superstep barrier (submitter only): asks the coordinator's placement policy where the
+    /// subtasks of <paramref name="parallelism"/> should run next, given where they are; returns the
+    /// participant index of each (and tells the observers).
+    /// </summary>
+    public async Task<int[]> ReplaceAsync(int superstep, int parallelism)
+    {
+        ThrowIfFailed();
+        var current = HostsOf(parallelism).Select(i => Participants[i].Id).ToArray();
+        var reply = Await("place", superstep);
+        await _control.SendAsync(new PlaceRequest(Job, superstep, parallelism, current)).ConfigureAwait(false);
+        var decision = ((PlaceReply)await reply.ConfigureAwait(false)).Decision;
+        Placed?.Invoke(_step, superstep, decision);
+        return decision.Workers.Select(w => Participants.Select((p, i) => (p, i)).First(x => x.p.Id == w).i).ToArray();
+    }
+
     /// <summary>A worker tells the submitter that its part of the last <see cref="ExchangeAsync"/> move is done.</summary>
     public async Task ReportMovedAsync()
     {
@@ -158,7 +187,7 @@ public sealed class ClusterSession
     public (string Policy, string Predictor) Placement { get; set; } = ("", "");
 
     /// <summary>Raised (in the submitter) for every placement decision of the job, with the step it came with.</summary>
-    public event Action<int, PlacementDecision>? Placed;
+    public event Action<int, int, PlacementDecision>? Placed;
 
     private void ApplyPlacement(int step, PlacementDecision[] decisions)
     {
@@ -166,7 +195,7 @@ public sealed class ClusterSession
         {
             var hosts = d.Workers.Select(w => Participants.Select((p, i) => (p, i)).First(x => x.p.Id == w).i).ToArray();
             lock (_hosts) _hosts[d.Parallelism] = hosts;
-            Placed?.Invoke(step, d);
+            Placed?.Invoke(step, 0, d);
         }
     }
 
@@ -262,6 +291,7 @@ public sealed class ClusterSession
             case StepComplete m: Complete("complete", m.Step, m); break;
             case BarrierRelease m: Complete("barrier", m.Superstep, m); break;
             case Share m: Complete("share", m.Sequence, m); break;
+            case PlaceReply m: Complete("place", m.Superstep, m); break;
             case Transfer m: Complete("transfer" + m.From.ToString(System.Globalization.CultureInfo.InvariantCulture), m.Epoch, m); break;
             case JobFailed m: Fail(m.Message); break;
             case JobEnded: Fail("The job ended on the submitter."); break;

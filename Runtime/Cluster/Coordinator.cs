@@ -24,7 +24,8 @@ public sealed class CoordinatorOptions
     /// Creates a job's placement from the policy and predictor names its program chose (empty for
     /// defaults); the result places one parallelism on the job's workers. Null: subtask s on worker s mod n.
     /// </summary>
-    public Func<string, string, Func<int, IReadOnlyList<Extensibility.WorkerInfo>, PlacementDecision>?>? Placement { get; set; }
+    /// <remarks>The placement function gets the parallelism, the job's workers, and the current placement (null at the first use: then the input splits' locations).</remarks>
+    public Func<string, string, Func<int, IReadOnlyList<Extensibility.WorkerInfo>, Extensibility.Placement?, PlacementDecision>?>? Placement { get; set; }
 
     /// <summary>Where job files are cached by content hash.</summary>
     public string CacheDirectory { get; set; } = Path.Combine(Path.GetTempPath(), "dataflow-coordinator-cache");
@@ -237,7 +238,7 @@ public sealed partial class Coordinator : IAsyncDisposable
         public int Steps { get; set; }
         public string? LastSuperstep { get; set; }
         public Dictionary<int, PlacementDecision> Placed { get; } = new();
-        public Func<int, IReadOnlyList<Extensibility.WorkerInfo>, PlacementDecision>? Placer { get; set; }
+        public Func<int, IReadOnlyList<Extensibility.WorkerInfo>, Extensibility.Placement?, PlacementDecision>? Placer { get; set; }
         public long StartTicks { get; } = Stopwatch.GetTimestamp();
 
         public string Progress() => LastSuperstep is null
@@ -338,7 +339,7 @@ public sealed partial class Coordinator : IAsyncDisposable
         int jobId = m switch
         {
             StepReady x => x.Job, StepDone x => x.Job, StepFailed x => x.Job, BarrierReport x => x.Job, Share x => x.Job,
-            ProgramEnded x => x.Job, JobLoaded x => x.Job, Transfer x => x.Job,
+            ProgramEnded x => x.Job, JobLoaded x => x.Job, Transfer x => x.Job, PlaceRequest x => x.Job,
             _ => throw new ProtocolException($"Unexpected {m.GetType().Name} from {from}."),
         };
         lock (_lock) _jobs.TryGetValue(jobId, out job);
@@ -363,6 +364,9 @@ public sealed partial class Coordinator : IAsyncDisposable
             case BarrierReport b: await OnBarrierAsync(job, b).ConfigureAwait(false); break;
             case Share s:
                 foreach (var p in job.Participants.Skip(1)) await p.Channel.TrySendAsync(s).ConfigureAwait(false);
+                break;
+            case PlaceRequest q when index == 0:
+                await job.Participants[0].Channel.TrySendAsync(new PlaceReply(job.Id, q.Superstep, Replace(job, q))).ConfigureAwait(false);
                 break;
             case Transfer t:
                 if (t.From != index || (uint)t.To >= (uint)job.Participants.Count) throw new ProtocolException($"Transfer from {t.From} to {t.To} sent by participant {index}.");
@@ -424,7 +428,7 @@ public sealed partial class Coordinator : IAsyncDisposable
         {
             if (job.Placed.ContainsKey(p)) continue;
             job.Placer ??= _options.Placement?.Invoke(submitter.Placement, submitter.Predictor);
-            var decision = job.Placer?.Invoke(p, workers)
+            var decision = job.Placer?.Invoke(p, workers, null)
                 ?? new PlacementDecision(p, "round-robin", Enumerable.Range(0, p).Select(s => workers[s % workers.Count].Id).ToArray(), [], [], []);
             if (decision.Workers.Length != p || decision.Workers.Any(w => workers.All(x => x.Id != w)))
             {
@@ -434,6 +438,17 @@ public sealed partial class Coordinator : IAsyncDisposable
             decisions.Add(decision);
         }
         return decisions.ToArray();
+    }
+
+    /// <summary>At a superstep barrier: the policy may move subtasks (their state moves with them) away from predicted bottlenecks.</summary>
+    private PlacementDecision Replace(JobEntry job, PlaceRequest q)
+    {
+        var workers = job.Participants.Skip(1).Select(p => new Extensibility.WorkerInfo(p.Participant.Id, p.Participant.Slots)).ToList();
+        var decision = job.Placer?.Invoke(q.Parallelism, workers, new Extensibility.Placement(q.Current))
+            ?? new PlacementDecision(q.Parallelism, "keep", q.Current, [], [], []);
+        if (decision.Workers.Length != q.Parallelism || decision.Workers.Any(w => workers.All(x => x.Id != w))) decision = decision with { Workers = q.Current };
+        job.Placed[q.Parallelism] = decision;
+        return decision;
     }
 
     private async Task OnStepDoneAsync(JobEntry job, StepDone d)

@@ -80,6 +80,12 @@ public sealed record BarrierRelease(int Job, int Superstep, BarrierReport[] Repo
 /// <summary>Submitter → coordinator → workers: a value the program computed from a job's result (collect, count).</summary>
 public sealed record Share(int Job, int Sequence, byte[] Data) : ControlMessage;
 
+/// <summary>Submitter → coordinator at a superstep barrier: place <paramref name="Parallelism"/> again, given where its subtasks (and their state) are now.</summary>
+public sealed record PlaceRequest(int Job, int Superstep, int Parallelism, string[] Current) : ControlMessage;
+
+/// <summary>Coordinator → submitter: the placement for the next superstep.</summary>
+public sealed record PlaceReply(int Job, int Superstep, PlacementDecision Decision) : ControlMessage;
+
 /// <summary>Participant → coordinator → participant <paramref name="To"/>: iteration state that moves at a rescale (epoch-numbered).</summary>
 public sealed record Transfer(int Job, int Epoch, int From, int To, byte[] Data) : ControlMessage;
 
@@ -109,7 +115,7 @@ public static class ControlCodec
         typeof(RegisterWorker), typeof(Registered), typeof(Heartbeat), typeof(SubmitJob), typeof(NeedFiles), typeof(FileChunk),
         typeof(StartJob), typeof(JobLoaded), typeof(StepReady), typeof(StepGo), typeof(StepDone), typeof(StepComplete),
         typeof(StepFailed), typeof(JobFailed), typeof(BarrierReport), typeof(BarrierRelease), typeof(Share), typeof(ProgramEnded),
-        typeof(JobEnded), typeof(StatusRequest), typeof(StatusReply), typeof(Transfer),
+        typeof(JobEnded), typeof(StatusRequest), typeof(StatusReply), typeof(Transfer), typeof(PlaceRequest), typeof(PlaceReply),
     ];
 
     private static readonly Dictionary<Type, (byte Tag, Action<ByteWriter, ControlMessage> Write)> s_writers = new();

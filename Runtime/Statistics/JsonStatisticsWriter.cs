@@ -94,6 +94,7 @@ public sealed class JsonStatisticsWriter : IDataflowObserver, IDisposable
     {
         w.WriteString("event", "placement");
         w.WriteNumber("step", p.Step);
+        if (p.Superstep > 0) w.WriteNumber("superstep", p.Superstep);
         w.WriteString("policy", p.Policy);
         w.WriteNumber("parallelism", p.Parallelism);
         w.WriteStartObject("assignments");

@@ -44,7 +44,11 @@ public sealed record RescaleEvent(string Iteration, int Superstep, int From, int
 /// <param name="Workers">The worker of each subtask.</param>
 /// <param name="Predictions">Predicted load and bottleneck flag by worker (empty without predictions).</param>
 public sealed record PlacementRecord(int Step, string Policy, int Parallelism, IReadOnlyList<string> Workers,
-    IReadOnlyDictionary<string, (double Load, bool Bottleneck)> Predictions);
+    IReadOnlyDictionary<string, (double Load, bool Bottleneck)> Predictions)
+{
+    /// <summary>The superstep after whose barrier the subtasks were placed again (0: when the job first used the parallelism).</summary>
+    public int Superstep { get; init; }
+}
 
 /// <summary>The end of a job.</summary>
 /// <param name="Status"><c>finished</c>, <c>failed</c> or <c>cancelled</c>.</param>
