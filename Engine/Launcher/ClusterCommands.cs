@@ -107,7 +107,8 @@ internal static class ClusterCommands
     {
         var self = typeof(ClusterCommands).Assembly.Location;
         var command = new List<string>();
-        if (wrapper is not null) command.AddRange(SplitCommand(wrapper));
+        // "{n}" in the wrapper becomes the worker's number (1-based): e.g. one cgroup per worker.
+        if (wrapper is not null) command.AddRange(SplitCommand(wrapper.Replace("{n}", Path.GetFileName(workDir)["worker-".Length..], StringComparison.Ordinal)));
         command.AddRange(["dotnet", self, "worker", "--coordinator", coordinator.ToString(), "--slots", slots.ToString(CultureInfo.InvariantCulture),
             "--secret-file", secretFile, "--work-dir", workDir]);
         var info = new ProcessStartInfo(command[0]);

@@ -9,7 +9,8 @@ const string Usage = """
     commands:
       run --workers N [--slots S] [--worker-wrapper CMD] [--secret-file F] [--trace F] -- <examples/Name | Job.dll> [job args]
                starts a coordinator and N worker processes on this machine, runs the program on
-               them (its output, files and statistics appear here) and stops every process again
+               them (its output, files and statistics appear here) and stops every process again;
+               --worker-wrapper prefixes each worker's command ("{n}" = the worker's number)
       coordinator --listen HOST:PORT --secret-file F [--heartbeat-timeout-ms T] [--cache-dir D] [--trace F]
                runs a coordinator until stopped
       worker --coordinator HOST:PORT --secret-file F [--slots S] [--advertise IP] [--data-port P] [--work-dir D] [--monitor-ms M]

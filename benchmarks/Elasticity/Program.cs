@@ -27,6 +27,10 @@ if (!File.Exists(bigGraph)) RmatGenerator.WriteEdges(bigGraph, opts.Int("scale",
 if (!File.Exists(smallGraph)) RmatGenerator.WriteEdges(smallGraph, 11, 16, seed: 3);
 string bigPoints = Points(data, opts.Int("points", 400_000)), smallPoints = Points(data, 5_000);
 
+if (opts.Text("nodes", "threads") == "processes")
+{
+    return await Processes.RunAsync(slots, quota, iterations, bigGraph, smallGraph, bigPoints, smallPoints, opts.Int("points", 400_000));
+}
 using var nodes = new EmulatedNodes(slots, quota);
 var scenarios = new List<Scenario>
 {
@@ -274,4 +278,156 @@ internal sealed class Args
     public int Int(string name, int fallback) => _v.TryGetValue(name, out var v) ? int.Parse(v, CultureInfo.InvariantCulture) : fallback;
 
     public double Double(string name, double fallback) => _v.TryGetValue(name, out var v) ? double.Parse(v, CultureInfo.InvariantCulture) : fallback;
+
+    public string Text(string name, string fallback) => _v.GetValueOrDefault(name) ?? fallback;
+}
+
+/// <summary>
+/// The same experiment with worker processes as the emulated nodes (the issue's set-up): <c>dataflow
+/// run --workers 8 --slots 1</c>, each worker started through a wrapper that puts it into its own
+/// cgroup held to the quota; the examples run with <c>--elasticity</c> and report through <c>--stats</c>.
+/// </summary>
+internal static class Processes
+{
+    public static async Task<int> RunAsync(int workers, double quota, int iterations, string bigGraph, string smallGraph, string bigPoints, string smallPoints, int pointCount)
+    {
+        string root = RepoRootOf();
+        string launcher = Path.Combine(root, "Engine", "Launcher", "bin", "Release", "net10.0", "dataflow.dll");
+        string group = $"dataflow-elp-{Environment.ProcessId}";
+        var work = Directory.CreateTempSubdirectory("dataflow-elasticity-").FullName;
+        string script = Path.Combine(work, "cgexec.sh");
+        File.WriteAllText(script, $"#!/bin/sh\nnode=$1; shift\necho $$ > /sys/fs/cgroup/cpu/{group}/node$node/cgroup.procs\nexec \"$@\"\n");
+        for (int n = 1; n <= workers; n++)
+        {
+            Directory.CreateDirectory($"/sys/fs/cgroup/cpu/{group}/node{n}");
+            File.WriteAllText($"/sys/fs/cgroup/cpu/{group}/node{n}/cpu.cfs_period_us", "10000");
+            File.WriteAllText($"/sys/fs/cgroup/cpu/{group}/node{n}/cpu.cfs_quota_us", ((int)(quota * 10_000)).ToString(CultureInfo.InvariantCulture));
+        }
+        try
+        {
+            string pr = Path.Combine(root, "examples", "PageRank", "bin", "Release", "net10.0", "PageRank.dll");
+            string km = Path.Combine(root, "examples", "KMeans", "bin", "Release", "net10.0", "KMeans.dll");
+            string it = iterations.ToString(CultureInfo.InvariantCulture);
+            var scenarios = new (string Id, string Job, string Input, int Start, string Program, string[] Args)[]
+            {
+                ("a", "PageRank", $"R-MAT {Path.GetFileName(bigGraph)}", 1, pr, ["--edges", bigGraph, "--iterations", it]),
+                ("a", "k-means", $"{pointCount:N0} points", 1, km, ["--points", bigPoints, "--centroids", bigPoints + ".centroids", "--iterations", it]),
+                ("b", "PageRank", $"R-MAT {Path.GetFileName(smallGraph)}", workers, pr, ["--edges", smallGraph, "--iterations", it]),
+                ("b", "k-means", "5,000 points", workers, km, ["--points", smallPoints, "--centroids", smallPoints + ".centroids", "--iterations", it]),
+            };
+            var results = new List<Result>();
+            string w = workers.ToString(CultureInfo.InvariantCulture);
+            foreach (var sc in scenarios)
+            {
+                Result? fixedRun = null;
+                foreach (string mode in sc.Id == "a" ? new[] { "fixed", "utilization", "runtime-target" } : new[] { "fixed", "utilization" })
+                {
+                    var policy = mode switch
+                    {
+                        "utilization" => new[] { "--elasticity", "utilization", "--target-cpu", "0.7", "--cooldown", "2", "--slot-capacity", quota.ToString(CultureInfo.InvariantCulture), "--min-parallelism", "1", "--max-parallelism", w },
+                        "runtime-target" => new[] { "--elasticity", "runtime-target", "--target-ms", (fixedRun!.IterationSeconds * 500).ToString("F0", CultureInfo.InvariantCulture), "--supersteps", it, "--min-parallelism", "1", "--max-parallelism", w },
+                        _ => Array.Empty<string>(),
+                    };
+                    string stats = Path.Combine(work, $"stats-{sc.Id}-{sc.Job}-{mode}.jsonl");
+                    var args = new List<string> { launcher, "run", "--workers", w, "--slots", "1", "--worker-wrapper", $"sh {script} {{n}}", "--", sc.Program };
+                    args.AddRange(sc.Args);
+                    args.AddRange(["--parallelism", sc.Start.ToString(CultureInfo.InvariantCulture), "--stats", stats]);
+                    args.AddRange(policy);
+                    var psi = new ProcessStartInfo("dotnet") { RedirectStandardOutput = true, RedirectStandardError = true };
+                    foreach (var a in args) psi.ArgumentList.Add(a);
+                    var sw = Stopwatch.StartNew();
+                    using (var p = Process.Start(psi)!)
+                    {
+                        var err = p.StandardError.ReadToEndAsync();
+                        _ = p.StandardOutput.ReadToEndAsync();
+                        await p.WaitForExitAsync();
+                        if (p.ExitCode != 0) throw new InvalidOperationException($"{sc.Job} {mode} failed: {await err}");
+                    }
+                    var r = FromStats(stats, sw.Elapsed.TotalSeconds) with { Scenario = sc.Id, Job = sc.Job, Input = sc.Input, Elastic = mode != "fixed", Mode = mode };
+                    fixedRun ??= r;
+                    results.Add(r);
+                    Console.Error.WriteLine($"({sc.Id}) {sc.Job,-8} {mode,-14} from p={sc.Start}: {r.IterationSeconds:F2} s, {r.SlotSeconds:F2} worker-s, parallelism {string.Join(",", r.Parallelism)}");
+                }
+            }
+            ReportProcesses(results, quota, workers, root);
+            return 0;
+        }
+        finally
+        {
+            for (int n = 1; n <= workers; n++)
+            {
+                try
+                {
+                    Directory.Delete($"/sys/fs/cgroup/cpu/{group}/node{n}");
+                }
+                catch (IOException)
+                {
+                }
+            }
+            try
+            {
+                Directory.Delete($"/sys/fs/cgroup/cpu/{group}");
+            }
+            catch (IOException)
+            {
+            }
+            Directory.Delete(work, recursive: true);
+        }
+    }
+
+    private static Result FromStats(string path, double totalSeconds)
+    {
+        var ps = new List<int>();
+        var ms = new List<double>();
+        var rescales = new List<double>();
+        foreach (var line in File.ReadLines(path))
+        {
+            var e = JsonDocument.Parse(line).RootElement;
+            switch (e.GetProperty("event").GetString())
+            {
+                case "superstep":
+                    ps.Add(e.GetProperty("parallelism").GetInt32());
+                    ms.Add(e.GetProperty("duration_ms").GetDouble());
+                    break;
+                case "rescale":
+                    rescales.Add(e.GetProperty("duration_ms").GetDouble());
+                    break;
+            }
+        }
+        return new Result("", "", "", false, totalSeconds, ps.Zip(ms).Sum(x => x.First * x.Second / 1000), ms.Sum() / 1000, ps, ms, rescales);
+    }
+
+    private static void ReportProcesses(List<Result> results, double quota, int workers, string root)
+    {
+        var sb = new StringBuilder();
+        sb.AppendLine(CultureInfo.InvariantCulture, $"Elasticity experiment {DateTime.UtcNow:yyyy-MM-dd} on worker processes: `dataflow run --workers {workers} --slots 1`, each worker in its own cgroup held to {quota} core; worker-seconds = Σ parallelism × superstep time (the workers a superstep uses).");
+        sb.AppendLine();
+        sb.AppendLine("| scenario | job | input | policy | fixed: runtime s / worker-s | elastic: runtime s / worker-s | runtime change | worker-seconds released | elastic parallelism per superstep | rescale cost ms (max) / median superstep ms |");
+        sb.AppendLine("|---|---|---|---|---|---|---|---|---|---|");
+        foreach (var g in results.GroupBy(r => (r.Scenario, r.Job)))
+        {
+            var f = g.First(r => !r.Elastic);
+            foreach (var e in g.Where(r => r.Elastic))
+            {
+                string name = g.Key.Scenario == "a" ? "(a) under-provisioned, start p=1" : $"(b) over-provisioned, start p={workers}";
+                double step = e.SuperstepMs.Order().ElementAt(e.SuperstepMs.Count / 2);
+                sb.AppendLine(CultureInfo.InvariantCulture,
+                    $"| {name} | {g.Key.Job} | {e.Input} | {e.Mode} | {f.IterationSeconds:F2} / {f.SlotSeconds:F2} | {e.IterationSeconds:F2} / {e.SlotSeconds:F2} | {(e.IterationSeconds / f.IterationSeconds - 1) * 100:+0;-0}% | {(1 - e.SlotSeconds / f.SlotSeconds) * 100:0}% | {string.Join("→", e.Parallelism.Where((p, i) => i == 0 || p != e.Parallelism[i - 1]))} | {(e.RescaleMs.Count > 0 ? e.RescaleMs.Max() : 0):F1} / {step:F1} |");
+            }
+        }
+        Console.WriteLine(sb.ToString());
+        var stem = Path.Combine(root, "benchmarks", "results", $"{DateTime.UtcNow:yyyy-MM-dd}-elasticity-processes");
+        File.WriteAllText(stem + ".md", sb.ToString());
+        File.WriteAllText(stem + ".json", JsonSerializer.Serialize(results, new JsonSerializerOptions { WriteIndented = true }));
+        Console.WriteLine($"results: {stem}.md / .json");
+    }
+
+    private static string RepoRootOf()
+    {
+        for (var dir = new DirectoryInfo(AppContext.BaseDirectory); dir is not null; dir = dir.Parent)
+        {
+            if (File.Exists(Path.Combine(dir.FullName, "Dataflow.sln"))) return dir.FullName;
+        }
+        throw new DirectoryNotFoundException("Dataflow.sln not found");
+    }
 }
