@@ -160,6 +160,7 @@ internal sealed class DeltaIterationNode<T, TWork, TKey> : IterationNode
             result[s] = new List<T>(indexes[s].Count);
             indexes[s].CopyValuesTo(result[s]);
         }
+        run.Materialized[_output] = null!; // the index is no longer read; only the result lists
         run.Materialized[Output] = result;
     }
 }

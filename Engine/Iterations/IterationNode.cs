@@ -91,6 +91,8 @@ internal abstract class IterationNode
     {
         Context.Reset();
         var policy = Env.ElasticityPolicy;
+        // Where the base parallelism's subtasks ran on entry: what reads the result expects its data there.
+        var entryHosts = Env.Cluster?.HostsOf(scope.BaseParallelism);
         if (policy is Elasticity.Policies.FixedPolicy fixedPolicy && fixedPolicy.InitialParallelism != scope.Parallelism)
         {
             // A fixed schedule names the first superstep's parallelism too.
@@ -169,6 +171,16 @@ internal abstract class IterationNode
             // What reads the result runs at the iteration's base parallelism.
             await MoveToAsync(ownState().ToList(), scope.Parallelism, scope.BaseParallelism).ConfigureAwait(false);
             scope.Parallelism = scope.BaseParallelism;
+        }
+        if (Env.Cluster is { } c && entryHosts is not null)
+        {
+            // ... and on the workers it ran on before the iteration (placement may have moved it): other data of that parallelism is there.
+            int p = scope.BaseParallelism;
+            var now = c.HostsOf(p);
+            if (!now.SequenceEqual(entryHosts))
+            {
+                await MoveAsync(ownState().ToList(), p, p, s => now[s], s => entryHosts[s], () => c.SetHosts(p, entryHosts)).ConfigureAwait(false);
+            }
         }
     }
 

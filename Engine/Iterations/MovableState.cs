@@ -37,7 +37,9 @@ internal sealed class ListsState<T>(Func<List<T>[]> get, Action<List<T>[]> set, 
         var parts = get();
         var local = parts.Select((p, o) => isLocalOld(o) ? p : []).ToArray();
         var serializer = Serializers.Get<T>();
-        return requirement.Repartition(local, to, maxParallelism).Select(list =>
+        // Same parallelism (a subtask moves to another worker): each list stays with its subtask.
+        var target = parts.Length == to ? local : requirement.Repartition(local, to, maxParallelism);
+        return target.Select(list =>
         {
             var w = new ByteWriter(64 + list.Count * 8);
             serializer.WriteBatch(w, System.Runtime.InteropServices.CollectionsMarshal.AsSpan(list));

@@ -46,7 +46,17 @@ public sealed class ClusterSession
         _data = data;
         _credits = credits;
         _endpoints = start.Participants.Select(p => new IPEndPoint(IPAddress.Parse(p.Host), p.DataPort)).ToArray();
+        data.Broken += OnDataBroken;
     }
+
+    private void OnDataBroken(int job, string reason)
+    {
+        // A peer's data connection to this process ended mid-step: fail the job everywhere (a lost worker, if that is the cause, is named instead).
+        if (job == Job && _failure is null) _ = _control.TrySendAsync(new StepFailed(Job, _step, $"{reason} (on {Self})", true));
+    }
+
+    /// <summary>Stops listening to the data plane (the job is over here).</summary>
+    public void Detach() => _data.Broken -= OnDataBroken;
 
     /// <summary>The session of the program running on this logical thread, or null (embedded).</summary>
     public static ClusterSession? Current
@@ -238,15 +248,21 @@ public sealed class ClusterSession
         {
             _data.Unregister(Job, step);
             bool transport = e.InnerException is IOException || e is IOException;
-            string message = e is OperationCanceledException ? "The job was cancelled by the submitter." : $"{e.Message} (on {Self})";
+            string message = e is OperationCanceledException ? $"The job was cancelled (on {Self})." : $"{e.Message} (on {Self})";
             await _control.TrySendAsync(new StepFailed(Job, step, message, transport)).ConfigureAwait(false);
             throw;
         }
-        var done = Await("complete", step);
-        await _control.SendAsync(new StepDone(Job, step, local.Tasks.Select(t => t with { Worker = Self }).ToArray())).ConfigureAwait(false);
-        var complete = (StepComplete)await done.ConfigureAwait(false);
-        _data.Unregister(Job, step);
-        return new JobExecutionResult(local.Duration, complete.Tasks);
+        try
+        {
+            var done = Await("complete", step);
+            await _control.SendAsync(new StepDone(Job, step, local.Tasks.Select(t => t with { Worker = Self }).ToArray())).ConfigureAwait(false);
+            var complete = (StepComplete)await done.ConfigureAwait(false);
+            return new JobExecutionResult(local.Duration, complete.Tasks);
+        }
+        finally
+        {
+            _data.Unregister(Job, step);
+        }
     }
 
     /// <summary>

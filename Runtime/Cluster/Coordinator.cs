@@ -170,9 +170,9 @@ public sealed partial class Coordinator : IAsyncDisposable
                 }
             }
         }
-        catch (Exception e) when (e is IOException or ProtocolException or System.Net.Sockets.SocketException)
+        catch (Exception e) when (e is IOException or ProtocolException or System.Net.Sockets.SocketException or ObjectDisposedException or InvalidOperationException)
         {
-            reason = $"its connection broke ({e.Message})";
+            reason = worker.Lost ? "no heartbeat" : $"its connection broke ({e.Message})";
         }
         finally
         {
@@ -238,6 +238,7 @@ public sealed partial class Coordinator : IAsyncDisposable
         public int Steps { get; set; }
         public string? LastSuperstep { get; set; }
         public Dictionary<int, PlacementDecision> Placed { get; } = new();
+        public HashSet<int> Ended { get; } = new();
         public Func<int, IReadOnlyList<Extensibility.WorkerInfo>, Extensibility.Placement?, PlacementDecision>? Placer { get; set; }
         public long StartTicks { get; } = Stopwatch.GetTimestamp();
 
@@ -375,6 +376,16 @@ public sealed partial class Coordinator : IAsyncDisposable
             case ProgramEnded e when e.Error is not null:
                 await FailJobAsync(job, $"The program failed on {from}: {e.Error}").ConfigureAwait(false);
                 break;
+            case ProgramEnded:
+                bool pending;
+                lock (_lock)
+                {
+                    job.Ended.Add(index);
+                    pending = job.Ready.Count > 0 || job.Done.Count > 0 || job.Barriers.Count > 0;
+                }
+                // Its copy of the program is done: if the others still wait for it, the copies diverged.
+                if (pending) await FailJobAsync(job, $"The program on {from} ended while the others were still running a step (the copies of the program took different paths).").ConfigureAwait(false);
+                break;
             default:
                 break;
         }
@@ -382,6 +393,13 @@ public sealed partial class Coordinator : IAsyncDisposable
 
     private async Task OnStepReadyAsync(JobEntry job, int index, StepReady r)
     {
+        string? ended;
+        lock (_lock) ended = job.Ended.Count == 0 ? null : job.Participants[job.Ended.Min()].Participant.Id;
+        if (ended is not null)
+        {
+            await FailJobAsync(job, $"Step {r.Step} started, but the program on {ended} had already ended (the copies of the program took different paths).").ConfigureAwait(false);
+            return;
+        }
         bool all;
         Dictionary<int, StepReady> ready;
         lock (_lock)
@@ -522,6 +540,11 @@ public sealed partial class Coordinator : IAsyncDisposable
             }
         }
         LogJobEnded(_logger, job.Id, job.State, Stopwatch.GetElapsedTime(job.StartTicks).TotalSeconds);
+        lock (_lock)
+        {
+            // Keep the last 100 ended jobs for `status`.
+            foreach (var old in _jobs.Values.Where(j => j.State is not ("running" or "starting")).OrderBy(j => j.Id).SkipLast(100).Select(j => j.Id).ToList()) _jobs.Remove(old);
+        }
     }
 
     /// <summary>The workers and jobs now (what <c>dataflow status</c> prints).</summary>

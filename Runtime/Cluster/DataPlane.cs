@@ -164,11 +164,24 @@ public sealed partial class DataPlane : IAsyncDisposable
     private Peer GetPeer(IPEndPoint endPoint)
     {
         var lazy = _peers.GetOrAdd(endPoint, ep => new Lazy<Peer>(() => Peer.Open(this, ep), LazyThreadSafetyMode.ExecutionAndPublication));
-        var peer = lazy.Value;
+        Peer peer;
+        try
+        {
+            peer = lazy.Value;
+        }
+        catch
+        {
+            // A failed connect must not stay cached for the address: the next step tries again.
+            _peers.TryRemove(new KeyValuePair<IPEndPoint, Lazy<Peer>>(endPoint, lazy));
+            throw;
+        }
         if (!peer.Broken) return peer;
-        _peers.TryRemove(new KeyValuePair<IPEndPoint, Lazy<Peer>>(endPoint, lazy));
+        if (_peers.TryRemove(new KeyValuePair<IPEndPoint, Lazy<Peer>>(endPoint, lazy))) _ = peer.DisposeAsync().AsTask();
         return GetPeer(endPoint);
     }
+
+    /// <summary>Raised when an incoming data connection ends while it carried channels of a job (job id, reason): its steps cannot finish.</summary>
+    public event Action<int, string>? Broken;
 
     private async Task ServeAsync(FrameConnection connection, CancellationToken token)
     {
@@ -183,6 +196,14 @@ public sealed partial class DataPlane : IAsyncDisposable
         catch (ObjectDisposedException) when (token.IsCancellationRequested)
         {
             // The data plane is shutting down.
+        }
+        catch (Exception e) when (!token.IsCancellationRequested)
+        {
+            // Channels of running steps came over this connection: their consumers would wait forever.
+            int[] jobs;
+            lock (credits) jobs = credits.Keys.Select(k => k.Job).Distinct().ToArray();
+            foreach (int job in jobs) Broken?.Invoke(job, $"a data connection broke: {e.Message}");
+            throw;
         }
     }
 
@@ -215,7 +236,7 @@ public sealed partial class DataPlane : IAsyncDisposable
         {
             if (!credits.TryGetValue(key, out back))
             {
-                back = new CreditBack(connection, key);
+                back = new CreditBack(connection, key, credits);
                 credits[key] = back;
             }
         }
@@ -267,6 +288,7 @@ public sealed partial class DataPlane : IAsyncDisposable
             if (kind == KindEnd)
             {
                 Put(queue, Envelope.End(key.Input), null);
+                credit.Forget();
                 return;
             }
             if (kind != KindBatch) throw new ProtocolException($"Unknown data kind {kind}.");
@@ -294,9 +316,15 @@ public sealed partial class DataPlane : IAsyncDisposable
     public const int CreditBatch = 4;
 
     /// <summary>Returns credits to a channel's sender over the connection its batches came on, <see cref="CreditBatch"/> at a time.</summary>
-    private sealed class CreditBack(FrameConnection connection, ChannelKey key) : ICreditReturn
+    private sealed class CreditBack(FrameConnection connection, ChannelKey key, Dictionary<ChannelKey, CreditBack> owner) : ICreditReturn
     {
         private int _pending;
+
+        /// <summary>The channel ended: its entry leaves the connection's table (credits still owed go nowhere useful).</summary>
+        public void Forget()
+        {
+            lock (owner) owner.Remove(key);
+        }
 
         public void Return()
         {

@@ -98,6 +98,7 @@ public static class Submitter
         }
         finally
         {
+            session.Detach();
             await channel.TrySendAsync(new ProgramEnded(start.Job, code, error)).ConfigureAwait(false);
             await channel.DisposeAsync().ConfigureAwait(false);
             try

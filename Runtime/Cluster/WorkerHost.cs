@@ -141,15 +141,14 @@ public sealed partial class WorkerHost : IAsyncDisposable
                     _ => 0,
                 };
                 if (!_jobs.TryGetValue(id, out var job)) return; // a job already over here
-                if (job.Session is { } session)
+                ClusterSession? session;
+                lock (job)
                 {
-                    session.Deliver(m);
+                    session = job.Session;
+                    if (session is null && m is JobFailed or JobEnded) job.EndedEarly = m is JobFailed f ? f.Message : "ended";
                 }
-                else if (m is JobFailed or JobEnded)
-                {
-                    job.EndedEarly = m is JobFailed f ? f.Message : "ended";
-                    job.Files.TrySetException(new ClusterJobException(job.EndedEarly));
-                }
+                if (session is not null) session.Deliver(m);
+                else if (job.EndedEarly is { } ended) job.Files.TrySetException(new ClusterJobException(ended));
                 break;
             default:
                 throw new ProtocolException($"Unexpected {m.GetType().Name} from the coordinator.");
@@ -178,8 +177,13 @@ public sealed partial class WorkerHost : IAsyncDisposable
             await run.Files.Task.ConfigureAwait(false);
             _files.Materialize(s.Files, directory);
             var session = new ClusterSession(s, _channel!, _data);
-            run.Session = session;
-            if (run.EndedEarly is { } early) session.Fail(early);
+            string? early;
+            lock (run)
+            {
+                run.Session = session;
+                early = run.EndedEarly;
+            }
+            if (early is not null) session.Fail(early);
             await _channel!.SendAsync(new JobLoaded(s.Job)).ConfigureAwait(false);
             LogJobStarted(_logger, s.Job, s.Entry);
             code = await _runner(directory, s.Entry, s.Args, session).ConfigureAwait(false);
@@ -195,6 +199,7 @@ public sealed partial class WorkerHost : IAsyncDisposable
         }
         finally
         {
+            run.Session?.Detach();
             _jobs.TryRemove(s.Job, out _);
             _data.UnregisterJob(s.Job);
             if (_channel is not null) await _channel.TrySendAsync(new ProgramEnded(s.Job, code, error)).ConfigureAwait(false);

@@ -44,7 +44,8 @@ public sealed class FrameConnection : IAsyncDisposable
             BinaryPrimitives.WriteInt32LittleEndian(header, payload.Length + 1);
             header[4] = (byte)type;
             _writer.Advance(5);
-            await _writer.WriteAsync(payload, cancellationToken).ConfigureAwait(false);
+            // Once the header is written the frame must go out whole: a cancelled write would tear the connection.
+            await _writer.WriteAsync(payload, CancellationToken.None).ConfigureAwait(false);
             BytesOut += payload.Length;
         }
         finally

@@ -11,7 +11,7 @@ namespace Dataflow.Cluster.Tests;
 /// A coordinator in this process with real worker processes (started through the local-process
 /// resource provider) and real submitter processes: lost workers, bad peers, plan mismatches.
 /// </summary>
-public sealed class ClusterFailureTests : IAsyncLifetime
+public sealed class ClusterFailureTests(Xunit.Abstractions.ITestOutputHelper log) : IAsyncLifetime
 {
     private readonly string _dir = Directory.CreateTempSubdirectory("dataflow-cluster-").FullName;
     private string _secretFile = "";
@@ -74,6 +74,7 @@ public sealed class ClusterFailureTests : IAsyncLifetime
         int exit = job.Wait(TimeSpan.FromSeconds(30));
         var detected = killed.Elapsed;
         Assert.Equal(1, exit);
+        log.WriteLine($"kill -9 of {victim.Id} (pid {victim.Pid}) to the submitter's exit: {detected.TotalMilliseconds:F0} ms");
         Assert.True(detected <= TimeSpan.FromSeconds(5), $"took {detected.TotalSeconds:F1} s");
         Assert.Contains($"worker {victim.Id}", job.Err, StringComparison.Ordinal);
         Assert.Contains($"pid {victim.Pid}", job.Err, StringComparison.Ordinal);
