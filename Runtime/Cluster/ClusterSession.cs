@@ -101,6 +101,7 @@ public sealed class ClusterSession
 
     private readonly Dictionary<int, int[]> _hosts = new();
     private readonly HashSet<int> _pinned = new();
+    private readonly Dictionary<(int From, int Epoch), MemoryStream> _chunks = new();
     private int _epoch;
 
     /// <summary>Participant index of subtask <paramref name="subtask"/> at <paramref name="parallelism"/> (state-holding vertices).</summary>
@@ -159,7 +160,7 @@ public sealed class ClusterSession
     /// <summary>A worker tells the submitter that its part of the last <see cref="ExchangeAsync"/> move is done.</summary>
     public async Task ReportMovedAsync()
     {
-        if (!IsSubmitter) await _control.SendAsync(new Transfer(Job, _epoch, Index, 0, [])).ConfigureAwait(false);
+        if (!IsSubmitter) await _control.SendAsync(new Transfer(Job, _epoch, Index, 0, [], true)).ConfigureAwait(false);
     }
 
     /// <summary>
@@ -187,7 +188,15 @@ public sealed class ClusterSession
         for (int p = 1; p < Participants.Count; p++)
         {
             if (p == Index) continue;
-            await _control.SendAsync(new Transfer(Job, epoch, Index, p, outgoing.GetValueOrDefault(p) ?? [])).ConfigureAwait(false);
+            var data = outgoing.GetValueOrDefault(p) ?? [];
+            const int chunk = 1 << 20;
+            for (int offset = 0; ; offset += chunk)
+            {
+                int n = Math.Min(chunk, data.Length - offset);
+                bool last = offset + n >= data.Length;
+                await _control.SendAsync(new Transfer(Job, epoch, Index, p, data.AsSpan(offset, n).ToArray(), last)).ConfigureAwait(false);
+                if (last) break;
+            }
         }
         foreach (var (p, wait) in waits) result[p] = ((Transfer)await wait.ConfigureAwait(false)).Data;
         return result;
@@ -308,7 +317,17 @@ public sealed class ClusterSession
             case BarrierRelease m: Complete("barrier", m.Superstep, m); break;
             case Share m: Complete("share", m.Sequence, m); break;
             case PlaceReply m: Complete("place", m.Superstep, m); break;
-            case Transfer m: Complete("transfer" + m.From.ToString(System.Globalization.CultureInfo.InvariantCulture), m.Epoch, m); break;
+            case Transfer m:
+                // Chunks of one transfer arrive in order; the whole payload completes the wait.
+                MemoryStream? assembled;
+                lock (_chunks)
+                {
+                    if (!_chunks.TryGetValue((m.From, m.Epoch), out assembled)) _chunks[(m.From, m.Epoch)] = assembled = new MemoryStream();
+                    assembled.Write(m.Data);
+                    if (m.Last) _chunks.Remove((m.From, m.Epoch));
+                }
+                if (m.Last) Complete("transfer" + m.From.ToString(System.Globalization.CultureInfo.InvariantCulture), m.Epoch, m with { Data = assembled.ToArray() });
+                break;
             case JobFailed m: Fail(m.Message); break;
             case JobEnded: Fail("The job ended on the submitter."); break;
             default: throw new Transport.ProtocolException($"Unexpected {message.GetType().Name} for job {Job}.");

@@ -86,8 +86,11 @@ public sealed record PlaceRequest(int Job, int Superstep, int Parallelism, strin
 /// <summary>Coordinator → submitter: the placement for the next superstep.</summary>
 public sealed record PlaceReply(int Job, int Superstep, PlacementDecision Decision) : ControlMessage;
 
-/// <summary>Participant → coordinator → participant <paramref name="To"/>: iteration state that moves at a rescale (epoch-numbered).</summary>
-public sealed record Transfer(int Job, int Epoch, int From, int To, byte[] Data) : ControlMessage;
+/// <summary>
+/// Participant → coordinator → participant <paramref name="To"/>: iteration state that moves at a
+/// rescale (epoch-numbered), in chunks of at most 1 MiB so that heartbeats interleave.
+/// </summary>
+public sealed record Transfer(int Job, int Epoch, int From, int To, byte[] Data, bool Last) : ControlMessage;
 
 /// <summary>Participant → coordinator: its copy of the program returned (or threw).</summary>
 public sealed record ProgramEnded(int Job, int ExitCode, string? Error) : ControlMessage;
