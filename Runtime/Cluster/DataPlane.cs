@@ -443,7 +443,8 @@ public sealed partial class DataPlane : IAsyncDisposable
         private readonly BatchCodec _codec;
         private readonly JobAbort _abort;
         private readonly object _lock = new();
-        private readonly ByteWriter _frame = new(FrameBytes + (16 << 10));
+        private ByteWriter? _buffer; // made at the first batch: many channels of a step never send one
+        private ByteWriter Frame => _buffer ??= new ByteWriter(FrameBytes + (16 << 10));
         private int _credits;
         private long _pendingSince;
 
@@ -480,24 +481,25 @@ public sealed partial class DataPlane : IAsyncDisposable
                 if (envelope.IsEnd)
                 {
                     Begin();
-                    _frame.Write(KindEnd);
+                    Frame.Write(KindEnd);
                     Flush();
+                    _buffer = null; // the channel is done
                     return 0;
                 }
                 long waited = TakeCredit();
                 try
                 {
                     Begin();
-                    _frame.Write(KindBatch);
-                    int before = _frame.Length;
-                    _codec.Write(_frame, envelope.Items!, envelope.Count);
-                    if (_metrics is not null) _metrics.BytesOut += _frame.Length - before;
+                    Frame.Write(KindBatch);
+                    int before = Frame.Length;
+                    _codec.Write(Frame, envelope.Items!, envelope.Count);
+                    if (_metrics is not null) _metrics.BytesOut += Frame.Length - before;
                 }
                 finally
                 {
                     _codec.Return(envelope.Items!, envelope.Count);
                 }
-                if (_frame.Length >= FrameBytes) Flush();
+                if (Frame.Length >= FrameBytes) Flush();
                 return waited;
             }
         }
@@ -505,23 +507,23 @@ public sealed partial class DataPlane : IAsyncDisposable
         /// <summary>Starts a frame if none is pending: room for the frame header, then the channel key.</summary>
         private void Begin()
         {
-            if (_frame.Length > 0) return;
-            _frame.Advance(Transport.FrameConnection.HeaderBytes);
-            _key.Write(_frame.GetSpan(ChannelKey.Size));
-            _frame.Advance(ChannelKey.Size);
+            if (Frame.Length > 0) return;
+            Frame.Advance(Transport.FrameConnection.HeaderBytes);
+            _key.Write(Frame.GetSpan(ChannelKey.Size));
+            Frame.Advance(ChannelKey.Size);
             _pendingSince = Stopwatch.GetTimestamp();
         }
 
         private void Flush()
         {
-            if (_frame.Length == 0) return;
+            if (_buffer is null || _buffer.Length == 0) return;
             try
             {
-                _peer.Send(_frame.WrittenSpanMutable);
+                _peer.Send(Frame.WrittenSpanMutable);
             }
             finally
             {
-                _frame.Clear();
+                Frame.Clear();
             }
         }
 
@@ -530,7 +532,7 @@ public sealed partial class DataPlane : IAsyncDisposable
             if (!Monitor.TryEnter(_lock)) return; // the sender is at it; it flushes itself
             try
             {
-                if (_frame.Length > 0 && now - _pendingSince >= s_flushTicks) Flush();
+                if (_buffer is { Length: > 0 } && now - _pendingSince >= s_flushTicks) Flush();
             }
             catch (IOException)
             {

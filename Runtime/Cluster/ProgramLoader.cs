@@ -23,7 +23,7 @@ public static class ProgramLoader
         var done = new TaskCompletionSource<int>(TaskCreationOptions.RunContinuationsAsynchronously);
         var thread = new Thread(() =>
         {
-            var context = new ProgramLoadContext(Path.GetDirectoryName(full)!);
+            var context = new ProgramLoadContext(full);
             try
             {
                 ClusterSession.Current = session;
@@ -73,18 +73,18 @@ public static class ProgramLoader
         return 0;
     }
 
-    private sealed class ProgramLoadContext(string directory) : AssemblyLoadContext("dataflow-program", isCollectible: true)
+    private sealed class ProgramLoadContext(string program) : AssemblyLoadContext("dataflow-program", isCollectible: true)
     {
-        private readonly AssemblyDependencyResolver? _resolver =
-            Directory.EnumerateFiles(directory, "*.deps.json").Any() ? new AssemblyDependencyResolver(Directory.EnumerateFiles(directory, "*.deps.json").First().Replace(".deps.json", ".dll", StringComparison.Ordinal)) : null;
+        private readonly AssemblyDependencyResolver _resolver = new(program);
+        private readonly string _directory = Path.GetDirectoryName(program)!;
 
         protected override Assembly? Load(AssemblyName name)
         {
             if (s_shared.Contains(name.Name) || (name.Name?.StartsWith("Microsoft.Extensions.", StringComparison.Ordinal) ?? false)) return null;
-            var path = _resolver?.ResolveAssemblyToPath(name);
+            var path = _resolver.ResolveAssemblyToPath(name);
             if (path is null)
             {
-                var local = Path.Combine(directory, name.Name + ".dll");
+                var local = Path.Combine(_directory, name.Name + ".dll");
                 if (File.Exists(local)) path = local;
             }
             return path is null ? null : LoadFromAssemblyPath(path);
@@ -92,7 +92,7 @@ public static class ProgramLoader
 
         protected override IntPtr LoadUnmanagedDll(string unmanagedDllName)
         {
-            var path = _resolver?.ResolveUnmanagedDllToPath(unmanagedDllName);
+            var path = _resolver.ResolveUnmanagedDllToPath(unmanagedDllName);
             return path is null ? IntPtr.Zero : LoadUnmanagedDllFromPath(path);
         }
     }
