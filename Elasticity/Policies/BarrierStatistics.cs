@@ -65,11 +65,11 @@ internal static class BarrierStatistics
     /// an 8-core machine that keep p cores busy are fully utilized. When no record reports CPU time
     /// (thread CPU time is unsupported on the platform), busy time stands in for it.
     /// </remarks>
-    public static (double Mean, WorkerUtilization[] Workers)? CpuUtilization(BarrierContext context, double slotCapacity)
+    public static (double Mean, WorkerUtilization[] Workers)? CpuUtilization(BarrierContext context, double slotCapacity, int back = 0)
     {
-        if (context.History.Count == 0 || context.SuperstepDurations.Count == 0) return null;
-        var tasks = context.History[^1];
-        double durationMs = context.SuperstepDurations[^1].TotalMilliseconds;
+        if (context.History.Count <= back || context.SuperstepDurations.Count <= back) return null;
+        var tasks = context.History[^(1 + back)];
+        double durationMs = context.SuperstepDurations[^(1 + back)].TotalMilliseconds;
         if (tasks.Count == 0 || durationMs <= 0) return null;
         bool hasCpu = tasks.Any(t => t.CpuMs > 0);
         var slots = context.Workers.ToDictionary(w => w.Id, w => w.Slots, StringComparer.Ordinal);

@@ -84,6 +84,19 @@ public sealed class UtilizationPolicy : IElasticityPolicy
             step += string.Create(ci, $", above the band so at least p+1={next}");
         }
         next = Math.Clamp(next, lo, hi);
+        if (next < p && _options.ScaleInPatience > 1)
+        {
+            // Scale in only when the readings at p have been below the band for long enough.
+            int below = 0;
+            for (int back = 0; back < _options.ScaleInPatience && back < since; back++)
+            {
+                if (BarrierStatistics.CpuUtilization(context, _options.SlotCapacity, back) is { } earlier && earlier.Mean < target - band) below++;
+            }
+            if (below < _options.ScaleInPatience)
+            {
+                return new ElasticityDecision(clamped, string.Create(ci, $"{inputs}; {step}, but only {below} of {_options.ScaleInPatience} supersteps at p={p} below the band -> {clamped}"));
+            }
+        }
         return new ElasticityDecision(next, string.Create(ci, $"{inputs}; {step} -> {next}"));
     }
 }

@@ -41,6 +41,13 @@ public sealed class UtilizationPolicyOptions
     /// </summary>
     public bool ScaleOutAtLeastOne { get; set; } = true;
 
+    /// <summary>
+    /// Scale in only after this many consecutive supersteps at the current parallelism below the band
+    /// (default 1: at once). Damps the oscillation between neighbouring parallelisms that noisy
+    /// utilization readings cause.
+    /// </summary>
+    public int ScaleInPatience { get; set; } = 1;
+
     /// <summary>Throws when an option is out of range.</summary>
     /// <exception cref="ArgumentException">An option is out of its documented range.</exception>
     public void Validate()
@@ -53,6 +60,7 @@ public sealed class UtilizationPolicyOptions
         !(TargetCpu > 0 && TargetCpu <= 1) ? $"TargetCpu must be in (0, 1], not {TargetCpu.ToString(System.Globalization.CultureInfo.InvariantCulture)}."
         : !(Band >= 0 && Band < 1) ? $"Band must be in [0, 1), not {Band.ToString(System.Globalization.CultureInfo.InvariantCulture)}."
         : CooldownSupersteps < 1 ? $"CooldownSupersteps must be at least 1, not {CooldownSupersteps}."
+        : ScaleInPatience < 1 ? $"ScaleInPatience must be at least 1, not {ScaleInPatience}."
         : !(SlotCapacity > 0 && SlotCapacity <= 64) ? $"SlotCapacity must be in (0, 64], not {SlotCapacity.ToString(System.Globalization.CultureInfo.InvariantCulture)}."
         : PolicyValidation.RangeError(MinParallelism, MaxParallelism);
 }

@@ -49,7 +49,7 @@ foreach (var s in scenarios)
     {
         Dataflow.Runtime.Extensibility.IElasticityPolicy? policy = mode switch
         {
-            "utilization" => new UtilizationPolicy(new UtilizationPolicyOptions { TargetCpu = 0.7, MinParallelism = 1, MaxParallelism = slots, SlotCapacity = quota, CooldownSupersteps = 2 }),
+            "utilization" => new UtilizationPolicy(new UtilizationPolicyOptions { TargetCpu = 0.7, MinParallelism = 1, MaxParallelism = slots, SlotCapacity = quota, CooldownSupersteps = 2, ScaleInPatience = 2 }),
             // Half the fixed run's iteration time as the target: "more resources for a shorter time".
             "runtime-target" => new RuntimeTargetPolicy(new RuntimeTargetPolicyOptions
             {
@@ -113,7 +113,7 @@ static string Points(string dir, int count)
 static void Report(List<Result> results, double quota, int slots)
 {
     var sb = new StringBuilder();
-    sb.AppendLine(CultureInfo.InvariantCulture, $"Elasticity experiment {DateTime.UtcNow:yyyy-MM-dd}: {slots} emulated nodes of {quota} core (one cgroup per subtask slot), utilization policy (target CPU 0.7 ± 0.1, cooldown 2 supersteps, range 1..{slots}) and runtime-target policy (target: half the fixed run), {results.Count / 2} scenarios.");
+    sb.AppendLine(CultureInfo.InvariantCulture, $"Elasticity experiment {DateTime.UtcNow:yyyy-MM-dd}: {slots} emulated nodes of {quota} core (one cgroup per subtask slot), utilization policy (target CPU 0.7 ± 0.1, cooldown 2 supersteps, scale in after 2 low readings, range 1..{slots}) and runtime-target policy (target: half the fixed run), {results.Count / 2} scenarios.");
     sb.AppendLine();
     sb.AppendLine("| scenario | job | input | policy | fixed: runtime s / slot-s | elastic: runtime s / slot-s | runtime change | slot-seconds released | elastic parallelism per superstep | rescale cost ms (max) / median superstep ms |");
     sb.AppendLine("|---|---|---|---|---|---|---|---|---|---|");
@@ -324,7 +324,7 @@ internal static class Processes
                 {
                     var policy = mode switch
                     {
-                        "utilization" => new[] { "--elasticity", "utilization", "--target-cpu", "0.7", "--cooldown", "2", "--slot-capacity", quota.ToString(CultureInfo.InvariantCulture), "--min-parallelism", "1", "--max-parallelism", w },
+                        "utilization" => new[] { "--elasticity", "utilization", "--target-cpu", "0.7", "--cooldown", "2", "--scale-in-patience", "2", "--slot-capacity", quota.ToString(CultureInfo.InvariantCulture), "--min-parallelism", "1", "--max-parallelism", w },
                         "runtime-target" => new[] { "--elasticity", "runtime-target", "--target-ms", (fixedRun!.IterationSeconds * 500).ToString("F0", CultureInfo.InvariantCulture), "--supersteps", it, "--min-parallelism", "1", "--max-parallelism", w },
                         _ => Array.Empty<string>(),
                     };
