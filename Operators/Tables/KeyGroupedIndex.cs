@@ -7,30 +7,23 @@ namespace Dataflow.Operators.Tables;
 /// share moves between subtasks as whole maps when the parallelism changes. Holds the solution set
 /// of a delta iteration.
 /// </summary>
-public sealed class KeyGroupedIndex<TKey, TValue> : Core.IKeyGroupedState
+public sealed class KeyGroupedIndex<TKey, TValue>(int maxParallelism) : KeyGroupedTable<OpenHashMap<TKey, TValue>>(maxParallelism)
 {
-    private readonly OpenHashMap<TKey, TValue>?[] _groups;
-
-    /// <summary>Creates an empty index over <paramref name="maxParallelism"/> key groups.</summary>
-    public KeyGroupedIndex(int maxParallelism) => _groups = new OpenHashMap<TKey, TValue>?[maxParallelism];
-
     /// <summary>Number of entries.</summary>
-    public int Count => _groups.Sum(g => g?.Count ?? 0);
-
-    private OpenHashMap<TKey, TValue>? GroupOf(TKey key) => _groups[KeyGroups.KeyGroupOf(StableHash.Of(key), _groups.Length)];
+    public int Count => Groups.Sum(g => g?.Count ?? 0);
 
     /// <summary>Adds or replaces the value of <paramref name="key"/>.</summary>
     public void Put(TKey key, TValue value)
     {
-        int g = KeyGroups.KeyGroupOf(StableHash.Of(key), _groups.Length);
-        var map = _groups[g] ??= new OpenHashMap<TKey, TValue>(64);
+        int g = GroupOf(StableHash.Of(key));
+        var map = Groups[g] ??= new OpenHashMap<TKey, TValue>(64);
         map.GetValueRefOrAddDefault(key, out _) = value;
     }
 
     /// <summary>Looks up <paramref name="key"/>.</summary>
     public bool TryGetValue(TKey key, out TValue value)
     {
-        var map = GroupOf(key);
+        var map = Groups[GroupOf(StableHash.Of(key))];
         int i = map?.IndexOf(key) ?? -1;
         if (i < 0)
         {
@@ -41,65 +34,33 @@ public sealed class KeyGroupedIndex<TKey, TValue> : Core.IKeyGroupedState
         return true;
     }
 
-    /// <summary>Copies all values into <paramref name="target"/>, key group by key group.</summary>
+    /// <summary>Appends every value to <paramref name="target"/>.</summary>
     public void CopyValuesTo(List<TValue> target)
     {
-        foreach (var g in _groups)
+        foreach (var g in Groups)
         {
             if (g is not null) target.AddRange(g.Values);
         }
     }
 
     /// <inheritdoc />
-    public Core.IKeyGroupedState Regroup(IReadOnlyList<Core.IKeyGroupedState> previous, int subtask, int parallelism)
+    protected override KeyGroupedTable<OpenHashMap<TKey, TValue>> New() => new KeyGroupedIndex<TKey, TValue>(Groups.Length);
+
+    /// <inheritdoc />
+    protected override void WriteGroup(OpenHashMap<TKey, TValue> group, Runtime.Serialization.ByteWriter writer)
     {
-        int maxP = _groups.Length;
-        var result = new KeyGroupedIndex<TKey, TValue>(maxP);
-        var (start, end) = KeyGroups.RangeOf(subtask, parallelism, maxP);
-        for (int g = start; g < end; g++)
-        {
-            var owner = (KeyGroupedIndex<TKey, TValue>)previous[KeyGroups.SubtaskOf(g, previous.Count, maxP)];
-            result._groups[g] = owner._groups[g];
-        }
-        return result;
+        Runtime.Serialization.Serializers.Get<TKey>().WriteBatch(writer, group.Keys);
+        Runtime.Serialization.Serializers.Get<TValue>().WriteBatch(writer, group.Values);
     }
 
     /// <inheritdoc />
-    public Core.IKeyGroupedState CreateEmpty() => new KeyGroupedIndex<TKey, TValue>(_groups.Length);
-
-    /// <inheritdoc />
-    public void WriteGroups(int start, int end, Runtime.Serialization.ByteWriter writer)
+    protected override OpenHashMap<TKey, TValue> ReadGroup(Runtime.Serialization.ByteReader reader, OpenHashMap<TKey, TValue>? existing)
     {
-        var keys = Runtime.Serialization.Serializers.Get<TKey>();
-        var values = Runtime.Serialization.Serializers.Get<TValue>();
-        int present = 0;
-        for (int g = start; g < end; g++) present += _groups[g] is null ? 0 : 1;
-        writer.WriteVarint((ulong)present);
-        for (int g = start; g < end; g++)
-        {
-            if (_groups[g] is not { } map) continue;
-            writer.WriteVarint((ulong)g);
-            keys.WriteBatch(writer, map.Keys);
-            values.WriteBatch(writer, map.Values);
-        }
-    }
-
-    /// <inheritdoc />
-    public void ReadGroups(Runtime.Serialization.ByteReader reader)
-    {
-        var keys = Runtime.Serialization.Serializers.Get<TKey>();
-        var values = Runtime.Serialization.Serializers.Get<TValue>();
-        int present = reader.ReadLength();
-        for (int i = 0; i < present; i++)
-        {
-            ulong g64 = reader.ReadVarint();
-            if (g64 >= (ulong)_groups.Length) throw new Runtime.Serialization.SerializationException($"Key group {g64} out of range.");
-            int g = (int)g64;
-            var k = keys.ReadBatch(reader);
-            var v = values.ReadBatch(reader);
-            if (k.Length != v.Length) throw new Runtime.Serialization.SerializationException("Key group with unequal keys and values.");
-            var map = _groups[g] ??= new OpenHashMap<TKey, TValue>(Math.Max(16, k.Length));
-            for (int j = 0; j < k.Length; j++) map.GetValueRefOrAddDefault(k[j], out _) = v[j];
-        }
+        var keys = Runtime.Serialization.Serializers.Get<TKey>().ReadBatch(reader);
+        var values = Runtime.Serialization.Serializers.Get<TValue>().ReadBatch(reader);
+        if (keys.Length != values.Length) throw new Runtime.Serialization.SerializationException("Key group with unequal keys and values.");
+        var map = existing ?? new OpenHashMap<TKey, TValue>(Math.Max(16, keys.Length));
+        for (int j = 0; j < keys.Length; j++) map.GetValueRefOrAddDefault(keys[j], out _) = values[j];
+        return map;
     }
 }

@@ -251,17 +251,9 @@ public sealed class FrameConnection : IAsyncDisposable
     private bool TryParse(ref ReadOnlySequence<byte> buffer, out Frame frame)
     {
         frame = default;
-        if (buffer.Length < 4) return false;
-        Span<byte> lengthBytes = stackalloc byte[4];
-        buffer.Slice(0, 4).CopyTo(lengthBytes);
-        int length = BinaryPrimitives.ReadInt32LittleEndian(lengthBytes);
-        if (length < 1 || length > _maxFrameBytes) throw new ProtocolException($"Invalid frame length {length} (limit {_maxFrameBytes}).");
-        if (buffer.Length < 4 + length) return false;
-        var body = buffer.Slice(4, length);
-        var type = (FrameType)body.FirstSpan[0];
-        if (!Enum.IsDefined(type)) throw new ProtocolException($"Unknown frame type {(byte)type}.");
-        frame = new Frame(type, body.Slice(1).ToArray());
-        buffer = buffer.Slice(4 + length);
+        if (!TryFrame(buffer, out var type, out var body)) return false;
+        frame = new Frame(type, body.ToArray());
+        buffer = buffer.Slice(body.End);
         return true;
     }
 

@@ -115,19 +115,7 @@ static void Report(List<Result> results, double quota, int slots)
     var sb = new StringBuilder();
     sb.AppendLine(CultureInfo.InvariantCulture, $"Elasticity experiment {DateTime.UtcNow:yyyy-MM-dd}: {slots} emulated nodes of {quota} core (one cgroup per subtask slot), utilization policy (target CPU 0.7 ± 0.1, cooldown 2 supersteps, scale in after 2 low readings, range 1..{slots}) and runtime-target policy (target: half the fixed run), {results.Count / 2} scenarios.");
     sb.AppendLine();
-    sb.AppendLine("| scenario | job | input | policy | fixed: runtime s / slot-s | elastic: runtime s / slot-s | runtime change | slot-seconds released | elastic parallelism per superstep | rescale cost ms (max) / median superstep ms |");
-    sb.AppendLine("|---|---|---|---|---|---|---|---|---|---|");
-    foreach (var g in results.GroupBy(r => (r.Scenario, r.Job)))
-    {
-        var f = g.First(r => !r.Elastic);
-        foreach (var e in g.Where(r => r.Elastic))
-        {
-            string name = g.Key.Scenario == "a" ? "(a) under-provisioned, start p=1" : $"(b) over-provisioned, start p={slots}";
-            double step = e.SuperstepMs.Order().ElementAt(e.SuperstepMs.Count / 2);
-            sb.AppendLine(CultureInfo.InvariantCulture,
-                $"| {name} | {g.Key.Job} | {e.Input} | {e.Mode} | {f.IterationSeconds:F2} / {f.SlotSeconds:F2} | {e.IterationSeconds:F2} / {e.SlotSeconds:F2} | {(e.IterationSeconds / f.IterationSeconds - 1) * 100:+0;-0}% | {(1 - e.SlotSeconds / f.SlotSeconds) * 100:0}% | {string.Join("→", Compress(e.Parallelism))} | {(e.RescaleMs.Count > 0 ? e.RescaleMs.Max() : 0):F1} / {step:F1} |");
-        }
-    }
+    ResultTable.Write(sb, results, slots, "slot-s", "slot-seconds");
     Console.WriteLine(sb.ToString());
     string root = RepoRoot();
     var stem = Path.Combine(root, "benchmarks", "results", $"{DateTime.UtcNow:yyyy-MM-dd}-elasticity");
@@ -136,14 +124,6 @@ static void Report(List<Result> results, double quota, int slots)
     File.WriteAllText(stem + ".json", JsonSerializer.Serialize(results, new JsonSerializerOptions { WriteIndented = true }));
     File.WriteAllText(stem + ".svg", Plot(results));
     Console.WriteLine($"results: {stem}.md / .json / .svg");
-}
-
-static IEnumerable<string> Compress(List<int> ps)
-{
-    for (int i = 0; i < ps.Count; i++)
-    {
-        if (i == 0 || ps[i] != ps[i - 1]) yield return ps[i].ToString(CultureInfo.InvariantCulture);
-    }
 }
 
 static string Plot(List<Result> results)
@@ -184,6 +164,35 @@ static string RepoRoot()
         if (File.Exists(Path.Combine(dir.FullName, "Dataflow.sln"))) return dir.FullName;
     }
     throw new DirectoryNotFoundException("Dataflow.sln not found");
+}
+
+internal static class ResultTable
+{
+    /// <summary>The results table: per scenario and job, each elastic run against the fixed one.</summary>
+    public static void Write(StringBuilder sb, List<Result> results, int slots, string unit, string released)
+    {
+        sb.AppendLine($"| scenario | job | input | policy | fixed: runtime s / {unit} | elastic: runtime s / {unit} | runtime change | {released} released | elastic parallelism per superstep | rescale cost ms (max) / median superstep ms |");
+        sb.AppendLine("|---|---|---|---|---|---|---|---|---|---|");
+        foreach (var g in results.GroupBy(r => (r.Scenario, r.Job)))
+        {
+            var f = g.First(r => !r.Elastic);
+            foreach (var e in g.Where(r => r.Elastic))
+            {
+                string name = g.Key.Scenario == "a" ? "(a) under-provisioned, start p=1" : $"(b) over-provisioned, start p={slots}";
+                double step = e.SuperstepMs.Order().ElementAt(e.SuperstepMs.Count / 2);
+                sb.AppendLine(CultureInfo.InvariantCulture,
+                    $"| {name} | {g.Key.Job} | {e.Input} | {e.Mode} | {f.IterationSeconds:F2} / {f.SlotSeconds:F2} | {e.IterationSeconds:F2} / {e.SlotSeconds:F2} | {(e.IterationSeconds / f.IterationSeconds - 1) * 100:+0;-0}% | {(1 - e.SlotSeconds / f.SlotSeconds) * 100:0}% | {string.Join("→", Compress(e.Parallelism))} | {(e.RescaleMs.Count > 0 ? e.RescaleMs.Max() : 0):F1} / {step:F1} |");
+            }
+        }
+    }
+
+    public static IEnumerable<string> Compress(List<int> ps)
+    {
+        for (int i = 0; i < ps.Count; i++)
+        {
+            if (i == 0 || ps[i] != ps[i - 1]) yield return ps[i].ToString(CultureInfo.InvariantCulture);
+        }
+    }
 }
 
 internal sealed record Scenario(string Id, string Name, string Input, int Start, Func<DataflowEnvironment, Task> Job);
@@ -402,19 +411,7 @@ internal static class Processes
         var sb = new StringBuilder();
         sb.AppendLine(CultureInfo.InvariantCulture, $"Elasticity experiment {DateTime.UtcNow:yyyy-MM-dd} on worker processes: `dataflow run --workers {workers} --slots 1`, each worker in its own cgroup held to {quota} core; worker-seconds = Σ parallelism × superstep time (the workers a superstep uses).");
         sb.AppendLine();
-        sb.AppendLine("| scenario | job | input | policy | fixed: runtime s / worker-s | elastic: runtime s / worker-s | runtime change | worker-seconds released | elastic parallelism per superstep | rescale cost ms (max) / median superstep ms |");
-        sb.AppendLine("|---|---|---|---|---|---|---|---|---|---|");
-        foreach (var g in results.GroupBy(r => (r.Scenario, r.Job)))
-        {
-            var f = g.First(r => !r.Elastic);
-            foreach (var e in g.Where(r => r.Elastic))
-            {
-                string name = g.Key.Scenario == "a" ? "(a) under-provisioned, start p=1" : $"(b) over-provisioned, start p={workers}";
-                double step = e.SuperstepMs.Order().ElementAt(e.SuperstepMs.Count / 2);
-                sb.AppendLine(CultureInfo.InvariantCulture,
-                    $"| {name} | {g.Key.Job} | {e.Input} | {e.Mode} | {f.IterationSeconds:F2} / {f.SlotSeconds:F2} | {e.IterationSeconds:F2} / {e.SlotSeconds:F2} | {(e.IterationSeconds / f.IterationSeconds - 1) * 100:+0;-0}% | {(1 - e.SlotSeconds / f.SlotSeconds) * 100:0}% | {string.Join("→", e.Parallelism.Where((p, i) => i == 0 || p != e.Parallelism[i - 1]))} | {(e.RescaleMs.Count > 0 ? e.RescaleMs.Max() : 0):F1} / {step:F1} |");
-            }
-        }
+        ResultTable.Write(sb, results, workers, "worker-s", "worker-seconds");
         Console.WriteLine(sb.ToString());
         var stem = Path.Combine(root, "benchmarks", "results", $"{DateTime.UtcNow:yyyy-MM-dd}-elasticity-processes");
         File.WriteAllText(stem + ".md", sb.ToString());
