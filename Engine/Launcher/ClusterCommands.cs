@@ -131,7 +131,7 @@ internal static class ClusterCommands
             e.Cancel = true;
             cts.Cancel();
         };
-        AppDomain.CurrentDomain.ProcessExit += (_, _) => cts.Cancel();
+        AppDomain.CurrentDomain.ProcessExit += (_, _) => CancelQuietly(cts);
         var options = new CoordinatorOptions
         {
             Listen = listen,
@@ -187,7 +187,7 @@ internal static class ClusterCommands
             e.Cancel = true;
             cts.Cancel();
         };
-        AppDomain.CurrentDomain.ProcessExit += (_, _) => cts.Cancel();
+        AppDomain.CurrentDomain.ProcessExit += (_, _) => CancelQuietly(cts);
         await using var host = new WorkerHost(options, RunProgram, new StderrLogger("worker", LogLevel.Information));
         try
         {
@@ -255,6 +255,18 @@ internal static class ClusterCommands
             Console.WriteLine(string.Create(inv, $"  job {j.Job,-3} {j.State,-9} {j.Entry,-24} workers {string.Join(",", j.Workers),-12} steps {j.Steps,4}  {j.Progress}"));
         }
         return 0;
+    }
+
+    /// <summary>Cancels on SIGTERM; at a normal exit the source may already be disposed.</summary>
+    private static void CancelQuietly(CancellationTokenSource cts)
+    {
+        try
+        {
+            cts.Cancel();
+        }
+        catch (ObjectDisposedException)
+        {
+        }
     }
 
     private static IPEndPoint ParseEndPoint(string s)

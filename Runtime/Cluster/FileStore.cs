@@ -15,6 +15,7 @@ public sealed class FileStore
 
     private readonly string _directory;
     private readonly object _lock = new();
+    private readonly string _instance = $"{Environment.ProcessId}-{Guid.NewGuid():N}";
 
     /// <summary>Uses (and creates) <paramref name="directory"/>.</summary>
     public FileStore(string directory)
@@ -56,10 +57,16 @@ public sealed class FileStore
     public bool Append(FileChunk chunk)
     {
         var final = PathOf(chunk.Hash);
-        var partial = final + ".partial";
+        // Several processes on one host may share the cache (and receive the same file at once): each writes its own partial file.
+        var partial = $"{final}.{_instance}.partial";
         lock (_lock)
         {
-            if (File.Exists(final)) return chunk.Last;
+            if (File.Exists(final))
+            {
+                // Another process on this host completed the same file meanwhile.
+                if (chunk.Last) File.Delete(partial);
+                return chunk.Last;
+            }
             using (var stream = new FileStream(partial, chunk.Offset == 0 ? FileMode.Create : FileMode.Open, FileAccess.Write))
             {
                 if (stream.Length != chunk.Offset) throw new ProtocolException($"File {chunk.Hash}: chunk at {chunk.Offset}, expected {stream.Length}.");

@@ -123,13 +123,29 @@ public sealed partial class WorkerHost : IAsyncDisposable
                 _ = RunJobAsync(run);
                 break;
             case FileChunk c:
-                if (_files.Append(c))
+                bool complete;
+                try
+                {
+                    complete = _files.Append(c);
+                }
+                catch (Exception e) when (e is ProtocolException or IOException or UnauthorizedAccessException)
+                {
+                    // A bad or unwritable file fails the jobs that need it, not the worker.
+                    foreach (var j in _jobs.Values)
+                    {
+                        bool needs;
+                        lock (j.Missing) needs = j.Missing.Contains(c.Hash);
+                        if (needs) j.Files.TrySetException(new IOException($"Receiving file {c.Hash} failed: {e.Message}", e));
+                    }
+                    break;
+                }
+                if (complete)
                 {
                     foreach (var j in _jobs.Values)
                     {
-                        bool complete;
-                        lock (j.Missing) complete = j.Missing.Remove(c.Hash) && j.Missing.Count == 0;
-                        if (complete) j.Files.TrySetResult();
+                        bool all;
+                        lock (j.Missing) all = j.Missing.Remove(c.Hash) && j.Missing.Count == 0;
+                        if (all) j.Files.TrySetResult();
                     }
                 }
                 break;
