@@ -345,7 +345,9 @@ public sealed class ClusterSession
             _waiters.Clear();
         }
         foreach (var w in waiters) w.TrySetException(new ClusterJobException(_failure));
-        _failed.Cancel();
+        // Not on the caller's thread (often the control connection's reader): aborting the local run
+        // wakes subtask threads, and one may be stuck in a socket write.
+        _ = Task.Run(_failed.Cancel);
     }
 
     private void ThrowIfFailed()

@@ -471,7 +471,16 @@ public sealed partial class DataPlane : IAsyncDisposable
 
         public void Wake()
         {
-            lock (_lock) Monitor.PulseAll(_lock);
+            // Never block the abort behind a sender stuck in a socket write; a sender waiting for credit re-checks the abort every second anyway.
+            if (!Monitor.TryEnter(_lock)) return;
+            try
+            {
+                Monitor.PulseAll(_lock);
+            }
+            finally
+            {
+                Monitor.Exit(_lock);
+            }
         }
 
         public override long Put(in Envelope envelope)
