@@ -8,24 +8,23 @@ namespace Dataflow.Elasticity.Policies;
 /// A given parallelism per superstep, for tests and experiments: with the schedule 1,4,2,3 supersteps
 /// 1, 2, 3 and 4 run at 1, 4, 2 and 3, and every later one at 3.
 /// </summary>
-public sealed class FixedPolicy : IElasticityPolicy
+public sealed class FixedPolicy : ElasticityPolicy
 {
     /// <summary>The name used on the command line.</summary>
     public const string PolicyName = "fixed";
 
     private readonly int[] _schedule;
-    private readonly ILogger? _logger;
 
     /// <summary>Creates the policy.</summary>
     /// <param name="options">Its options (validated here; the schedule is copied).</param>
     /// <param name="logger">Where decisions are logged, if anywhere.</param>
     /// <exception cref="ArgumentException">The schedule is empty or invalid.</exception>
     public FixedPolicy(FixedPolicyOptions options, ILogger<FixedPolicy>? logger = null)
+        : base(PolicyName, logger)
     {
         ArgumentNullException.ThrowIfNull(options);
         options.Validate();
         _schedule = options.Schedule.ToArray();
-        _logger = logger;
     }
 
     /// <summary>The schedule: superstep k runs at <c>Schedule[min(k, Count) - 1]</c>.</summary>
@@ -35,16 +34,12 @@ public sealed class FixedPolicy : IElasticityPolicy
     public int InitialParallelism => _schedule[0];
 
     /// <inheritdoc />
-    public string Name => PolicyName;
-
-    /// <inheritdoc />
-    public ElasticityDecision Decide(BarrierContext context)
+    protected override ElasticityDecision DecideCore(BarrierContext context)
     {
-        ArgumentNullException.ThrowIfNull(context);
         int index = Math.Clamp(context.Superstep, 0, _schedule.Length - 1);
         int next = _schedule[index];
         var reason = string.Create(CultureInfo.InvariantCulture,
             $"schedule {string.Join(",", _schedule)}: superstep {context.Superstep + 1} runs at entry {index + 1} = {next} (p={context.Parallelism})");
-        return _logger.Log(PolicyName, context, new ElasticityDecision(next, reason));
+        return new ElasticityDecision(next, reason);
     }
 }

@@ -23,40 +23,30 @@ namespace Dataflow.Elasticity.Policies;
 /// <para>The policy keeps p when nothing is left to steer (s ≥ N − 1). When N is unknown the target is per
 /// superstep: B = target and R(x) = t̂(x). It is a pure function of the context.</para>
 /// </remarks>
-public sealed class RuntimeTargetPolicy : IElasticityPolicy
+public sealed class RuntimeTargetPolicy : ElasticityPolicy
 {
     /// <summary>The name used on the command line.</summary>
     public const string PolicyName = "runtime-target";
 
     private readonly RuntimeTargetPolicyOptions _options;
-    private readonly ILogger? _logger;
 
     /// <summary>Creates the policy.</summary>
     /// <param name="options">Its options (validated here).</param>
     /// <param name="logger">Where decisions are logged, if anywhere.</param>
     /// <exception cref="ArgumentException">An option is out of range.</exception>
     public RuntimeTargetPolicy(RuntimeTargetPolicyOptions options, ILogger<RuntimeTargetPolicy>? logger = null)
+        : base(PolicyName, logger)
     {
         ArgumentNullException.ThrowIfNull(options);
         options.Validate();
         _options = options;
-        _logger = logger;
     }
 
     /// <summary>The options in effect.</summary>
     public RuntimeTargetPolicyOptions Options => _options;
 
     /// <inheritdoc />
-    public string Name => PolicyName;
-
-    /// <inheritdoc />
-    public ElasticityDecision Decide(BarrierContext context)
-    {
-        ArgumentNullException.ThrowIfNull(context);
-        return _logger.Log(PolicyName, context, DecideCore(context));
-    }
-
-    private ElasticityDecision DecideCore(BarrierContext context)
+    protected override ElasticityDecision DecideCore(BarrierContext context)
     {
         var ci = CultureInfo.InvariantCulture;
         int p = context.Parallelism;

@@ -18,40 +18,30 @@ namespace Dataflow.Elasticity.Policies;
 /// parallelism has run fewer than <see cref="UtilizationPolicyOptions.CooldownSupersteps"/> supersteps, or
 /// when the last superstep left no statistics. It is a pure function of the context.</para>
 /// </remarks>
-public sealed class UtilizationPolicy : IElasticityPolicy
+public sealed class UtilizationPolicy : ElasticityPolicy
 {
     /// <summary>The name used on the command line.</summary>
     public const string PolicyName = "utilization";
 
     private readonly UtilizationPolicyOptions _options;
-    private readonly ILogger? _logger;
 
     /// <summary>Creates the policy.</summary>
     /// <param name="options">Its options (validated here).</param>
     /// <param name="logger">Where decisions are logged, if anywhere.</param>
     /// <exception cref="ArgumentException">An option is out of range.</exception>
     public UtilizationPolicy(UtilizationPolicyOptions options, ILogger<UtilizationPolicy>? logger = null)
+        : base(PolicyName, logger)
     {
         ArgumentNullException.ThrowIfNull(options);
         options.Validate();
         _options = options;
-        _logger = logger;
     }
 
     /// <summary>The options in effect.</summary>
     public UtilizationPolicyOptions Options => _options;
 
     /// <inheritdoc />
-    public string Name => PolicyName;
-
-    /// <inheritdoc />
-    public ElasticityDecision Decide(BarrierContext context)
-    {
-        ArgumentNullException.ThrowIfNull(context);
-        return _logger.Log(PolicyName, context, DecideCore(context));
-    }
-
-    private ElasticityDecision DecideCore(BarrierContext context)
+    protected override ElasticityDecision DecideCore(BarrierContext context)
     {
         var ci = CultureInfo.InvariantCulture;
         int p = context.Parallelism;

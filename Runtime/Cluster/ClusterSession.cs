@@ -90,14 +90,7 @@ public sealed class ClusterSession
     public CancellationToken Failed => _failed.Token;
 
     /// <summary>Participant index of subtask <paramref name="subtask"/> of <paramref name="vertex"/>.</summary>
-    public int HostOf(JobVertex vertex, int subtask)
-    {
-        if (vertex.IsResultSink) return 0;
-        lock (_hosts)
-        {
-            return _hosts.TryGetValue(vertex.Parallelism, out var hosts) ? hosts[subtask] : 1 + subtask % Workers;
-        }
-    }
+    public int HostOf(JobVertex vertex, int subtask) => vertex.IsResultSink ? 0 : HostOf(vertex.Parallelism, subtask);
 
     private readonly Dictionary<int, int[]> _hosts = new();
     private readonly HashSet<int> _pinned = new();

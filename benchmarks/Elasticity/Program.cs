@@ -117,7 +117,7 @@ static void Report(List<Result> results, double quota, int slots)
     sb.AppendLine();
     ResultTable.Write(sb, results, slots, "slot-s", "slot-seconds");
     Console.WriteLine(sb.ToString());
-    string root = RepoRoot();
+    string root = Repo.Root();
     var stem = Path.Combine(root, "benchmarks", "results", $"{DateTime.UtcNow:yyyy-MM-dd}-elasticity");
     Directory.CreateDirectory(Path.GetDirectoryName(stem)!);
     File.WriteAllText(stem + ".md", sb.ToString());
@@ -157,14 +157,6 @@ static string Plot(List<Result> results)
     return sb.ToString();
 }
 
-static string RepoRoot()
-{
-    for (var dir = new DirectoryInfo(AppContext.BaseDirectory); dir is not null; dir = dir.Parent)
-    {
-        if (File.Exists(Path.Combine(dir.FullName, "Dataflow.sln"))) return dir.FullName;
-    }
-    throw new DirectoryNotFoundException("Dataflow.sln not found");
-}
 
 internal static class ResultTable
 {
@@ -300,7 +292,7 @@ internal static class Processes
 {
     public static async Task<int> RunAsync(int workers, double quota, int iterations, string bigGraph, string smallGraph, string bigPoints, string smallPoints, int pointCount)
     {
-        string root = RepoRootOf();
+        string root = Repo.Root();
         string launcher = Path.Combine(root, "Engine", "Launcher", "bin", "Release", "net10.0", "dataflow.dll");
         string group = $"dataflow-elp-{Environment.ProcessId}";
         var work = Directory.CreateTempSubdirectory("dataflow-elasticity-").FullName;
@@ -418,8 +410,12 @@ internal static class Processes
         File.WriteAllText(stem + ".json", JsonSerializer.Serialize(results, new JsonSerializerOptions { WriteIndented = true }));
         Console.WriteLine($"results: {stem}.md / .json");
     }
+}
 
-    private static string RepoRootOf()
+internal static class Repo
+{
+    /// <summary>The repository root (the folder with Dataflow.sln above this program).</summary>
+    public static string Root()
     {
         for (var dir = new DirectoryInfo(AppContext.BaseDirectory); dir is not null; dir = dir.Parent)
         {
