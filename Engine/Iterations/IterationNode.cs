@@ -168,19 +168,23 @@ internal abstract class IterationNode
         }
         if (scope.Parallelism != scope.BaseParallelism)
         {
-            // What reads the result runs at the iteration's base parallelism.
-            await MoveToAsync(ownState().ToList(), scope.Parallelism, scope.BaseParallelism).ConfigureAwait(false);
+            // What reads the result runs at the iteration's base parallelism (on the workers the job holds now: none are acquired for it).
+            await MoveToAsync(ownState().ToList(), scope.Parallelism, scope.BaseParallelism, acquire: false).ConfigureAwait(false);
             scope.Parallelism = scope.BaseParallelism;
         }
         if (Env.Cluster is { } c && entryHosts is not null)
         {
-            // ... and on the workers it ran on before the iteration (placement may have moved it): other data of that parallelism is there.
+            // ... and on the workers it ran on before the iteration if they are still in the job (placement may have moved it):
+            // other data of that parallelism is there.
             int p = scope.BaseParallelism;
             var now = c.HostsOf(p);
-            if (!now.SequenceEqual(entryHosts))
+            if (!now.SequenceEqual(entryHosts) && entryHosts.All(h => c.ActiveWorkers.Contains(h)))
             {
                 await MoveAsync(ownState().ToList(), p, p, s => now[s], s => entryHosts[s], () => c.SetHosts(p, entryHosts)).ConfigureAwait(false);
             }
+            // The result stays on these workers until the program ends; the others may go.
+            c.Hold(c.HostsOf(p));
+            await c.ReleaseIdleAsync([]).ConfigureAwait(false);
         }
     }
 
@@ -188,17 +192,20 @@ internal abstract class IterationNode
     /// Carries out a change of parallelism at a barrier: the iteration's own state, the cached
     /// loop-invariant indexes (whole key groups change hands) and the recorded loop-invariant inputs
     /// move to the new subtasks before the next superstep; the observers get a <c>rescale</c> event
-    /// with the time the move took.
+    /// with the time the move took (and, on a cluster that acquires and releases workers, the time
+    /// acquiring took and who joined and left).
     /// </summary>
     private async Task RescaleAsync(IterationScope scope, int superstep, int to, string policy, string reason, Func<IEnumerable<MovableState>> ownState)
     {
         int from = scope.Parallelism;
         if (to == from) return;
-        long t0 = Stopwatch.GetTimestamp();
-        await MoveToAsync(CollectStates(scope, ownState), from, to).ConfigureAwait(false);
+        var (move, acquire, joined, released) = await MoveToAsync(CollectStates(scope, ownState), from, to).ConfigureAwait(false);
         scope.Parallelism = to;
-        var duration = Stopwatch.GetElapsedTime(t0);
-        foreach (var o in Env.ActiveObservers) o.OnRescale(new RescaleEvent(Name, superstep, from, to, policy, reason, duration));
+        var e = new RescaleEvent(Name, superstep, from, to, policy, reason, move)
+        {
+            Acquire = acquire, Joined = joined, Released = released, Workers = Env.Cluster?.Workers ?? 0,
+        };
+        foreach (var o in Env.ActiveObservers) o.OnRescale(e);
     }
 
     /// <summary>The iteration's own state, then the cached loop-invariant indexes and recorded inputs, in an order every process agrees on.</summary>
@@ -220,18 +227,31 @@ internal abstract class IterationNode
         return states;
     }
 
-    /// <summary>Moves <paramref name="states"/> from <paramref name="from"/> to <paramref name="to"/> subtasks: in this process, or between the job's workers.</summary>
-    private async Task MoveToAsync(List<MovableState> states, int from, int to)
+    /// <summary>
+    /// Moves <paramref name="states"/> from <paramref name="from"/> to <paramref name="to"/> subtasks: in this process,
+    /// or between the job's workers — acquiring workers first when the job may (<paramref name="acquire"/>) and
+    /// releasing those left without subtasks after.
+    /// </summary>
+    /// <returns>The time the move took, the time acquiring took, the workers that joined and those released.</returns>
+    private async Task<(TimeSpan Move, TimeSpan Acquire, string[] Joined, string[] Released)> MoveToAsync(List<MovableState> states, int from, int to,
+        bool acquire = true)
     {
+        long t0 = Stopwatch.GetTimestamp();
         if (Env.Cluster is not { } cluster)
         {
             foreach (var st in states) st.MoveLocal(to, Env.Options.MaxParallelism);
-            return;
+            return (Stopwatch.GetElapsedTime(t0), TimeSpan.Zero, [], []);
         }
+        var joined = acquire ? await cluster.EnsureWorkersAsync(to).ConfigureAwait(false) : [];
+        var acquiring = Stopwatch.GetElapsedTime(t0);
+        long t1 = Stopwatch.GetTimestamp();
         var old = cluster.HostsOf(from);
         cluster.Pin(to);
         var next = cluster.HostsOf(to);
         await MoveAsync(states, from, to, o => old[o], s => next[s], () => { }).ConfigureAwait(false);
+        var move = Stopwatch.GetElapsedTime(t1);
+        var released = await cluster.ReleaseIdleAsync(next).ConfigureAwait(false);
+        return (move, acquiring, joined, released);
     }
 
     /// <summary>Moves <paramref name="states"/> between the job's workers: from subtask o on <paramref name="oldHost"/>(o) to subtask s on <paramref name="newHost"/>(s).</summary>
@@ -239,12 +259,21 @@ internal abstract class IterationNode
     {
         var cluster = Env.Cluster!;
         int maxP = Env.Options.MaxParallelism;
+        if (cluster.IsReplaying)
+        {
+            // A worker that joined later replays this move: it held nothing then and takes no part, but its
+            // (empty) state takes the new shape and the move is counted like everywhere else.
+            foreach (var st in states) st.MoveLocal(to, maxP);
+            await cluster.ExchangeAsync([]).ConfigureAwait(false);
+            placed();
+            return;
+        }
         bool IsLocalOld(int o) => oldHost(o) == cluster.Index;
         bool IsLocalNew(int s) => newHost(s) == cluster.Index;
         var exports = states.Select(st => st.Export(to, IsLocalOld, maxP)).ToList();
         // One message per other worker: for every state, the contributions to the new subtasks it hosts.
         var outgoing = new Dictionary<int, byte[]>();
-        for (int p = 1; p < cluster.Participants.Count; p++)
+        foreach (int p in cluster.ActiveWorkers)
         {
             if (p == cluster.Index) continue;
             var w = new ByteWriter(1024);

@@ -12,12 +12,14 @@ namespace Dataflow.Launcher;
 /// <summary>The cluster commands of DESIGN.md §10: run, coordinator, worker, submit, status.</summary>
 internal static class ClusterCommands
 {
-    /// <summary><c>run --workers N [--slots S] [--worker-wrapper CMD] [--secret-file F] -- PROGRAM [args]</c>.</summary>
+    /// <summary><c>run --workers N [--max-workers M] [--slots S] [--worker-wrapper CMD] [--secret-file F] -- PROGRAM [args]</c>.</summary>
     public static async Task<int> RunAsync(string[] args)
     {
-        var (o, program) = Options.Parse(args, ["workers", "slots", "worker-wrapper", "secret-file", "heartbeat-timeout-ms", "trace"], requireProgram: true);
+        var (o, program) = Options.Parse(args, ["workers", "max-workers", "slots", "worker-wrapper", "secret-file", "heartbeat-timeout-ms", "trace"], requireProgram: true);
         int workers = o.Int("workers", 0);
         if (workers < 1) throw new ArgumentException("run needs --workers N (N ≥ 1)");
+        int maxWorkers = o.Int("max-workers", 0);
+        if (maxWorkers != 0 && maxWorkers < workers) throw new ArgumentException("--max-workers must be at least --workers");
         int slots = o.Int("slots", 1);
         if (slots < 1) throw new ArgumentException("--slots must be at least 1");
         var dll = ProgramResolver.Resolve(program[0]);
@@ -47,6 +49,8 @@ internal static class ClusterCommands
         var wrapper = o.Get("worker-wrapper");
         var provider = new LocalProcessProvider(coordinator, n => WorkerStartInfo(wrapper, coordinator.EndPoint, slots, secretFile, Path.Combine(runDir, $"worker-{n}")),
             runDir);
+        // A job that may grow starts more worker processes through the provider; those it releases are stopped.
+        if (maxWorkers > 0) coordinator.Options.Provider = provider;
         using var stopOnExit = new ProcessExitGuard(provider);
         try
         {
@@ -58,6 +62,7 @@ internal static class ClusterCommands
                 Program = dll,
                 Args = program[1..],
                 Workers = workers,
+                MaxWorkers = maxWorkers,
             }, RunProgram, cts.Token);
         }
         catch (OperationCanceledException) when (cts.IsCancellationRequested)
@@ -205,10 +210,10 @@ internal static class ClusterCommands
         }
     }
 
-    /// <summary><c>submit --coordinator HOST:PORT --secret-file F [--workers N] [--advertise IP] -- PROGRAM [args]</c>.</summary>
+    /// <summary><c>submit --coordinator HOST:PORT --secret-file F [--workers N] [--max-workers M] [--advertise IP] -- PROGRAM [args]</c>.</summary>
     public static async Task<int> SubmitAsync(string[] args)
     {
-        var (o, program) = Options.Parse(args, ["coordinator", "secret-file", "workers", "advertise"], requireProgram: true);
+        var (o, program) = Options.Parse(args, ["coordinator", "secret-file", "workers", "max-workers", "advertise"], requireProgram: true);
         var options = new SubmitOptions
         {
             Coordinator = ParseEndPoint(o.Require("coordinator")),
@@ -216,6 +221,7 @@ internal static class ClusterCommands
             Program = ProgramResolver.Resolve(program[0]),
             Args = program[1..],
             Workers = o.Int("workers", 0),
+            MaxWorkers = o.Int("max-workers", 0),
         };
         if (o.Get("advertise") is { } advertise) options.Advertise = IPAddress.Parse(advertise);
         using var cts = new CancellationTokenSource();

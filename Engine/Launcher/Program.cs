@@ -7,16 +7,20 @@ const string Usage = """
     usage: dataflow <command> [options]
 
     commands:
-      run --workers N [--slots S] [--worker-wrapper CMD] [--secret-file F] [--trace F] -- <examples/Name | Job.dll> [job args]
+      run --workers N [--max-workers M] [--slots S] [--worker-wrapper CMD] [--secret-file F] [--trace F] -- <examples/Name | Job.dll> [job args]
                starts a coordinator and N worker processes on this machine, runs the program on
                them (its output, files and statistics appear here) and stops every process again;
+               with --max-workers an elastic iteration starts more worker processes when it scales
+               out (up to M) and stops those a scale-in leaves idle;
                --worker-wrapper prefixes each worker's command ("{n}" = the worker's number)
       coordinator --listen HOST:PORT --secret-file F [--heartbeat-timeout-ms T] [--cache-dir D] [--trace F]
                runs a coordinator until stopped
       worker --coordinator HOST:PORT --secret-file F [--slots S] [--advertise IP] [--data-port P] [--work-dir D] [--monitor-ms M]
                runs a worker that offers S slots to the coordinator
-      submit --coordinator HOST:PORT --secret-file F [--workers N] [--advertise IP] -- <Job.dll | project> [job args]
-               runs a program on a running cluster (N workers; default all free ones)
+      submit --coordinator HOST:PORT --secret-file F [--workers N] [--max-workers M] [--advertise IP] -- <Job.dll | project> [job args]
+               runs a program on a running cluster (N workers; default all free ones); with
+               --max-workers the job takes more free workers when it scales out and returns
+               idle ones to the pool
       status --coordinator HOST:PORT --secret-file F
                lists the workers (slots, load, heartbeat) and jobs
       predict-eval --trace F --model arima|slidhmm|last [--horizon H] [--threshold 0.9] [--window N] ...

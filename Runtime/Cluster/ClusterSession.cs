@@ -9,6 +9,9 @@ namespace Dataflow.Runtime.Cluster;
 /// <summary>The job failed on the cluster: the message says where and why (a failed subtask, a lost worker).</summary>
 public sealed class ClusterJobException(string message) : Exception(message);
 
+/// <summary>Ends a worker's copy of the program when the job released the worker (it holds nothing the job needs).</summary>
+public sealed class WorkerReleasedException(int job, string worker) : Exception($"Worker {worker} was released from job {job}.");
+
 /// <summary>
 /// One process's part in a cluster job (DESIGN.md §7): every participant — the submitter and each
 /// worker — runs the job's program, which builds the same plans in the same order. Each job graph
@@ -23,7 +26,13 @@ public sealed class ClusterSession
 
     private readonly ControlChannel _control;
     private readonly DataPlane _data;
-    private readonly IPEndPoint[] _endpoints;
+    private Participant[] _roster;
+    private IPEndPoint?[] _endpoints;
+    private readonly string _self;
+    private readonly int _joinSequence;
+    private readonly HashSet<int> _holding = new();
+    private int _acquisitions;
+    private int _barrier;
     private readonly Dictionary<(string Kind, int Sequence), TaskCompletionSource<ControlMessage>> _waiters = new();
     private readonly CancellationTokenSource _failed = new();
     private readonly int _credits;
@@ -40,12 +49,15 @@ public sealed class ClusterSession
     {
         Job = start.Job;
         Index = start.Index;
-        Participants = start.Participants;
         Parallelism = start.Parallelism;
+        MaxWorkers = start.MaxWorkers;
+        _joinSequence = start.JoinSequence;
+        _self = start.Self.Length > 0 ? start.Self : start.Participants[start.Index].Id;
         _control = control;
         _data = data;
         _credits = credits;
-        _endpoints = start.Participants.Select(p => new IPEndPoint(IPAddress.Parse(p.Host), p.DataPort)).ToArray();
+        _roster = start.Participants.ToArray();
+        _endpoints = Endpoints(_roster);
         data.Broken += OnDataBroken;
     }
 
@@ -75,13 +87,35 @@ public sealed class ClusterSession
     public bool IsSubmitter => Index == 0;
 
     /// <summary>This participant's id (worker id, or <c>submitter</c>).</summary>
-    public string Self => Participants[Index].Id;
+    public string Self => _self;
 
-    /// <summary>The submitter (index 0) and the workers.</summary>
-    public IReadOnlyList<Participant> Participants { get; }
+    /// <summary>The submitter (index 0) and the workers' positions (vacant ones: <see cref="Participant.IsVacant"/>).</summary>
+    public IReadOnlyList<Participant> Participants => _roster;
 
-    /// <summary>The number of workers.</summary>
-    public int Workers => Participants.Count - 1;
+    /// <summary>The positions of the job's workers now (ascending; vacant positions left out).</summary>
+    public IReadOnlyList<int> ActiveWorkers => Enumerable.Range(1, _roster.Length - 1).Where(i => !_roster[i].IsVacant()).ToArray();
+
+    /// <summary>The number of workers the job has now.</summary>
+    public int Workers => ActiveWorkers.Count;
+
+    /// <summary>
+    /// The most workers the job may hold (0: it keeps the workers it started with). With a maximum,
+    /// a rescale acquires workers through the coordinator's resource provider, subtasks are packed
+    /// onto as few workers as their slots allow, and workers left without subtasks are released.
+    /// </summary>
+    public int MaxWorkers { get; }
+
+    /// <summary>True when this copy joined the running job and is still replaying what happened before it joined: it runs nothing and sends nothing.</summary>
+    public bool IsReplaying => _acquisitions < _joinSequence;
+
+    /// <summary>Raised (in the submitter) when workers join (true) or leave (false) the job: the positions and worker ids.</summary>
+    public event Action<bool, int[], string[]>? MembershipChanged;
+
+    private static IPEndPoint?[] Endpoints(Participant[] roster) =>
+        roster.Select(p => p.IsVacant() ? null : new IPEndPoint(IPAddress.Parse(p.Host), p.DataPort)).ToArray();
+
+    private IPEndPoint EndpointOf(int position) =>
+        _endpoints[position] ?? throw new InvalidOperationException($"Position {position} of job {Job} has no worker.");
 
     /// <summary>The default parallelism (the workers' slots).</summary>
     public int Parallelism { get; }
@@ -102,23 +136,100 @@ public sealed class ClusterSession
     {
         lock (_hosts)
         {
-            return _hosts.TryGetValue(parallelism, out var hosts) ? hosts[subtask] : 1 + subtask % Workers;
+            if (_hosts.TryGetValue(parallelism, out var hosts)) return hosts[subtask];
+            var active = ActiveWorkers;
+            return active[subtask % active.Count];
         }
     }
 
     /// <summary>
     /// Fixes where the subtasks of <paramref name="parallelism"/> run before iteration state moves to them
-    /// (a rescale at a barrier): an earlier placement if there is one, else round-robin over the workers.
+    /// (a rescale at a barrier): an earlier placement if there is one and its workers are still in the job,
+    /// else round-robin over the workers — or, when the job acquires and releases workers
+    /// (<see cref="MaxWorkers"/>), packed: each worker's slots filled before the next worker's.
     /// Every participant computes the same; the coordinator is not asked to place it again.
     /// </summary>
     public void Pin(int parallelism)
     {
         lock (_hosts)
         {
-            if (_hosts.ContainsKey(parallelism)) return;
-            _hosts[parallelism] = Enumerable.Range(0, parallelism).Select(s => 1 + s % Workers).ToArray();
+            if (_hosts.TryGetValue(parallelism, out var earlier) && earlier.All(h => !_roster[h].IsVacant())) return;
+            var active = ActiveWorkers;
+            int slots = Math.Max(1, _roster[active[0]].Slots);
+            _hosts[parallelism] = Enumerable.Range(0, parallelism)
+                .Select(s => MaxWorkers > 0 ? active[s / slots % active.Count] : active[s % active.Count]).ToArray();
             _pinned.Add(parallelism);
         }
+    }
+
+    /// <summary>
+    /// Before state moves to <paramref name="parallelism"/> subtasks (every copy of the program at the
+    /// same point): when the job may hold more workers (<see cref="MaxWorkers"/>) and its workers' slots
+    /// are fewer than the subtasks, the submitter asks the coordinator for more; every copy waits for
+    /// the new roster. A worker joining here replays the job up to this point and then takes part.
+    /// </summary>
+    /// <returns>The ids of the workers that joined (empty when none had to).</returns>
+    public async Task<string[]> EnsureWorkersAsync(int parallelism)
+    {
+        if (MaxWorkers <= 0) return [];
+        ThrowIfFailed();
+        var active = ActiveWorkers;
+        int slots = Math.Max(1, _roster[active[0]].Slots);
+        int need = Math.Min(MaxWorkers, (parallelism + slots - 1) / slots);
+        if (need <= active.Count) return [];
+        int sequence = ++_acquisitions;
+        var roster = Await("roster", sequence);
+        if (IsSubmitter) await _control.SendAsync(new AcquireWorkers(Job, sequence, need - active.Count)).ConfigureAwait(false);
+        var next = ((Roster)await roster.ConfigureAwait(false)).Participants;
+        var joined = Enumerable.Range(1, next.Length - 1).Where(i => !next[i].IsVacant() && (i >= _roster.Length || _roster[i].IsVacant())).ToArray();
+        _roster = next;
+        _endpoints = Endpoints(next);
+        var ids = joined.Select(i => next[i].Id).ToArray();
+        if (IsSubmitter) MembershipChanged?.Invoke(true, joined, ids);
+        return ids;
+    }
+
+    /// <summary>
+    /// After state moved (every copy at the same point): when the job releases workers
+    /// (<see cref="MaxWorkers"/>), the workers that host none of <paramref name="keep"/> and hold no
+    /// result the program still reads leave the job; the submitter tells the coordinator, which
+    /// releases them through its resource provider. A released copy ends here
+    /// (<see cref="WorkerReleasedException"/>).
+    /// </summary>
+    /// <returns>The ids of the released workers.</returns>
+    /// <exception cref="WorkerReleasedException">This worker was released.</exception>
+    public async Task<string[]> ReleaseIdleAsync(IEnumerable<int> keep)
+    {
+        if (MaxWorkers <= 0) return [];
+        ThrowIfFailed();
+        var busy = keep.Concat(_holding).ToHashSet();
+        var idle = ActiveWorkers.Where(i => !busy.Contains(i)).ToArray();
+        if (idle.Length == 0 || idle.Length == Workers) return [];
+        var ids = idle.Select(i => _roster[i].Id).ToArray();
+        var next = _roster.ToArray();
+        foreach (int i in idle) next[i] = Participant.Vacant;
+        _roster = next;
+        _endpoints = Endpoints(next);
+        if (IsSubmitter)
+        {
+            await _control.SendAsync(new ReleaseWorkers(Job, idle)).ConfigureAwait(false);
+            MembershipChanged?.Invoke(false, idle, ids);
+        }
+        if (!IsReplaying && idle.Contains(Index))
+        {
+            Released = true;
+            throw new WorkerReleasedException(Job, Self);
+        }
+        return ids;
+    }
+
+    /// <summary>True once this worker was released from the job (its copy of the program ends).</summary>
+    public bool Released { get; private set; }
+
+    /// <summary>Marks the workers of <paramref name="positions"/> as holding data the program still reads (an iteration's result): they are not released.</summary>
+    public void Hold(IEnumerable<int> positions)
+    {
+        foreach (int p in positions) _holding.Add(p);
     }
 
     /// <summary>The participant index of every subtask at <paramref name="parallelism"/>.</summary>
@@ -166,19 +277,21 @@ public sealed class ClusterSession
         ThrowIfFailed();
         int epoch = ++_epoch;
         var result = new Dictionary<int, byte[]>();
+        if (IsReplaying) return result; // a move from before this worker joined: it held nothing and gets nothing
         var waits = new Dictionary<int, Task<ControlMessage>>();
+        var workers = ActiveWorkers;
         if (IsSubmitter)
         {
             // The submitter holds no state: it waits until every worker reports its move done (ReportMovedAsync).
-            for (int p = 1; p < Participants.Count; p++) waits[p] = Await("transfer" + p.ToString(System.Globalization.CultureInfo.InvariantCulture), epoch);
+            foreach (int p in workers) waits[p] = Await("transfer" + p.ToString(System.Globalization.CultureInfo.InvariantCulture), epoch);
             foreach (var wait in waits.Values) await wait.ConfigureAwait(false);
             return result;
         }
-        for (int p = 1; p < Participants.Count; p++)
+        foreach (int p in workers)
         {
             if (p != Index) waits[p] = Await("transfer" + p.ToString(System.Globalization.CultureInfo.InvariantCulture), epoch);
         }
-        for (int p = 1; p < Participants.Count; p++)
+        foreach (int p in workers)
         {
             if (p == Index) continue;
             var data = outgoing.GetValueOrDefault(p) ?? [];
@@ -233,6 +346,14 @@ public sealed class ClusterSession
     {
         ThrowIfFailed();
         int step = ++_step;
+        if (IsReplaying)
+        {
+            // Joining a running job: this step ran before this worker joined; take its outcome from the log.
+            var go = (StepGo)await Await("go", step).WaitAsync(cancellationToken).ConfigureAwait(false);
+            ApplyPlacement(step, go.Decisions);
+            var completed = (StepComplete)await Await("complete", step).WaitAsync(cancellationToken).ConfigureAwait(false);
+            return new JobExecutionResult(TimeSpan.Zero, completed.Tasks);
+        }
         string description = graph.Vertices.Count == 0 ? "" : graph.Vertices[^1].Name;
         var site = new Site(this, step, Fingerprint(graph), description);
         using var link = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken, _failed.Token);
@@ -275,11 +396,15 @@ public sealed class ClusterSession
         WorkerStatistics worker)
     {
         ThrowIfFailed();
-        var release = Await("barrier", superstep);
-        var metrics = worker.Metrics ?? new Dictionary<string, double>();
-        await _control.SendAsync(new BarrierReport(Job, iteration, superstep, Index, workset, criterion, aggregators, Self, worker.Cpu, worker.MemoryBytes,
-            metrics.Keys.ToArray(), metrics.Values.ToArray()))
-            .ConfigureAwait(false);
+        int sequence = ++_barrier;
+        var release = Await("barrier", sequence);
+        if (!IsReplaying)
+        {
+            var metrics = worker.Metrics ?? new Dictionary<string, double>();
+            await _control.SendAsync(new BarrierReport(Job, sequence, iteration, superstep, Index, workset, criterion, aggregators, Self, worker.Cpu, worker.MemoryBytes,
+                metrics.Keys.ToArray(), metrics.Values.ToArray()))
+                .ConfigureAwait(false);
+        }
         return ((BarrierRelease)await release.ConfigureAwait(false)).Reports;
     }
 
@@ -307,7 +432,8 @@ public sealed class ClusterSession
         {
             case StepGo m: Complete("go", m.Step, m); break;
             case StepComplete m: Complete("complete", m.Step, m); break;
-            case BarrierRelease m: Complete("barrier", m.Superstep, m); break;
+            case BarrierRelease m: Complete("barrier", m.Sequence, m); break;
+            case Roster m: Complete("roster", m.Sequence, m); break;
             case Share m: Complete("share", m.Sequence, m); break;
             case PlaceReply m: Complete("place", m.Superstep, m); break;
             case Transfer m:
@@ -345,6 +471,7 @@ public sealed class ClusterSession
 
     private void ThrowIfFailed()
     {
+        if (Released) throw new WorkerReleasedException(Job, Self);
         if (_failure is { } f) throw new ClusterJobException(f);
     }
 
@@ -400,7 +527,7 @@ public sealed class ClusterSession
         {
             var key = new ChannelKey(session.Job, step, edge.Target.Id, edge.TargetInput, consumer, producer);
             var codec = edge.Codec ?? throw new InvalidOperationException($"The edge into {edge.Target.Name} cannot cross processes (no codec).");
-            return session._data.Connect(key, session._endpoints[session.HostOf(edge.Target, consumer)], codec, abort, session._credits, metrics);
+            return session._data.Connect(key, session.EndpointOf(session.HostOf(edge.Target, consumer)), codec, abort, session._credits, metrics);
         }
 
         public override void Detach(bool aborted)

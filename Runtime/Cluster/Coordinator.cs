@@ -29,6 +29,14 @@ public sealed class CoordinatorOptions
 
     /// <summary>Where job files are cached by content hash.</summary>
     public string CacheDirectory { get; set; } = Path.Combine(Path.GetTempPath(), "dataflow-coordinator-cache");
+
+    /// <summary>
+    /// Where jobs that may grow (<see cref="SubmitJob.MaxWorkers"/>) get more workers: the provider is asked
+    /// for them when too few registered workers are free, and releases the workers such a job leaves
+    /// (a process provider stops their processes). Null: the registered free workers are the pool, and
+    /// released workers return to it.
+    /// </summary>
+    public Extensibility.IResourceProvider? Provider { get; set; }
 }
 
 /// <summary>
@@ -82,10 +90,16 @@ public sealed partial class Coordinator : IAsyncDisposable
     /// <summary>Raised for every worker heartbeat (worker id, its metrics): feeds metric histories and traces.</summary>
     public event Action<string, Heartbeat>? HeartbeatReceived;
 
+    /// <summary>The process ids the registered workers gave.</summary>
+    public IReadOnlyList<int> RegisteredPids()
+    {
+        lock (_lock) return _workers.Values.Select(w => w.Info.Pid).ToList();
+    }
+
     /// <summary>The registered workers not running a job.</summary>
     public IReadOnlyList<Extensibility.WorkerInfo> FreeWorkers()
     {
-        lock (_lock) return _workers.Values.Where(w => w.Job == 0).Select(w => new Extensibility.WorkerInfo(w.Id, w.Info.Slots)).ToList();
+        lock (_lock) return _workers.Values.Where(w => w.Job == 0 && !w.Lost && !w.Retired).Select(w => new Extensibility.WorkerInfo(w.Id, w.Info.Slots)).ToList();
     }
 
     /// <summary>Starts accepting connections and watching heartbeats.</summary>
@@ -128,6 +142,7 @@ public sealed partial class Coordinator : IAsyncDisposable
         public RegisterWorker Info { get; } = info;
         public ControlChannel Channel { get; } = channel;
         public long LastHeartbeat { get; set; } = Stopwatch.GetTimestamp();
+        public bool Retired { get; set; }
         public double Cpu { get; set; }
         public long Memory { get; set; }
         public int Job { get; set; }
@@ -215,7 +230,7 @@ public sealed partial class Coordinator : IAsyncDisposable
             _workers.Remove(worker.Id);
             _jobs.TryGetValue(worker.Job, out job);
         }
-        if (_stop.IsCancellationRequested) return; // shutting down: workers leave, nothing is lost
+        if (_stop.IsCancellationRequested || worker.Retired) return; // shutting down or released: workers leave, nothing is lost
         LogWorkerLost(_logger, worker.Id, reason);
         if (job is not null && job.State == "running")
         {
@@ -230,11 +245,16 @@ public sealed partial class Coordinator : IAsyncDisposable
         public int Id { get; } = id;
         public SubmitJob Submit { get; } = submit;
         public ControlChannel Submitter { get; } = submitter;
-        public List<(Participant Participant, ControlChannel Channel, WorkerEntry? Worker)> Participants { get; } = new();
+        /// <summary>Positions: the submitter (0) and the workers; a released worker's position is vacant (no channel) until a new one fills it.</summary>
+        public List<(Participant Participant, ControlChannel? Channel, WorkerEntry? Worker)> Participants { get; } = new();
+        public Participant[] InitialRoster { get; set; } = [];
+        public int Parallelism { get; set; }
+        /// <summary>What every worker of the job was sent (steps, barriers, shared values, rosters): a joining worker replays it.</summary>
+        public List<ControlMessage> Log { get; } = new();
         public string State { get; set; } = "starting";
         public Dictionary<int, Dictionary<int, StepReady>> Ready { get; } = new();
-        public Dictionary<int, List<StepDone>> Done { get; } = new();
-        public Dictionary<(string, int), BarrierReport?[]> Barriers { get; } = new();
+        public Dictionary<int, Dictionary<int, StepDone>> Done { get; } = new();
+        public Dictionary<int, Dictionary<int, BarrierReport>> Barriers { get; } = new();
         public int Steps { get; set; }
         public string? LastSuperstep { get; set; }
         public Dictionary<int, PlacementDecision> Placed { get; } = new();
@@ -247,6 +267,11 @@ public sealed partial class Coordinator : IAsyncDisposable
             : $"Last completed superstep: {LastSuperstep}.";
 
         public int IndexOf(string id) => Participants.FindIndex(p => p.Participant.Id == id);
+
+        public int Active => Participants.Count(p => !p.Participant.IsVacant());
+
+        public List<Extensibility.WorkerInfo> Workers() =>
+            Participants.Skip(1).Where(p => !p.Participant.IsVacant()).Select(p => new Extensibility.WorkerInfo(p.Participant.Id, p.Participant.Slots)).ToList();
     }
 
     private async Task ServeSubmitterAsync(ControlChannel channel, SubmitJob submit, CancellationToken token)
@@ -274,7 +299,7 @@ public sealed partial class Coordinator : IAsyncDisposable
             List<WorkerEntry> chosen;
             lock (_lock)
             {
-                var free = _workers.Values.Where(w => w.Job == 0 && !w.Lost).OrderBy(w => int.Parse(w.Id[1..], CultureInfo.InvariantCulture)).ToList();
+                var free = _workers.Values.Where(w => w.Job == 0 && !w.Lost && !w.Retired).OrderBy(w => int.Parse(w.Id[1..], CultureInfo.InvariantCulture)).ToList();
                 int want = submit.Workers <= 0 ? free.Count : submit.Workers;
                 if (want == 0 || free.Count < want)
                 {
@@ -285,14 +310,14 @@ public sealed partial class Coordinator : IAsyncDisposable
                 job.Participants.Add((new Participant("submitter", submit.DataHost, submit.DataPort, 0), channel, null));
                 foreach (var w in chosen) job.Participants.Add((new Participant(w.Id, w.Info.Host, w.Info.DataPort, w.Info.Slots), w.Channel, w));
                 job.State = "running";
+                job.InitialRoster = job.Participants.Select(p => p.Participant).ToArray();
+                job.Parallelism = chosen.Sum(w => w.Info.Slots);
             }
-            var participants = job.Participants.Select(p => p.Participant).ToArray();
-            int parallelism = chosen.Sum(w => w.Info.Slots);
             LogJobStarted(_logger, job.Id, submit.Entry, string.Join(",", chosen.Select(w => w.Id)));
             for (int i = 0; i < job.Participants.Count; i++)
             {
-                await job.Participants[i].Channel.SendAsync(new StartJob(job.Id, submit.Entry, submit.Args, submit.Files, participants, i, parallelism), token)
-                    .ConfigureAwait(false);
+                await job.Participants[i].Channel!.SendAsync(new StartJob(job.Id, submit.Entry, submit.Args, submit.Files, job.InitialRoster, i, job.Parallelism,
+                    submit.MaxWorkers), token).ConfigureAwait(false);
             }
 
             // 3. The submitter's part of the protocol until its program ends.
@@ -341,16 +366,24 @@ public sealed partial class Coordinator : IAsyncDisposable
         {
             StepReady x => x.Job, StepDone x => x.Job, StepFailed x => x.Job, BarrierReport x => x.Job, Share x => x.Job,
             ProgramEnded x => x.Job, JobLoaded x => x.Job, Transfer x => x.Job, PlaceRequest x => x.Job,
+            AcquireWorkers x => x.Job, ReleaseWorkers x => x.Job,
             _ => throw new ProtocolException($"Unexpected {m.GetType().Name} from {from}."),
         };
         lock (_lock) _jobs.TryGetValue(jobId, out job);
         if (job is null || job.State != "running") return; // a message of a job that already ended
-        int index = job.IndexOf(from);
-        if (index < 0) throw new ProtocolException($"{from} is not part of job {jobId}.");
+        int index;
+        lock (_lock) index = job.IndexOf(from);
+        if (index < 0)
+        {
+            bool released;
+            lock (_lock) released = _workers.TryGetValue(from, out var w) ? w.Job != jobId : true;
+            if (released) return; // a released worker's last words
+            throw new ProtocolException($"{from} is not part of job {jobId}.");
+        }
         switch (m)
         {
             case StepReady r: await OnStepReadyAsync(job, index, r).ConfigureAwait(false); break;
-            case StepDone d: await OnStepDoneAsync(job, d).ConfigureAwait(false); break;
+            case StepDone d: await OnStepDoneAsync(job, index, d).ConfigureAwait(false); break;
             case StepFailed f when f.Transport:
                 // A broken connection is usually the symptom of a lost worker, which explains it better: wait for the heartbeat verdict.
                 _ = Task.Run(async () =>
@@ -362,16 +395,24 @@ public sealed partial class Coordinator : IAsyncDisposable
             case StepFailed f:
                 await FailJobAsync(job, f.Message).ConfigureAwait(false);
                 break;
-            case BarrierReport b: await OnBarrierAsync(job, b).ConfigureAwait(false); break;
+            case BarrierReport b: await OnBarrierAsync(job, index, b).ConfigureAwait(false); break;
             case Share s:
-                foreach (var p in job.Participants.Skip(1)) await p.Channel.TrySendAsync(s).ConfigureAwait(false);
+                await BroadcastAsync(job, s, toSubmitter: false).ConfigureAwait(false);
                 break;
             case PlaceRequest q when index == 0:
-                await job.Participants[0].Channel.TrySendAsync(new PlaceReply(job.Id, q.Superstep, Replace(job, q))).ConfigureAwait(false);
+                await job.Participants[0].Channel!.TrySendAsync(new PlaceReply(job.Id, q.Superstep, Replace(job, q))).ConfigureAwait(false);
+                break;
+            case AcquireWorkers a when index == 0:
+                _ = Task.Run(() => AcquireAsync(job, a));
+                break;
+            case ReleaseWorkers r when index == 0:
+                await ReleaseAsync(job, r.Positions).ConfigureAwait(false);
                 break;
             case Transfer t:
-                if (t.From != index || (uint)t.To >= (uint)job.Participants.Count) throw new ProtocolException($"Transfer from {t.From} to {t.To} sent by participant {index}.");
-                await job.Participants[t.To].Channel.TrySendAsync(t).ConfigureAwait(false);
+                ControlChannel? to;
+                lock (_lock) to = (uint)t.To < (uint)job.Participants.Count ? job.Participants[t.To].Channel : null;
+                if (t.From != index || to is null) throw new ProtocolException($"Transfer from {t.From} to {t.To} sent by participant {index}.");
+                await to.TrySendAsync(t).ConfigureAwait(false);
                 break;
             case ProgramEnded e when e.Error is not null:
                 await FailJobAsync(job, $"The program failed on {from}: {e.Error}").ConfigureAwait(false);
@@ -400,27 +441,34 @@ public sealed partial class Coordinator : IAsyncDisposable
             await FailJobAsync(job, $"Step {r.Step} started, but the program on {ended} had already ended (the copies of the program took different paths).").ConfigureAwait(false);
             return;
         }
-        bool all;
-        Dictionary<int, StepReady> ready;
         lock (_lock)
         {
-            if (!job.Ready.TryGetValue(r.Step, out ready!)) job.Ready[r.Step] = ready = new();
+            if (!job.Ready.TryGetValue(r.Step, out var ready)) job.Ready[r.Step] = ready = new();
             ready[index] = r;
-            all = ready.Count == job.Participants.Count;
         }
-        if (!all) return;
+        await TryGoAsync(job, r.Step).ConfigureAwait(false);
+    }
+
+    /// <summary>Starts step <paramref name="step"/> once every worker the job holds (and the submitter) is ready.</summary>
+    private async Task TryGoAsync(JobEntry job, int step)
+    {
+        Dictionary<int, StepReady>? ready;
+        lock (_lock)
+        {
+            if (!job.Ready.TryGetValue(step, out ready) || ready.Count < job.Active || !ready.ContainsKey(0)) return;
+            job.Ready.Remove(step);
+        }
         var reference = ready[0];
         foreach (var (i, x) in ready)
         {
             if (x.Fingerprint != reference.Fingerprint)
             {
-                await FailJobAsync(job, $"Plan fingerprint mismatch at step {r.Step}: {job.Participants[i].Participant.Id} built plan {x.Fingerprint} ({x.Description}), " +
+                await FailJobAsync(job, $"Plan fingerprint mismatch at step {step}: {job.Participants[i].Participant.Id} built plan {x.Fingerprint} ({x.Description}), " +
                     $"the submitter built {reference.Fingerprint} ({reference.Description}). Every process must run the same program with the same arguments and inputs.")
                     .ConfigureAwait(false);
                 return;
             }
         }
-        lock (_lock) job.Ready.Remove(r.Step);
         PlacementDecision[] decisions;
         try
         {
@@ -431,7 +479,7 @@ public sealed partial class Coordinator : IAsyncDisposable
             await FailJobAsync(job, $"Placement failed: {e.Message}").ConfigureAwait(false);
             return;
         }
-        await BroadcastAsync(job, new StepGo(job.Id, r.Step, decisions)).ConfigureAwait(false);
+        await BroadcastAsync(job, new StepGo(job.Id, step, decisions)).ConfigureAwait(false);
     }
 
     /// <summary>
@@ -440,11 +488,12 @@ public sealed partial class Coordinator : IAsyncDisposable
     /// </summary>
     private PlacementDecision[] Place(JobEntry job, StepReady submitter)
     {
-        var workers = job.Participants.Skip(1).Select(p => new Extensibility.WorkerInfo(p.Participant.Id, p.Participant.Slots)).ToList();
+        List<Extensibility.WorkerInfo> workers;
+        lock (_lock) workers = job.Workers();
         var decisions = new List<PlacementDecision>();
         foreach (int p in submitter.Parallelisms.Distinct().Order())
         {
-            if (job.Placed.ContainsKey(p)) continue;
+            if (job.Placed.TryGetValue(p, out var earlier) && earlier.Workers.All(w => workers.Any(x => x.Id == w))) continue;
             job.Placer ??= _options.Placement?.Invoke(submitter.Placement, submitter.Predictor);
             var decision = job.Placer?.Invoke(p, workers, null)
                 ?? new PlacementDecision(p, "round-robin", Enumerable.Range(0, p).Select(s => workers[s % workers.Count].Id).ToArray(), [], [], []);
@@ -461,7 +510,8 @@ public sealed partial class Coordinator : IAsyncDisposable
     /// <summary>At a superstep barrier: the policy may move subtasks (their state moves with them) away from predicted bottlenecks.</summary>
     private PlacementDecision Replace(JobEntry job, PlaceRequest q)
     {
-        var workers = job.Participants.Skip(1).Select(p => new Extensibility.WorkerInfo(p.Participant.Id, p.Participant.Slots)).ToList();
+        List<Extensibility.WorkerInfo> workers;
+        lock (_lock) workers = job.Workers();
         var decision = job.Placer?.Invoke(q.Parallelism, workers, new Extensibility.Placement(q.Current))
             ?? new PlacementDecision(q.Parallelism, "keep", q.Current, [], [], []);
         if (decision.Workers.Length != q.Parallelism || decision.Workers.Any(w => workers.All(x => x.Id != w))) decision = decision with { Workers = q.Current };
@@ -469,47 +519,177 @@ public sealed partial class Coordinator : IAsyncDisposable
         return decision;
     }
 
-    private async Task OnStepDoneAsync(JobEntry job, StepDone d)
+    private async Task OnStepDoneAsync(JobEntry job, int index, StepDone d)
     {
-        TaskStatistics[]? all = null;
         lock (_lock)
         {
-            if (!job.Done.TryGetValue(d.Step, out var list)) job.Done[d.Step] = list = new();
-            list.Add(d);
-            if (list.Count == job.Participants.Count)
-            {
-                all = list.SelectMany(x => x.Tasks).ToArray();
-                job.Done.Remove(d.Step);
-                job.Steps++;
-            }
+            if (!job.Done.TryGetValue(d.Step, out var done)) job.Done[d.Step] = done = new();
+            done[index] = d;
         }
-        if (all is not null) await BroadcastAsync(job, new StepComplete(job.Id, d.Step, all)).ConfigureAwait(false);
+        await TryCompleteAsync(job, d.Step).ConfigureAwait(false);
     }
 
-    private async Task OnBarrierAsync(JobEntry job, BarrierReport b)
+    private async Task TryCompleteAsync(JobEntry job, int step)
     {
-        BarrierReport[]? all = null;
+        TaskStatistics[] all;
         lock (_lock)
         {
-            if (!job.Barriers.TryGetValue((b.Iteration, b.Superstep), out var reports))
-            {
-                job.Barriers[(b.Iteration, b.Superstep)] = reports = new BarrierReport?[job.Participants.Count];
-            }
-            if ((uint)b.Participant >= (uint)reports.Length) throw new ProtocolException($"Barrier report of participant {b.Participant}.");
-            reports[b.Participant] = b;
-            if (reports.All(x => x is not null))
-            {
-                all = reports!;
-                job.Barriers.Remove((b.Iteration, b.Superstep));
-                job.LastSuperstep = $"{b.Superstep} of iteration '{b.Iteration}'";
-            }
+            if (!job.Done.TryGetValue(step, out var done) || done.Count < job.Active) return;
+            all = done.OrderBy(x => x.Key).SelectMany(x => x.Value.Tasks).ToArray();
+            job.Done.Remove(step);
+            job.Steps++;
         }
-        if (all is not null) await BroadcastAsync(job, new BarrierRelease(job.Id, b.Superstep, all)).ConfigureAwait(false);
+        await BroadcastAsync(job, new StepComplete(job.Id, step, all)).ConfigureAwait(false);
     }
 
-    private async Task BroadcastAsync(JobEntry job, ControlMessage m)
+    private async Task OnBarrierAsync(JobEntry job, int index, BarrierReport b)
     {
-        foreach (var p in job.Participants) await p.Channel.TrySendAsync(m).ConfigureAwait(false);
+        if (b.Participant != index) throw new ProtocolException($"Barrier report of participant {b.Participant} sent by participant {index}.");
+        lock (_lock)
+        {
+            if (!job.Barriers.TryGetValue(b.Sequence, out var reports)) job.Barriers[b.Sequence] = reports = new();
+            reports[index] = b;
+        }
+        await TryReleaseAsync(job, b.Sequence).ConfigureAwait(false);
+    }
+
+    private async Task TryReleaseAsync(JobEntry job, int sequence)
+    {
+        BarrierReport[] all;
+        lock (_lock)
+        {
+            if (!job.Barriers.TryGetValue(sequence, out var reports) || reports.Count < job.Active) return;
+            all = reports.OrderBy(x => x.Key).Select(x => x.Value).ToArray();
+            job.Barriers.Remove(sequence);
+            job.LastSuperstep = $"{all[0].Superstep} of iteration '{all[0].Iteration}'";
+        }
+        await BroadcastAsync(job, new BarrierRelease(job.Id, sequence, all)).ConfigureAwait(false);
+    }
+
+    /// <summary>
+    /// Sends <paramref name="m"/> to every participant the job holds now; what the workers get is logged,
+    /// so that a worker joining later can replay it.
+    /// </summary>
+    private async Task BroadcastAsync(JobEntry job, ControlMessage m, bool toSubmitter = true)
+    {
+        List<ControlChannel> channels;
+        lock (_lock)
+        {
+            if (m is StepGo or StepComplete or BarrierRelease or Share or Roster && job.Submit.MaxWorkers > 0) job.Log.Add(m);
+            channels = job.Participants.Skip(toSubmitter ? 0 : 1).Where(p => p.Channel is not null).Select(p => p.Channel!).ToList();
+        }
+        foreach (var c in channels) await c.TrySendAsync(m).ConfigureAwait(false);
+    }
+
+    /// <summary>
+    /// A growing job needs <see cref="AcquireWorkers.Count"/> more workers: takes free registered
+    /// workers (asking the resource provider for new ones when too few are free), puts them in vacant
+    /// positions (else new ones), starts the job on them with the log to replay, and sends every
+    /// participant the new roster.
+    /// </summary>
+    private async Task AcquireAsync(JobEntry job, AcquireWorkers a)
+    {
+        try
+        {
+            int free;
+            lock (_lock) free = _workers.Values.Count(w => w.Job == 0 && !w.Lost && !w.Retired);
+            if (free < a.Count)
+            {
+                if (_options.Provider is not { } provider) throw new InvalidOperationException($"{a.Count} more workers are needed, {free} are free, and there is no resource provider.");
+                await provider.AcquireAsync(a.Count - free, _stop.Token).ConfigureAwait(false);
+            }
+            var joiners = new List<(int Position, WorkerEntry Worker)>();
+            ControlMessage[] log;
+            lock (_lock)
+            {
+                if (job.State != "running") return;
+                var take = _workers.Values.Where(w => w.Job == 0 && !w.Lost && !w.Retired).OrderBy(w => int.Parse(w.Id[1..], CultureInfo.InvariantCulture)).Take(a.Count).ToList();
+                if (take.Count < a.Count) throw new InvalidOperationException($"Only {take.Count} of {a.Count} workers could be acquired.");
+                foreach (var w in take)
+                {
+                    w.Job = job.Id;
+                    int position = job.Participants.FindIndex(1, p => p.Participant.IsVacant());
+                    var entry = (new Participant(w.Id, w.Info.Host, w.Info.DataPort, w.Info.Slots), (ControlChannel?)null, (WorkerEntry?)w);
+                    if (position < 0)
+                    {
+                        position = job.Participants.Count;
+                        job.Participants.Add(entry);
+                    }
+                    else
+                    {
+                        job.Participants[position] = entry;
+                    }
+                    joiners.Add((position, w));
+                }
+                log = job.Log.ToArray();
+            }
+            foreach (var (position, w) in joiners)
+            {
+                // The new copy of the program replays the job so far, then takes part from this roster on.
+                await w.Channel.SendAsync(new StartJob(job.Id, job.Submit.Entry, job.Submit.Args, job.Submit.Files, job.InitialRoster, position,
+                    job.Parallelism, job.Submit.MaxWorkers, a.Sequence, w.Id)).ConfigureAwait(false);
+                foreach (var m in log) await w.Channel.SendAsync(m).ConfigureAwait(false);
+            }
+            Participant[] roster;
+            lock (_lock)
+            {
+                foreach (var (position, w) in joiners) job.Participants[position] = (job.Participants[position].Participant, w.Channel, w);
+                roster = job.Participants.Select(p => p.Participant).ToArray();
+            }
+            LogWorkersJoined(_logger, job.Id, string.Join(",", joiners.Select(j => j.Worker.Id)));
+            await BroadcastAsync(job, new Roster(job.Id, a.Sequence, roster)).ConfigureAwait(false);
+        }
+        catch (Exception e) when (e is InvalidOperationException or TimeoutException or IOException or OperationCanceledException)
+        {
+            await FailJobAsync(job, $"Acquiring {a.Count} worker(s) failed: {e.Message}").ConfigureAwait(false);
+        }
+    }
+
+    /// <summary>The job left these positions' workers without anything to do: they leave it and go back to the pool or the provider.</summary>
+    private async Task ReleaseAsync(JobEntry job, int[] positions)
+    {
+        var released = new List<WorkerEntry>();
+        lock (_lock)
+        {
+            foreach (int position in positions)
+            {
+                if (position < 1 || position >= job.Participants.Count) throw new ProtocolException($"Release of position {position}.");
+                if (job.Participants[position].Worker is not { } w) continue;
+                job.Participants[position] = (Participant.Vacant, null, null);
+                job.Ended.Remove(position);
+                if (w.Job == job.Id) w.Job = 0;
+                released.Add(w);
+            }
+        }
+        if (released.Count == 0) return;
+        LogWorkersReleased(_logger, job.Id, string.Join(",", released.Select(w => w.Id)));
+        // Whatever waited for them only waits for the others now.
+        int[] steps, done, barriers;
+        lock (_lock)
+        {
+            steps = job.Ready.Keys.ToArray();
+            done = job.Done.Keys.ToArray();
+            barriers = job.Barriers.Keys.ToArray();
+        }
+        foreach (int step in steps) await TryGoAsync(job, step).ConfigureAwait(false);
+        foreach (int step in done) await TryCompleteAsync(job, step).ConfigureAwait(false);
+        foreach (int sequence in barriers) await TryReleaseAsync(job, sequence).ConfigureAwait(false);
+        if (_options.Provider is { } provider)
+        {
+            // The provider stops them (or takes them back) in the background: the job goes on meanwhile.
+            foreach (var w in released) w.Retired = true;
+            _ = Task.Run(async () =>
+            {
+                try
+                {
+                    await provider.ReleaseAsync(released.Select(w => new Extensibility.WorkerInfo(w.Id, w.Info.Slots) { Pid = w.Info.Pid }), _stop.Token).ConfigureAwait(false);
+                }
+                catch (Exception e) when (e is InvalidOperationException or IOException or OperationCanceledException)
+                {
+                    LogReleaseFailed(_logger, job.Id, e.Message);
+                }
+            });
+        }
     }
 
     private async Task FailJobAsync(JobEntry job, string message)
@@ -530,6 +710,7 @@ public sealed partial class Coordinator : IAsyncDisposable
         {
             if (job.State is "running" or "starting") job.State = state;
             workers = job.Participants.Where(p => p.Worker is not null).Select(p => p.Worker!).ToList();
+            job.Log.Clear();
         }
         foreach (var w in workers)
         {
@@ -555,7 +736,7 @@ public sealed partial class Coordinator : IAsyncDisposable
             var workers = _workers.Values.OrderBy(w => w.Id, StringComparer.Ordinal).Select(w => new WorkerStatus(w.Id, w.Info.Host, w.Info.DataPort, w.Info.Slots, w.Info.Pid,
                 w.Job, w.Cpu, w.Memory, Stopwatch.GetElapsedTime(w.LastHeartbeat).TotalSeconds)).ToArray();
             var jobs = _jobs.Values.OrderBy(j => j.Id).Select(j => new JobStatus(j.Id, j.Submit.Entry, j.State,
-                j.Participants.Skip(1).Select(p => p.Participant.Id).ToArray(), j.Steps, j.LastSuperstep ?? "")).ToArray();
+                j.Workers().Select(w => w.Id).ToArray(), j.Steps, j.LastSuperstep ?? "")).ToArray();
             return new StatusReply(workers, jobs);
         }
     }
@@ -577,6 +758,15 @@ public sealed partial class Coordinator : IAsyncDisposable
 
     [LoggerMessage(Level = LogLevel.Information, Message = "Job {Job} ({Entry}) started on {Workers}")]
     private static partial void LogJobStarted(ILogger logger, int job, string entry, string workers);
+
+    [LoggerMessage(Level = LogLevel.Information, Message = "Job {Job}: workers {Workers} joined")]
+    private static partial void LogWorkersJoined(ILogger logger, int job, string workers);
+
+    [LoggerMessage(Level = LogLevel.Information, Message = "Job {Job}: workers {Workers} released")]
+    private static partial void LogWorkersReleased(ILogger logger, int job, string workers);
+
+    [LoggerMessage(Level = LogLevel.Warning, Message = "Job {Job}: releasing workers failed: {Message}")]
+    private static partial void LogReleaseFailed(ILogger logger, int job, string message);
 
     [LoggerMessage(Level = LogLevel.Warning, Message = "Job {Job} failed: {Message}")]
     private static partial void LogJobFailed(ILogger logger, int job, string message);

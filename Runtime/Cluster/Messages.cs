@@ -19,8 +19,11 @@ public sealed record Heartbeat(double Cpu, long MemoryBytes, string[] Names, dou
 /// <summary>A file of a job: path relative to the job's folder, SHA-256 of its content, size.</summary>
 public sealed record FileEntry(string Path, string Hash, long Size);
 
-/// <summary>Submitter → coordinator, first message: run this program on <paramref name="Workers"/> workers (0: all free ones).</summary>
-public sealed record SubmitJob(string Entry, string[] Args, FileEntry[] Files, int Workers, string DataHost, int DataPort) : ControlMessage;
+/// <summary>
+/// Submitter → coordinator, first message: run this program on <paramref name="Workers"/> workers (0: all free ones);
+/// with <paramref name="MaxWorkers"/> &gt; 0 the job may acquire workers up to that many while it runs, and releases idle ones.
+/// </summary>
+public sealed record SubmitJob(string Entry, string[] Args, FileEntry[] Files, int Workers, string DataHost, int DataPort, int MaxWorkers = 0) : ControlMessage;
 
 /// <summary>Coordinator → submitter or worker: send (or expect) these files' contents.</summary>
 public sealed record NeedFiles(string[] Hashes) : ControlMessage;
@@ -28,11 +31,33 @@ public sealed record NeedFiles(string[] Hashes) : ControlMessage;
 /// <summary>A piece of a file's content.</summary>
 public sealed record FileChunk(string Hash, long Offset, byte[] Data, bool Last) : ControlMessage;
 
-/// <summary>A process taking part in a job: the submitter (index 0) or a worker.</summary>
-public sealed record Participant(string Id, string Host, int DataPort, int Slots);
+/// <summary>A process taking part in a job: the submitter (index 0) or a worker; an empty <paramref name="Id"/> is a vacant position (a released worker's).</summary>
+public sealed record Participant(string Id, string Host, int DataPort, int Slots)
+{
+    /// <summary>A position whose worker was released.</summary>
+    public static Participant Vacant { get; } = new("", "", 0, 0);
 
-/// <summary>Coordinator → submitter and workers: the job runs on these participants; <paramref name="Index"/> is the receiver's.</summary>
-public sealed record StartJob(int Job, string Entry, string[] Args, FileEntry[] Files, Participant[] Participants, int Index, int Parallelism) : ControlMessage;
+    /// <summary>True for a vacant position (a method, so that it is not serialized).</summary>
+    public bool IsVacant() => Id.Length == 0;
+}
+
+/// <summary>
+/// Coordinator → submitter and workers: the job runs on these participants (as they were when the job
+/// started); <paramref name="Index"/> is the receiver's position, <paramref name="Self"/> its id.
+/// A worker that joins a running job (<paramref name="JoinSequence"/> &gt; 0) replays the job's logged
+/// messages, which follow this one, and takes part from the <see cref="Roster"/> of that sequence on.
+/// </summary>
+public sealed record StartJob(int Job, string Entry, string[] Args, FileEntry[] Files, Participant[] Participants, int Index, int Parallelism,
+    int MaxWorkers = 0, int JoinSequence = 0, string Self = "") : ControlMessage;
+
+/// <summary>Submitter → coordinator (every copy of the program reached the same point): the job needs <paramref name="Count"/> more workers.</summary>
+public sealed record AcquireWorkers(int Job, int Sequence, int Count) : ControlMessage;
+
+/// <summary>Coordinator → participants: the job's positions after acquisition <paramref name="Sequence"/> (new workers in vacant or new positions).</summary>
+public sealed record Roster(int Job, int Sequence, Participant[] Participants) : ControlMessage;
+
+/// <summary>Submitter → coordinator: these positions' workers hold nothing the job needs any more; release them (every copy computed the same).</summary>
+public sealed record ReleaseWorkers(int Job, int[] Positions) : ControlMessage;
 
 /// <summary>Worker → coordinator: the job's files are in place and its program runs.</summary>
 public sealed record JobLoaded(int Job) : ControlMessage;
@@ -71,11 +96,11 @@ public sealed record StepFailed(int Job, int Step, string Message, bool Transpor
 public sealed record JobFailed(int Job, string Message) : ControlMessage;
 
 /// <summary>Participant → coordinator at an iteration barrier: its share of the superstep's outcome.</summary>
-public sealed record BarrierReport(int Job, string Iteration, int Superstep, int Participant, long Workset, long Criterion,
+public sealed record BarrierReport(int Job, int Sequence, string Iteration, int Superstep, int Participant, long Workset, long Criterion,
     byte[] Aggregators, string Worker, double Cpu, long MemoryBytes, string[] MetricNames, double[] MetricValues) : ControlMessage;
 
-/// <summary>Coordinator → participants: every participant reached the barrier; all their reports, in participant order.</summary>
-public sealed record BarrierRelease(int Job, int Superstep, BarrierReport[] Reports) : ControlMessage;
+/// <summary>Coordinator → participants: every participant reached the barrier (the job's <paramref name="Sequence"/>-th); all their reports, in participant order.</summary>
+public sealed record BarrierRelease(int Job, int Sequence, BarrierReport[] Reports) : ControlMessage;
 
 /// <summary>Submitter → coordinator → workers: a value the program computed from a job's result (collect, count).</summary>
 public sealed record Share(int Job, int Sequence, byte[] Data) : ControlMessage;
@@ -119,6 +144,7 @@ public static class ControlCodec
         typeof(StartJob), typeof(JobLoaded), typeof(StepReady), typeof(StepGo), typeof(StepDone), typeof(StepComplete),
         typeof(StepFailed), typeof(JobFailed), typeof(BarrierReport), typeof(BarrierRelease), typeof(Share), typeof(ProgramEnded),
         typeof(JobEnded), typeof(StatusRequest), typeof(StatusReply), typeof(Transfer), typeof(PlaceRequest), typeof(PlaceReply),
+        typeof(AcquireWorkers), typeof(Roster), typeof(ReleaseWorkers),
     ];
 
     private static readonly Dictionary<Type, (byte Tag, Action<ByteWriter, ControlMessage> Write)> s_writers = new();

@@ -16,6 +16,7 @@ public sealed class LocalProcessProvider : IResourceProvider, IAsyncDisposable
     private readonly Coordinator _coordinator;
     private readonly string _logDirectory;
     private readonly List<(WorkerInfo Info, Process Process)> _workers = new();
+    private readonly SortedSet<int> _freeNumbers = new();
     private int _started;
 
     /// <summary>Creates the provider.</summary>
@@ -57,11 +58,16 @@ public sealed class LocalProcessProvider : IResourceProvider, IAsyncDisposable
     /// <inheritdoc />
     public async Task<IReadOnlyList<WorkerInfo>> AcquireAsync(int count, CancellationToken cancellationToken)
     {
-        int before = _coordinator.WorkerCount;
         var started = new List<(WorkerInfo, Process)>();
         for (int i = 0; i < count; i++)
         {
-            int n = Interlocked.Increment(ref _started);
+            // Worker numbers of released workers are used again, so that "{n}" in a wrapper stays within the first ones (e.g. one cgroup per number).
+            int n;
+            lock (_workers)
+            {
+                n = _freeNumbers.Count > 0 ? _freeNumbers.Min : ++_started;
+                _freeNumbers.Remove(n);
+            }
             var info = _startInfo(n);
             info.RedirectStandardOutput = true;
             info.RedirectStandardError = true;
@@ -77,7 +83,7 @@ public sealed class LocalProcessProvider : IResourceProvider, IAsyncDisposable
             lock (_workers) _workers.Add(worker);
         }
         var sw = Stopwatch.StartNew();
-        while (_coordinator.WorkerCount < before + count)
+        while (started.Count(s => _coordinator.RegisteredPids().Any(pid => IsSelfOrAncestor(s.Item2, pid))) < count)
         {
             foreach (var (info, p) in started)
             {
@@ -108,23 +114,68 @@ public sealed class LocalProcessProvider : IResourceProvider, IAsyncDisposable
         }
     }
 
-    /// <inheritdoc />
+    /// <summary>
+    /// Stops the given workers' processes: by this provider's id (<c>process-n</c>), or by the process id
+    /// a worker registered with (<see cref="WorkerInfo.Pid"/>; its process or a wrapper around it).
+    /// Each gets SIGTERM and a few seconds to exit, then is killed.
+    /// </summary>
     public async Task ReleaseAsync(IEnumerable<WorkerInfo> workers, CancellationToken cancellationToken)
     {
-        var ids = workers.Select(w => w.Id).ToHashSet();
+        var list = workers.ToList();
         List<(WorkerInfo Info, Process Process)> stop;
         lock (_workers)
         {
-            stop = _workers.Where(w => ids.Contains(w.Info.Id)).ToList();
-            _workers.RemoveAll(w => ids.Contains(w.Info.Id));
+            stop = _workers.Where(w => list.Any(x => x.Id == w.Info.Id || (x.Pid > 0 && IsSelfOrAncestor(w.Process, x.Pid)))).ToList();
+            foreach (var w in stop)
+            {
+                _workers.Remove(w);
+                _freeNumbers.Add(int.Parse(w.Info.Id["process-".Length..], CultureInfo.InvariantCulture));
+            }
         }
-        foreach (var (_, p) in stop) await StopAsync(p).ConfigureAwait(false);
+        await Task.WhenAll(stop.Select(w => StopAsync(w.Process, graceful: true))).ConfigureAwait(false);
     }
 
-    private static async Task StopAsync(Process p)
+    private static bool IsSelfOrAncestor(Process process, int pid)
     {
         try
         {
+            int root = process.Id;
+            // Walk up from the registered pid through /proc (a wrapper that does not exec leaves the worker as its descendant).
+            for (int p = pid, depth = 0; p > 1 && depth < 16; depth++)
+            {
+                if (p == root) return true;
+                var stat = File.ReadAllText($"/proc/{p.ToString(CultureInfo.InvariantCulture)}/stat");
+                var fields = stat[(stat.LastIndexOf(')') + 2)..].Split(' ');
+                p = int.Parse(fields[1], CultureInfo.InvariantCulture);
+            }
+        }
+        catch (Exception e) when (e is IOException or InvalidOperationException or FormatException or UnauthorizedAccessException)
+        {
+            // Gone already, or no /proc.
+        }
+        return false;
+    }
+
+    [System.Runtime.InteropServices.DllImport("libc", SetLastError = true, EntryPoint = "kill")]
+    private static extern int SendSignal(int pid, int signal);
+
+    private static async Task StopAsync(Process p, bool graceful = false)
+    {
+        try
+        {
+            if (graceful && !p.HasExited && OperatingSystem.IsLinux())
+            {
+                _ = SendSignal(p.Id, 15);
+                using var grace = new CancellationTokenSource(TimeSpan.FromSeconds(5));
+                try
+                {
+                    await p.WaitForExitAsync(grace.Token).ConfigureAwait(false);
+                }
+                catch (OperationCanceledException)
+                {
+                    // Did not exit in time: killed below.
+                }
+            }
             if (!p.HasExited) p.Kill(entireProcessTree: true);
             using var timeout = new CancellationTokenSource(TimeSpan.FromSeconds(10));
             await p.WaitForExitAsync(timeout.Token).ConfigureAwait(false);

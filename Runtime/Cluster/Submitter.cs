@@ -21,6 +21,13 @@ public sealed class SubmitOptions
     /// <summary>Workers to run on (0: every free worker).</summary>
     public int Workers { get; set; }
 
+    /// <summary>
+    /// The most workers the job may hold (0: it keeps the ones it started with). With a maximum, the
+    /// job acquires workers when an iteration scales out beyond its workers' slots and releases those
+    /// a scale-in leaves idle.
+    /// </summary>
+    public int MaxWorkers { get; set; }
+
     /// <summary>The address workers reach this process's data plane at (results flow back to it).</summary>
     public IPAddress Advertise { get; set; } = IPAddress.Loopback;
 }
@@ -43,7 +50,8 @@ public static class Submitter
         await using var data = new DataPlane(new IPEndPoint(options.Advertise, 0), options.Secret);
         data.Start();
         await using var channel = await ControlChannel.ConnectAsync(options.Coordinator, options.Secret, cancellationToken).ConfigureAwait(false);
-        await channel.SendAsync(new SubmitJob(Path.GetFileName(program), options.Args, manifest, options.Workers, options.Advertise.ToString(), data.EndPoint.Port),
+        await channel.SendAsync(new SubmitJob(Path.GetFileName(program), options.Args, manifest, options.Workers, options.Advertise.ToString(), data.EndPoint.Port,
+            options.MaxWorkers),
             cancellationToken).ConfigureAwait(false);
         StartJob? start = null;
         while (start is null)

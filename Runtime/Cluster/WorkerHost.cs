@@ -73,6 +73,8 @@ public sealed partial class WorkerHost : IAsyncDisposable
         public TaskCompletionSource Files { get; } = new(TaskCreationOptions.RunContinuationsAsynchronously);
         public ClusterSession? Session { get; set; }
         public string? EndedEarly { get; set; }
+        /// <summary>Messages of the job that came before its session existed (a joining worker's log to replay, or the first live ones).</summary>
+        public List<ControlMessage> Pending { get; } = new();
     }
 
     /// <summary>Registers and serves until the coordinator goes away or <paramref name="cancellationToken"/> fires.</summary>
@@ -149,22 +151,23 @@ public sealed partial class WorkerHost : IAsyncDisposable
                     }
                 }
                 break;
-            case StepGo or StepComplete or BarrierRelease or Share or JobFailed or JobEnded or Transfer:
+            case StepGo or StepComplete or BarrierRelease or Share or JobFailed or JobEnded or Transfer or Roster:
                 int id = m switch
                 {
                     StepGo x => x.Job, StepComplete x => x.Job, BarrierRelease x => x.Job, Share x => x.Job, JobFailed x => x.Job, JobEnded x => x.Job,
-                    Transfer x => x.Job,
+                    Transfer x => x.Job, Roster x => x.Job,
                     _ => 0,
                 };
                 if (!_jobs.TryGetValue(id, out var job)) return; // a job already over here
-                ClusterSession? session;
+                string? endedEarly = null;
                 lock (job)
                 {
-                    session = job.Session;
-                    if (session is null && m is JobFailed or JobEnded) job.EndedEarly = m is JobFailed f ? f.Message : "ended";
+                    // In order, under the job's lock: the session may be starting on another thread with the pending ones.
+                    if (job.Session is { } session) session.Deliver(m);
+                    else if (m is JobFailed or JobEnded) endedEarly = job.EndedEarly = m is JobFailed f ? f.Message : "ended";
+                    else job.Pending.Add(m);
                 }
-                if (session is not null) session.Deliver(m);
-                else if (job.EndedEarly is { } ended) job.Files.TrySetException(new ClusterJobException(ended));
+                if (endedEarly is not null) job.Files.TrySetException(new ClusterJobException(endedEarly));
                 break;
             default:
                 throw new ProtocolException($"Unexpected {m.GetType().Name} from the coordinator.");
@@ -196,6 +199,8 @@ public sealed partial class WorkerHost : IAsyncDisposable
             string? early;
             lock (run)
             {
+                foreach (var m in run.Pending) session.Deliver(m);
+                run.Pending.Clear();
                 run.Session = session;
                 early = run.EndedEarly;
             }
@@ -208,6 +213,10 @@ public sealed partial class WorkerHost : IAsyncDisposable
         {
             // The job failed elsewhere (or ended); the coordinator already knows.
         }
+        catch (WorkerReleasedException)
+        {
+            // The job needs this worker no more (the session knows).
+        }
         catch (Exception e)
         {
             error = $"{e.GetType().Name}: {e.Message}";
@@ -218,7 +227,8 @@ public sealed partial class WorkerHost : IAsyncDisposable
             run.Session?.Detach();
             _jobs.TryRemove(s.Job, out _);
             _data.UnregisterJob(s.Job);
-            if (_channel is not null) await _channel.TrySendAsync(new ProgramEnded(s.Job, code, error)).ConfigureAwait(false);
+            // A released worker is no longer part of the job: it says nothing more about it.
+            if (_channel is not null && run.Session?.Released != true) await _channel.TrySendAsync(new ProgramEnded(s.Job, code, error)).ConfigureAwait(false);
             try
             {
                 Directory.Delete(directory, recursive: true);

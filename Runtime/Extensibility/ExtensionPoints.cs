@@ -5,7 +5,11 @@ namespace Dataflow.Runtime.Extensibility;
 /// <summary>A worker that can run subtasks (in embedded mode, the one <c>local</c> worker).</summary>
 /// <param name="Id">Stable worker id.</param>
 /// <param name="Slots">Number of subtasks it runs at once.</param>
-public sealed record WorkerInfo(string Id, int Slots);
+public sealed record WorkerInfo(string Id, int Slots)
+{
+    /// <summary>The worker's process id where known (a cluster worker's, as it registered; 0 otherwise).</summary>
+    public int Pid { get; init; }
+}
 
 /// <summary>What the runtime knows at a superstep barrier, given to policies.</summary>
 /// <param name="Iteration">The iteration's name.</param>

@@ -122,6 +122,17 @@ public sealed class JsonStatisticsWriter : IDataflowObserver, IDisposable
         w.WriteString("policy", r.Policy);
         w.WriteString("reason", r.Reason);
         w.WriteNumber("duration_ms", Math.Round(r.Duration.TotalMilliseconds, 3));
+        if (r.Workers > 0)
+        {
+            w.WriteNumber("workers", r.Workers);
+            w.WriteNumber("acquire_ms", Math.Round(r.Acquire.TotalMilliseconds, 3));
+            w.WriteStartArray("joined");
+            foreach (var id in r.Joined) w.WriteStringValue(id);
+            w.WriteEndArray();
+            w.WriteStartArray("released");
+            foreach (var id in r.Released) w.WriteStringValue(id);
+            w.WriteEndArray();
+        }
     });
 
     /// <inheritdoc />

@@ -34,8 +34,21 @@ public sealed record SuperstepStatistics(
 /// <param name="To">New parallelism.</param>
 /// <param name="Policy">The policy that decided.</param>
 /// <param name="Reason">Its reason, with inputs.</param>
-/// <param name="Duration">Time the move of state took.</param>
-public sealed record RescaleEvent(string Iteration, int Superstep, int From, int To, string Policy, string Reason, TimeSpan Duration);
+/// <param name="Duration">Time the move of state took (without <see cref="Acquire"/>).</param>
+public sealed record RescaleEvent(string Iteration, int Superstep, int From, int To, string Policy, string Reason, TimeSpan Duration)
+{
+    /// <summary>Time spent acquiring workers for the new parallelism (cluster jobs with a worker maximum; zero otherwise).</summary>
+    public TimeSpan Acquire { get; init; }
+
+    /// <summary>The workers that joined the job for this rescale.</summary>
+    public IReadOnlyList<string> Joined { get; init; } = [];
+
+    /// <summary>The workers released after it (left without subtasks).</summary>
+    public IReadOnlyList<string> Released { get; init; } = [];
+
+    /// <summary>The number of workers the job holds after it (0: embedded).</summary>
+    public int Workers { get; init; }
+}
 
 /// <summary>A placement decision (DESIGN.md §9): where each subtask of one parallelism runs, and the forecasts it saw.</summary>
 /// <param name="Step">The job step (the n-th job graph of the program) it was made for.</param>

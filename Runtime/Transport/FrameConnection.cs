@@ -182,7 +182,11 @@ public sealed class FrameConnection : IAsyncDisposable
             }
             var flushed = pipe.Writer.FlushAsync();
             if (!flushed.IsCompletedSuccessfully) flushed.AsTask().GetAwaiter().GetResult();
-            if (!pipe.Reader.TryRead(out var result)) throw new InvalidOperationException("The receive pipe has no data after a flush.");
+            if (!pipe.Reader.TryRead(out var result))
+            {
+                if (n == 0) return; // closed between frames, nothing buffered
+                throw new InvalidOperationException("The receive pipe has no data after a flush.");
+            }
             var frames = result.Buffer;
             while (TryFrame(frames, out var type, out var body))
             {

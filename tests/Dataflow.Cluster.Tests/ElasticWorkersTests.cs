@@ -1,0 +1,108 @@
+using System.Globalization;
+using System.Text.Json;
+using Dataflow.Runtime.Transport;
+
+namespace Dataflow.Cluster.Tests;
+
+/// <summary>
+/// Jobs that acquire and release worker processes while an iteration runs (<c>run --max-workers</c>):
+/// a scale-out beyond the job's slots starts new workers, which replay the job so far and receive
+/// their key groups at the barrier; a scale-in stops the workers it leaves idle. Results must equal
+/// static runs.
+/// </summary>
+public sealed class ElasticWorkersTests : IDisposable
+{
+    private static readonly TimeSpan s_timeout = TimeSpan.FromMinutes(3);
+    private readonly string _dir = Directory.CreateTempSubdirectory("dataflow-elastic-").FullName;
+    private readonly string _secret;
+
+    public ElasticWorkersTests()
+    {
+        _secret = Path.Combine(_dir, "secret");
+        Authentication.WriteNewSecret(_secret);
+    }
+
+    public void Dispose()
+    {
+        Assert.Empty(Repo.ProcessesWith(_secret)); // every worker the launcher started (and released) is gone
+        Directory.Delete(_dir, recursive: true);
+    }
+
+    private (int Exit, string Out, string Err) RunElastic(int workers, int maxWorkers, string example, params string[] args) =>
+        Repo.Run(s_timeout, [Repo.Launcher, "run", "--workers", workers.ToString(CultureInfo.InvariantCulture), "--max-workers",
+            maxWorkers.ToString(CultureInfo.InvariantCulture), "--secret-file", _secret, "--", Repo.Example(example), .. args]);
+
+    private static (int Exit, string Out, string Err) RunEmbedded(string example, params string[] args) =>
+        Repo.Run(s_timeout, [Repo.Example(example), .. args]);
+
+    private static List<JsonElement> Rescales(string stats) => File.ReadAllLines(stats)
+        .Select(l => JsonDocument.Parse(l).RootElement)
+        .Where(e => e.TryGetProperty("event", out var kind) && kind.GetString() == "rescale")
+        .ToList();
+
+    private static string[] Ids(JsonElement rescale, string property) => rescale.GetProperty(property).EnumerateArray().Select(x => x.GetString()!).ToArray();
+
+    [Fact]
+    public void Run_PageRankScalingOutAndIn_AcquiresAndReleasesWorkersAndEqualsStaticRunTo1e12()
+    {
+        var cluster = Path.Combine(_dir, "cluster.tsv");
+        var embedded = Path.Combine(_dir, "embedded.tsv");
+        var stats = Path.Combine(_dir, "stats.jsonl");
+        string[] common = ["--edges", Repo.TestData("gnp200.edges"), "--iterations", "30"];
+        var c = RunElastic(1, 3, "PageRank", [.. common, "--parallelism", "1", "--elasticity", "fixed", "--schedule", "1,3,1,2", "--output", cluster, "--stats", stats]);
+        Assert.True(c.Exit == 0, c.Err);
+        var e = RunEmbedded("PageRank", [.. common, "--output", embedded, "--parallelism", "1"]);
+        Assert.True(e.Exit == 0, e.Err);
+        var a = Repo.ReadTsvDoubles(cluster);
+        var b = Repo.ReadTsvDoubles(embedded);
+        Assert.Equal(b.Count, a.Count);
+        foreach (var (v, r) in b) Assert.True(Math.Abs(r - a[v]) <= 1e-12, $"vertex {v}: elastic cluster {a[v]:R}, static embedded {r:R}");
+
+        var rescales = Rescales(stats);
+        Assert.Equal(3, rescales.Count);
+        // 1 → 3: two worker processes started and joined; 3 → 1: both released; 1 → 2: one joins again.
+        Assert.Equal(2, Ids(rescales[0], "joined").Length);
+        Assert.Equal(3, rescales[0].GetProperty("workers").GetInt32());
+        Assert.Equal(Ids(rescales[0], "joined").Order(), Ids(rescales[1], "released").Order());
+        Assert.Equal(1, rescales[1].GetProperty("workers").GetInt32());
+        Assert.Single(Ids(rescales[2], "joined"));
+        Assert.Equal(2, rescales[2].GetProperty("workers").GetInt32());
+        // The superstep after each move ran on exactly the workers the job held.
+        var supersteps = File.ReadAllLines(stats).Where(l => l.Contains("\"event\":\"superstep\"", StringComparison.Ordinal)).ToList();
+        Assert.Contains("\"parallelism\":3", supersteps[1], StringComparison.Ordinal);
+        Assert.Contains("\"parallelism\":2", supersteps[29], StringComparison.Ordinal);
+    }
+
+    [Theory]
+    [InlineData(2, "2,1,3")]
+    [InlineData(1, "1,3,2,1")]
+    public void Run_ConnectedComponentsAcquiringAndReleasingWorkers_EqualsScipyExactly(int workers, string schedule)
+    {
+        var output = Path.Combine(_dir, "components.tsv");
+        var c = RunElastic(workers, 3, "ConnectedComponents", "--edges", Repo.TestData("gnm300.edges"), "--vertices", Repo.TestData("gnm300.vertices"),
+            "--parallelism", workers.ToString(CultureInfo.InvariantCulture), "--elasticity", "fixed", "--schedule", schedule, "--output", output);
+        Assert.True(c.Exit == 0, c.Err);
+        Assert.Contains("rescale after superstep", c.Out);
+        var expected = File.ReadAllLines(Repo.TestData("gnm300.components.tsv")).Where(l => l.Length > 0).Order(StringComparer.Ordinal).ToArray();
+        Assert.Equal(expected, File.ReadAllLines(output).Order(StringComparer.Ordinal).ToArray());
+    }
+
+    [Fact]
+    public void Run_KMeansAcquiringAndReleasingWorkers_EqualsStaticEmbeddedRunTo1e12()
+    {
+        var cluster = Path.Combine(_dir, "cluster.csv");
+        var embedded = Path.Combine(_dir, "embedded.csv");
+        string[] common = ["--points", Repo.TestData("iris.csv"), "--centroids", Repo.TestData("iris.init-centroids.csv"), "--iterations", "10"];
+        var c = RunElastic(1, 3, "KMeans", [.. common, "--parallelism", "1", "--elasticity", "fixed", "--schedule", "1,3,1,2", "--output", cluster]);
+        Assert.True(c.Exit == 0, c.Err);
+        Assert.Contains("rescale after superstep 2: 3 -> 1", c.Out);
+        var e = RunEmbedded("KMeans", [.. common, "--output", embedded, "--parallelism", "1"]);
+        Assert.True(e.Exit == 0, e.Err);
+        var a = Repo.ReadCsv(cluster);
+        var b = Repo.ReadCsv(embedded);
+        for (int i = 0; i < b.Length; i++)
+        {
+            for (int d = 0; d < b[i].Length; d++) Assert.True(Math.Abs(a[i][d] - b[i][d]) <= 1e-12, $"centroid {i}[{d}]");
+        }
+    }
+}
