@@ -169,6 +169,32 @@ public sealed class ClusterFailureTests(Xunit.Abstractions.ITestOutputHelper log
     }
 
     [Fact]
+    public async Task Submit_MaxWorkersOnAPool_TakesFreeWorkersAndReturnsThemToThePool()
+    {
+        // The coordinator has no resource provider: the three hand-started workers are the pool.
+        var output = Path.Combine(_dir, "components.tsv");
+        var stats = Path.Combine(_dir, "stats.jsonl");
+        var (exit, stdout, stderr) = Repo.Run(TimeSpan.FromMinutes(3), Repo.Launcher, "submit", "--coordinator", _coordinator.EndPoint.ToString(),
+            "--secret-file", _secretFile, "--workers", "1", "--max-workers", "3", "--", Repo.Example("ConnectedComponents"),
+            "--edges", Repo.TestData("gnm300.edges"), "--vertices", Repo.TestData("gnm300.vertices"), "--parallelism", "1",
+            "--elasticity", "fixed", "--schedule", "1,3,1", "--output", output, "--stats", stats);
+        Assert.True(exit == 0, stderr);
+        Assert.Contains("rescale after superstep 1: 1 -> 3", stdout);
+        var expected = File.ReadAllLines(Repo.TestData("gnm300.components.tsv")).Where(l => l.Length > 0).Order(StringComparer.Ordinal).ToArray();
+        Assert.Equal(expected, File.ReadAllLines(output).Order(StringComparer.Ordinal).ToArray());
+        var rescales = File.ReadAllLines(stats).Where(l => l.Contains("\"event\":\"rescale\"", StringComparison.Ordinal)).ToList();
+        Assert.Contains("\"workers\":3", rescales[0], StringComparison.Ordinal);
+        Assert.Contains("\"workers\":1", rescales[1], StringComparison.Ordinal);
+        // Released workers went back to the pool: all three still registered, none busy, and the next job can use them all.
+        Assert.Equal(3, _coordinator.WorkerCount);
+        Assert.All(_coordinator.Status().Workers, w => Assert.Equal(0, w.Job));
+        Assert.Equal(3, _workers.ProcessIds.Count);
+        using var next = Submit(3, Repo.Example("PageRank"), "--edges", Repo.TestData("karate.edges"), "--iterations", "5");
+        Assert.Equal(0, next.Wait(TimeSpan.FromMinutes(2)));
+        await Task.CompletedTask;
+    }
+
+    [Fact]
     public async Task Status_ListsWorkersSlotsAndJobs()
     {
         var (exit, stdout, stderr) = Repo.Run(TimeSpan.FromMinutes(1), Repo.Launcher, "status", "--coordinator", _coordinator.EndPoint.ToString(), "--secret-file", _secretFile);
