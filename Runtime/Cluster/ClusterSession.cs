@@ -186,6 +186,8 @@ public sealed class ClusterSession
         _endpoints = Endpoints(next);
         var ids = joined.Select(i => next[i].Id).ToArray();
         if (IsSubmitter) MembershipChanged?.Invoke(true, joined, ids);
+        // A joining copy has caught up: the others get the roster (and go on) once every joiner said so.
+        if (sequence == _joinSequence) await _control.SendAsync(new Joined(Job, sequence)).ConfigureAwait(false);
         return ids;
     }
 

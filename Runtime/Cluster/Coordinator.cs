@@ -251,6 +251,8 @@ public sealed partial class Coordinator : IAsyncDisposable
         public int Parallelism { get; set; }
         /// <summary>What every worker of the job was sent (steps, barriers, shared values, rosters): a joining worker replays it.</summary>
         public List<ControlMessage> Log { get; } = new();
+        /// <summary>The workers of the running acquisition that have not caught up yet, and the signal that they all have.</summary>
+        public (HashSet<string> Waiting, TaskCompletionSource Done)? Joining { get; set; }
         public string State { get; set; } = "starting";
         public Dictionary<int, Dictionary<int, StepReady>> Ready { get; } = new();
         public Dictionary<int, Dictionary<int, StepDone>> Done { get; } = new();
@@ -366,7 +368,7 @@ public sealed partial class Coordinator : IAsyncDisposable
         {
             StepReady x => x.Job, StepDone x => x.Job, StepFailed x => x.Job, BarrierReport x => x.Job, Share x => x.Job,
             ProgramEnded x => x.Job, JobLoaded x => x.Job, Transfer x => x.Job, PlaceRequest x => x.Job,
-            AcquireWorkers x => x.Job, ReleaseWorkers x => x.Job,
+            AcquireWorkers x => x.Job, ReleaseWorkers x => x.Job, Joined x => x.Job,
             _ => throw new ProtocolException($"Unexpected {m.GetType().Name} from {from}."),
         };
         lock (_lock) _jobs.TryGetValue(jobId, out job);
@@ -404,6 +406,12 @@ public sealed partial class Coordinator : IAsyncDisposable
                 break;
             case AcquireWorkers a when index == 0:
                 _ = Task.Run(() => AcquireAsync(job, a));
+                break;
+            case Joined:
+                lock (_lock)
+                {
+                    if (job.Joining is { } joining && joining.Waiting.Remove(from) && joining.Waiting.Count == 0) joining.Done.TrySetResult();
+                }
                 break;
             case ReleaseWorkers r when index == 0:
                 await ReleaseAsync(job, r.Positions).ConfigureAwait(false);
@@ -623,21 +631,34 @@ public sealed partial class Coordinator : IAsyncDisposable
                 }
                 log = job.Log.ToArray();
             }
+            Participant[] roster;
+            var caughtUp = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
+            lock (_lock)
+            {
+                foreach (var (position, w) in joiners) job.Participants[position] = (job.Participants[position].Participant, w.Channel, w);
+                roster = job.Participants.Select(p => p.Participant).ToArray();
+                job.Joining = (joiners.Select(j => j.Worker.Id).ToHashSet(), caughtUp);
+            }
+            var message = new Roster(job.Id, a.Sequence, roster);
             foreach (var (position, w) in joiners)
             {
                 // The new copy of the program replays the job so far, then takes part from this roster on.
                 await w.Channel.SendAsync(new StartJob(job.Id, job.Submit.Entry, job.Submit.Args, job.Submit.Files, job.InitialRoster, position,
                     job.Parallelism, job.Submit.MaxWorkers, a.Sequence, w.Id)).ConfigureAwait(false);
                 foreach (var m in log) await w.Channel.SendAsync(m).ConfigureAwait(false);
+                await w.Channel.SendAsync(message).ConfigureAwait(false);
             }
-            Participant[] roster;
+            // The others go on (to the move) once every new copy has caught up.
+            await caughtUp.Task.WaitAsync(TimeSpan.FromMinutes(5), _stop.Token).ConfigureAwait(false);
+            List<ControlChannel> others;
             lock (_lock)
             {
-                foreach (var (position, w) in joiners) job.Participants[position] = (job.Participants[position].Participant, w.Channel, w);
-                roster = job.Participants.Select(p => p.Participant).ToArray();
+                job.Joining = null;
+                job.Log.Add(message);
+                others = job.Participants.Where(p => p.Channel is not null && joiners.All(j => j.Worker != p.Worker)).Select(p => p.Channel!).ToList();
             }
             LogWorkersJoined(_logger, job.Id, string.Join(",", joiners.Select(j => j.Worker.Id)));
-            await BroadcastAsync(job, new Roster(job.Id, a.Sequence, roster)).ConfigureAwait(false);
+            foreach (var c in others) await c.TrySendAsync(message).ConfigureAwait(false);
         }
         catch (Exception e) when (e is InvalidOperationException or TimeoutException or IOException or OperationCanceledException)
         {
@@ -700,6 +721,7 @@ public sealed partial class Coordinator : IAsyncDisposable
             job.State = "failed";
         }
         LogJobFailed(_logger, job.Id, message);
+        lock (_lock) job.Joining?.Done.TrySetException(new InvalidOperationException(message));
         await BroadcastAsync(job, new JobFailed(job.Id, message)).ConfigureAwait(false);
     }
 

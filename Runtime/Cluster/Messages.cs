@@ -56,6 +56,9 @@ public sealed record AcquireWorkers(int Job, int Sequence, int Count) : ControlM
 /// <summary>Coordinator → participants: the job's positions after acquisition <paramref name="Sequence"/> (new workers in vacant or new positions).</summary>
 public sealed record Roster(int Job, int Sequence, Participant[] Participants) : ControlMessage;
 
+/// <summary>Joining worker → coordinator: its copy of the program replayed the job up to acquisition <paramref name="Sequence"/> and takes part from now on.</summary>
+public sealed record Joined(int Job, int Sequence) : ControlMessage;
+
 /// <summary>Submitter → coordinator: these positions' workers hold nothing the job needs any more; release them (every copy computed the same).</summary>
 public sealed record ReleaseWorkers(int Job, int[] Positions) : ControlMessage;
 
@@ -144,7 +147,7 @@ public static class ControlCodec
         typeof(StartJob), typeof(JobLoaded), typeof(StepReady), typeof(StepGo), typeof(StepDone), typeof(StepComplete),
         typeof(StepFailed), typeof(JobFailed), typeof(BarrierReport), typeof(BarrierRelease), typeof(Share), typeof(ProgramEnded),
         typeof(JobEnded), typeof(StatusRequest), typeof(StatusReply), typeof(Transfer), typeof(PlaceRequest), typeof(PlaceReply),
-        typeof(AcquireWorkers), typeof(Roster), typeof(ReleaseWorkers),
+        typeof(AcquireWorkers), typeof(Roster), typeof(ReleaseWorkers), typeof(Joined),
     ];
 
     private static readonly Dictionary<Type, (byte Tag, Action<ByteWriter, ControlMessage> Write)> s_writers = new();
