@@ -161,10 +161,11 @@ static string Plot(List<Result> results)
 internal static class ResultTable
 {
     /// <summary>The results table: per scenario and job, each elastic run against the fixed one.</summary>
-    public static void Write(StringBuilder sb, List<Result> results, int slots, string unit, string released)
+    public static void Write(StringBuilder sb, List<Result> results, int slots, string unit, string released, bool processes = false)
     {
-        sb.AppendLine($"| scenario | job | input | policy | fixed: runtime s / {unit} | elastic: runtime s / {unit} | runtime change | {released} released | elastic parallelism per superstep | rescale cost ms (max) / median superstep ms |");
-        sb.AppendLine("|---|---|---|---|---|---|---|---|---|---|");
+        sb.AppendLine($"| scenario | job | input | policy | fixed: runtime s / {unit} | elastic: runtime s / {unit} | runtime change | {released} released | elastic parallelism per superstep | rescale cost ms (max) / median superstep ms |"
+            + (processes ? " move / superstep before it (max) | workers joined / released | acquire ms (max) |" : ""));
+        sb.AppendLine("|---|---|---|---|---|---|---|---|---|---|" + (processes ? "---|---|---|" : ""));
         foreach (var g in results.GroupBy(r => (r.Scenario, r.Job)))
         {
             var f = g.First(r => !r.Elastic);
@@ -173,7 +174,8 @@ internal static class ResultTable
                 string name = g.Key.Scenario == "a" ? "(a) under-provisioned, start p=1" : $"(b) over-provisioned, start p={slots}";
                 double step = e.SuperstepMs.Order().ElementAt(e.SuperstepMs.Count / 2);
                 sb.AppendLine(CultureInfo.InvariantCulture,
-                    $"| {name} | {g.Key.Job} | {e.Input} | {e.Mode} | {f.IterationSeconds:F2} / {f.SlotSeconds:F2} | {e.IterationSeconds:F2} / {e.SlotSeconds:F2} | {(e.IterationSeconds / f.IterationSeconds - 1) * 100:+0;-0}% | {(1 - e.SlotSeconds / f.SlotSeconds) * 100:0}% | {string.Join("→", Compress(e.Parallelism))} | {(e.RescaleMs.Count > 0 ? e.RescaleMs.Max() : 0):F1} / {step:F1} |");
+                    $"| {name} | {g.Key.Job} | {e.Input} | {e.Mode} | {f.IterationSeconds:F2} / {f.SlotSeconds:F2} | {e.IterationSeconds:F2} / {e.SlotSeconds:F2} | {(e.IterationSeconds / f.IterationSeconds - 1) * 100:+0;-0}% | {(1 - e.SlotSeconds / f.SlotSeconds) * 100:0}% | {string.Join("→", Compress(e.Parallelism))} | {(e.RescaleMs.Count > 0 ? e.RescaleMs.Max() : 0):F1} / {step:F1} |"
+                    + (processes ? string.Create(CultureInfo.InvariantCulture, $" {(e.MoveRatios.Count > 0 ? e.MoveRatios.Max() : 0):F2} | {e.Joined} / {e.Released} | {(e.AcquireMs.Count > 0 ? e.AcquireMs.Max() : 0):F0} |") : ""));
             }
         }
     }
@@ -193,6 +195,17 @@ internal sealed record Result(string Scenario, string Job, string Input, bool El
     List<int> Parallelism, List<double> SuperstepMs, List<double> RescaleMs)
 {
     public string Mode { get; init; } = "fixed";
+
+    /// <summary>Time each rescale spent acquiring worker processes (start and catch-up), ms.</summary>
+    public List<double> AcquireMs { get; init; } = new();
+
+    /// <summary>Each rescale's move time over the superstep before it.</summary>
+    public List<double> MoveRatios { get; init; } = new();
+
+    /// <summary>Worker processes that joined / were released over the run.</summary>
+    public int Joined { get; init; }
+
+    public int Released { get; init; }
 }
 
 internal sealed class Recorder : IDataflowObserver
@@ -330,7 +343,11 @@ internal static class Processes
                         _ => Array.Empty<string>(),
                     };
                     string stats = Path.Combine(work, $"stats-{sc.Id}-{sc.Job}-{mode}.jsonl");
-                    var args = new List<string> { launcher, "run", "--workers", w, "--slots", "1", "--worker-wrapper", $"sh {script} {{n}}", "--", sc.Program };
+                    // The job starts with the workers its first parallelism needs; an elastic one may start more (up to all) and stops those it leaves idle.
+                    var args = new List<string> { launcher, "run", "--workers", sc.Start.ToString(CultureInfo.InvariantCulture), "--slots", "1",
+                        "--worker-wrapper", $"sh {script} {{n}}" };
+                    if (mode != "fixed") args.AddRange(["--max-workers", w]);
+                    args.AddRange(["--", sc.Program]);
                     args.AddRange(sc.Args);
                     args.AddRange(["--parallelism", sc.Start.ToString(CultureInfo.InvariantCulture), "--stats", stats]);
                     args.AddRange(policy);
@@ -381,6 +398,9 @@ internal static class Processes
         var ps = new List<int>();
         var ms = new List<double>();
         var rescales = new List<double>();
+        var acquire = new List<double>();
+        var ratios = new List<double>();
+        int joined = 0, released = 0;
         foreach (var line in File.ReadLines(path))
         {
             var e = JsonDocument.Parse(line).RootElement;
@@ -391,19 +411,27 @@ internal static class Processes
                     ms.Add(e.GetProperty("duration_ms").GetDouble());
                     break;
                 case "rescale":
-                    rescales.Add(e.GetProperty("duration_ms").GetDouble());
+                    double move = e.GetProperty("duration_ms").GetDouble();
+                    rescales.Add(move);
+                    if (ms.Count > 0) ratios.Add(move / ms[^1]);
+                    if (e.TryGetProperty("acquire_ms", out var a) && e.GetProperty("joined").GetArrayLength() > 0) acquire.Add(a.GetDouble());
+                    if (e.TryGetProperty("joined", out var j)) joined += j.GetArrayLength();
+                    if (e.TryGetProperty("released", out var r)) released += r.GetArrayLength();
                     break;
             }
         }
-        return new Result("", "", "", false, totalSeconds, ps.Zip(ms).Sum(x => x.First * x.Second / 1000), ms.Sum() / 1000, ps, ms, rescales);
+        return new Result("", "", "", false, totalSeconds, ps.Zip(ms).Sum(x => x.First * x.Second / 1000), ms.Sum() / 1000, ps, ms, rescales)
+        {
+            AcquireMs = acquire, MoveRatios = ratios, Joined = joined, Released = released,
+        };
     }
 
     private static void ReportProcesses(List<Result> results, double quota, int workers, string root)
     {
         var sb = new StringBuilder();
-        sb.AppendLine(CultureInfo.InvariantCulture, $"Elasticity experiment {DateTime.UtcNow:yyyy-MM-dd} on worker processes: `dataflow run --workers {workers} --slots 1`, each worker in its own cgroup held to {quota} core; worker-seconds = Σ parallelism × superstep time (the workers a superstep uses).");
+        sb.AppendLine(CultureInfo.InvariantCulture, $"Elasticity experiment {DateTime.UtcNow:yyyy-MM-dd} on worker processes: `dataflow run --workers <start p> --slots 1` (elastic: `--max-workers {workers}`, so a scale-out starts worker processes and a scale-in stops them), each worker in its own cgroup held to {quota} core; worker-seconds = Σ parallelism × superstep time (= the workers held during the superstep).");
         sb.AppendLine();
-        ResultTable.Write(sb, results, workers, "worker-s", "worker-seconds");
+        ResultTable.Write(sb, results, workers, "worker-s", "worker-seconds", processes: true);
         Console.WriteLine(sb.ToString());
         var stem = Path.Combine(root, "benchmarks", "results", $"{DateTime.UtcNow:yyyy-MM-dd}-elasticity-processes");
         File.WriteAllText(stem + ".md", sb.ToString());

@@ -38,8 +38,16 @@ internal static class ExampleRunner
 
     private sealed class RescaleObserver : IDataflowObserver
     {
-        public void OnRescale(RescaleEvent r) => Console.WriteLine(string.Create(CultureInfo.InvariantCulture,
-            $"rescale after superstep {r.Superstep}: {r.From} -> {r.To} in {r.Duration.TotalMilliseconds:F1} ms ({r.Policy}: {r.Reason})"));
+        public void OnRescale(RescaleEvent r)
+        {
+            Console.WriteLine(string.Create(CultureInfo.InvariantCulture,
+                $"rescale after superstep {r.Superstep}: {r.From} -> {r.To} in {r.Duration.TotalMilliseconds:F1} ms ({r.Policy}: {r.Reason})"));
+            if (r.Joined.Count > 0 || r.Released.Count > 0)
+            {
+                Console.WriteLine(string.Create(CultureInfo.InvariantCulture,
+                    $"  workers: {r.Workers} ({(r.Joined.Count > 0 ? $"joined {string.Join(",", r.Joined)} after {r.Acquire.TotalMilliseconds:F0} ms" : "")}{(r.Joined.Count > 0 && r.Released.Count > 0 ? "; " : "")}{(r.Released.Count > 0 ? $"released {string.Join(",", r.Released)}" : "")})"));
+            }
+        }
     }
 
     private sealed class ProgressObserver : IDataflowObserver
