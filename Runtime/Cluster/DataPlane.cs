@@ -51,7 +51,9 @@ public readonly record struct ChannelKey(int Job, int Step, int Vertex, int Inpu
 /// local subtasks of running steps, and one outgoing connection per peer process that carries the
 /// batches of every channel to it. Flow control is per channel: a sender spends a credit per batch
 /// and the receiver returns it once the consumer has processed the batch, so a slow consumer holds
-/// back only its own channels and the network reader never blocks.
+/// back only its own channels and the network reader never blocks. The same connections carry
+/// blobs, whole byte arrays sent point to point (<see cref="SendBlobAsync"/>, <see cref="ReceiveBlobAsync"/>):
+/// the iteration state that moves on a rescale.
 /// </summary>
 public sealed partial class DataPlane : IAsyncDisposable
 {
@@ -127,9 +129,10 @@ public sealed partial class DataPlane : IAsyncDisposable
         }
     }
 
-    /// <summary>Forgets every step of a job (after it ended or failed).</summary>
+    /// <summary>Forgets every step of a job (after it ended or failed), drops its blobs and fails receives of them that wait.</summary>
     public void UnregisterJob(int job)
     {
+        DropBlobs(job);
         lock (_parkLock)
         {
             _finished[job] = int.MaxValue;
@@ -188,6 +191,7 @@ public sealed partial class DataPlane : IAsyncDisposable
         // A dedicated thread per incoming connection reads synchronously: no thread-pool hop per frame.
         var credits = new Dictionary<ChannelKey, CreditBack>();
         using var stop = token.Register(() => _ = connection.DisposeAsync().AsTask());
+        string ended = "the connection closed";
         try
         {
             await Task.Factory.StartNew(() => connection.ReceiveLoop((type, payload) => Receive(connection, credits, type, payload)),
@@ -196,20 +200,32 @@ public sealed partial class DataPlane : IAsyncDisposable
         catch (ObjectDisposedException) when (token.IsCancellationRequested)
         {
             // The data plane is shutting down.
+            ended = "the data plane is shutting down";
         }
         catch (Exception e) when (!token.IsCancellationRequested)
         {
+            ended = e.Message;
             // Channels of running steps came over this connection: their consumers would wait forever.
             int[] jobs;
             lock (credits) jobs = credits.Keys.Select(k => k.Job).Distinct().ToArray();
             foreach (int job in jobs) Broken?.Invoke(job, $"a data connection broke: {e.Message}");
             throw;
         }
+        finally
+        {
+            // Even a clean close between two chunks leaves a blob unfinished: its receive must not wait forever.
+            FailBlobsOf(connection, ended);
+        }
     }
 
     private void Receive(FrameConnection connection, Dictionary<ChannelKey, CreditBack> credits, FrameType type, ReadOnlyMemory<byte> payload)
     {
         if (type != FrameType.Data) throw new ProtocolException($"Unexpected {type} frame on a data connection.");
+        if (IsBlobChunk(payload.Span))
+        {
+            ReceiveBlobChunk(connection, payload.Span);
+            return;
+        }
         var key = ChannelKey.Read(payload.Span);
         if (!_steps.TryGetValue((key.Job, key.Step), out var step))
         {
@@ -256,6 +272,7 @@ public sealed partial class DataPlane : IAsyncDisposable
     {
         await _flusher.DisposeAsync().ConfigureAwait(false);
         await _server.DisposeAsync().ConfigureAwait(false);
+        DisposeBlobs();
         foreach (var lazy in _peers.Values)
         {
             if (lazy.IsValueCreated) await lazy.Value.DisposeAsync().ConfigureAwait(false);

@@ -1,0 +1,305 @@
+using System.Diagnostics;
+using System.Net;
+using System.Net.Sockets;
+using Dataflow.Runtime.Cluster;
+using Xunit.Abstractions;
+
+namespace Dataflow.Cluster.Tests;
+
+/// <summary>
+/// Blobs over the data planes (<see cref="DataPlane.SendBlobAsync"/>, <see cref="DataPlane.ReceiveBlobAsync"/>)
+/// and the state exchange built on them, between real data planes on loopback.
+/// </summary>
+public sealed class StateExchangeTests(ITestOutputHelper output) : IAsyncLifetime
+{
+    private const int Job = 7;
+    private static readonly TimeSpan s_patience = TimeSpan.FromSeconds(10);
+    private readonly byte[] _secret = "0123456789abcdef0123456789abcdef"u8.ToArray();
+    private readonly DataPlane[] _planes = new DataPlane[3];
+
+    private IPEndPoint[] EndPoints => _planes.Select(p => p.EndPoint).ToArray();
+
+    public Task InitializeAsync()
+    {
+        for (int i = 0; i < _planes.Length; i++)
+        {
+            _planes[i] = new DataPlane(new IPEndPoint(IPAddress.Loopback, 0), _secret);
+            _planes[i].Start();
+        }
+        return Task.CompletedTask;
+    }
+
+    public async Task DisposeAsync()
+    {
+        foreach (var plane in _planes) await plane.DisposeAsync();
+    }
+
+    private static byte[] Payload(int size, int seed)
+    {
+        var bytes = new byte[size];
+        new Random(seed).NextBytes(bytes);
+        return bytes;
+    }
+
+    private static void AssertSameBytes(byte[] expected, byte[] actual, string what)
+    {
+        Assert.True(expected.Length == actual.Length, $"{what}: {actual.Length} bytes, expected {expected.Length}.");
+        int at = expected.AsSpan().CommonPrefixLength(actual);
+        Assert.True(at == expected.Length, $"{what}: first difference at byte {at}.");
+    }
+
+    [Theory]
+    [InlineData(0)]
+    [InlineData(1)]
+    [InlineData(5 << 20)]
+    [InlineData(40 << 20)]
+    public async Task ExchangeAsync_ThreePlanesAllToAll_DeliversEveryPayloadExactly(int size)
+    {
+        int n = _planes.Length;
+        // Sizes differ a little per pair, so a payload delivered to the wrong receiver cannot pass.
+        var sent = new byte[n, n][];
+        for (int from = 0; from < n; from++)
+        {
+            for (int to = 0; to < n; to++) sent[from, to] = Payload(size == 0 ? 0 : size + from * n + to, seed: from * 10 + to);
+        }
+        var all = Enumerable.Range(0, n).ToArray();
+
+        var watch = Stopwatch.StartNew();
+        var results = await Task.WhenAll(Enumerable.Range(0, n).Select(self =>
+        {
+            var outgoing = all.ToDictionary(to => to, to => sent[self, to]);
+            return StateExchange.ExchangeAsync(_planes[self], EndPoints, Job, epoch: 1, self, outgoing, all, CancellationToken.None);
+        })).WaitAsync(TimeSpan.FromSeconds(60));
+        output.WriteLine($"{n} planes all-to-all, {size:N0} bytes per pair: {watch.Elapsed.TotalMilliseconds:F1} ms");
+
+        for (int to = 0; to < n; to++)
+        {
+            Assert.Equal(all, results[to].Keys.Order());
+            for (int from = 0; from < n; from++) AssertSameBytes(sent[from, to], results[to][from], $"{from} -> {to}");
+        }
+        Assert.Same(sent[1, 1], results[1][1]); // its own part is handed back, not sent
+        Assert.All(_planes, p => Assert.Equal(0, p.BlobsHeld));
+    }
+
+    [Fact]
+    public async Task ExchangeAsync_TwoEpochsAtOnce_DoNotMix()
+    {
+        var endpoints = EndPoints;
+        var a = Enumerable.Range(1, 2).Select(e => Payload(3 << 20, seed: e)).ToArray();
+        var b = Enumerable.Range(1, 2).Select(e => Payload(1000 + e, seed: 100 + e)).ToArray();
+
+        var exchanges = new List<Task<Dictionary<int, byte[]>>>();
+        foreach (int epoch in new[] { 1, 2 })
+        {
+            exchanges.Add(StateExchange.ExchangeAsync(_planes[0], endpoints, Job, epoch, 0,
+                new Dictionary<int, byte[]> { [1] = a[epoch - 1] }, [1], CancellationToken.None));
+            exchanges.Add(StateExchange.ExchangeAsync(_planes[1], endpoints, Job, epoch, 1,
+                new Dictionary<int, byte[]> { [0] = b[epoch - 1] }, [0], CancellationToken.None));
+        }
+        var results = await Task.WhenAll(exchanges).WaitAsync(s_patience);
+
+        AssertSameBytes(b[0], results[0][1], "epoch 1 at 0");
+        AssertSameBytes(a[0], results[1][0], "epoch 1 at 1");
+        AssertSameBytes(b[1], results[2][1], "epoch 2 at 0");
+        AssertSameBytes(a[1], results[3][0], "epoch 2 at 1");
+    }
+
+    [Fact]
+    public async Task ReceiveBlobAsync_TagsAndJobsOfOneSender_DoNotMix()
+    {
+        var target = _planes[1].EndPoint;
+        var blobs = new (int Job, long Tag, byte[] Data)[] { (Job, 1, Payload(10, 1)), (Job, 2, Payload(2 << 20, 2)), (Job + 1, 1, Payload(20, 3)) };
+        await Task.WhenAll(blobs.Select(b => _planes[0].SendBlobAsync(target, b.Job, b.Tag, 0, b.Data, CancellationToken.None))).WaitAsync(s_patience);
+
+        foreach (var (job, tag, data) in blobs.Reverse())
+        {
+            AssertSameBytes(data, await _planes[1].ReceiveBlobAsync(job, tag, 0, CancellationToken.None).WaitAsync(s_patience), $"job {job} tag {tag}");
+        }
+    }
+
+    [Fact]
+    public async Task ReceiveBlobAsync_BlobArrivedBeforeTheCall_ReturnsIt()
+    {
+        var small = Payload(1000, 1);
+        var empty = Array.Empty<byte>();
+        await _planes[0].SendBlobAsync(_planes[1].EndPoint, Job, 5, 0, small, CancellationToken.None).WaitAsync(s_patience);
+        await _planes[2].SendBlobAsync(_planes[1].EndPoint, Job, 5, 2, empty, CancellationToken.None).WaitAsync(s_patience);
+        await WaitUntilAsync(() => _planes[1].BlobsHeld == 2);
+
+        AssertSameBytes(small, await _planes[1].ReceiveBlobAsync(Job, 5, 0, CancellationToken.None).WaitAsync(s_patience), "small");
+        Assert.Empty(await _planes[1].ReceiveBlobAsync(Job, 5, 2, CancellationToken.None).WaitAsync(s_patience));
+        Assert.Equal(0, _planes[1].BlobsHeld);
+    }
+
+    [Fact]
+    public async Task ReceiveBlobAsync_SenderConnectionCutMidBlob_ThrowsIOException()
+    {
+        await using var proxy = new Proxy(_planes[1].EndPoint, limit: 3 << 20, cut: true);
+        var receive = _planes[1].ReceiveBlobAsync(Job, 1, 0, CancellationToken.None);
+        var send = _planes[0].SendBlobAsync(proxy.EndPoint, Job, 1, 0, new byte[64 << 20], CancellationToken.None);
+
+        var e = await Assert.ThrowsAsync<IOException>(() => receive.WaitAsync(s_patience));
+        output.WriteLine(e.Message);
+        await Assert.ThrowsAsync<IOException>(() => send.WaitAsync(s_patience));
+    }
+
+    [Fact]
+    public async Task SendBlobAsync_CancelledMidBlob_ReceiverThrowsIOException()
+    {
+        await using var proxy = new Proxy(_planes[1].EndPoint, limit: 3 << 20, cut: false);
+        using var cancel = new CancellationTokenSource();
+        var receive = _planes[1].ReceiveBlobAsync(Job, 1, 0, CancellationToken.None);
+        // Larger than every socket buffer between the two: the sender is inside a chunk when the proxy holds back.
+        var send = _planes[0].SendBlobAsync(proxy.EndPoint, Job, 1, 0, new byte[64 << 20], cancel.Token);
+        await proxy.LimitReached.WaitAsync(s_patience);
+        await cancel.CancelAsync();
+        proxy.Resume();
+
+        await Assert.ThrowsAnyAsync<OperationCanceledException>(() => send.WaitAsync(s_patience));
+        var e = await Assert.ThrowsAsync<IOException>(() => receive.WaitAsync(s_patience));
+        Assert.Contains("abandoned", e.Message, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public async Task ReceiveBlobAsync_Cancelled_ThrowsOperationCanceled()
+    {
+        using var cancel = new CancellationTokenSource(TimeSpan.FromMilliseconds(200));
+        await Assert.ThrowsAnyAsync<OperationCanceledException>(() => _planes[0].ReceiveBlobAsync(Job, 1, 1, cancel.Token).WaitAsync(s_patience));
+
+        // The blob can still be received later.
+        var data = Payload(100, 1);
+        await _planes[1].SendBlobAsync(_planes[0].EndPoint, Job, 1, 1, data, CancellationToken.None).WaitAsync(s_patience);
+        AssertSameBytes(data, await _planes[0].ReceiveBlobAsync(Job, 1, 1, CancellationToken.None).WaitAsync(s_patience), "after cancel");
+    }
+
+    [Fact]
+    public async Task UnregisterJob_StoredAndAwaitedBlobs_DropsThemAndFailsTheReceive()
+    {
+        await _planes[0].SendBlobAsync(_planes[1].EndPoint, Job, 1, 0, Payload(100, 1), CancellationToken.None).WaitAsync(s_patience);
+        await WaitUntilAsync(() => _planes[1].BlobsHeld == 1);
+        var pending = _planes[1].ReceiveBlobAsync(Job, 2, 0, CancellationToken.None);
+
+        _planes[1].UnregisterJob(Job);
+
+        Assert.Equal(0, _planes[1].BlobsHeld);
+        await Assert.ThrowsAnyAsync<OperationCanceledException>(() => pending.WaitAsync(s_patience));
+        await Assert.ThrowsAnyAsync<OperationCanceledException>(() => _planes[1].ReceiveBlobAsync(Job, 1, 0, CancellationToken.None).WaitAsync(s_patience));
+    }
+
+    [Fact]
+    public async Task ExchangeAsync_PeerUnreachable_ThrowsIOExceptionAndCancelsTheReceives()
+    {
+        var unreachable = new IPEndPoint(IPAddress.Loopback, FreePort());
+        var endpoints = new[] { _planes[0].EndPoint, unreachable };
+        var exchange = StateExchange.ExchangeAsync(_planes[0], endpoints, Job, 1, 0, new Dictionary<int, byte[]> { [1] = [1, 2, 3] }, [1], CancellationToken.None);
+
+        await Assert.ThrowsAsync<IOException>(() => exchange.WaitAsync(s_patience));
+    }
+
+    [Fact]
+    public async Task SendBlobAsync_FortyMebibytes_ReportsThroughput()
+    {
+        var data = Payload(40 << 20, 1);
+        var best = TimeSpan.MaxValue;
+        for (int round = 0; round < 3; round++)
+        {
+            var watch = Stopwatch.StartNew();
+            var receive = _planes[1].ReceiveBlobAsync(Job, round, 0, CancellationToken.None);
+            await _planes[0].SendBlobAsync(_planes[1].EndPoint, Job, round, 0, data, CancellationToken.None);
+            var received = await receive.WaitAsync(s_patience);
+            var elapsed = watch.Elapsed;
+            if (elapsed < best) best = elapsed;
+            Assert.Equal(data.Length, received.Length);
+        }
+        output.WriteLine($"40 MiB blob over loopback: best of 3 {best.TotalMilliseconds:F1} ms = {data.Length / 1e6 / best.TotalSeconds:F0} MB/s");
+    }
+
+    private static int FreePort()
+    {
+        var listener = new TcpListener(IPAddress.Loopback, 0);
+        listener.Start();
+        int port = ((IPEndPoint)listener.LocalEndpoint).Port;
+        listener.Stop();
+        return port;
+    }
+
+    private static async Task WaitUntilAsync(Func<bool> condition)
+    {
+        var watch = Stopwatch.StartNew();
+        while (!condition())
+        {
+            Assert.True(watch.Elapsed < s_patience, "The condition did not come true in time.");
+            await Task.Delay(10);
+        }
+    }
+
+    /// <summary>
+    /// A TCP proxy for one connection that forwards <c>limit</c> bytes towards the target and then
+    /// either cuts both sides or holds the rest back until <see cref="Resume"/>.
+    /// </summary>
+    private sealed class Proxy : IAsyncDisposable
+    {
+        private readonly TcpListener _listener = new(IPAddress.Loopback, 0);
+        private readonly TaskCompletionSource _limitReached = new(TaskCreationOptions.RunContinuationsAsynchronously);
+        private readonly TaskCompletionSource _resume = new(TaskCreationOptions.RunContinuationsAsynchronously);
+        private readonly CancellationTokenSource _stop = new();
+        private readonly Task _run;
+
+        public Proxy(IPEndPoint target, long limit, bool cut)
+        {
+            _listener.Start();
+            _run = RunAsync(target, limit, cut);
+        }
+
+        public IPEndPoint EndPoint => (IPEndPoint)_listener.LocalEndpoint;
+
+        /// <summary>Completes once <c>limit</c> bytes went through.</summary>
+        public Task LimitReached => _limitReached.Task;
+
+        public void Resume() => _resume.TrySetResult();
+
+        private async Task RunAsync(IPEndPoint target, long limit, bool cut)
+        {
+            using var client = await _listener.AcceptTcpClientAsync(_stop.Token);
+            using var upstream = new TcpClient();
+            await upstream.ConnectAsync(target, _stop.Token);
+            var down = upstream.GetStream().CopyToAsync(client.GetStream(), _stop.Token);
+            var from = client.GetStream();
+            var to = upstream.GetStream();
+            var buffer = new byte[64 << 10];
+            long forwarded = 0;
+            while (true)
+            {
+                int n = await from.ReadAsync(buffer, _stop.Token);
+                if (n == 0) break;
+                int now = (int)Math.Min(n, limit - forwarded);
+                if (now > 0) await to.WriteAsync(buffer.AsMemory(0, now), _stop.Token);
+                forwarded += now;
+                if (forwarded < limit) continue;
+                _limitReached.TrySetResult();
+                if (cut) return; // disposing both clients cuts both connections
+                await _resume.Task.WaitAsync(_stop.Token);
+                if (n > now) await to.WriteAsync(buffer.AsMemory(now, n - now), _stop.Token);
+                await from.CopyToAsync(to, _stop.Token);
+                break;
+            }
+            await down;
+        }
+
+        public async ValueTask DisposeAsync()
+        {
+            await _stop.CancelAsync();
+            _resume.TrySetResult();
+            try
+            {
+                await _run;
+            }
+            catch (Exception e) when (e is OperationCanceledException or IOException or SocketException)
+            {
+                // The proxy is torn down with the test.
+            }
+            _listener.Stop();
+            _stop.Dispose();
+        }
+    }
+}
