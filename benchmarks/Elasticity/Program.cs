@@ -173,9 +173,14 @@ internal static class ResultTable
             {
                 string name = g.Key.Scenario == "a" ? "(a) under-provisioned, start p=1" : $"(b) over-provisioned, start p={slots}";
                 double step = e.SuperstepMs.Order().ElementAt(e.SuperstepMs.Count / 2);
-                sb.AppendLine(CultureInfo.InvariantCulture,
-                    $"| {name} | {g.Key.Job} | {e.Input} | {e.Mode} | {f.IterationSeconds:F2} / {f.SlotSeconds:F2} | {e.IterationSeconds:F2} / {e.SlotSeconds:F2} | {(e.IterationSeconds / f.IterationSeconds - 1) * 100:+0;-0}% | {(1 - e.SlotSeconds / f.SlotSeconds) * 100:0}% | {string.Join("→", Compress(e.Parallelism))} | {(e.RescaleMs.Count > 0 ? e.RescaleMs.Max() : 0):F1} / {step:F1} |"
-                    + (processes ? string.Create(CultureInfo.InvariantCulture, $" {(e.MoveRatios.Count > 0 ? e.MoveRatios.Max() : 0):F2} | {e.Joined} / {e.Released} | {(e.AcquireMs.Count > 0 ? e.AcquireMs.Max() : 0):F0} |") : ""));
+                sb.Append(CultureInfo.InvariantCulture,
+                    $"| {name} | {g.Key.Job} | {e.Input} | {e.Mode} | {f.IterationSeconds:F2} / {f.SlotSeconds:F2} | {e.IterationSeconds:F2} / {e.SlotSeconds:F2} | {(e.IterationSeconds / f.IterationSeconds - 1) * 100:+0;-0}% | {(1 - e.SlotSeconds / f.SlotSeconds) * 100:0}% | {string.Join("→", Compress(e.Parallelism))} | {(e.RescaleMs.Count > 0 ? e.RescaleMs.Max() : 0):F1} / {step:F1} |");
+                if (processes)
+                {
+                    sb.Append(CultureInfo.InvariantCulture,
+                        $" {(e.MoveRatios.Count > 0 ? e.MoveRatios.Max() : 0):F2} | {e.Joined} / {e.Released} | {(e.AcquireMs.Count > 0 ? e.AcquireMs.Max() : 0):F0} |");
+                }
+                sb.AppendLine();
             }
         }
     }
