@@ -264,19 +264,27 @@ internal abstract class IterationNode
             // A worker that joined later replays this move: it held nothing then and takes no part, but its
             // (empty) state takes the new shape and the move is counted like everywhere else.
             foreach (var st in states) st.MoveLocal(to, maxP);
-            await cluster.ExchangeAsync([]).ConfigureAwait(false);
+            await cluster.ExchangeAsync([], [], []).ConfigureAwait(false);
             placed();
             return;
         }
         bool IsLocalOld(int o) => oldHost(o) == cluster.Index;
         bool IsLocalNew(int s) => newHost(s) == cluster.Index;
         var exports = states.Select(st => st.Export(to, IsLocalOld, maxP)).ToList();
-        // One message per other worker: for every state, the contributions to the new subtasks it hosts.
+        // Workers that held old subtasks send to the workers of the new ones, directly: one message per pair
+        // with, for every state, the contributions to each new subtask the receiver hosts.
+        var senders = Enumerable.Range(0, from).Select(oldHost).Distinct().ToArray();
+        var receivers = Enumerable.Range(0, to).Select(newHost).Distinct().ToArray();
         var outgoing = new Dictionary<int, byte[]>();
-        foreach (int p in cluster.ActiveWorkers)
+        foreach (int p in receivers)
         {
-            if (p == cluster.Index) continue;
-            var w = new ByteWriter(1024);
+            if (p == cluster.Index || !senders.Contains(cluster.Index)) continue;
+            int size = 16;
+            foreach (var export in exports)
+            {
+                for (int s = 0; s < to; s++) size += newHost(s) == p ? export[s].Length + 5 : 0;
+            }
+            var w = new ByteWriter(size);
             foreach (var export in exports)
             {
                 for (int s = 0; s < to; s++)
@@ -288,7 +296,7 @@ internal abstract class IterationNode
             }
             outgoing[p] = w.WrittenSpan.ToArray();
         }
-        var received = await cluster.ExchangeAsync(outgoing).ConfigureAwait(false);
+        var received = await cluster.ExchangeAsync(outgoing, senders, receivers).ConfigureAwait(false);
         var readers = received.ToDictionary(x => x.Key, x => new ByteReader(x.Value));
         for (int i = 0; i < states.Count; i++)
         {

@@ -263,51 +263,50 @@ public sealed class ClusterSession
         return decision.Workers.Select(w => Participants.Select((p, i) => (p, i)).First(x => x.p.Id == w).i).ToArray();
     }
 
-    /// <summary>A worker tells the submitter that its part of the last <see cref="ExchangeAsync"/> move is done.</summary>
+    /// <summary>A worker tells the submitter (through the coordinator) that its part of the last <see cref="ExchangeAsync"/> move is done.</summary>
     public async Task ReportMovedAsync()
     {
         if (!IsSubmitter) await _control.SendAsync(new Transfer(Job, _epoch, Index, 0, [], true)).ConfigureAwait(false);
     }
 
     /// <summary>
-    /// Exchanges iteration state with every other worker: sends <paramref name="outgoing"/>[p] to
-    /// participant p and returns what each other worker sent here (empty payloads included).
-    /// The submitter holds no iteration state and takes no part.
+    /// Moves iteration state between the job's workers (every copy at the same point): each of
+    /// <paramref name="senders"/> (the workers that held old subtasks) sends <paramref name="outgoing"/>[p]
+    /// to each of <paramref name="receivers"/> (the workers of the new subtasks) directly over the data
+    /// planes; returns what the senders sent here. The submitter holds no state: it waits until every
+    /// worker reports its move done (<see cref="ReportMovedAsync"/>).
     /// </summary>
-    public async Task<Dictionary<int, byte[]>> ExchangeAsync(Dictionary<int, byte[]> outgoing)
+    /// <exception cref="ClusterJobException">The job failed, or a data connection broke during the move.</exception>
+    public async Task<Dictionary<int, byte[]>> ExchangeAsync(Dictionary<int, byte[]> outgoing, IReadOnlyCollection<int> senders, IReadOnlyCollection<int> receivers)
     {
         ThrowIfFailed();
         int epoch = ++_epoch;
-        var result = new Dictionary<int, byte[]>();
-        if (IsReplaying) return result; // a move from before this worker joined: it held nothing and gets nothing
-        var waits = new Dictionary<int, Task<ControlMessage>>();
-        var workers = ActiveWorkers;
+        if (IsReplaying) return []; // a move from before this worker joined: it held nothing and gets nothing
         if (IsSubmitter)
         {
-            // The submitter holds no state: it waits until every worker reports its move done (ReportMovedAsync).
-            foreach (int p in workers) waits[p] = Await("transfer" + p.ToString(System.Globalization.CultureInfo.InvariantCulture), epoch);
-            foreach (var wait in waits.Values) await wait.ConfigureAwait(false);
-            return result;
+            var waits = ActiveWorkers.Select(p => Await("transfer" + p.ToString(System.Globalization.CultureInfo.InvariantCulture), epoch)).ToList();
+            foreach (var wait in waits) await wait.ConfigureAwait(false);
+            return [];
         }
-        foreach (int p in workers)
+        var expect = receivers.Contains(Index) ? senders.Where(p => p != Index).ToArray() : [];
+        var send = senders.Contains(Index)
+            ? receivers.Where(p => p != Index).ToDictionary(p => p, p => outgoing.GetValueOrDefault(p) ?? [])
+            : new Dictionary<int, byte[]>();
+        var endpoints = _endpoints.Select(e => e ?? new IPEndPoint(IPAddress.None, 0)).ToArray();
+        try
         {
-            if (p != Index) waits[p] = Await("transfer" + p.ToString(System.Globalization.CultureInfo.InvariantCulture), epoch);
+            return await StateExchange.ExchangeAsync(_data, endpoints, Job, epoch, Index, send, expect, _failed.Token).ConfigureAwait(false);
         }
-        foreach (int p in workers)
+        catch (OperationCanceledException) when (_failure is not null)
         {
-            if (p == Index) continue;
-            var data = outgoing.GetValueOrDefault(p) ?? [];
-            const int chunk = 1 << 20;
-            for (int offset = 0; ; offset += chunk)
-            {
-                int n = Math.Min(chunk, data.Length - offset);
-                bool last = offset + n >= data.Length;
-                await _control.SendAsync(new Transfer(Job, epoch, Index, p, data.AsSpan(offset, n).ToArray(), last)).ConfigureAwait(false);
-                if (last) break;
-            }
+            throw new ClusterJobException(_failure);
         }
-        foreach (var (p, wait) in waits) result[p] = ((Transfer)await wait.ConfigureAwait(false)).Data;
-        return result;
+        catch (IOException e)
+        {
+            // A peer's connection broke: usually a lost worker, which the coordinator names once its heartbeats stop.
+            await _control.TrySendAsync(new StepFailed(Job, _step, $"Moving iteration state failed: {e.Message} (on {Self})", true)).ConfigureAwait(false);
+            throw new ClusterJobException($"Moving iteration state failed: {e.Message} (on {Self})");
+        }
     }
 
     /// <summary>The placement policy and load predictor the program chose (names; empty for the defaults), sent with its steps.</summary>

@@ -166,27 +166,34 @@ public sealed class FrameConnection : IAsyncDisposable
     {
         var pipe = new Pipe(new PipeOptions(readerScheduler: PipeScheduler.Inline, writerScheduler: PipeScheduler.Inline,
             pauseWriterThreshold: 0, minimumSegmentSize: 256 << 10, useSynchronizationContext: false));
+        var scratch = Array.Empty<byte>();
+        long pending = 0; // bytes of an unfinished frame in the pipe
         if (_reader.TryRead(out var buffered))
         {
+            bool any = !buffered.Buffer.IsEmpty;
             foreach (var segment in buffered.Buffer) pipe.Writer.Write(segment.Span);
             _reader.AdvanceTo(buffered.Buffer.End);
+            if (any) pending = Drain();
         }
-        var scratch = Array.Empty<byte>();
         while (true)
         {
             var memory = pipe.Writer.GetMemory(128 << 10);
             int n = _stream.Read(memory.Span);
-            if (n > 0)
+            if (n == 0)
             {
-                pipe.Writer.Advance(n);
+                if (pending == 0) return; // closed between frames
+                throw new ProtocolException($"Connection closed inside a frame ({pending} bytes pending).");
             }
+            pipe.Writer.Advance(n);
+            pending = Drain();
+        }
+
+        // Hands every whole frame in the pipe to the handler; returns the bytes left (an unfinished frame).
+        long Drain()
+        {
             var flushed = pipe.Writer.FlushAsync();
             if (!flushed.IsCompletedSuccessfully) flushed.AsTask().GetAwaiter().GetResult();
-            if (!pipe.Reader.TryRead(out var result))
-            {
-                if (n == 0) return; // closed between frames, nothing buffered
-                throw new InvalidOperationException("The receive pipe has no data after a flush.");
-            }
+            if (!pipe.Reader.TryRead(out var result)) throw new InvalidOperationException("The receive pipe has no data after a flush.");
             var frames = result.Buffer;
             while (TryFrame(frames, out var type, out var body))
             {
@@ -204,11 +211,7 @@ public sealed class FrameConnection : IAsyncDisposable
                 frames = frames.Slice(body.End);
             }
             pipe.Reader.AdvanceTo(frames.Start, frames.End);
-            if (n == 0)
-            {
-                if (frames.Length == 0) return;
-                throw new ProtocolException($"Connection closed inside a frame ({frames.Length} bytes pending).");
-            }
+            return frames.Length;
         }
     }
 
