@@ -204,6 +204,7 @@ internal abstract class IterationNode
         var e = new RescaleEvent(Name, superstep, from, to, policy, reason, move)
         {
             Acquire = acquire, Joined = joined, Released = released, Workers = Env.Cluster?.Workers ?? 0,
+            Phases = Env.Cluster is { IsSubmitter: true } c ? c.LastMovePhases : [],
         };
         foreach (var o in Env.ActiveObservers) o.OnRescale(e);
     }
@@ -270,50 +271,93 @@ internal abstract class IterationNode
         }
         bool IsLocalOld(int o) => oldHost(o) == cluster.Index;
         bool IsLocalNew(int s) => newHost(s) == cluster.Index;
-        var exports = states.Select(st => st.Export(to, IsLocalOld, maxP)).ToList();
+        long t0 = Stopwatch.GetTimestamp();
+        foreach (var st in states) st.BeginMove(to, IsLocalOld, maxP);
         // Workers that held old subtasks send to the workers of the new ones, directly: one message per pair
-        // with, for every state, the contributions to each new subtask the receiver hosts.
+        // with, for every state, the part of each new subtask the receiver hosts (length-prefixed).
         var senders = Enumerable.Range(0, from).Select(oldHost).Distinct().ToArray();
         var receivers = Enumerable.Range(0, to).Select(newHost).Distinct().ToArray();
-        var outgoing = new Dictionary<int, byte[]>();
+        var outgoing = new Dictionary<int, ReadOnlyMemory<byte>>();
+        var buffers = new List<ByteWriter>();
         foreach (int p in receivers)
         {
             if (p == cluster.Index || !senders.Contains(cluster.Index)) continue;
-            int size = 16;
-            foreach (var export in exports)
-            {
-                for (int s = 0; s < to; s++) size += newHost(s) == p ? export[s].Length + 5 : 0;
-            }
-            var w = new ByteWriter(size);
-            foreach (var export in exports)
+            var w = MoveBuffers.Rent();
+            buffers.Add(w);
+            foreach (var st in states)
             {
                 for (int s = 0; s < to; s++)
                 {
                     if (newHost(s) != p) continue;
-                    w.WriteVarint((ulong)export[s].Length);
-                    w.WriteBytes(export[s]);
+                    int at = w.ReserveInt32();
+                    st.WriteFor(s, w);
+                    w.PatchInt32(at, w.Length - at - sizeof(int));
                 }
             }
-            outgoing[p] = w.WrittenSpan.ToArray();
+            outgoing[p] = w.WrittenMemory;
         }
-        var received = await cluster.ExchangeAsync(outgoing, senders, receivers).ConfigureAwait(false);
-        var readers = received.ToDictionary(x => x.Key, x => new ByteReader(x.Value));
+        double exporting = Stopwatch.GetElapsedTime(t0).TotalMilliseconds;
+        long t1 = Stopwatch.GetTimestamp();
+        Dictionary<int, byte[]> received;
+        try
+        {
+            received = await cluster.ExchangeAsync(outgoing, senders, receivers).ConfigureAwait(false);
+        }
+        finally
+        {
+            foreach (var w in buffers) MoveBuffers.Return(w);
+        }
+        double exchange = Stopwatch.GetElapsedTime(t1).TotalMilliseconds;
+        long t2 = Stopwatch.GetTimestamp();
+        // parts[state][new subtask] = (sender, bytes), senders ascending; slices of the received payloads, not copies.
+        var parts = states.Select(_ => new List<(int, ReadOnlyMemory<byte>)>[to]).ToArray();
+        foreach (var part in parts)
+        {
+            for (int s = 0; s < to; s++) part[s] = new();
+        }
+        foreach (var (p, payload) in received.OrderBy(x => x.Key))
+        {
+            int offset = 0;
+            for (int i = 0; i < states.Count; i++)
+            {
+                for (int s = 0; s < to; s++)
+                {
+                    if (!IsLocalNew(s)) continue;
+                    if (payload.Length - offset < sizeof(int)) throw new InvalidDataException($"The state from participant {p} is truncated.");
+                    int length = System.Buffers.Binary.BinaryPrimitives.ReadInt32LittleEndian(payload.AsSpan(offset));
+                    if (length < 0 || length > payload.Length - offset - sizeof(int)) throw new InvalidDataException($"The state from participant {p} is truncated.");
+                    parts[i][s].Add((p, payload.AsMemory(offset + sizeof(int), length)));
+                    offset += sizeof(int) + length;
+                }
+            }
+        }
         for (int i = 0; i < states.Count; i++)
         {
-            var fromOthers = new Dictionary<int, Dictionary<int, byte[]>>(); // new subtask -> participant -> bytes
-            for (int s = 0; s < to; s++)
-            {
-                if (!IsLocalNew(s)) continue;
-                var bySender = new Dictionary<int, byte[]> { [cluster.Index] = exports[i][s] };
-                foreach (var (p, r) in readers) bySender[p] = r.ReadBytes(r.ReadLength()).ToArray();
-                fromOthers[s] = bySender;
-            }
-            states[i].Import(to, IsLocalNew, s => fromOthers[s].OrderBy(x => x.Key).Select(x => x.Value).ToList());
+            var part = parts[i];
+            states[i].Import(to, IsLocalNew, cluster.Index, s => part[s]);
         }
         placed();
-        await cluster.ReportMovedAsync().ConfigureAwait(false);
+        await cluster.ReportMovedAsync(exporting, exchange, Stopwatch.GetElapsedTime(t2).TotalMilliseconds).ConfigureAwait(false);
     }
 
+}
+
+/// <summary>
+/// Send buffers for moves between processes, kept for the next move: a move writes tens of megabytes,
+/// and fresh buffers every time cost page faults and copies as they grow (a worker moves state for one
+/// job at a time, so this holds at most one move's worth).
+/// </summary>
+internal static class MoveBuffers
+{
+    private static readonly System.Collections.Concurrent.ConcurrentBag<ByteWriter> s_free = new();
+
+    public static ByteWriter Rent() => s_free.TryTake(out var w) ? w : new ByteWriter(1 << 20);
+
+    public static void Return(ByteWriter writer)
+    {
+        writer.Clear();
+        s_free.Add(writer);
+    }
 }
 
 /// <summary>A node that reads an iteration's result.</summary>

@@ -264,10 +264,17 @@ public sealed class ClusterSession
     }
 
     /// <summary>A worker tells the submitter (through the coordinator) that its part of the last <see cref="ExchangeAsync"/> move is done.</summary>
-    public async Task ReportMovedAsync()
+    /// <param name="phasesMs">How long this worker's phases of the move took (ms), e.g. export, exchange, import.</param>
+    public async Task ReportMovedAsync(params double[] phasesMs)
     {
-        if (!IsSubmitter) await _control.SendAsync(new Transfer(Job, _epoch, Index, 0, [], true)).ConfigureAwait(false);
+        if (IsSubmitter) return;
+        var bytes = new byte[phasesMs.Length * sizeof(double)];
+        System.Runtime.InteropServices.MemoryMarshal.AsBytes(phasesMs.AsSpan()).CopyTo(bytes);
+        await _control.SendAsync(new Transfer(Job, _epoch, Index, 0, bytes, true)).ConfigureAwait(false);
     }
+
+    /// <summary>In the submitter, after a move: the slowest worker's time in each phase it reported (ms).</summary>
+    public double[] LastMovePhases { get; private set; } = [];
 
     /// <summary>
     /// Moves iteration state between the job's workers (every copy at the same point): each of
@@ -277,7 +284,7 @@ public sealed class ClusterSession
     /// worker reports its move done (<see cref="ReportMovedAsync"/>).
     /// </summary>
     /// <exception cref="ClusterJobException">The job failed, or a data connection broke during the move.</exception>
-    public async Task<Dictionary<int, byte[]>> ExchangeAsync(Dictionary<int, byte[]> outgoing, IReadOnlyCollection<int> senders, IReadOnlyCollection<int> receivers)
+    public async Task<Dictionary<int, byte[]>> ExchangeAsync(Dictionary<int, ReadOnlyMemory<byte>> outgoing, IReadOnlyCollection<int> senders, IReadOnlyCollection<int> receivers)
     {
         ThrowIfFailed();
         int epoch = ++_epoch;
@@ -285,13 +292,20 @@ public sealed class ClusterSession
         if (IsSubmitter)
         {
             var waits = ActiveWorkers.Select(p => Await("transfer" + p.ToString(System.Globalization.CultureInfo.InvariantCulture), epoch)).ToList();
-            foreach (var wait in waits) await wait.ConfigureAwait(false);
+            double[] phases = [];
+            foreach (var wait in waits)
+            {
+                var reported = System.Runtime.InteropServices.MemoryMarshal.Cast<byte, double>(((Transfer)await wait.ConfigureAwait(false)).Data);
+                if (phases.Length < reported.Length) Array.Resize(ref phases, reported.Length);
+                for (int i = 0; i < reported.Length; i++) phases[i] = Math.Max(phases[i], reported[i]);
+            }
+            LastMovePhases = phases;
             return [];
         }
         var expect = receivers.Contains(Index) ? senders.Where(p => p != Index).ToArray() : [];
         var send = senders.Contains(Index)
-            ? receivers.Where(p => p != Index).ToDictionary(p => p, p => outgoing.GetValueOrDefault(p) ?? [])
-            : new Dictionary<int, byte[]>();
+            ? receivers.Where(p => p != Index).ToDictionary(p => p, p => outgoing.GetValueOrDefault(p))
+            : new Dictionary<int, ReadOnlyMemory<byte>>();
         var endpoints = _endpoints.Select(e => e ?? new IPEndPoint(IPAddress.None, 0)).ToArray();
         try
         {

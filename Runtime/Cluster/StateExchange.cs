@@ -31,8 +31,19 @@ public static class StateExchange
     /// receiver does not hold back the others. A failure of any of them cancels the rest, so the
     /// exchange ends with the first error instead of waiting for parts that will not come.
     /// </remarks>
-    public static async Task<Dictionary<int, byte[]>> ExchangeAsync(DataPlane plane, IReadOnlyList<IPEndPoint> endpoints, int job, long epoch, int self,
+    public static Task<Dictionary<int, byte[]>> ExchangeAsync(DataPlane plane, IReadOnlyList<IPEndPoint> endpoints, int job, long epoch, int self,
         IReadOnlyDictionary<int, byte[]> outgoing, IReadOnlyCollection<int> expectFrom, CancellationToken ct)
+    {
+        ArgumentNullException.ThrowIfNull(outgoing);
+        return ExchangeAsync(plane, endpoints, job, epoch, self, outgoing.ToDictionary(x => x.Key, x => (ReadOnlyMemory<byte>)x.Value), expectFrom, ct);
+    }
+
+    /// <summary>
+    /// As <see cref="ExchangeAsync(DataPlane, IReadOnlyList{IPEndPoint}, int, long, int, IReadOnlyDictionary{int, byte[]}, IReadOnlyCollection{int}, CancellationToken)"/>,
+    /// sending slices of the caller's buffers (which must stay unchanged until the returned task ends).
+    /// </summary>
+    public static async Task<Dictionary<int, byte[]>> ExchangeAsync(DataPlane plane, IReadOnlyList<IPEndPoint> endpoints, int job, long epoch, int self,
+        IReadOnlyDictionary<int, ReadOnlyMemory<byte>> outgoing, IReadOnlyCollection<int> expectFrom, CancellationToken ct)
     {
         ArgumentNullException.ThrowIfNull(plane);
         ArgumentNullException.ThrowIfNull(endpoints);
@@ -55,7 +66,10 @@ public static class StateExchange
         {
             if (p == self)
             {
-                result[p] = outgoing.GetValueOrDefault(self) ?? [];
+                result[p] = !outgoing.TryGetValue(self, out var own) ? []
+                    : System.Runtime.InteropServices.MemoryMarshal.TryGetArray(own, out var whole) && whole.Offset == 0 && whole.Count == whole.Array!.Length
+                        ? whole.Array // a whole array is handed back as it is
+                        : own.ToArray();
                 continue;
             }
             parts.Add(Guard(ReceiveAsync(p)));

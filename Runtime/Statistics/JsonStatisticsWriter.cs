@@ -126,6 +126,12 @@ public sealed class JsonStatisticsWriter : IDataflowObserver, IDisposable
         {
             w.WriteNumber("workers", r.Workers);
             w.WriteNumber("acquire_ms", Math.Round(r.Acquire.TotalMilliseconds, 3));
+            if (r.Phases.Count == 3)
+            {
+                w.WriteNumber("export_ms", Math.Round(r.Phases[0], 3));
+                w.WriteNumber("exchange_ms", Math.Round(r.Phases[1], 3));
+                w.WriteNumber("import_ms", Math.Round(r.Phases[2], 3));
+            }
             w.WriteStartArray("joined");
             foreach (var id in r.Joined) w.WriteStringValue(id);
             w.WriteEndArray();

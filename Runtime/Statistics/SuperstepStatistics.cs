@@ -48,6 +48,9 @@ public sealed record RescaleEvent(string Iteration, int Superstep, int From, int
 
     /// <summary>The number of workers the job holds after it (0: embedded).</summary>
     public int Workers { get; init; }
+
+    /// <summary>On a cluster: the slowest worker's time to export, exchange and import the state (ms).</summary>
+    public IReadOnlyList<double> Phases { get; init; } = [];
 }
 
 /// <summary>A placement decision (DESIGN.md §9): where each subtask of one parallelism runs, and the forecasts it saw.</summary>
