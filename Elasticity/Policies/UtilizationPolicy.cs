@@ -87,6 +87,28 @@ public sealed class UtilizationPolicy : ElasticityPolicy
                 return new ElasticityDecision(clamped, string.Create(ci, $"{inputs}; {step}, but only {below} of {_options.ScaleInPatience} supersteps at p={p} below the band -> {clamped}"));
             }
         }
+        if (next < p && OverloadedAtOrAbove(context, next) is { } overloaded)
+        {
+            // Going back to a parallelism that was recently too small would only bring the scale-out back.
+            int floor = overloaded + 1;
+            if (floor >= p) return new ElasticityDecision(clamped, string.Create(ci, $"{inputs}; {step}, but p={overloaded} was above the band within the last {_options.OverloadMemory} supersteps -> {clamped}"));
+            step += string.Create(ci, $", but p={overloaded} was above the band within the last {_options.OverloadMemory} supersteps so {floor}");
+            next = floor;
+        }
         return new ElasticityDecision(next, string.Create(ci, $"{inputs}; {step} -> {next}"));
+    }
+
+    /// <summary>The largest parallelism ≥ <paramref name="candidate"/> whose utilization was above the band within the remembered supersteps, or null.</summary>
+    private int? OverloadedAtOrAbove(BarrierContext context, int candidate)
+    {
+        var history = BarrierStatistics.ParallelismHistory(context);
+        int? found = null;
+        for (int back = 1; back <= _options.OverloadMemory && back < history.Length; back++)
+        {
+            int q = history[^(1 + back)];
+            if (q < candidate || q >= context.Parallelism || (found is { } f && q <= f)) continue;
+            if (BarrierStatistics.CpuUtilization(context, _options.SlotCapacity, back) is { } u && u.Mean > _options.TargetCpu + _options.Band) found = q;
+        }
+        return found;
     }
 }

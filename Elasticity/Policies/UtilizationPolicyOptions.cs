@@ -48,6 +48,13 @@ public sealed class UtilizationPolicyOptions
     /// </summary>
     public int ScaleInPatience { get; set; } = 1;
 
+    /// <summary>
+    /// How many past supersteps the policy remembers overloads for (default 10; 0: none): it does not
+    /// scale in to a parallelism at or below one whose utilization was above the band within that many
+    /// supersteps — the parallelism it just had to leave because it was too small.
+    /// </summary>
+    public int OverloadMemory { get; set; } = 10;
+
     /// <summary>Throws when an option is out of range.</summary>
     /// <exception cref="ArgumentException">An option is out of its documented range.</exception>
     public void Validate()
@@ -61,6 +68,7 @@ public sealed class UtilizationPolicyOptions
         : !(Band >= 0 && Band < 1) ? $"Band must be in [0, 1), not {Band.ToString(System.Globalization.CultureInfo.InvariantCulture)}."
         : CooldownSupersteps < 1 ? $"CooldownSupersteps must be at least 1, not {CooldownSupersteps}."
         : ScaleInPatience < 1 ? $"ScaleInPatience must be at least 1, not {ScaleInPatience}."
+        : OverloadMemory < 0 ? $"OverloadMemory must be at least 0, not {OverloadMemory}."
         : !(SlotCapacity > 0 && SlotCapacity <= 64) ? $"SlotCapacity must be in (0, 64], not {SlotCapacity.ToString(System.Globalization.CultureInfo.InvariantCulture)}."
         : PolicyValidation.RangeError(MinParallelism, MaxParallelism);
 }

@@ -77,7 +77,10 @@ static async Task<Result> Run(EmulatedNodes nodes, int slots, int start, Dataflo
     var sw = Stopwatch.StartNew();
     await job(env);
     double total = sw.Elapsed.TotalSeconds;
-    return new Result("", "", "", false, total, recorder.Steps.Sum(s => s.Parallelism * s.Seconds), recorder.Steps.Sum(s => s.Seconds),
+    // The iteration's time includes its moves; during a move both the old and the new slots are held.
+    return new Result("", "", "", false, total,
+        recorder.Steps.Sum(s => s.Parallelism * s.Seconds) + recorder.Moves.Sum(m => Math.Max(m.From, m.To) * m.Ms / 1000),
+        recorder.Steps.Sum(s => s.Seconds) + recorder.RescaleMs.Sum() / 1000,
         recorder.Steps.Select(s => s.Parallelism).ToList(), recorder.Steps.Select(s => s.Seconds * 1000).ToList(), recorder.RescaleMs);
 }
 
@@ -221,7 +224,13 @@ internal sealed class Recorder : IDataflowObserver
 
     public void OnSuperstep(SuperstepStatistics s) => Steps.Add((s.Parallelism, s.Duration.TotalSeconds));
 
-    public void OnRescale(RescaleEvent r) => RescaleMs.Add(r.Duration.TotalMilliseconds);
+    public List<(int From, int To, double Ms)> Moves { get; } = new();
+
+    public void OnRescale(RescaleEvent r)
+    {
+        RescaleMs.Add(r.Duration.TotalMilliseconds);
+        Moves.Add((r.From, r.To, r.Duration.TotalMilliseconds));
+    }
 }
 
 /// <summary>One cgroup (v1 cpu controller) per slot, each held to a CPU quota; a thread joins slot s's by writing its thread id.</summary>
@@ -406,6 +415,7 @@ internal static class Processes
         var acquire = new List<double>();
         var ratios = new List<double>();
         int joined = 0, released = 0;
+        double waitMs = 0, waitWorkerMs = 0;
         foreach (var line in File.ReadLines(path))
         {
             var e = JsonDocument.Parse(line).RootElement;
@@ -418,6 +428,11 @@ internal static class Processes
                 case "rescale":
                     double move = e.GetProperty("duration_ms").GetDouble();
                     rescales.Add(move);
+                    // The iteration waits for the move and for any workers it acquires; meanwhile it holds the old workers (and, during the move, the new ones).
+                    double acquiring = e.TryGetProperty("acquire_ms", out var am) ? am.GetDouble() : 0;
+                    int from = e.GetProperty("from").GetInt32(), to = e.GetProperty("to").GetInt32();
+                    waitMs += move + acquiring;
+                    waitWorkerMs += Math.Max(from, to) * move + from * acquiring;
                     if (ms.Count > 0) ratios.Add(move / ms[^1]);
                     if (e.TryGetProperty("acquire_ms", out var a) && e.GetProperty("joined").GetArrayLength() > 0) acquire.Add(a.GetDouble());
                     if (e.TryGetProperty("joined", out var j)) joined += j.GetArrayLength();
@@ -425,7 +440,7 @@ internal static class Processes
                     break;
             }
         }
-        return new Result("", "", "", false, totalSeconds, ps.Zip(ms).Sum(x => x.First * x.Second / 1000), ms.Sum() / 1000, ps, ms, rescales)
+        return new Result("", "", "", false, totalSeconds, ps.Zip(ms).Sum(x => x.First * x.Second / 1000) + waitWorkerMs / 1000, (ms.Sum() + waitMs) / 1000, ps, ms, rescales)
         {
             AcquireMs = acquire, MoveRatios = ratios, Joined = joined, Released = released,
         };
@@ -434,7 +449,7 @@ internal static class Processes
     private static void ReportProcesses(List<Result> results, double quota, int workers, string root)
     {
         var sb = new StringBuilder();
-        sb.AppendLine(CultureInfo.InvariantCulture, $"Elasticity experiment {DateTime.UtcNow:yyyy-MM-dd} on worker processes: `dataflow run --workers <start p> --slots 1` (elastic: `--max-workers {workers}`, so a scale-out starts worker processes and a scale-in stops them), each worker in its own cgroup held to {quota} core; worker-seconds = Σ parallelism × superstep time (= the workers held during the superstep).");
+        sb.AppendLine(CultureInfo.InvariantCulture, $"Elasticity experiment {DateTime.UtcNow:yyyy-MM-dd} on worker processes: `dataflow run --workers <start p> --slots 1` (elastic: `--max-workers {workers}`, so a scale-out starts worker processes and a scale-in stops them), each worker in its own cgroup held to {quota} core; runtime = the iteration's supersteps plus its moves and worker acquisitions; worker-seconds = Σ parallelism × superstep time (= the workers held during the superstep) plus the workers held while moving and acquiring.");
         sb.AppendLine();
         ResultTable.Write(sb, results, workers, "worker-s", "worker-seconds", processes: true);
         Console.WriteLine(sb.ToString());
