@@ -12,14 +12,18 @@ namespace Dataflow.Launcher;
 /// <summary>The cluster commands of DESIGN.md §10: run, coordinator, worker, submit, status.</summary>
 internal static class ClusterCommands
 {
-    /// <summary><c>run --workers N [--max-workers M] [--slots S] [--worker-wrapper CMD] [--secret-file F] -- PROGRAM [args]</c>.</summary>
+    /// <summary><c>run --workers N [--initial-workers K] [--max-workers M] [--slots S] [--worker-wrapper CMD] [--secret-file F] -- PROGRAM [args]</c>.</summary>
     public static async Task<int> RunAsync(string[] args)
     {
-        var (o, program) = Options.Parse(args, ["workers", "max-workers", "slots", "worker-wrapper", "secret-file", "heartbeat-timeout-ms", "trace"], requireProgram: true);
+        var (o, program) = Options.Parse(args, ["workers", "initial-workers", "max-workers", "slots", "worker-wrapper", "secret-file", "heartbeat-timeout-ms", "trace"],
+            requireProgram: true);
         int workers = o.Int("workers", 0);
         if (workers < 1) throw new ArgumentException("run needs --workers N (N ≥ 1)");
         int maxWorkers = o.Int("max-workers", 0);
-        if (maxWorkers != 0 && maxWorkers < workers) throw new ArgumentException("--max-workers must be at least --workers");
+        int initial = o.Int("initial-workers", workers);
+        if (initial < 1 || initial > workers) throw new ArgumentException("--initial-workers must be between 1 and --workers");
+        if (maxWorkers != 0 && maxWorkers < initial) throw new ArgumentException("--max-workers must be at least the workers the job starts with");
+        if (initial < workers && maxWorkers == 0) maxWorkers = workers;
         int slots = o.Int("slots", 1);
         if (slots < 1) throw new ArgumentException("--slots must be at least 1");
         var dll = ProgramResolver.Resolve(program[0]);
@@ -50,7 +54,12 @@ internal static class ClusterCommands
         var provider = new LocalProcessProvider(coordinator, n => WorkerStartInfo(wrapper, coordinator.EndPoint, slots, secretFile, Path.Combine(runDir, $"worker-{n}")),
             runDir);
         // A job that may grow starts more worker processes through the provider; those it releases are stopped.
-        if (maxWorkers > 0) coordinator.Options.Provider = provider;
+        // The N started are kept as warm standbys when a job releases them; more are stopped again.
+        if (maxWorkers > 0)
+        {
+            coordinator.Options.Provider = provider;
+            coordinator.Options.KeepWorkers = workers;
+        }
         using var stopOnExit = new ProcessExitGuard(provider);
         try
         {
@@ -61,7 +70,7 @@ internal static class ClusterCommands
                 Secret = secret,
                 Program = dll,
                 Args = program[1..],
-                Workers = workers,
+                Workers = initial,
                 MaxWorkers = maxWorkers,
             }, RunProgram, cts.Token);
         }
@@ -80,7 +89,7 @@ internal static class ClusterCommands
             Console.CancelKeyPress -= onCancel;
             await coordinator.DisposeAsync();
             await provider.DisposeAsync();
-            TryDelete(runDir);
+            if (Environment.GetEnvironmentVariable("DATAFLOW_KEEP_RUN_DIR") != "1") TryDelete(runDir); // kept for debugging: worker logs
         }
     }
 

@@ -7,11 +7,12 @@ const string Usage = """
     usage: dataflow <command> [options]
 
     commands:
-      run --workers N [--max-workers M] [--slots S] [--worker-wrapper CMD] [--secret-file F] [--trace F] -- <examples/Name | Job.dll> [job args]
+      run --workers N [--initial-workers K] [--max-workers M] [--slots S] [--worker-wrapper CMD] [--secret-file F] [--trace F] -- <examples/Name | Job.dll> [job args]
                starts a coordinator and N worker processes on this machine, runs the program on
                them (its output, files and statistics appear here) and stops every process again;
-               with --max-workers an elastic iteration starts more worker processes when it scales
-               out (up to M) and stops those a scale-in leaves idle;
+               with --initial-workers the job starts on K of them and takes the others (warm
+               standbys) when an elastic iteration scales out; with --max-workers M it may start
+               more worker processes, up to M in the job, and stops those beyond N it releases;
                --worker-wrapper prefixes each worker's command ("{n}" = the worker's number)
       coordinator --listen HOST:PORT --secret-file F [--heartbeat-timeout-ms T] [--cache-dir D] [--trace F]
                runs a coordinator until stopped

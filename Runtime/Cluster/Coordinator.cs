@@ -37,6 +37,13 @@ public sealed class CoordinatorOptions
     /// released workers return to it.
     /// </summary>
     public Extensibility.IResourceProvider? Provider { get; set; }
+
+    /// <summary>
+    /// With a <see cref="Provider"/>: how many workers the cluster keeps — a released worker stays as a
+    /// free, warm standby while the cluster has no more than this many, and only the ones beyond go back
+    /// to the provider (0: every released worker does).
+    /// </summary>
+    public int KeepWorkers { get; set; }
 }
 
 /// <summary>
@@ -697,8 +704,15 @@ public sealed partial class Coordinator : IAsyncDisposable
         foreach (int sequence in barriers) await TryReleaseAsync(job, sequence).ConfigureAwait(false);
         if (_options.Provider is { } provider)
         {
-            // The provider stops them (or takes them back) in the background: the job goes on meanwhile.
-            foreach (var w in released) w.Retired = true;
+            // Up to the standby count they stay as free warm workers; the provider stops the others (or takes them back)
+            // in the background: the job goes on meanwhile.
+            lock (_lock)
+            {
+                int excess = _workers.Values.Count(w => !w.Lost && !w.Retired) - _options.KeepWorkers;
+                released = released.Take(Math.Max(0, excess)).ToList();
+                foreach (var w in released) w.Retired = true;
+            }
+            if (released.Count == 0) return;
             _ = Task.Run(async () =>
             {
                 try

@@ -277,6 +277,11 @@ public sealed partial class DataPlane
     }
 
     /// <summary>Drops the blobs of a job and fails its waiting receives; later chunks of the job are ignored.</summary>
+    private void ReopenBlobs(int job)
+    {
+        lock (_blobLock) _blobJobsEnded.Remove(job);
+    }
+
     private void DropBlobs(int job)
     {
         lock (_blobLock)

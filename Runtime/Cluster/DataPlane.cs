@@ -129,6 +129,16 @@ public sealed partial class DataPlane : IAsyncDisposable
         }
     }
 
+    /// <summary>
+    /// Takes part in <paramref name="job"/> again after <see cref="UnregisterJob"/> (a worker released from a
+    /// job and acquired by it again): its frames and blobs are accepted again.
+    /// </summary>
+    public void ReopenJob(int job)
+    {
+        ReopenBlobs(job);
+        lock (_parkLock) _finished.Remove(job);
+    }
+
     /// <summary>Forgets every step of a job (after it ended or failed), drops its blobs and fails receives of them that wait.</summary>
     public void UnregisterJob(int job)
     {

@@ -121,6 +121,7 @@ public sealed partial class WorkerHost : IAsyncDisposable
         {
             case StartJob s:
                 var run = new JobRun(s);
+                _data.ReopenJob(s.Job); // a worker the job released may be acquired by it again
                 _jobs[s.Job] = run;
                 _ = RunJobAsync(run);
                 break;
@@ -225,8 +226,8 @@ public sealed partial class WorkerHost : IAsyncDisposable
         finally
         {
             run.Session?.Detach();
-            _jobs.TryRemove(s.Job, out _);
-            _data.UnregisterJob(s.Job);
+            // Unless the job already took this worker back (a new run of it replaced this one).
+            if (_jobs.TryRemove(new KeyValuePair<int, JobRun>(s.Job, run))) _data.UnregisterJob(s.Job);
             // A released worker is no longer part of the job: it says nothing more about it.
             if (_channel is not null && run.Session?.Released != true) await _channel.TrySendAsync(new ProgramEnded(s.Job, code, error)).ConfigureAwait(false);
             try

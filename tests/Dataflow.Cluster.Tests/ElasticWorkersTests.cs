@@ -73,6 +73,28 @@ public sealed class ElasticWorkersTests : IDisposable
         Assert.Contains("\"parallelism\":2", supersteps[29], StringComparison.Ordinal);
     }
 
+    [Fact]
+    public void Run_InitialWorkersBelowStarted_ReleasedWorkersStayWarmAndRejoinWithIdenticalResults()
+    {
+        // Three worker processes, the job starts on one: scaling out takes the two standbys, scaling in returns
+        // them to the pool (their processes keep running), and scaling out again takes the same two back.
+        var cluster = Path.Combine(_dir, "cluster.tsv");
+        var embedded = Path.Combine(_dir, "embedded.tsv");
+        var stats = Path.Combine(_dir, "stats.jsonl");
+        string[] common = ["--edges", Repo.TestData("gnp200.edges"), "--iterations", "20"];
+        var c = Repo.Run(s_timeout, [Repo.Launcher, "run", "--workers", "3", "--initial-workers", "1", "--secret-file", _secret, "--", Repo.Example("PageRank"),
+            .. common, "--parallelism", "1", "--elasticity", "fixed", "--schedule", "1,3,1,3", "--output", cluster, "--stats", stats]);
+        Assert.True(c.Exit == 0, c.Err);
+        var e = RunEmbedded("PageRank", [.. common, "--output", embedded, "--parallelism", "1"]);
+        Assert.True(e.Exit == 0, e.Err);
+        var a = Repo.ReadTsvDoubles(cluster);
+        foreach (var (v, r) in Repo.ReadTsvDoubles(embedded)) Assert.True(Math.Abs(r - a[v]) <= 1e-12, $"vertex {v}: elastic cluster {a[v]:R}, static embedded {r:R}");
+        var rescales = Rescales(stats);
+        Assert.Equal(3, rescales.Count);
+        Assert.Equal(Ids(rescales[0], "joined").Order(), Ids(rescales[1], "released").Order());
+        Assert.Equal(Ids(rescales[1], "released").Order(), Ids(rescales[2], "joined").Order());
+    }
+
     [Theory]
     [InlineData(2, "2,1,3")]
     [InlineData(1, "1,3,2,1")]
