@@ -357,11 +357,10 @@ internal static class Processes
                         _ => Array.Empty<string>(),
                     };
                     string stats = Path.Combine(work, $"stats-{sc.Id}-{sc.Job}-{mode}.jsonl");
-                    // The job starts with the workers its first parallelism needs; an elastic one may start more (up to all) and stops those it leaves idle.
-                    var args = new List<string> { launcher, "run", "--workers", sc.Start.ToString(CultureInfo.InvariantCulture), "--slots", "1",
-                        "--worker-wrapper", $"sh {script} {{n}}" };
-                    if (mode != "fixed") args.AddRange(["--max-workers", w]);
-                    args.AddRange(["--", sc.Program]);
+                    // All worker processes start (the cluster); the job starts on the workers its first parallelism needs and an
+                    // elastic one takes more of them when it scales out and gives back those a scale-in leaves idle.
+                    var args = new List<string> { launcher, "run", "--workers", w, "--initial-workers", sc.Start.ToString(CultureInfo.InvariantCulture),
+                        "--max-workers", w, "--slots", "1", "--worker-wrapper", $"sh {script} {{n}}", "--", sc.Program };
                     args.AddRange(sc.Args);
                     args.AddRange(["--parallelism", sc.Start.ToString(CultureInfo.InvariantCulture), "--stats", stats]);
                     args.AddRange(policy);
@@ -449,7 +448,7 @@ internal static class Processes
     private static void ReportProcesses(List<Result> results, double quota, int workers, string root)
     {
         var sb = new StringBuilder();
-        sb.AppendLine(CultureInfo.InvariantCulture, $"Elasticity experiment {DateTime.UtcNow:yyyy-MM-dd} on worker processes: `dataflow run --workers <start p> --slots 1` (elastic: `--max-workers {workers}`, so a scale-out starts worker processes and a scale-in stops them), each worker in its own cgroup held to {quota} core; runtime = the iteration's supersteps plus its moves and worker acquisitions; worker-seconds = Σ parallelism × superstep time (= the workers held during the superstep) plus the workers held while moving and acquiring.");
+        sb.AppendLine(CultureInfo.InvariantCulture, $"Elasticity experiment {DateTime.UtcNow:yyyy-MM-dd} on worker processes: `dataflow run --workers {workers} --initial-workers <start p> --slots 1` (the job starts on as many workers as its first parallelism needs; a scale-out acquires idle workers, which replay the job so far, and a scale-in releases workers to the pool), each worker in its own cgroup held to {quota} core; runtime = the iteration's supersteps plus its moves and worker acquisitions; worker-seconds = Σ parallelism × superstep time (= the workers held during the superstep) plus the workers held while moving and acquiring.");
         sb.AppendLine();
         ResultTable.Write(sb, results, workers, "worker-s", "worker-seconds", processes: true);
         Console.WriteLine(sb.ToString());
