@@ -125,41 +125,46 @@ static void Report(List<Result> results, double quota, int slots)
     Directory.CreateDirectory(Path.GetDirectoryName(stem)!);
     File.WriteAllText(stem + ".md", sb.ToString());
     File.WriteAllText(stem + ".json", JsonSerializer.Serialize(results, new JsonSerializerOptions { WriteIndented = true }));
-    File.WriteAllText(stem + ".svg", Plot(results));
+    File.WriteAllText(stem + ".svg", Plots.Plot(results));
     Console.WriteLine($"results: {stem}.md / .json / .svg");
 }
 
-static string Plot(List<Result> results)
-{
-    // One panel per scenario: superstep time (lines) and parallelism (steps) over supersteps, fixed vs elastic.
-    var groups = results.GroupBy(r => (r.Scenario, r.Job)).ToList();
-    const double PW = 420, PH = 200, M = 40;
-    var sb = new StringBuilder();
-    sb.Append(CultureInfo.InvariantCulture, $"<svg xmlns=\"http://www.w3.org/2000/svg\" width=\"{2 * (PW + M) + M}\" height=\"{2 * (PH + 2 * M)}\" font-family=\"sans-serif\" font-size=\"11\">");
-    for (int gi = 0; gi < groups.Count; gi++)
-    {
-        double ox = M + gi % 2 * (PW + M), oy = M + gi / 2 * (PH + 2 * M);
-        var g = groups[gi];
-        int n = g.Max(r => r.SuperstepMs.Count);
-        double yMax = g.Max(r => r.SuperstepMs.Max()) * 1.1, pMax = g.Max(r => r.Parallelism.Max()) + 1;
-        sb.Append(CultureInfo.InvariantCulture, $"<text x=\"{ox}\" y=\"{oy - 8}\">({g.Key.Scenario}) {g.Key.Job}: superstep ms (solid), parallelism (dashed)</text>");
-        sb.Append(CultureInfo.InvariantCulture, $"<rect x=\"{ox}\" y=\"{oy}\" width=\"{PW}\" height=\"{PH}\" fill=\"none\" stroke=\"#999\"/>");
-        sb.Append(CultureInfo.InvariantCulture, $"<text x=\"{ox - 35}\" y=\"{oy + 10}\">{yMax:F0}</text><text x=\"{ox + PW + 3}\" y=\"{oy + 10}\">p={pMax - 1:F0}</text>");
-        foreach (var r in g)
-        {
-            string color = r.Mode switch { "utilization" => "#d62728", "runtime-target" => "#2ca02c", _ => "#1f77b4" };
-            string X(int i) => (ox + (n <= 1 ? 0 : i * PW / (n - 1))).ToString("F1", CultureInfo.InvariantCulture);
-            var line = string.Join(" ", r.SuperstepMs.Select((v, i) => $"{X(i)},{(oy + PH - v / yMax * PH).ToString("F1", CultureInfo.InvariantCulture)}"));
-            var par = string.Join(" ", r.Parallelism.Select((v, i) => $"{X(i)},{(oy + PH - v / pMax * PH).ToString("F1", CultureInfo.InvariantCulture)}"));
-            sb.Append(CultureInfo.InvariantCulture, $"<polyline points=\"{line}\" fill=\"none\" stroke=\"{color}\" stroke-width=\"1.5\"/>");
-            sb.Append(CultureInfo.InvariantCulture, $"<polyline points=\"{par}\" fill=\"none\" stroke=\"{color}\" stroke-dasharray=\"4 3\"/>");
-        }
-        sb.Append(CultureInfo.InvariantCulture, $"<text x=\"{ox}\" y=\"{oy + PH + 15}\" fill=\"#1f77b4\">fixed</text><text x=\"{ox + 40}\" y=\"{oy + PH + 15}\" fill=\"#d62728\">utilization</text><text x=\"{ox + 110}\" y=\"{oy + PH + 15}\" fill=\"#2ca02c\">runtime-target</text><text x=\"{ox + PW - 60}\" y=\"{oy + PH + 15}\">superstep →</text>");
-    }
-    sb.Append("</svg>");
-    return sb.ToString();
-}
 
+
+internal static class Plots
+{
+    /// <summary>One panel per scenario: superstep time and parallelism over supersteps, fixed vs elastic.</summary>
+    public static string Plot(List<Result> results)
+    {
+        // One panel per scenario: superstep time (lines) and parallelism (steps) over supersteps, fixed vs elastic.
+        var groups = results.GroupBy(r => (r.Scenario, r.Job)).ToList();
+        const double PW = 420, PH = 200, M = 40;
+        var sb = new StringBuilder();
+        sb.Append(CultureInfo.InvariantCulture, $"<svg xmlns=\"http://www.w3.org/2000/svg\" width=\"{2 * (PW + M) + M}\" height=\"{2 * (PH + 2 * M)}\" font-family=\"sans-serif\" font-size=\"11\">");
+        for (int gi = 0; gi < groups.Count; gi++)
+        {
+            double ox = M + gi % 2 * (PW + M), oy = M + gi / 2 * (PH + 2 * M);
+            var g = groups[gi];
+            int n = g.Max(r => r.SuperstepMs.Count);
+            double yMax = g.Max(r => r.SuperstepMs.Max()) * 1.1, pMax = g.Max(r => r.Parallelism.Max()) + 1;
+            sb.Append(CultureInfo.InvariantCulture, $"<text x=\"{ox}\" y=\"{oy - 8}\">({g.Key.Scenario}) {g.Key.Job}: superstep ms (solid), parallelism (dashed)</text>");
+            sb.Append(CultureInfo.InvariantCulture, $"<rect x=\"{ox}\" y=\"{oy}\" width=\"{PW}\" height=\"{PH}\" fill=\"none\" stroke=\"#999\"/>");
+            sb.Append(CultureInfo.InvariantCulture, $"<text x=\"{ox - 35}\" y=\"{oy + 10}\">{yMax:F0}</text><text x=\"{ox + PW + 3}\" y=\"{oy + 10}\">p={pMax - 1:F0}</text>");
+            foreach (var r in g)
+            {
+                string color = r.Mode switch { "utilization" => "#d62728", "runtime-target" => "#2ca02c", _ => "#1f77b4" };
+                string X(int i) => (ox + (n <= 1 ? 0 : i * PW / (n - 1))).ToString("F1", CultureInfo.InvariantCulture);
+                var line = string.Join(" ", r.SuperstepMs.Select((v, i) => $"{X(i)},{(oy + PH - v / yMax * PH).ToString("F1", CultureInfo.InvariantCulture)}"));
+                var par = string.Join(" ", r.Parallelism.Select((v, i) => $"{X(i)},{(oy + PH - v / pMax * PH).ToString("F1", CultureInfo.InvariantCulture)}"));
+                sb.Append(CultureInfo.InvariantCulture, $"<polyline points=\"{line}\" fill=\"none\" stroke=\"{color}\" stroke-width=\"1.5\"/>");
+                sb.Append(CultureInfo.InvariantCulture, $"<polyline points=\"{par}\" fill=\"none\" stroke=\"{color}\" stroke-dasharray=\"4 3\"/>");
+            }
+            sb.Append(CultureInfo.InvariantCulture, $"<text x=\"{ox}\" y=\"{oy + PH + 15}\" fill=\"#1f77b4\">fixed</text><text x=\"{ox + 40}\" y=\"{oy + PH + 15}\" fill=\"#d62728\">utilization</text><text x=\"{ox + 110}\" y=\"{oy + PH + 15}\" fill=\"#2ca02c\">runtime-target</text><text x=\"{ox + PW - 60}\" y=\"{oy + PH + 15}\">superstep →</text>");
+        }
+        sb.Append("</svg>");
+        return sb.ToString();
+    }
+}
 
 internal static class ResultTable
 {
@@ -455,7 +460,8 @@ internal static class Processes
         var stem = Path.Combine(root, "benchmarks", "results", $"{DateTime.UtcNow:yyyy-MM-dd}-elasticity-processes");
         File.WriteAllText(stem + ".md", sb.ToString());
         File.WriteAllText(stem + ".json", JsonSerializer.Serialize(results, new JsonSerializerOptions { WriteIndented = true }));
-        Console.WriteLine($"results: {stem}.md / .json");
+        File.WriteAllText(stem + ".svg", Plots.Plot(results));
+        Console.WriteLine($"results: {stem}.md / .json / .svg");
     }
 }
 
