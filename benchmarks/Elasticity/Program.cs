@@ -17,6 +17,13 @@ using Dataflow.Runtime.Statistics;
 //   (b) over-provisioned start: elastic from p=8 vs fixed p=8 -> slot-seconds released, runtime change
 //   ElasticityExperiment [--quota 0.25] [--slots 8] [--scale 17] [--points 400000] [--iterations 20]
 var opts = Args.Parse(args);
+if (opts.Text("plot", "") is { Length: > 0 } saved)
+{
+    // Re-draw a plot from saved results (FILE.json → FILE.svg).
+    var loaded = JsonSerializer.Deserialize<List<Result>>(File.ReadAllText(saved))!;
+    File.WriteAllText(Path.ChangeExtension(saved, ".svg"), Plots.Plot(loaded));
+    return 0;
+}
 double quota = opts.Double("quota", 0.25);
 int slots = opts.Int("slots", 8);
 int iterations = opts.Int("iterations", 30);
@@ -146,7 +153,9 @@ internal static class Plots
             double ox = M + gi % 2 * (PW + M), oy = M + gi / 2 * (PH + 2 * M);
             var g = groups[gi];
             int n = g.Max(r => r.SuperstepMs.Count);
-            double yMax = g.Max(r => r.SuperstepMs.Max()) * 1.1, pMax = g.Max(r => r.Parallelism.Max()) + 1;
+            // The first superstep also loads the inputs and can be many times longer: the axis ends at 3× the 90th percentile, longer ones are clipped.
+            var all = g.SelectMany(r => r.SuperstepMs).Order().ToList();
+            double yMax = Math.Min(all[^1], 3 * all[(int)(0.9 * (all.Count - 1))]) * 1.1, pMax = g.Max(r => r.Parallelism.Max()) + 1;
             sb.Append(CultureInfo.InvariantCulture, $"<text x=\"{ox}\" y=\"{oy - 8}\">({g.Key.Scenario}) {g.Key.Job}: superstep ms (solid), parallelism (dashed)</text>");
             sb.Append(CultureInfo.InvariantCulture, $"<rect x=\"{ox}\" y=\"{oy}\" width=\"{PW}\" height=\"{PH}\" fill=\"none\" stroke=\"#999\"/>");
             sb.Append(CultureInfo.InvariantCulture, $"<text x=\"{ox - 35}\" y=\"{oy + 10}\">{yMax:F0}</text><text x=\"{ox + PW + 3}\" y=\"{oy + 10}\">p={pMax - 1:F0}</text>");
@@ -154,7 +163,7 @@ internal static class Plots
             {
                 string color = r.Mode switch { "utilization" => "#d62728", "runtime-target" => "#2ca02c", _ => "#1f77b4" };
                 string X(int i) => (ox + (n <= 1 ? 0 : i * PW / (n - 1))).ToString("F1", CultureInfo.InvariantCulture);
-                var line = string.Join(" ", r.SuperstepMs.Select((v, i) => $"{X(i)},{(oy + PH - v / yMax * PH).ToString("F1", CultureInfo.InvariantCulture)}"));
+                var line = string.Join(" ", r.SuperstepMs.Select((v, i) => $"{X(i)},{(oy + PH - Math.Min(v, yMax) / yMax * PH).ToString("F1", CultureInfo.InvariantCulture)}"));
                 var par = string.Join(" ", r.Parallelism.Select((v, i) => $"{X(i)},{(oy + PH - v / pMax * PH).ToString("F1", CultureInfo.InvariantCulture)}"));
                 sb.Append(CultureInfo.InvariantCulture, $"<polyline points=\"{line}\" fill=\"none\" stroke=\"{color}\" stroke-width=\"1.5\"/>");
                 sb.Append(CultureInfo.InvariantCulture, $"<polyline points=\"{par}\" fill=\"none\" stroke=\"{color}\" stroke-dasharray=\"4 3\"/>");
