@@ -99,7 +99,7 @@ internal abstract class IterationNode
             await RescaleAsync(scope, 0, fixedPolicy.InitialParallelism, policy.Name, "the fixed schedule's first parallelism", ownState).ConfigureAwait(false);
         }
         var sync = new SuperstepSynchronizer(Name, MaxIterations, scope.Parallelism, Env.ActiveObservers, policy, Env.Options.MaxParallelism,
-            [new Runtime.Extensibility.WorkerInfo("local", Env.Options.Slots)]);
+            [ClusterCapacity() ?? new Runtime.Extensibility.WorkerInfo("local", Env.Options.Slots)]);
         var process = Process.GetCurrentProcess();
         for (int k = 1; ; k++)
         {
@@ -186,6 +186,15 @@ internal abstract class IterationNode
             c.Hold(c.HostsOf(p));
             await c.ReleaseIdleAsync([]).ConfigureAwait(false);
         }
+    }
+
+    /// <summary>What the policies may use on a cluster: the job's workers' slots, or as many as it may acquire.</summary>
+    private Runtime.Extensibility.WorkerInfo? ClusterCapacity()
+    {
+        if (Env.Cluster is not { } cluster) return null;
+        int slots = cluster.ActiveWorkers.Sum(w => cluster.Participants[w].Slots);
+        if (cluster.MaxWorkers > 0) slots = Math.Max(slots, cluster.MaxWorkers * cluster.Participants[cluster.ActiveWorkers[0]].Slots);
+        return new Runtime.Extensibility.WorkerInfo("cluster", slots);
     }
 
     /// <summary>
