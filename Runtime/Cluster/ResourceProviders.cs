@@ -90,7 +90,18 @@ public sealed class LocalProcessProvider : IResourceProvider, IAsyncDisposable
                 if (p.HasExited)
                 {
                     await Task.Delay(100, cancellationToken).ConfigureAwait(false); // let the log catch up
-                    throw new InvalidOperationException($"Worker {info.Id} exited with code {p.ExitCode} before registering; its log: {LogOf(int.Parse(info.Id["process-".Length..], CultureInfo.InvariantCulture))}");
+                    string log = LogOf(int.Parse(info.Id["process-".Length..], CultureInfo.InvariantCulture));
+                    string last = "";
+                    try
+                    {
+                        last = File.ReadLines(log).LastOrDefault(l => l.Trim().Length > 0)?.Trim() ?? "";
+                    }
+                    catch (IOException)
+                    {
+                        // No log to quote.
+                    }
+                    throw new InvalidOperationException($"Worker {info.Id} exited with code {p.ExitCode} before registering" +
+                        (last.Length > 0 ? $" ({last})" : "") + $"; its log: {log}");
                 }
             }
             if (sw.Elapsed > StartTimeout) throw new TimeoutException($"Workers did not register within {StartTimeout.TotalSeconds:F0} s (logs in {_logDirectory}).");

@@ -95,6 +95,21 @@ public sealed class ElasticWorkersTests : IDisposable
         Assert.Equal(Ids(rescales[1], "released").Order(), Ids(rescales[2], "joined").Order());
     }
 
+    [Fact]
+    public void Run_WorkerCannotBeStartedForAScaleOut_FailsTheJobNamingTheCauseAndLeavesNoProcess()
+    {
+        // The wrapper starts worker 1 and fails every later one, as a provider out of capacity would.
+        var wrapper = Path.Combine(_dir, "wrapper.sh");
+        File.WriteAllText(wrapper, "#!/bin/sh\nn=$1; shift\nif [ \"$n\" -gt 1 ]; then echo \"no capacity for worker $n\" >&2; exit 3; fi\nexec \"$@\"\n");
+        var c = Repo.Run(s_timeout, [Repo.Launcher, "run", "--workers", "1", "--max-workers", "3", "--worker-wrapper", $"sh {wrapper} {{n}}", "--secret-file", _secret, "--",
+            Repo.Example("PageRank"), "--edges", Repo.TestData("gnp200.edges"), "--iterations", "10", "--parallelism", "1", "--elasticity", "fixed", "--schedule", "1,3",
+            "--output", Path.Combine(_dir, "ranks.tsv")]);
+        Assert.Equal(1, c.Exit);
+        Assert.Contains("Acquiring 2 worker(s) failed", c.Err);
+        Assert.Contains("exited with code 3 before registering (no capacity for worker 2)", c.Err);
+        Assert.False(File.Exists(Path.Combine(_dir, "ranks.tsv")));
+    }
+
     [Theory]
     [InlineData(2, "2,1,3")]
     [InlineData(1, "1,3,2,1")]
