@@ -128,7 +128,6 @@ public sealed class ClusterSession
 
     private readonly Dictionary<int, int[]> _hosts = new();
     private readonly HashSet<int> _pinned = new();
-    private readonly Dictionary<(int From, int Epoch), MemoryStream> _chunks = new();
     private int _epoch;
 
     /// <summary>Participant index of subtask <paramref name="subtask"/> at <paramref name="parallelism"/> (state-holding vertices).</summary>
@@ -267,10 +266,7 @@ public sealed class ClusterSession
     /// <param name="phasesMs">How long this worker's phases of the move took (ms), e.g. export, exchange, import.</param>
     public async Task ReportMovedAsync(params double[] phasesMs)
     {
-        if (IsSubmitter) return;
-        var bytes = new byte[phasesMs.Length * sizeof(double)];
-        System.Runtime.InteropServices.MemoryMarshal.AsBytes(phasesMs.AsSpan()).CopyTo(bytes);
-        await _control.SendAsync(new Transfer(Job, _epoch, Index, 0, bytes, true)).ConfigureAwait(false);
+        if (!IsSubmitter) await _control.SendAsync(new MoveDone(Job, _epoch, Index, phasesMs)).ConfigureAwait(false);
     }
 
     /// <summary>In the submitter, after a move: the slowest worker's time in each phase it reported (ms).</summary>
@@ -291,11 +287,11 @@ public sealed class ClusterSession
         if (IsReplaying) return []; // a move from before this worker joined: it held nothing and gets nothing
         if (IsSubmitter)
         {
-            var waits = ActiveWorkers.Select(p => Await("transfer" + p.ToString(System.Globalization.CultureInfo.InvariantCulture), epoch)).ToList();
+            var waits = ActiveWorkers.Select(p => Await("moved" + p.ToString(System.Globalization.CultureInfo.InvariantCulture), epoch)).ToList();
             double[] phases = [];
             foreach (var wait in waits)
             {
-                var reported = System.Runtime.InteropServices.MemoryMarshal.Cast<byte, double>(((Transfer)await wait.ConfigureAwait(false)).Data);
+                var reported = ((MoveDone)await wait.ConfigureAwait(false)).PhasesMs;
                 if (phases.Length < reported.Length) Array.Resize(ref phases, reported.Length);
                 for (int i = 0; i < reported.Length; i++) phases[i] = Math.Max(phases[i], reported[i]);
             }
@@ -451,17 +447,7 @@ public sealed class ClusterSession
             case Roster m: Complete("roster", m.Sequence, m); break;
             case Share m: Complete("share", m.Sequence, m); break;
             case PlaceReply m: Complete("place", m.Superstep, m); break;
-            case Transfer m:
-                // Chunks of one transfer arrive in order; the whole payload completes the wait.
-                MemoryStream? assembled;
-                lock (_chunks)
-                {
-                    if (!_chunks.TryGetValue((m.From, m.Epoch), out assembled)) _chunks[(m.From, m.Epoch)] = assembled = new MemoryStream();
-                    assembled.Write(m.Data);
-                    if (m.Last) _chunks.Remove((m.From, m.Epoch));
-                }
-                if (m.Last) Complete("transfer" + m.From.ToString(System.Globalization.CultureInfo.InvariantCulture), m.Epoch, m with { Data = assembled.ToArray() });
-                break;
+            case MoveDone m: Complete("moved" + m.From.ToString(System.Globalization.CultureInfo.InvariantCulture), m.Epoch, m); break;
             case JobFailed m: Fail(m.Message); break;
             case JobEnded: Fail("The job ended on the submitter."); break;
             default: throw new Transport.ProtocolException($"Unexpected {message.GetType().Name} for job {Job}.");

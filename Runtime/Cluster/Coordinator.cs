@@ -374,7 +374,7 @@ public sealed partial class Coordinator : IAsyncDisposable
         int jobId = m switch
         {
             StepReady x => x.Job, StepDone x => x.Job, StepFailed x => x.Job, BarrierReport x => x.Job, Share x => x.Job,
-            ProgramEnded x => x.Job, JobLoaded x => x.Job, Transfer x => x.Job, PlaceRequest x => x.Job,
+            ProgramEnded x => x.Job, JobLoaded x => x.Job, MoveDone x => x.Job, PlaceRequest x => x.Job,
             AcquireWorkers x => x.Job, ReleaseWorkers x => x.Job, Joined x => x.Job,
             _ => throw new ProtocolException($"Unexpected {m.GetType().Name} from {from}."),
         };
@@ -423,11 +423,9 @@ public sealed partial class Coordinator : IAsyncDisposable
             case ReleaseWorkers r when index == 0:
                 await ReleaseAsync(job, r.Positions).ConfigureAwait(false);
                 break;
-            case Transfer t:
-                ControlChannel? to;
-                lock (_lock) to = (uint)t.To < (uint)job.Participants.Count ? job.Participants[t.To].Channel : null;
-                if (t.From != index || to is null) throw new ProtocolException($"Transfer from {t.From} to {t.To} sent by participant {index}.");
-                await to.TrySendAsync(t).ConfigureAwait(false);
+            case MoveDone d:
+                if (d.From != index) throw new ProtocolException($"A move report of participant {d.From} sent by participant {index}.");
+                await job.Participants[0].Channel!.TrySendAsync(d).ConfigureAwait(false);
                 break;
             case ProgramEnded e when e.Error is not null:
                 await FailJobAsync(job, $"The program failed on {from}: {e.Error}").ConfigureAwait(false);

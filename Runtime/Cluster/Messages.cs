@@ -114,11 +114,8 @@ public sealed record PlaceRequest(int Job, int Superstep, int Parallelism, strin
 /// <summary>Coordinator → submitter: the placement for the next superstep.</summary>
 public sealed record PlaceReply(int Job, int Superstep, PlacementDecision Decision) : ControlMessage;
 
-/// <summary>
-/// Participant → coordinator → participant <paramref name="To"/>: iteration state that moves at a
-/// rescale (epoch-numbered), in chunks of at most 1 MiB so that heartbeats interleave.
-/// </summary>
-public sealed record Transfer(int Job, int Epoch, int From, int To, byte[] Data, bool Last) : ControlMessage;
+/// <summary>Worker → coordinator → submitter: the worker's part of move <paramref name="Epoch"/> is done, with its phases' times (ms: export, exchange, import).</summary>
+public sealed record MoveDone(int Job, int Epoch, int From, double[] PhasesMs) : ControlMessage;
 
 /// <summary>Participant → coordinator: its copy of the program returned (or threw).</summary>
 public sealed record ProgramEnded(int Job, int ExitCode, string? Error) : ControlMessage;
@@ -146,7 +143,7 @@ public static class ControlCodec
         typeof(RegisterWorker), typeof(Registered), typeof(Heartbeat), typeof(SubmitJob), typeof(NeedFiles), typeof(FileChunk),
         typeof(StartJob), typeof(JobLoaded), typeof(StepReady), typeof(StepGo), typeof(StepDone), typeof(StepComplete),
         typeof(StepFailed), typeof(JobFailed), typeof(BarrierReport), typeof(BarrierRelease), typeof(Share), typeof(ProgramEnded),
-        typeof(JobEnded), typeof(StatusRequest), typeof(StatusReply), typeof(Transfer), typeof(PlaceRequest), typeof(PlaceReply),
+        typeof(JobEnded), typeof(StatusRequest), typeof(StatusReply), typeof(MoveDone), typeof(PlaceRequest), typeof(PlaceReply),
         typeof(AcquireWorkers), typeof(Roster), typeof(ReleaseWorkers), typeof(Joined),
     ];
 
