@@ -93,6 +93,7 @@ internal abstract class IterationNode
         var policy = Env.ElasticityPolicy;
         // Where the base parallelism's subtasks ran on entry: what reads the result expects its data there.
         var entryHosts = Env.Cluster?.HostsOf(scope.BaseParallelism);
+        var entryWorkers = entryHosts?.Select(h => Env.Cluster!.Participants[h].Id).ToArray();
         if (policy is Elasticity.Policies.FixedPolicy fixedPolicy && fixedPolicy.InitialParallelism != scope.Parallelism)
         {
             // A fixed schedule names the first superstep's parallelism too.
@@ -174,11 +175,11 @@ internal abstract class IterationNode
         }
         if (Env.Cluster is { } c && entryHosts is not null)
         {
-            // ... and on the workers it ran on before the iteration if they are still in the job (placement may have moved it):
+            // ... and on the workers it ran on before the iteration if the job still holds them (placement may have moved it):
             // other data of that parallelism is there.
             int p = scope.BaseParallelism;
             var now = c.HostsOf(p);
-            if (!now.SequenceEqual(entryHosts) && entryHosts.All(h => c.ActiveWorkers.Contains(h)))
+            if (!now.SequenceEqual(entryHosts) && entryHosts.Select(h => c.Participants[h].Id).SequenceEqual(entryWorkers!))
             {
                 await MoveAsync(ownState().ToList(), p, p, s => now[s], s => entryHosts[s], () => c.SetHosts(p, entryHosts)).ConfigureAwait(false);
             }
@@ -252,10 +253,10 @@ internal abstract class IterationNode
             foreach (var st in states) st.MoveLocal(to, Env.Options.MaxParallelism);
             return (Stopwatch.GetElapsedTime(t0), TimeSpan.Zero, [], []);
         }
+        var old = cluster.HostsOf(from);
         var joined = acquire ? await cluster.EnsureWorkersAsync(to).ConfigureAwait(false) : [];
         var acquiring = Stopwatch.GetElapsedTime(t0);
         long t1 = Stopwatch.GetTimestamp();
-        var old = cluster.HostsOf(from);
         cluster.Pin(to);
         var next = cluster.HostsOf(to);
         await MoveAsync(states, from, to, o => old[o], s => next[s], () => { }).ConfigureAwait(false);
@@ -360,10 +361,15 @@ internal static class MoveBuffers
 {
     private static readonly System.Collections.Concurrent.ConcurrentBag<ByteWriter> s_free = new();
 
+    private const int KeepAtMost = 4;
+    private const int LargestKept = 64 << 20;
+
     public static ByteWriter Rent() => s_free.TryTake(out var w) ? w : new ByteWriter(1 << 20);
 
+    /// <summary>Keeps a few buffers of moderate size for the next move; larger or surplus ones go to the garbage collector.</summary>
     public static void Return(ByteWriter writer)
     {
+        if (writer.Capacity > LargestKept || s_free.Count >= KeepAtMost) return;
         writer.Clear();
         s_free.Add(writer);
     }

@@ -93,7 +93,9 @@ public sealed class ClusterSession
     public IReadOnlyList<Participant> Participants => _roster;
 
     /// <summary>The positions of the job's workers now (ascending; vacant positions left out).</summary>
-    public IReadOnlyList<int> ActiveWorkers => Enumerable.Range(1, _roster.Length - 1).Where(i => !_roster[i].IsVacant()).ToArray();
+    public IReadOnlyList<int> ActiveWorkers => _active ??= Enumerable.Range(1, _roster.Length - 1).Where(i => !_roster[i].IsVacant()).ToArray();
+
+    private int[]? _active;
 
     /// <summary>The number of workers the job has now.</summary>
     public int Workers => ActiveWorkers.Count;
@@ -152,7 +154,8 @@ public sealed class ClusterSession
     {
         lock (_hosts)
         {
-            if (_hosts.TryGetValue(parallelism, out var earlier) && earlier.All(h => !_roster[h].IsVacant())) return;
+            // A job that changes its workers packs again every time: a position may hold another worker than when it was placed.
+            if (MaxWorkers <= 0 && _hosts.TryGetValue(parallelism, out var earlier) && earlier.All(h => !_roster[h].IsVacant())) return;
             var active = ActiveWorkers;
             int slots = Math.Max(1, _roster[active[0]].Slots);
             _hosts[parallelism] = Enumerable.Range(0, parallelism)
@@ -182,6 +185,7 @@ public sealed class ClusterSession
         var next = ((Roster)await roster.ConfigureAwait(false)).Participants;
         var joined = Enumerable.Range(1, next.Length - 1).Where(i => !next[i].IsVacant() && (i >= _roster.Length || _roster[i].IsVacant())).ToArray();
         _roster = next;
+        _active = null;
         _endpoints = Endpoints(next);
         var ids = joined.Select(i => next[i].Id).ToArray();
         if (IsSubmitter) MembershipChanged?.Invoke(true, joined, ids);
@@ -210,6 +214,7 @@ public sealed class ClusterSession
         var next = _roster.ToArray();
         foreach (int i in idle) next[i] = Participant.Vacant;
         _roster = next;
+        _active = null;
         _endpoints = Endpoints(next);
         if (IsSubmitter)
         {

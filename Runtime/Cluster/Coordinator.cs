@@ -279,6 +279,18 @@ public sealed partial class Coordinator : IAsyncDisposable
 
         public int Active => Participants.Count(p => !p.Participant.IsVacant());
 
+        public bool IsActive(int position) => position < Participants.Count && !Participants[position].Participant.IsVacant();
+
+        /// <summary>True when every position the job holds (the submitter and its workers) has an entry in <paramref name="byPosition"/>.</summary>
+        public bool FromAll<T>(Dictionary<int, T> byPosition)
+        {
+            for (int i = 0; i < Participants.Count; i++)
+            {
+                if (IsActive(i) && !byPosition.ContainsKey(i)) return false;
+            }
+            return true;
+        }
+
         public List<Extensibility.WorkerInfo> Workers() =>
             Participants.Skip(1).Where(p => !p.Participant.IsVacant()).Select(p => new Extensibility.WorkerInfo(p.Participant.Id, p.Participant.Slots)).ToList();
     }
@@ -382,13 +394,7 @@ public sealed partial class Coordinator : IAsyncDisposable
         if (job is null || job.State != "running") return; // a message of a job that already ended
         int index;
         lock (_lock) index = job.IndexOf(from);
-        if (index < 0)
-        {
-            bool released;
-            lock (_lock) released = _workers.TryGetValue(from, out var w) ? w.Job != jobId : true;
-            if (released) return; // a released worker's last words
-            throw new ProtocolException($"{from} is not part of job {jobId}.");
-        }
+        if (index < 0) return; // not (or no longer: released) part of the job
         switch (m)
         {
             case StepReady r: await OnStepReadyAsync(job, index, r).ConfigureAwait(false); break;
@@ -468,7 +474,7 @@ public sealed partial class Coordinator : IAsyncDisposable
         Dictionary<int, StepReady>? ready;
         lock (_lock)
         {
-            if (!job.Ready.TryGetValue(step, out ready) || ready.Count < job.Active || !ready.ContainsKey(0)) return;
+            if (!job.Ready.TryGetValue(step, out ready) || !job.FromAll(ready)) return;
             job.Ready.Remove(step);
         }
         var reference = ready[0];
@@ -547,8 +553,8 @@ public sealed partial class Coordinator : IAsyncDisposable
         TaskStatistics[] all;
         lock (_lock)
         {
-            if (!job.Done.TryGetValue(step, out var done) || done.Count < job.Active) return;
-            all = done.OrderBy(x => x.Key).SelectMany(x => x.Value.Tasks).ToArray();
+            if (!job.Done.TryGetValue(step, out var done) || !job.FromAll(done)) return;
+            all = done.Where(x => job.IsActive(x.Key)).OrderBy(x => x.Key).SelectMany(x => x.Value.Tasks).ToArray();
             job.Done.Remove(step);
             job.Steps++;
         }
@@ -571,8 +577,8 @@ public sealed partial class Coordinator : IAsyncDisposable
         BarrierReport[] all;
         lock (_lock)
         {
-            if (!job.Barriers.TryGetValue(sequence, out var reports) || reports.Count < job.Active) return;
-            all = reports.OrderBy(x => x.Key).Select(x => x.Value).ToArray();
+            if (!job.Barriers.TryGetValue(sequence, out var reports) || !job.FromAll(reports)) return;
+            all = reports.Where(x => job.IsActive(x.Key)).OrderBy(x => x.Key).Select(x => x.Value).ToArray();
             job.Barriers.Remove(sequence);
             job.LastSuperstep = $"{all[0].Superstep} of iteration '{all[0].Iteration}'";
         }
@@ -588,7 +594,9 @@ public sealed partial class Coordinator : IAsyncDisposable
         List<ControlChannel> channels;
         lock (_lock)
         {
-            if (m is StepGo or StepComplete or BarrierRelease or Share or Roster && job.Submit.MaxWorkers > 0) job.Log.Add(m);
+            // A replaying copy needs the decisions and values, not every task's statistics (only the submitter reports them).
+            if (m is StepGo or BarrierRelease or Share or Roster && job.Submit.MaxWorkers > 0) job.Log.Add(m);
+            if (m is StepComplete complete && job.Submit.MaxWorkers > 0) job.Log.Add(complete with { Tasks = [] });
             channels = job.Participants.Skip(toSubmitter ? 0 : 1).Where(p => p.Channel is not null).Select(p => p.Channel!).ToList();
         }
         foreach (var c in channels) await c.TrySendAsync(m).ConfigureAwait(false);
@@ -602,8 +610,13 @@ public sealed partial class Coordinator : IAsyncDisposable
     /// </summary>
     private async Task AcquireAsync(JobEntry job, AcquireWorkers a)
     {
+        var joiners = new List<(int Position, WorkerEntry Worker)>();
         try
         {
+            if (job.Submit.MaxWorkers > 0 && job.Active - 1 + a.Count > job.Submit.MaxWorkers)
+            {
+                throw new ProtocolException($"The job asked for {a.Count} more workers beyond its maximum of {job.Submit.MaxWorkers}.");
+            }
             int free;
             lock (_lock) free = _workers.Values.Count(w => w.Job == 0 && !w.Lost && !w.Retired);
             if (free < a.Count)
@@ -611,8 +624,6 @@ public sealed partial class Coordinator : IAsyncDisposable
                 if (_options.Provider is not { } provider) throw new InvalidOperationException($"{a.Count} more workers are needed, {free} are free, and there is no resource provider.");
                 await provider.AcquireAsync(a.Count - free, _stop.Token).ConfigureAwait(false);
             }
-            var joiners = new List<(int Position, WorkerEntry Worker)>();
-            ControlMessage[] log;
             lock (_lock)
             {
                 if (job.State != "running") return;
@@ -621,6 +632,7 @@ public sealed partial class Coordinator : IAsyncDisposable
                 foreach (var w in take)
                 {
                     w.Job = job.Id;
+                    // No channel yet: broadcasts skip the joiner until it has the log (below).
                     int position = job.Participants.FindIndex(1, p => p.Participant.IsVacant());
                     var entry = (new Participant(w.Id, w.Info.Host, w.Info.DataPort, w.Info.Slots), (ControlChannel?)null, (WorkerEntry?)w);
                     if (position < 0)
@@ -634,25 +646,40 @@ public sealed partial class Coordinator : IAsyncDisposable
                     }
                     joiners.Add((position, w));
                 }
-                log = job.Log.ToArray();
             }
-            Participant[] roster;
-            var caughtUp = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
-            lock (_lock)
-            {
-                foreach (var (position, w) in joiners) job.Participants[position] = (job.Participants[position].Participant, w.Channel, w);
-                roster = job.Participants.Select(p => p.Participant).ToArray();
-                job.Joining = (joiners.Select(j => j.Worker.Id).ToHashSet(), caughtUp);
-            }
-            var message = new Roster(job.Id, a.Sequence, roster);
             foreach (var (position, w) in joiners)
             {
-                // The new copy of the program replays the job so far, then takes part from this roster on.
                 await w.Channel.SendAsync(new StartJob(job.Id, job.Submit.Entry, job.Submit.Args, job.Submit.Files, job.InitialRoster, position,
                     job.Parallelism, job.Submit.MaxWorkers, a.Sequence, w.Id)).ConfigureAwait(false);
-                foreach (var m in log) await w.Channel.SendAsync(m).ConfigureAwait(false);
-                await w.Channel.SendAsync(message).ConfigureAwait(false);
             }
+            // The new copies replay the job so far: the log, then whatever was logged meanwhile, until nothing new came;
+            // from then on they get broadcasts like everyone (in order: the last check and going live happen under one lock).
+            var caughtUp = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
+            Participant[] roster;
+            int sent = 0;
+            while (true)
+            {
+                ControlMessage[] tail;
+                lock (_lock)
+                {
+                    if (job.State != "running") throw new ClusterJobException("The job ended while workers joined it.");
+                    tail = job.Log.Skip(sent).ToArray();
+                    sent += tail.Length;
+                    if (tail.Length == 0)
+                    {
+                        foreach (var (position, w) in joiners) job.Participants[position] = (job.Participants[position].Participant, w.Channel, w);
+                        roster = job.Participants.Select(p => p.Participant).ToArray();
+                        job.Joining = (joiners.Select(j => j.Worker.Id).ToHashSet(), caughtUp);
+                        break;
+                    }
+                }
+                foreach (var (_, w) in joiners)
+                {
+                    foreach (var m in tail) await w.Channel.SendAsync(m).ConfigureAwait(false);
+                }
+            }
+            var message = new Roster(job.Id, a.Sequence, roster);
+            foreach (var (_, w) in joiners) await w.Channel.SendAsync(message).ConfigureAwait(false);
             // The others go on (to the move) once every new copy has caught up.
             await caughtUp.Task.WaitAsync(TimeSpan.FromMinutes(5), _stop.Token).ConfigureAwait(false);
             List<ControlChannel> others;
@@ -665,9 +692,13 @@ public sealed partial class Coordinator : IAsyncDisposable
             LogWorkersJoined(_logger, job.Id, string.Join(",", joiners.Select(j => j.Worker.Id)));
             foreach (var c in others) await c.TrySendAsync(message).ConfigureAwait(false);
         }
-        catch (Exception e) when (e is InvalidOperationException or TimeoutException or IOException or OperationCanceledException)
+        catch (Exception e)
         {
-            await FailJobAsync(job, $"Acquiring {a.Count} worker(s) failed: {e.Message}").ConfigureAwait(false);
+            // Whatever went wrong (a provider that cannot start workers, a joiner that never caught up), the job
+            // fails instead of waiting for a roster that will not come; joiners not yet live are told too.
+            string reason = e is ClusterJobException ? e.Message : $"Acquiring {a.Count} worker(s) failed: {e.Message}";
+            await FailJobAsync(job, reason).ConfigureAwait(false);
+            foreach (var (_, w) in joiners) await w.Channel.TrySendAsync(new JobFailed(job.Id, reason)).ConfigureAwait(false);
         }
     }
 

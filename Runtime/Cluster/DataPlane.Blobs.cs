@@ -276,12 +276,13 @@ public sealed partial class DataPlane
         }
     }
 
-    /// <summary>Drops the blobs of a job and fails its waiting receives; later chunks of the job are ignored.</summary>
+    /// <summary>Accepts blobs of a job again (after <see cref="DropBlobs"/>).</summary>
     private void ReopenBlobs(int job)
     {
         lock (_blobLock) _blobJobsEnded.Remove(job);
     }
 
+    /// <summary>Drops the blobs of a job and fails its waiting receives; later chunks of the job are ignored.</summary>
     private void DropBlobs(int job)
     {
         lock (_blobLock)

@@ -17,6 +17,7 @@ public sealed class LocalProcessProvider : IResourceProvider, IAsyncDisposable
     private readonly string _logDirectory;
     private readonly List<(WorkerInfo Info, Process Process)> _workers = new();
     private readonly SortedSet<int> _freeNumbers = new();
+    private readonly Dictionary<Process, StreamWriter> _logs = new();
     private int _started;
 
     /// <summary>Creates the provider.</summary>
@@ -73,7 +74,9 @@ public sealed class LocalProcessProvider : IResourceProvider, IAsyncDisposable
             info.RedirectStandardError = true;
             info.UseShellExecute = false;
             var process = Process.Start(info) ?? throw new InvalidOperationException($"Could not start {info.FileName}.");
-            var log = new StreamWriter(LogOf(n)) { AutoFlush = true };
+            // Appended: a worker number used again keeps the earlier worker's lines.
+            var log = new StreamWriter(LogOf(n), append: true) { AutoFlush = true };
+            lock (_workers) _logs[process] = log;
             process.OutputDataReceived += (_, e) => Write(log, e.Data);
             process.ErrorDataReceived += (_, e) => Write(log, e.Data);
             process.BeginOutputReadLine();
@@ -137,13 +140,14 @@ public sealed class LocalProcessProvider : IResourceProvider, IAsyncDisposable
         lock (_workers)
         {
             stop = _workers.Where(w => list.Any(x => x.Id == w.Info.Id || (x.Pid > 0 && IsSelfOrAncestor(w.Process, x.Pid)))).ToList();
-            foreach (var w in stop)
-            {
-                _workers.Remove(w);
-                _freeNumbers.Add(int.Parse(w.Info.Id["process-".Length..], CultureInfo.InvariantCulture));
-            }
+            foreach (var w in stop) _workers.Remove(w);
         }
-        await Task.WhenAll(stop.Select(w => StopAsync(w.Process, graceful: true))).ConfigureAwait(false);
+        await Task.WhenAll(stop.Select(async w =>
+        {
+            await StopAsync(w.Process, graceful: true).ConfigureAwait(false);
+            // Only once the process is gone may a new worker take its number (its wrapper's cgroup, its work folder).
+            lock (_workers) _freeNumbers.Add(int.Parse(w.Info.Id["process-".Length..], CultureInfo.InvariantCulture));
+        })).ConfigureAwait(false);
     }
 
     private static bool IsSelfOrAncestor(Process process, int pid)
@@ -170,8 +174,13 @@ public sealed class LocalProcessProvider : IResourceProvider, IAsyncDisposable
     [System.Runtime.InteropServices.DllImport("libc", SetLastError = true, EntryPoint = "kill")]
     private static extern int SendSignal(int pid, int signal);
 
-    private static async Task StopAsync(Process p, bool graceful = false)
+    private async Task StopAsync(Process p, bool graceful = false)
     {
+        StreamWriter? log;
+        lock (_workers)
+        {
+            _logs.Remove(p, out log);
+        }
         try
         {
             if (graceful && !p.HasExited && OperatingSystem.IsLinux())
@@ -198,6 +207,10 @@ public sealed class LocalProcessProvider : IResourceProvider, IAsyncDisposable
         finally
         {
             p.Dispose();
+            if (log is not null)
+            {
+                lock (log) log.Dispose();
+            }
         }
     }
 

@@ -121,8 +121,12 @@ public sealed partial class WorkerHost : IAsyncDisposable
         {
             case StartJob s:
                 var run = new JobRun(s);
-                _data.ReopenJob(s.Job); // a worker the job released may be acquired by it again
-                _jobs[s.Job] = run;
+                lock (_jobs)
+                {
+                    // A worker the job released may be acquired by it again (under the lock: not between the old run's removal and unregistering).
+                    _data.ReopenJob(s.Job);
+                    _jobs[s.Job] = run;
+                }
                 _ = RunJobAsync(run);
                 break;
             case FileChunk c:
@@ -227,7 +231,10 @@ public sealed partial class WorkerHost : IAsyncDisposable
         {
             run.Session?.Detach();
             // Unless the job already took this worker back (a new run of it replaced this one).
-            if (_jobs.TryRemove(new KeyValuePair<int, JobRun>(s.Job, run))) _data.UnregisterJob(s.Job);
+            lock (_jobs)
+            {
+                if (_jobs.TryRemove(new KeyValuePair<int, JobRun>(s.Job, run))) _data.UnregisterJob(s.Job);
+            }
             // A released worker is no longer part of the job: it says nothing more about it.
             if (_channel is not null && run.Session?.Released != true) await _channel.TrySendAsync(new ProgramEnded(s.Job, code, error)).ConfigureAwait(false);
             try

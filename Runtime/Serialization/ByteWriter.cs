@@ -21,6 +21,9 @@ public sealed class ByteWriter : IBufferWriter<byte>
     /// <summary>Bytes written so far.</summary>
     public int Length => _length;
 
+    /// <summary>Bytes the buffer holds before it grows.</summary>
+    public int Capacity => _buffer.Length;
+
     /// <summary>The bytes written so far.</summary>
     public ReadOnlySpan<byte> WrittenSpan => new(_buffer, 0, _length);
 
