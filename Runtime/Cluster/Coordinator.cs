@@ -281,13 +281,27 @@ public sealed partial class Coordinator : IAsyncDisposable
 
         public bool IsActive(int position) => position < Participants.Count && !Participants[position].Participant.IsVacant();
 
-        /// <summary>True when every position the job holds (the submitter and its workers) has an entry in <paramref name="byPosition"/>.</summary>
-        public bool FromAll<T>(Dictionary<int, T> byPosition)
+        /// <summary>Records <paramref name="position"/>'s part of round <paramref name="key"/> (a step's start or end, a barrier).</summary>
+        public static void Put<T>(Dictionary<int, Dictionary<int, T>> rounds, int key, int position, T part)
         {
+            if (!rounds.TryGetValue(key, out var parts)) rounds[key] = parts = new();
+            parts[position] = part;
+        }
+
+        /// <summary>
+        /// Once every position the job holds (the submitter and its workers) has its part of round
+        /// <paramref name="key"/>: removes the round and returns those parts in position order.
+        /// </summary>
+        public bool TryTake<T>(Dictionary<int, Dictionary<int, T>> rounds, int key, out (int Position, T Part)[] parts)
+        {
+            parts = [];
+            if (!rounds.TryGetValue(key, out var byPosition)) return false;
             for (int i = 0; i < Participants.Count; i++)
             {
                 if (IsActive(i) && !byPosition.ContainsKey(i)) return false;
             }
+            rounds.Remove(key);
+            parts = byPosition.Where(x => IsActive(x.Key)).OrderBy(x => x.Key).Select(x => (x.Key, x.Value)).ToArray();
             return true;
         }
 
@@ -460,24 +474,19 @@ public sealed partial class Coordinator : IAsyncDisposable
             await FailJobAsync(job, $"Step {r.Step} started, but the program on {ended} had already ended (the copies of the program took different paths).").ConfigureAwait(false);
             return;
         }
-        lock (_lock)
-        {
-            if (!job.Ready.TryGetValue(r.Step, out var ready)) job.Ready[r.Step] = ready = new();
-            ready[index] = r;
-        }
+        lock (_lock) JobEntry.Put(job.Ready, r.Step, index, r);
         await TryGoAsync(job, r.Step).ConfigureAwait(false);
     }
 
     /// <summary>Starts step <paramref name="step"/> once every worker the job holds (and the submitter) is ready.</summary>
     private async Task TryGoAsync(JobEntry job, int step)
     {
-        Dictionary<int, StepReady>? ready;
+        (int Position, StepReady Part)[] ready;
         lock (_lock)
         {
-            if (!job.Ready.TryGetValue(step, out ready) || !job.FromAll(ready)) return;
-            job.Ready.Remove(step);
+            if (!job.TryTake(job.Ready, step, out ready)) return;
         }
-        var reference = ready[0];
+        var reference = ready[0].Part;
         foreach (var (i, x) in ready)
         {
             if (x.Fingerprint != reference.Fingerprint)
@@ -540,11 +549,7 @@ public sealed partial class Coordinator : IAsyncDisposable
 
     private async Task OnStepDoneAsync(JobEntry job, int index, StepDone d)
     {
-        lock (_lock)
-        {
-            if (!job.Done.TryGetValue(d.Step, out var done)) job.Done[d.Step] = done = new();
-            done[index] = d;
-        }
+        lock (_lock) JobEntry.Put(job.Done, d.Step, index, d);
         await TryCompleteAsync(job, d.Step).ConfigureAwait(false);
     }
 
@@ -553,9 +558,8 @@ public sealed partial class Coordinator : IAsyncDisposable
         TaskStatistics[] all;
         lock (_lock)
         {
-            if (!job.Done.TryGetValue(step, out var done) || !job.FromAll(done)) return;
-            all = done.Where(x => job.IsActive(x.Key)).OrderBy(x => x.Key).SelectMany(x => x.Value.Tasks).ToArray();
-            job.Done.Remove(step);
+            if (!job.TryTake(job.Done, step, out var done)) return;
+            all = done.SelectMany(x => x.Part.Tasks).ToArray();
             job.Steps++;
         }
         await BroadcastAsync(job, new StepComplete(job.Id, step, all)).ConfigureAwait(false);
@@ -564,11 +568,7 @@ public sealed partial class Coordinator : IAsyncDisposable
     private async Task OnBarrierAsync(JobEntry job, int index, BarrierReport b)
     {
         if (b.Participant != index) throw new ProtocolException($"Barrier report of participant {b.Participant} sent by participant {index}.");
-        lock (_lock)
-        {
-            if (!job.Barriers.TryGetValue(b.Sequence, out var reports)) job.Barriers[b.Sequence] = reports = new();
-            reports[index] = b;
-        }
+        lock (_lock) JobEntry.Put(job.Barriers, b.Sequence, index, b);
         await TryReleaseAsync(job, b.Sequence).ConfigureAwait(false);
     }
 
@@ -577,9 +577,8 @@ public sealed partial class Coordinator : IAsyncDisposable
         BarrierReport[] all;
         lock (_lock)
         {
-            if (!job.Barriers.TryGetValue(sequence, out var reports) || !job.FromAll(reports)) return;
-            all = reports.Where(x => job.IsActive(x.Key)).OrderBy(x => x.Key).Select(x => x.Value).ToArray();
-            job.Barriers.Remove(sequence);
+            if (!job.TryTake(job.Barriers, sequence, out var reports)) return;
+            all = reports.Select(x => x.Part).ToArray();
             job.LastSuperstep = $"{all[0].Superstep} of iteration '{all[0].Iteration}'";
         }
         await BroadcastAsync(job, new BarrierRelease(job.Id, sequence, all)).ConfigureAwait(false);
