@@ -265,97 +265,143 @@ internal abstract class IterationNode
         return (move, acquiring, joined, released);
     }
 
-    /// <summary>Moves <paramref name="states"/> between the job's workers: from subtask o on <paramref name="oldHost"/>(o) to subtask s on <paramref name="newHost"/>(s).</summary>
+    /// <summary>
+    /// Moves <paramref name="states"/> between the job's workers: from subtask o on <paramref name="oldHost"/>(o) to
+    /// subtask s on <paramref name="newHost"/>(s). Each worker that held old subtasks sends each worker of new ones its
+    /// part in pieces, state by state and subtask by subtask, directly over the data planes; the receiver reads each
+    /// piece in as it arrives, so writing, sending and reading overlap. What stays on a worker changes hands by reference.
+    /// </summary>
     private async Task MoveAsync(List<MovableState> states, int from, int to, Func<int, int> oldHost, Func<int, int> newHost, Action placed)
     {
         var cluster = Env.Cluster!;
         int maxP = Env.Options.MaxParallelism;
-        if (cluster.IsReplaying)
+        int epoch = cluster.BeginMove();
+        if (cluster.IsReplaying || cluster.IsSubmitter)
         {
-            // A worker that joined later replays this move: it held nothing then and takes no part, but its
-            // (empty) state takes the new shape and the move is counted like everywhere else.
+            // The submitter holds no iteration state, nor did a worker that joined later (replaying this move):
+            // their (empty) state takes the new shape; the submitter waits for the workers.
             foreach (var st in states) st.MoveLocal(to, maxP);
-            await cluster.ExchangeAsync([], [], []).ConfigureAwait(false);
+            if (cluster.IsSubmitter && !cluster.IsReplaying) await cluster.WaitMovedAsync(epoch).ConfigureAwait(false);
             placed();
             return;
         }
-        bool IsLocalOld(int o) => oldHost(o) == cluster.Index;
-        bool IsLocalNew(int s) => newHost(s) == cluster.Index;
-        long t0 = Stopwatch.GetTimestamp();
-        foreach (var st in states) st.BeginMove(to, IsLocalOld, maxP);
-        // Workers that held old subtasks send to the workers of the new ones, directly: one message per pair
-        // with, for every state, the part of each new subtask the receiver hosts (length-prefixed).
-        var senders = Enumerable.Range(0, from).Select(oldHost).Distinct().ToArray();
-        var receivers = Enumerable.Range(0, to).Select(newHost).Distinct().ToArray();
-        var outgoing = new Dictionary<int, ReadOnlyMemory<byte>>();
-        var buffers = new List<ByteWriter>();
-        foreach (int p in receivers)
+        int self = cluster.Index;
+        long started = Stopwatch.GetTimestamp();
+        foreach (var st in states)
         {
-            if (p == cluster.Index || !senders.Contains(cluster.Index)) continue;
-            var w = MoveBuffers.Rent();
-            buffers.Add(w);
+            st.BeginMove(to, o => oldHost(o) == self, maxP);
+            st.BeginImport(to);
+        }
+        var senders = Enumerable.Range(0, from).Select(oldHost).Distinct().Order().ToArray();
+        var receivers = Enumerable.Range(0, to).Select(newHost).Distinct().Order().ToArray();
+        var sources = senders.Append(self).Distinct().Order().ToArray(); // whose parts a new subtask here gets, in order
+        long exportTicks = 0, importTicks = 0;
+
+        async Task SendAsync(CancellationToken ct)
+        {
+            if (!senders.Contains(self)) return;
+            // Two buffers: the next piece is written while the last one is on its way.
+            ByteWriter[] buffers = [MoveBuffers.Rent(), MoveBuffers.Rent()];
+            Task inFlight = Task.CompletedTask;
+            int turn = 0;
+            try
+            {
+                foreach (int r in receivers)
+                {
+                    if (r == self) continue;
+                    int sequence = 0;
+                    foreach (var st in states)
+                    {
+                        for (int s = 0; s < to; s++)
+                        {
+                            if (newHost(s) != r) continue;
+                            int cursor = 0;
+                            bool last;
+                            do
+                            {
+                                var w = buffers[turn++ & 1];
+                                w.Clear();
+                                w.Write<byte>(0);
+                                long t = Stopwatch.GetTimestamp();
+                                last = st.WritePiece(s, ref cursor, w);
+                                exportTicks += Stopwatch.GetTimestamp() - t;
+                                w.WrittenSpanMutable[0] = last ? (byte)1 : (byte)0;
+                                await inFlight.ConfigureAwait(false); // the other buffer is free once its piece is sent
+                                inFlight = cluster.SendPieceAsync(r, epoch, sequence++, w.WrittenMemory, ct);
+                            }
+                            while (!last);
+                        }
+                    }
+                }
+                await inFlight.ConfigureAwait(false);
+            }
+            finally
+            {
+                await Task.WhenAny(inFlight).ConfigureAwait(false);
+                foreach (var w in buffers) MoveBuffers.Return(w);
+            }
+        }
+
+        async Task ReceiveAsync(CancellationToken ct)
+        {
+            if (!receivers.Contains(self)) return;
+            var sequence = sources.ToDictionary(p => p, _ => 0);
             foreach (var st in states)
             {
                 for (int s = 0; s < to; s++)
                 {
-                    if (newHost(s) != p) continue;
-                    int at = w.ReserveInt32();
-                    st.WriteFor(s, w);
-                    w.PatchInt32(at, w.Length - at - sizeof(int));
-                }
-            }
-            outgoing[p] = w.WrittenMemory;
-        }
-        double exporting = Stopwatch.GetElapsedTime(t0).TotalMilliseconds;
-        long t1 = Stopwatch.GetTimestamp();
-        Dictionary<int, byte[]> received;
-        try
-        {
-            received = await cluster.ExchangeAsync(outgoing, senders, receivers).ConfigureAwait(false);
-        }
-        finally
-        {
-            foreach (var w in buffers) MoveBuffers.Return(w);
-        }
-        double exchange = Stopwatch.GetElapsedTime(t1).TotalMilliseconds;
-        long t2 = Stopwatch.GetTimestamp();
-        // parts[state][new subtask] = (sender, bytes), senders ascending; slices of the received payloads, not copies.
-        var parts = states.Select(_ => new List<(int, ReadOnlyMemory<byte>)>[to]).ToArray();
-        foreach (var part in parts)
-        {
-            for (int s = 0; s < to; s++) part[s] = new();
-        }
-        foreach (var (p, payload) in received.OrderBy(x => x.Key))
-        {
-            int offset = 0;
-            for (int i = 0; i < states.Count; i++)
-            {
-                for (int s = 0; s < to; s++)
-                {
-                    if (!IsLocalNew(s)) continue;
-                    if (payload.Length - offset < sizeof(int)) throw new InvalidDataException($"The state from participant {p} is truncated.");
-                    int length = System.Buffers.Binary.BinaryPrimitives.ReadInt32LittleEndian(payload.AsSpan(offset));
-                    if (length < 0 || length > payload.Length - offset - sizeof(int)) throw new InvalidDataException($"The state from participant {p} is truncated.");
-                    parts[i][s].Add((p, payload.AsMemory(offset + sizeof(int), length)));
-                    offset += sizeof(int) + length;
+                    if (newHost(s) != self) continue;
+                    if (st.AnyOrder) Own(st, s);
+                    foreach (int p in sources)
+                    {
+                        if (p == self)
+                        {
+                            if (!st.AnyOrder) Own(st, s);
+                            continue;
+                        }
+                        bool last;
+                        do
+                        {
+                            var piece = await cluster.ReceivePieceAsync(p, epoch, sequence[p]++, ct).ConfigureAwait(false);
+                            if (piece.Length == 0) throw new InvalidDataException($"An empty piece of state from participant {p}.");
+                            last = piece[0] == 1;
+                            long t = Stopwatch.GetTimestamp();
+                            st.ImportPiece(s, piece.AsMemory(1));
+                            importTicks += Stopwatch.GetTimestamp() - t;
+                        }
+                        while (!last);
+                    }
                 }
             }
         }
-        for (int i = 0; i < states.Count; i++)
+
+        void Own(MovableState st, int s)
         {
-            var part = parts[i];
-            states[i].Import(to, IsLocalNew, cluster.Index, s => part[s]);
+            long t = Stopwatch.GetTimestamp();
+            st.ImportOwn(s);
+            importTicks += Stopwatch.GetTimestamp() - t;
         }
+
+        await cluster.RunMoveAsync(async ct =>
+        {
+            using var failed = CancellationTokenSource.CreateLinkedTokenSource(ct);
+            var sending = SendAsync(failed.Token);
+            var receiving = ReceiveAsync(failed.Token);
+            // The first failure ends the other side too.
+            if (await Task.WhenAny(sending, receiving).ConfigureAwait(false) is { IsFaulted: true } or { IsCanceled: true }) await failed.CancelAsync().ConfigureAwait(false);
+            await Task.WhenAll(sending, receiving).ConfigureAwait(false);
+        }).ConfigureAwait(false);
+        foreach (var st in states) st.EndImport();
         placed();
-        await cluster.ReportMovedAsync(exporting, exchange, Stopwatch.GetElapsedTime(t2).TotalMilliseconds).ConfigureAwait(false);
+        static double Ms(long ticks) => ticks * 1000.0 / Stopwatch.Frequency;
+        await cluster.ReportMovedAsync(Ms(exportTicks), Stopwatch.GetElapsedTime(started).TotalMilliseconds, Ms(importTicks)).ConfigureAwait(false);
     }
 
 }
 
 /// <summary>
-/// Send buffers for moves between processes, kept for the next move: a move writes tens of megabytes,
-/// and fresh buffers every time cost page faults and copies as they grow (a worker moves state for one
-/// job at a time, so this holds at most one move's worth).
+/// Send buffers for the pieces of moves between processes (a few megabytes each), kept for the next
+/// move: fresh buffers every time cost page faults and copies as they grow.
 /// </summary>
 internal static class MoveBuffers
 {

@@ -8,32 +8,54 @@ namespace Dataflow.Iterations;
 /// <summary>
 /// Iteration state that moves when the parallelism changes at a barrier: within this process
 /// (<see cref="MoveLocal"/>), or between the worker processes of a cluster job, where every process
-/// writes what its old subtasks hold for each new subtask hosted elsewhere (<see cref="WriteFor"/>)
-/// and builds its own new subtasks from what stays here — by reference, not serialized — and what
-/// the other processes sent (<see cref="Import"/>).
+/// writes what its old subtasks hold for each new subtask hosted elsewhere in pieces
+/// (<see cref="WritePiece"/>) that the receiving process reads in as they arrive
+/// (<see cref="ImportPiece"/>) while the next ones are written and sent; what stays in a process
+/// changes hands by reference, not serialized (<see cref="ImportOwn"/>).
 /// </summary>
 internal abstract class MovableState
 {
+    /// <summary>About how many bytes a piece holds.</summary>
+    public const int PieceBytes = 4 << 20;
+
     /// <summary>Moves the state to <paramref name="to"/> subtasks of this process.</summary>
     public abstract void MoveLocal(int to, int maxParallelism);
 
     /// <summary>Starts a move to <paramref name="to"/> subtasks between processes: splits what the local old subtasks hold by new subtask.</summary>
     public abstract void BeginMove(int to, Func<int, bool> isLocalOld, int maxParallelism);
 
-    /// <summary>Writes this process's part of new subtask <paramref name="subtask"/> (hosted by another process).</summary>
-    public abstract void WriteFor(int subtask, ByteWriter writer);
+    /// <summary>
+    /// Writes the next piece of this process's part of new subtask <paramref name="subtask"/> (hosted by
+    /// another process), starting at <paramref name="cursor"/> (0 at first) and advancing it.
+    /// </summary>
+    /// <returns>True when that was the last piece.</returns>
+    public abstract bool WritePiece(int subtask, ref int cursor, ByteWriter writer);
 
     /// <summary>
-    /// Builds the local new subtasks: for each, the contributions of every process in process order,
-    /// <paramref name="self"/>'s being the part that stayed here.
+    /// True when the parts of a subtask may be read in any order (key groups are disjoint); otherwise
+    /// they are read in process order, this process's own part at its place.
     /// </summary>
-    public abstract void Import(int to, Func<int, bool> isLocalNew, int self, Func<int, IReadOnlyList<(int Participant, ReadOnlyMemory<byte> Bytes)>> remote);
+    public virtual bool AnyOrder => false;
+
+    /// <summary>Starts building the <paramref name="to"/> new subtasks of this process.</summary>
+    public abstract void BeginImport(int to);
+
+    /// <summary>Adds a piece another process sent for local new subtask <paramref name="subtask"/>.</summary>
+    public abstract void ImportPiece(int subtask, ReadOnlyMemory<byte> piece);
+
+    /// <summary>Adds what this process's old subtasks hold for local new subtask <paramref name="subtask"/>.</summary>
+    public abstract void ImportOwn(int subtask);
+
+    /// <summary>Ends the move: the new subtasks' state replaces the old.</summary>
+    public abstract void EndImport();
 }
 
 /// <summary>Per-subtask lists (partial solution, workset, recorded inputs), redistributed as their requirement says.</summary>
 internal sealed class ListsState<T>(Func<List<T>[]> get, Action<List<T>[]> set, Requirement<T> requirement) : MovableState
 {
     private List<T>[] _target = [];
+    private List<T>[] _result = [];
+    private int _recordsPerPiece = 1;
 
     public override void MoveLocal(int to, int maxParallelism)
     {
@@ -47,39 +69,40 @@ internal sealed class ListsState<T>(Func<List<T>[]> get, Action<List<T>[]> set, 
         var local = parts.Select((p, o) => isLocalOld(o) ? p : []).ToArray();
         // Same parallelism (a subtask moves to another worker): each list stays with its subtask.
         _target = parts.Length == to ? local : requirement.Repartition(local, to, maxParallelism);
+        // Pieces of about PieceBytes, judged from the first records' size.
+        var sample = _target.FirstOrDefault(l => l.Count > 0);
+        if (sample is null) return;
+        var w = new ByteWriter(4096);
+        int n = Math.Min(sample.Count, 64);
+        Serializers.Get<T>().WriteBatch(w, System.Runtime.InteropServices.CollectionsMarshal.AsSpan(sample)[..n]);
+        _recordsPerPiece = (int)Math.Clamp((long)PieceBytes * n / Math.Max(1, w.Length), 1, int.MaxValue);
     }
 
-    public override void WriteFor(int subtask, ByteWriter writer) =>
-        Serializers.Get<T>().WriteBatch(writer, System.Runtime.InteropServices.CollectionsMarshal.AsSpan(_target[subtask]));
-
-    public override void Import(int to, Func<int, bool> isLocalNew, int self, Func<int, IReadOnlyList<(int Participant, ReadOnlyMemory<byte> Bytes)>> remote)
+    public override bool WritePiece(int subtask, ref int cursor, ByteWriter writer)
     {
-        var serializer = Serializers.Get<T>();
-        var result = new List<T>[to];
-        for (int s = 0; s < to; s++)
-        {
-            if (!isLocalNew(s))
-            {
-                result[s] = new List<T>();
-                continue;
-            }
-            var parts = remote(s);
-            bool ownAdded = false;
-            var list = new List<T>(_target[s].Count);
-            foreach (var (participant, bytes) in parts)
-            {
-                if (!ownAdded && participant > self)
-                {
-                    list.AddRange(_target[s]);
-                    ownAdded = true;
-                }
-                list.AddRange(serializer.ReadBatch(new ByteReader(bytes)));
-            }
-            if (!ownAdded) list.AddRange(_target[s]);
-            result[s] = list;
-        }
+        var list = _target[subtask];
+        int n = Math.Min(list.Count - cursor, _recordsPerPiece);
+        Serializers.Get<T>().WriteBatch(writer, System.Runtime.InteropServices.CollectionsMarshal.AsSpan(list).Slice(cursor, n));
+        cursor += n;
+        return cursor >= list.Count;
+    }
+
+    public override void BeginImport(int to)
+    {
+        _result = new List<T>[to];
+        for (int s = 0; s < to; s++) _result[s] = new List<T>();
+    }
+
+    public override void ImportPiece(int subtask, ReadOnlyMemory<byte> piece) =>
+        _result[subtask].AddRange(Serializers.Get<T>().ReadBatch(new ByteReader(piece)));
+
+    public override void ImportOwn(int subtask) => _result[subtask].AddRange(_target[subtask]);
+
+    public override void EndImport()
+    {
+        set(_result);
         _target = [];
-        set(result);
+        _result = [];
     }
 }
 
@@ -87,6 +110,7 @@ internal sealed class ListsState<T>(Func<List<T>[]> get, Action<List<T>[]> set, 
 internal sealed class KeyedState(Func<IKeyGroupedState?[]> get, Action<IKeyGroupedState[]> set, Func<IKeyGroupedState> empty) : MovableState
 {
     private List<IKeyGroupedState> _held = [];
+    private IKeyGroupedState[] _result = [];
     private int _to;
     private int _maxParallelism;
 
@@ -103,29 +127,48 @@ internal sealed class KeyedState(Func<IKeyGroupedState?[]> get, Action<IKeyGroup
         _maxParallelism = maxParallelism;
     }
 
-    public override void WriteFor(int subtask, ByteWriter writer)
+    public override bool WritePiece(int subtask, ref int cursor, ByteWriter writer)
     {
+        // Whole key groups, one after the other, until the piece is big enough.
         var (start, end) = KeyGroups.RangeOf(subtask, _to, _maxParallelism);
-        writer.WriteVarint((ulong)_held.Count);
-        foreach (var st in _held) st.WriteGroups(start, end, writer);
+        if (cursor < start) cursor = start;
+        int at = writer.ReserveInt32();
+        int blocks = 0;
+        while (cursor < end && writer.Length - at < PieceBytes)
+        {
+            foreach (var st in _held) st.WriteGroups(cursor, cursor + 1, writer);
+            blocks += _held.Count;
+            cursor++;
+        }
+        writer.PatchInt32(at, blocks);
+        return cursor >= end;
     }
 
-    public override void Import(int to, Func<int, bool> isLocalNew, int self, Func<int, IReadOnlyList<(int Participant, ReadOnlyMemory<byte> Bytes)>> remote)
+    public override bool AnyOrder => true;
+
+    public override void BeginImport(int to)
     {
-        var result = new IKeyGroupedState[to];
-        for (int s = 0; s < to; s++)
-        {
-            // The groups that stay in this process change hands by reference; key groups are disjoint, so order does not matter.
-            result[s] = _held.Count > 0 && isLocalNew(s) ? _held[0].Regroup(_held, s, to) : empty();
-            if (!isLocalNew(s)) continue;
-            foreach (var (_, bytes) in remote(s))
-            {
-                var r = new ByteReader(bytes);
-                int holders = r.ReadLength();
-                for (int i = 0; i < holders; i++) result[s].ReadGroups(r);
-            }
-        }
+        _result = new IKeyGroupedState[to];
+        for (int s = 0; s < to; s++) _result[s] = empty();
+    }
+
+    public override void ImportPiece(int subtask, ReadOnlyMemory<byte> piece)
+    {
+        var r = new ByteReader(piece);
+        int blocks = r.Read<int>();
+        for (int i = 0; i < blocks; i++) _result[subtask].ReadGroups(r);
+    }
+
+    // The groups that stay in this process change hands by reference (first: the table is new then).
+    public override void ImportOwn(int subtask)
+    {
+        if (_held.Count > 0) _result[subtask] = _held[0].Regroup(_held, subtask, _to);
+    }
+
+    public override void EndImport()
+    {
+        set(_result);
         _held = [];
-        set(result);
+        _result = [];
     }
 }

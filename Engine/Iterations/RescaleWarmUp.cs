@@ -20,7 +20,7 @@ public static class RescaleWarmUp
         Type[] roots =
         [
             typeof(IterationNode), typeof(MovableState), typeof(KeyedState), typeof(MoveBuffers),
-            typeof(Runtime.Cluster.ClusterSession), typeof(Runtime.Cluster.StateExchange), typeof(Runtime.Cluster.DataPlane),
+            typeof(Runtime.Cluster.ClusterSession), typeof(Runtime.Cluster.DataPlane),
             typeof(Runtime.Cluster.ControlCodec), typeof(Runtime.Cluster.ControlChannel),
         ];
         foreach (var root in roots)

@@ -267,7 +267,7 @@ public sealed class ClusterSession
         return decision.Workers.Select(w => Participants.Select((p, i) => (p, i)).First(x => x.p.Id == w).i).ToArray();
     }
 
-    /// <summary>A worker tells the submitter (through the coordinator) that its part of the last <see cref="ExchangeAsync"/> move is done.</summary>
+    /// <summary>A worker tells the submitter (through the coordinator) that its part of the last move is done.</summary>
     /// <param name="phasesMs">How long this worker's phases of the move took (ms), e.g. export, exchange, import.</param>
     public async Task ReportMovedAsync(params double[] phasesMs)
     {
@@ -277,40 +277,42 @@ public sealed class ClusterSession
     /// <summary>In the submitter, after a move: the slowest worker's time in each phase it reported (ms).</summary>
     public double[] LastMovePhases { get; private set; } = [];
 
-    /// <summary>
-    /// Moves iteration state between the job's workers (every copy at the same point): each of
-    /// <paramref name="senders"/> (the workers that held old subtasks) sends <paramref name="outgoing"/>[p]
-    /// to each of <paramref name="receivers"/> (the workers of the new subtasks) directly over the data
-    /// planes; returns what the senders sent here. The submitter holds no state: it waits until every
-    /// worker reports its move done (<see cref="ReportMovedAsync"/>).
-    /// </summary>
-    /// <exception cref="ClusterJobException">The job failed, or a data connection broke during the move.</exception>
-    public async Task<Dictionary<int, byte[]>> ExchangeAsync(Dictionary<int, ReadOnlyMemory<byte>> outgoing, IReadOnlyCollection<int> senders, IReadOnlyCollection<int> receivers)
+    /// <summary>Numbers the next move of iteration state (every copy of the program, replaying ones too, at the same point).</summary>
+    /// <returns>The move's epoch, which tells its pieces from other moves'.</returns>
+    public int BeginMove()
     {
         ThrowIfFailed();
-        int epoch = ++_epoch;
-        if (IsReplaying) return []; // a move from before this worker joined: it held nothing and gets nothing
-        if (IsSubmitter)
+        return ++_epoch;
+    }
+
+    /// <summary>
+    /// In the submitter, which holds no state: waits until every worker reported its part of move
+    /// <paramref name="epoch"/> done (<see cref="ReportMovedAsync"/>) and keeps the slowest worker's phase times.
+    /// </summary>
+    public async Task WaitMovedAsync(int epoch)
+    {
+        var waits = ActiveWorkers.Select(p => Await("moved" + p.ToString(System.Globalization.CultureInfo.InvariantCulture), epoch)).ToList();
+        double[] phases = [];
+        foreach (var wait in waits)
         {
-            var waits = ActiveWorkers.Select(p => Await("moved" + p.ToString(System.Globalization.CultureInfo.InvariantCulture), epoch)).ToList();
-            double[] phases = [];
-            foreach (var wait in waits)
-            {
-                var reported = ((MoveDone)await wait.ConfigureAwait(false)).PhasesMs;
-                if (phases.Length < reported.Length) Array.Resize(ref phases, reported.Length);
-                for (int i = 0; i < reported.Length; i++) phases[i] = Math.Max(phases[i], reported[i]);
-            }
-            LastMovePhases = phases;
-            return [];
+            var reported = ((MoveDone)await wait.ConfigureAwait(false)).PhasesMs;
+            if (phases.Length < reported.Length) Array.Resize(ref phases, reported.Length);
+            for (int i = 0; i < reported.Length; i++) phases[i] = Math.Max(phases[i], reported[i]);
         }
-        var expect = receivers.Contains(Index) ? senders.Where(p => p != Index).ToArray() : [];
-        var send = senders.Contains(Index)
-            ? receivers.Where(p => p != Index).ToDictionary(p => p, p => outgoing.GetValueOrDefault(p))
-            : new Dictionary<int, ReadOnlyMemory<byte>>();
-        var endpoints = _endpoints.Select(e => e ?? new IPEndPoint(IPAddress.None, 0)).ToArray();
+        LastMovePhases = phases;
+    }
+
+    /// <summary>
+    /// Runs this worker's part of a move (<paramref name="move"/> sends and receives pieces): a failure of
+    /// the job anywhere cancels it, and a broken data connection fails the job.
+    /// </summary>
+    /// <exception cref="ClusterJobException">The job failed, or a data connection broke during the move.</exception>
+    public async Task RunMoveAsync(Func<CancellationToken, Task> move)
+    {
+        using var cancel = CancellationTokenSource.CreateLinkedTokenSource(_failed.Token);
         try
         {
-            return await StateExchange.ExchangeAsync(_data, endpoints, Job, epoch, Index, send, expect, _failed.Token).ConfigureAwait(false);
+            await move(cancel.Token).ConfigureAwait(false);
         }
         catch (OperationCanceledException) when (_failure is not null)
         {
@@ -323,6 +325,16 @@ public sealed class ClusterSession
             throw new ClusterJobException($"Moving iteration state failed: {e.Message} (on {Self})");
         }
     }
+
+    /// <summary>Sends piece <paramref name="sequence"/> of move <paramref name="epoch"/> from this worker to participant <paramref name="to"/>, directly over the data planes.</summary>
+    public Task SendPieceAsync(int to, int epoch, int sequence, ReadOnlyMemory<byte> piece, CancellationToken cancellationToken) =>
+        _data.SendBlobAsync(EndpointOf(to), Job, PieceTag(epoch, sequence), Index, piece, cancellationToken);
+
+    /// <summary>Receives piece <paramref name="sequence"/> of move <paramref name="epoch"/> sent to this worker by participant <paramref name="from"/>.</summary>
+    public Task<byte[]> ReceivePieceAsync(int from, int epoch, int sequence, CancellationToken cancellationToken) =>
+        _data.ReceiveBlobAsync(Job, PieceTag(epoch, sequence), from, cancellationToken);
+
+    private static long PieceTag(int epoch, int sequence) => ((long)epoch << 32) | (uint)sequence;
 
     /// <summary>The placement policy and load predictor the program chose (names; empty for the defaults), sent with its steps.</summary>
     public (string Policy, string Predictor) Placement { get; set; } = ("", "");

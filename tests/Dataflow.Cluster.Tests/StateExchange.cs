@@ -1,14 +1,15 @@
 using System.Net;
 using System.Runtime.ExceptionServices;
 
-namespace Dataflow.Runtime.Cluster;
+using Dataflow.Runtime.Cluster;
+
+namespace Dataflow.Cluster.Tests;
 
 /// <summary>
-/// Moves iteration state between the worker processes of a job on a rescale: every worker sends each
-/// other worker its part point to point over the data planes (<see cref="DataPlane.SendBlobAsync"/>),
-/// never through the coordinator.
+/// An all-to-all exchange of payloads over the data planes' point-to-point blobs
+/// (<see cref="DataPlane.SendBlobAsync"/>), to test them under concurrency, ordering and failure.
 /// </summary>
-public static class StateExchange
+internal static class StateExchange
 {
     /// <summary>
     /// Sends <paramref name="outgoing"/>[p] to participant p and returns what each participant in
