@@ -194,7 +194,7 @@ internal abstract class IterationNode
     {
         if (Env.Cluster is not { } cluster) return null;
         int slots = cluster.ActiveWorkers.Sum(w => cluster.Participants[w].Slots);
-        if (cluster.MaxWorkers > 0) slots = Math.Max(slots, cluster.MaxWorkers * cluster.Participants[cluster.ActiveWorkers[0]].Slots);
+        if (cluster.MaxWorkers > 0) slots = Math.Max(slots, cluster.MaxWorkers * cluster.SlotsPerWorker);
         return new Runtime.Extensibility.WorkerInfo("cluster", slots);
     }
 

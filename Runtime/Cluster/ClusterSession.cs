@@ -110,8 +110,15 @@ public sealed class ClusterSession
     /// <summary>True when this copy joined the running job and is still replaying what happened before it joined: it runs nothing and sends nothing.</summary>
     public bool IsReplaying => _acquisitions < _joinSequence;
 
-    /// <summary>Raised (in the submitter) when workers join (true) or leave (false) the job: the positions and worker ids.</summary>
-    public event Action<bool, int[], string[]>? MembershipChanged;
+    /// <summary>The slots of each of the job's workers (they are alike).</summary>
+    public int SlotsPerWorker => Math.Max(1, _roster[ActiveWorkers[0]].Slots);
+
+    private void Adopt(Participant[] roster)
+    {
+        _roster = roster;
+        _active = null;
+        _endpoints = Endpoints(roster);
+    }
 
     private static IPEndPoint?[] Endpoints(Participant[] roster) =>
         roster.Select(p => p.IsVacant() ? null : new IPEndPoint(IPAddress.Parse(p.Host), p.DataPort)).ToArray();
@@ -157,7 +164,7 @@ public sealed class ClusterSession
             // A job that changes its workers packs again every time: a position may hold another worker than when it was placed.
             if (MaxWorkers <= 0 && _hosts.TryGetValue(parallelism, out var earlier) && earlier.All(h => !_roster[h].IsVacant())) return;
             var active = ActiveWorkers;
-            int slots = Math.Max(1, _roster[active[0]].Slots);
+            int slots = SlotsPerWorker;
             _hosts[parallelism] = Enumerable.Range(0, parallelism)
                 .Select(s => MaxWorkers > 0 ? active[s / slots % active.Count] : active[s % active.Count]).ToArray();
             _pinned.Add(parallelism);
@@ -176,7 +183,7 @@ public sealed class ClusterSession
         if (MaxWorkers <= 0) return [];
         ThrowIfFailed();
         var active = ActiveWorkers;
-        int slots = Math.Max(1, _roster[active[0]].Slots);
+        int slots = SlotsPerWorker;
         int need = Math.Min(MaxWorkers, (parallelism + slots - 1) / slots);
         if (need <= active.Count) return [];
         int sequence = ++_acquisitions;
@@ -184,11 +191,8 @@ public sealed class ClusterSession
         if (IsSubmitter) await _control.SendAsync(new AcquireWorkers(Job, sequence, need - active.Count)).ConfigureAwait(false);
         var next = ((Roster)await roster.ConfigureAwait(false)).Participants;
         var joined = Enumerable.Range(1, next.Length - 1).Where(i => !next[i].IsVacant() && (i >= _roster.Length || _roster[i].IsVacant())).ToArray();
-        _roster = next;
-        _active = null;
-        _endpoints = Endpoints(next);
+        Adopt(next);
         var ids = joined.Select(i => next[i].Id).ToArray();
-        if (IsSubmitter) MembershipChanged?.Invoke(true, joined, ids);
         // A joining copy has caught up: the others get the roster (and go on) once every joiner said so.
         if (sequence == _joinSequence) await _control.SendAsync(new Joined(Job, sequence)).ConfigureAwait(false);
         return ids;
@@ -213,14 +217,8 @@ public sealed class ClusterSession
         var ids = idle.Select(i => _roster[i].Id).ToArray();
         var next = _roster.ToArray();
         foreach (int i in idle) next[i] = Participant.Vacant;
-        _roster = next;
-        _active = null;
-        _endpoints = Endpoints(next);
-        if (IsSubmitter)
-        {
-            await _control.SendAsync(new ReleaseWorkers(Job, idle)).ConfigureAwait(false);
-            MembershipChanged?.Invoke(false, idle, ids);
-        }
+        Adopt(next);
+        if (IsSubmitter) await _control.SendAsync(new ReleaseWorkers(Job, idle)).ConfigureAwait(false);
         if (!IsReplaying && idle.Contains(Index))
         {
             Released = true;
