@@ -113,6 +113,8 @@ internal abstract class IterationNode
             var wall = Stopwatch.GetElapsedTime(t0);
             process.Refresh();
             double cpu = Math.Clamp((process.TotalProcessorTime - cpu0).TotalSeconds / Math.Max(1e-9, wall.TotalSeconds * Environment.ProcessorCount), 0, 1);
+            // After the first superstep (state is there to sample), workers rehearse a move; its time is reported with the superstep's worker statistics.
+            var rehearsal = k == 1 ? await RehearseMoveAsync(CollectStates(scope, ownState)).ConfigureAwait(false) : TimeSpan.Zero;
             var tasks = run.Jobs.Skip(jobsBefore).SelectMany(j => j.Tasks).ToList();
             // Every head of the step reports done; in one process all heads of a wave end together.
             for (int s = 0; s < sync.Parallelism; s++)
@@ -125,7 +127,7 @@ internal abstract class IterationNode
             {
                 // The global barrier: every participant's counts and aggregator values, combined the same way everywhere.
                 var reports = await cluster.BarrierAsync(Name, k, workset ?? 0, criterion ?? 0, Context.WriteAggregators(),
-                    new WorkerStatistics(cluster.Self, cpu, System.Environment.WorkingSet) { Metrics = ProcessMonitor.Metrics() }).ConfigureAwait(false);
+                    new WorkerStatistics(cluster.Self, cpu, System.Environment.WorkingSet) { Metrics = WorkerMetrics(rehearsal) }).ConfigureAwait(false);
                 if (workset is not null) workset = reports.Sum(r => r.Workset);
                 if (criterion is not null) criterion = reports.Sum(r => r.Criterion);
                 aggregators = Context.CombineAggregators(reports.Select(r => r.Aggregators));
@@ -187,6 +189,14 @@ internal abstract class IterationNode
             c.Hold(c.HostsOf(p));
             await c.ReleaseIdleAsync([]).ConfigureAwait(false);
         }
+    }
+
+    /// <summary>This process's metrics for the barrier, with the time a move rehearsal took (<c>move_rehearsal_ms</c>) when there was one.</summary>
+    private static Dictionary<string, double> WorkerMetrics(TimeSpan rehearsal)
+    {
+        var metrics = ProcessMonitor.Metrics();
+        if (rehearsal > TimeSpan.Zero) metrics["move_rehearsal_ms"] = rehearsal.TotalMilliseconds;
+        return metrics;
     }
 
     /// <summary>What the policies may use on a cluster: the job's workers' slots, or as many as it may acquire.</summary>
@@ -254,7 +264,8 @@ internal abstract class IterationNode
             return (Stopwatch.GetElapsedTime(t0), TimeSpan.Zero, [], []);
         }
         var old = cluster.HostsOf(from);
-        var joined = acquire ? await cluster.EnsureWorkersAsync(to).ConfigureAwait(false) : [];
+        // A worker that joins compiles the move's code before it says it has: acquiring it takes that time, not the move.
+        var joined = acquire ? await cluster.EnsureWorkersAsync(to, () => RehearseMoveAsync(states)).ConfigureAwait(false) : [];
         var acquiring = Stopwatch.GetElapsedTime(t0);
         long t1 = Stopwatch.GetTimestamp();
         cluster.Pin(to);
@@ -267,9 +278,8 @@ internal abstract class IterationNode
 
     /// <summary>
     /// Moves <paramref name="states"/> between the job's workers: from subtask o on <paramref name="oldHost"/>(o) to
-    /// subtask s on <paramref name="newHost"/>(s). Each worker that held old subtasks sends each worker of new ones its
-    /// part in pieces, state by state and subtask by subtask, directly over the data planes; the receiver reads each
-    /// piece in as it arrives, so writing, sending and reading overlap. What stays on a worker changes hands by reference.
+    /// subtask s on <paramref name="newHost"/>(s), streamed worker to worker (<see cref="StateMover"/>); every copy
+    /// of the program at the same point. The workers report the time their part took; the submitter waits for them.
     /// </summary>
     private async Task MoveAsync(List<MovableState> states, int from, int to, Func<int, int> oldHost, Func<int, int> newHost, Action placed)
     {
@@ -285,140 +295,27 @@ internal abstract class IterationNode
             placed();
             return;
         }
-        int self = cluster.Index;
         long started = Stopwatch.GetTimestamp();
-        foreach (var st in states)
-        {
-            st.BeginMove(to, o => oldHost(o) == self, maxP);
-            st.BeginImport(to);
-        }
-        var senders = Enumerable.Range(0, from).Select(oldHost).Distinct().Order().ToArray();
-        var receivers = Enumerable.Range(0, to).Select(newHost).Distinct().Order().ToArray();
-        var sources = senders.Append(self).Distinct().Order().ToArray(); // whose parts a new subtask here gets, in order
-        long exportTicks = 0, importTicks = 0;
-
-        async Task SendAsync(CancellationToken ct)
-        {
-            if (!senders.Contains(self)) return;
-            // Two buffers: the next piece is written while the last one is on its way.
-            ByteWriter[] buffers = [MoveBuffers.Rent(), MoveBuffers.Rent()];
-            Task inFlight = Task.CompletedTask;
-            int turn = 0;
-            try
-            {
-                foreach (int r in receivers)
-                {
-                    if (r == self) continue;
-                    int sequence = 0;
-                    foreach (var st in states)
-                    {
-                        for (int s = 0; s < to; s++)
-                        {
-                            if (newHost(s) != r) continue;
-                            int cursor = 0;
-                            bool last;
-                            do
-                            {
-                                var w = buffers[turn++ & 1];
-                                w.Clear();
-                                w.Write<byte>(0);
-                                long t = Stopwatch.GetTimestamp();
-                                last = st.WritePiece(s, ref cursor, w);
-                                exportTicks += Stopwatch.GetTimestamp() - t;
-                                w.WrittenSpanMutable[0] = last ? (byte)1 : (byte)0;
-                                await inFlight.ConfigureAwait(false); // the other buffer is free once its piece is sent
-                                inFlight = cluster.SendPieceAsync(r, epoch, sequence++, w.WrittenMemory, ct);
-                            }
-                            while (!last);
-                        }
-                    }
-                }
-                await inFlight.ConfigureAwait(false);
-            }
-            finally
-            {
-                await Task.WhenAny(inFlight).ConfigureAwait(false);
-                foreach (var w in buffers) MoveBuffers.Return(w);
-            }
-        }
-
-        async Task ReceiveAsync(CancellationToken ct)
-        {
-            if (!receivers.Contains(self)) return;
-            var sequence = sources.ToDictionary(p => p, _ => 0);
-            foreach (var st in states)
-            {
-                for (int s = 0; s < to; s++)
-                {
-                    if (newHost(s) != self) continue;
-                    if (st.AnyOrder) Own(st, s);
-                    foreach (int p in sources)
-                    {
-                        if (p == self)
-                        {
-                            if (!st.AnyOrder) Own(st, s);
-                            continue;
-                        }
-                        bool last;
-                        do
-                        {
-                            var piece = await cluster.ReceivePieceAsync(p, epoch, sequence[p]++, ct).ConfigureAwait(false);
-                            if (piece.Length == 0) throw new InvalidDataException($"An empty piece of state from participant {p}.");
-                            last = piece[0] == 1;
-                            long t = Stopwatch.GetTimestamp();
-                            st.ImportPiece(s, piece.AsMemory(1));
-                            importTicks += Stopwatch.GetTimestamp() - t;
-                        }
-                        while (!last);
-                    }
-                }
-            }
-        }
-
-        void Own(MovableState st, int s)
-        {
-            long t = Stopwatch.GetTimestamp();
-            st.ImportOwn(s);
-            importTicks += Stopwatch.GetTimestamp() - t;
-        }
-
-        await cluster.RunMoveAsync(async ct =>
-        {
-            using var failed = CancellationTokenSource.CreateLinkedTokenSource(ct);
-            var sending = SendAsync(failed.Token);
-            var receiving = ReceiveAsync(failed.Token);
-            // The first failure ends the other side too.
-            if (await Task.WhenAny(sending, receiving).ConfigureAwait(false) is { IsFaulted: true } or { IsCanceled: true }) await failed.CancelAsync().ConfigureAwait(false);
-            await Task.WhenAll(sending, receiving).ConfigureAwait(false);
-        }).ConfigureAwait(false);
-        foreach (var st in states) st.EndImport();
+        var mover = new StateMover(cluster, maxP);
+        await cluster.RunMoveAsync(ct => mover.ExchangeAsync(states, from, to, oldHost, newHost, epoch, loopback: false, ct)).ConfigureAwait(false);
         placed();
         static double Ms(long ticks) => ticks * 1000.0 / Stopwatch.Frequency;
-        await cluster.ReportMovedAsync(Ms(exportTicks), Stopwatch.GetElapsedTime(started).TotalMilliseconds, Ms(importTicks)).ConfigureAwait(false);
+        await cluster.ReportMovedAsync(Ms(mover.ExportTicks), Stopwatch.GetElapsedTime(started).TotalMilliseconds, Ms(mover.ImportTicks)).ConfigureAwait(false);
     }
 
-}
-
-/// <summary>
-/// Send buffers for the pieces of moves between processes (a few megabytes each), kept for the next
-/// move: fresh buffers every time cost page faults and copies as they grow.
-/// </summary>
-internal static class MoveBuffers
-{
-    private static readonly System.Collections.Concurrent.ConcurrentBag<ByteWriter> s_free = new();
-
-    private const int KeepAtMost = 4;
-    private const int LargestKept = 64 << 20;
-
-    public static ByteWriter Rent() => s_free.TryTake(out var w) ? w : new ByteWriter(1 << 20);
-
-    /// <summary>Keeps a few buffers of moderate size for the next move; larger or surplus ones go to the garbage collector.</summary>
-    public static void Return(ByteWriter writer)
+    /// <summary>
+    /// On a worker of a cluster job whose iterations may move state between processes (a policy that
+    /// rescales or places), rehearses a move on a sample of the state (<see cref="StateMover.RehearseAsync"/>)
+    /// so that real moves run compiled code.
+    /// </summary>
+    /// <returns>The time it took (zero where nothing was rehearsed).</returns>
+    private async Task<TimeSpan> RehearseMoveAsync(IEnumerable<MovableState> states)
     {
-        if (writer.Capacity > LargestKept || s_free.Count >= KeepAtMost) return;
-        writer.Clear();
-        s_free.Add(writer);
+        if (Env.Cluster is not { IsSubmitter: false, IsReplaying: false } cluster) return TimeSpan.Zero;
+        if (Env.ElasticityPolicy is null && cluster.Placement.Policy.Length == 0) return TimeSpan.Zero;
+        return await new StateMover(cluster, Env.Options.MaxParallelism).RehearseAsync(states, CancellationToken.None).ConfigureAwait(false);
     }
+
 }
 
 /// <summary>A node that reads an iteration's result.</summary>

@@ -19,7 +19,7 @@ public static class RescaleWarmUp
         int prepared = 0;
         Type[] roots =
         [
-            typeof(IterationNode), typeof(MovableState), typeof(KeyedState), typeof(MoveBuffers),
+            typeof(IterationNode), typeof(MovableState), typeof(KeyedState), typeof(MoveBuffers), typeof(StateMover),
             typeof(Runtime.Cluster.ClusterSession), typeof(Runtime.Cluster.DataPlane),
             typeof(Runtime.Cluster.ControlCodec), typeof(Runtime.Cluster.ControlChannel),
         ];

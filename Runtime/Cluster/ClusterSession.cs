@@ -177,8 +177,10 @@ public sealed class ClusterSession
     /// are fewer than the subtasks, the submitter asks the coordinator for more; every copy waits for
     /// the new roster. A worker joining here replays the job up to this point and then takes part.
     /// </summary>
+    /// <param name="parallelism">The subtasks the state moves to.</param>
+    /// <param name="beforeJoined">Run by a joining copy once it has caught up, before it says so (e.g. to compile what the move runs).</param>
     /// <returns>The ids of the workers that joined (empty when none had to).</returns>
-    public async Task<string[]> EnsureWorkersAsync(int parallelism)
+    public async Task<string[]> EnsureWorkersAsync(int parallelism, Func<Task>? beforeJoined = null)
     {
         if (MaxWorkers <= 0) return [];
         ThrowIfFailed();
@@ -194,7 +196,11 @@ public sealed class ClusterSession
         Adopt(next);
         var ids = joined.Select(i => next[i].Id).ToArray();
         // A joining copy has caught up: the others get the roster (and go on) once every joiner said so.
-        if (sequence == _joinSequence) await _control.SendAsync(new Joined(Job, sequence)).ConfigureAwait(false);
+        if (sequence == _joinSequence)
+        {
+            if (beforeJoined is not null) await beforeJoined().ConfigureAwait(false);
+            await _control.SendAsync(new Joined(Job, sequence)).ConfigureAwait(false);
+        }
         return ids;
     }
 
@@ -329,8 +335,8 @@ public sealed class ClusterSession
         _data.SendBlobAsync(EndpointOf(to), Job, PieceTag(epoch, sequence), Index, piece, cancellationToken);
 
     /// <summary>Receives piece <paramref name="sequence"/> of move <paramref name="epoch"/> sent to this worker by participant <paramref name="from"/>.</summary>
-    public Task<byte[]> ReceivePieceAsync(int from, int epoch, int sequence, CancellationToken cancellationToken) =>
-        _data.ReceiveBlobAsync(Job, PieceTag(epoch, sequence), from, cancellationToken);
+    public Task<ReceivedBlob> ReceivePieceAsync(int from, int epoch, int sequence, CancellationToken cancellationToken) =>
+        _data.ReceiveRentedBlobAsync(Job, PieceTag(epoch, sequence), from, cancellationToken);
 
     private static long PieceTag(int epoch, int sequence) => ((long)epoch << 32) | (uint)sequence;
 

@@ -139,7 +139,7 @@ public sealed partial class DataPlane
     /// <param name="tag">The tag the sender used.</param>
     /// <param name="from">The sender's index.</param>
     /// <param name="ct">Ends the wait; a blob still arriving stays for a later call.</param>
-    /// <returns>The payload, in one array that the caller owns.</returns>
+    /// <returns>The payload, in an array that the caller owns (a copy of the <see cref="ReceiveRentedBlobAsync"/> buffer).</returns>
     /// <exception cref="IOException">The connection carrying the blob ended before its last chunk, or the sender abandoned it.</exception>
     /// <exception cref="OperationCanceledException"><paramref name="ct"/> fired, or the job was unregistered (<see cref="UnregisterJob"/>).</exception>
     /// <exception cref="ObjectDisposedException">The data plane was disposed.</exception>
@@ -147,9 +147,29 @@ public sealed partial class DataPlane
     /// its blob is not detected here: the job's failure (a lost worker) unregisters the job, which ends the wait.</remarks>
     public async Task<byte[]> ReceiveBlobAsync(int job, long tag, int from, CancellationToken ct)
     {
+        using var blob = await ReceiveRentedBlobAsync(job, tag, from, ct).ConfigureAwait(false);
+        return blob.Memory.ToArray();
+    }
+
+    /// <summary>
+    /// Returns the blob that sender <paramref name="from"/> sends (or sent) to this process for
+    /// <paramref name="job"/> under <paramref name="tag"/>, whole, in a buffer rented from
+    /// <see cref="ArrayPool{T}.Shared"/> that disposing the result returns (pieces of a few MiB arrive
+    /// at every move: renting keeps them off the large object heap, whose growth starts full collections).
+    /// </summary>
+    /// <param name="job">The cluster job.</param>
+    /// <param name="tag">The tag the sender used.</param>
+    /// <param name="from">The sender's index.</param>
+    /// <param name="ct">Ends the wait; a blob still arriving stays for a later call.</param>
+    /// <returns>The payload; dispose it once read (nothing may keep a reference to its memory).</returns>
+    /// <exception cref="IOException">The connection carrying the blob ended before its last chunk, or the sender abandoned it.</exception>
+    /// <exception cref="OperationCanceledException"><paramref name="ct"/> fired, or the job was unregistered (<see cref="UnregisterJob"/>).</exception>
+    /// <exception cref="ObjectDisposedException">The data plane was disposed.</exception>
+    public async Task<ReceivedBlob> ReceiveRentedBlobAsync(int job, long tag, int from, CancellationToken ct)
+    {
         var key = new BlobKey(job, tag, from);
         IncomingBlob? blob;
-        TaskCompletionSource<byte[]> waiter;
+        TaskCompletionSource<ReceivedBlob> waiter;
         lock (_blobLock)
         {
             ObjectDisposedException.ThrowIf(_blobsDisposed, this);
@@ -164,7 +184,7 @@ public sealed partial class DataPlane
                 if (blob.Complete)
                 {
                     _blobs.Remove(key);
-                    return blob.Buffer!;
+                    return new ReceivedBlob(blob.Buffer!, blob.Length);
                 }
                 if (blob.Waiter is not null) throw new InvalidOperationException($"Blob {key} is already being received.");
             }
@@ -172,7 +192,7 @@ public sealed partial class DataPlane
             {
                 _blobs[key] = blob = new IncomingBlob();
             }
-            blob.Waiter = waiter = new TaskCompletionSource<byte[]>(TaskCreationOptions.RunContinuationsAsynchronously);
+            blob.Waiter = waiter = new TaskCompletionSource<ReceivedBlob>(TaskCreationOptions.RunContinuationsAsynchronously);
         }
         try
         {
@@ -215,7 +235,8 @@ public sealed partial class DataPlane
                 if (blob?.Buffer is not null) throw new ProtocolException($"Blob {key} was sent twice.");
                 if (total < 0) throw new ProtocolException($"Blob {key} of negative length {total}.");
                 if (blob is null) _blobs[key] = blob = new IncomingBlob();
-                blob.Buffer = total == 0 ? [] : GC.AllocateUninitializedArray<byte>(total);
+                blob.Buffer = total == 0 ? [] : ArrayPool<byte>.Shared.Rent(total);
+                blob.Length = total;
                 blob.Connection = connection;
             }
             else if (blob is null || blob.Connection != connection)
@@ -227,20 +248,20 @@ public sealed partial class DataPlane
         }
         // Only this connection's thread writes the blob's buffer and its received count: the copy runs outside the lock.
         var buffer = blob.Buffer!;
-        if (offset != blob.Received || total != buffer.Length || data.Length > total - offset || (data.Length == 0 && total > 0))
+        if (offset != blob.Received || total != blob.Length || data.Length > total - offset || (data.Length == 0 && total > 0))
         {
-            throw new ProtocolException($"Chunk of {data.Length} bytes at {offset} of blob {key} does not follow {blob.Received} of {buffer.Length} bytes.");
+            throw new ProtocolException($"Chunk of {data.Length} bytes at {offset} of blob {key} does not follow {blob.Received} of {blob.Length} bytes.");
         }
         data.CopyTo(buffer.AsSpan(offset));
         lock (_blobLock)
         {
             blob.Received = offset + data.Length;
-            if (blob.Received < buffer.Length || blob.Failure is not null || !_blobs.TryGetValue(key, out var current) || current != blob) return;
+            if (blob.Received < blob.Length || blob.Failure is not null || !_blobs.TryGetValue(key, out var current) || current != blob) return;
             blob.Connection = null;
             if (blob.Waiter is { } waiter)
             {
                 _blobs.Remove(key);
-                waiter.TrySetResult(buffer);
+                waiter.TrySetResult(new ReceivedBlob(buffer, blob.Length));
             }
             else
             {
@@ -271,7 +292,7 @@ public sealed partial class DataPlane
         {
             foreach (var (key, blob) in _blobs.Where(b => b.Value.Connection == connection).ToList())
             {
-                Fail(key, blob, new IOException($"The data connection carrying blob {key} ended after {blob.Received} of {blob.Buffer?.Length} bytes: {reason}"));
+                Fail(key, blob, new IOException($"The data connection carrying blob {key} ended after {blob.Received} of {blob.Length} bytes: {reason}"));
             }
         }
     }
@@ -321,8 +342,11 @@ public sealed partial class DataPlane
     /// <summary>A blob being received or waited for; guarded by <see cref="_blobLock"/> except where noted.</summary>
     private sealed class IncomingBlob
     {
-        /// <summary>The whole blob, sized by its first chunk; null until then.</summary>
+        /// <summary>The whole blob, rented for the size its first chunk gives; null until then.</summary>
         public byte[]? Buffer;
+
+        /// <summary>The blob's length (the rented buffer may be longer).</summary>
+        public int Length;
 
         /// <summary>Bytes copied in so far (written only by the connection's thread).</summary>
         public int Received;
@@ -337,6 +361,35 @@ public sealed partial class DataPlane
         public Exception? Failure;
 
         /// <summary>The receive waiting for it, if any.</summary>
-        public TaskCompletionSource<byte[]>? Waiter;
+        public TaskCompletionSource<ReceivedBlob>? Waiter;
+    }
+}
+
+/// <summary>
+/// A blob received whole (<see cref="DataPlane.ReceiveRentedBlobAsync"/>), in a buffer rented from
+/// <see cref="ArrayPool{T}.Shared"/>; <see cref="Dispose"/> returns the buffer (once).
+/// </summary>
+public sealed class ReceivedBlob : IDisposable
+{
+    private byte[]? _buffer;
+
+    internal ReceivedBlob(byte[] buffer, int length)
+    {
+        _buffer = buffer;
+        Length = length;
+    }
+
+    /// <summary>The blob's length in bytes.</summary>
+    public int Length { get; }
+
+    /// <summary>The blob's bytes (valid until <see cref="Dispose"/>).</summary>
+    /// <exception cref="ObjectDisposedException">The blob was disposed.</exception>
+    public ReadOnlyMemory<byte> Memory => (_buffer ?? throw new ObjectDisposedException(nameof(ReceivedBlob))).AsMemory(0, Length);
+
+    /// <summary>Returns the buffer to the pool.</summary>
+    public void Dispose()
+    {
+        var buffer = Interlocked.Exchange(ref _buffer, null);
+        if (buffer is { Length: > 0 }) ArrayPool<byte>.Shared.Return(buffer);
     }
 }

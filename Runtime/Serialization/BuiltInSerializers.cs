@@ -1,3 +1,4 @@
+using System.Runtime.CompilerServices;
 using System.Runtime.InteropServices;
 
 namespace Dataflow.Runtime.Serialization;
@@ -35,6 +36,17 @@ public sealed class UnmanagedSerializer<T> : Serializer<T> where T : unmanaged
         reader.ReadSpan<T>(items);
         return items;
     }
+
+    /// <inheritdoc />
+    public override int ReadBatch(ByteReader reader, List<T> into)
+    {
+        ArgumentNullException.ThrowIfNull(into);
+        int n = reader.ReadLength(System.Runtime.CompilerServices.Unsafe.SizeOf<T>());
+        int at = into.Count;
+        CollectionsMarshal.SetCount(into, at + n);
+        reader.ReadSpan<T>(CollectionsMarshal.AsSpan(into).Slice(at, n));
+        return n;
+    }
 }
 
 /// <summary>Strings as UTF-8 with a length prefix (null preserved).</summary>
@@ -69,6 +81,7 @@ public sealed class ArraySerializer<T> : Serializer<T[]>
     private readonly Serializer<T> _element = Serializers.Get<T>();
 
     /// <inheritdoc />
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     public override void Write(ByteWriter writer, T[] value)
     {
         if (value is null)
@@ -90,6 +103,7 @@ public sealed class ArraySerializer<T> : Serializer<T[]>
             array.Length * System.Runtime.CompilerServices.Unsafe.SizeOf<T>());
 
     /// <inheritdoc />
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     public override T[] Read(ByteReader reader)
     {
         int n = reader.ReadLength();
@@ -102,6 +116,25 @@ public sealed class ArraySerializer<T> : Serializer<T[]>
         }
         for (int i = 0; i < result.Length; i++) result[i] = _element.Read(reader);
         return result;
+    }
+
+    /// <inheritdoc />
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
+    public override void WriteBatch(ByteWriter writer, ReadOnlySpan<T[]> items)
+    {
+        writer.WriteVarint((ulong)items.Length);
+        foreach (var item in items) Write(writer, item); // sealed: a direct call
+    }
+
+    /// <inheritdoc />
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
+    public override int ReadBatch(ByteReader reader, List<T[]> into)
+    {
+        ArgumentNullException.ThrowIfNull(into);
+        int n = reader.ReadLength();
+        into.EnsureCapacity(into.Count + n);
+        for (int i = 0; i < n; i++) into.Add(Read(reader));
+        return n;
     }
 }
 

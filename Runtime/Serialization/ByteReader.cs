@@ -46,7 +46,18 @@ public sealed class ByteReader
     public ReadOnlySpan<byte> ReadBytes(int count) => Take(count);
 
     /// <summary>Reads an LEB128 varint.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
     public ulong ReadVarint()
+    {
+        // Most varints (lengths, counts) take one byte.
+        var span = _memory.Span;
+        if ((uint)_position < (uint)span.Length && span[_position] < 0x80) return span[_position++];
+        return ReadLongVarint();
+    }
+
+    // Also called on the first record of a move, before the runtime would have optimized it.
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
+    private ulong ReadLongVarint()
     {
         ulong result = 0;
         for (int shift = 0; shift < 70; shift += 7)
@@ -59,15 +70,15 @@ public sealed class ByteReader
     }
 
     /// <summary>Reads a length written as a varint, checking it against the bytes left (each element takes at least <paramref name="minBytesPerElement"/>).</summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
     public int ReadLength(int minBytesPerElement = 1)
     {
         ulong n = ReadVarint();
-        if (n > (ulong)Remaining / (ulong)Math.Max(1, minBytesPerElement) + 1 || n > int.MaxValue)
-        {
-            throw new SerializationException($"Length {n} exceeds the {Remaining} bytes left.");
-        }
+        if (n > (ulong)Remaining / (ulong)Math.Max(1, minBytesPerElement) + 1 || n > int.MaxValue) ThrowLength(n);
         return (int)n;
     }
+
+    private void ThrowLength(ulong n) => throw new SerializationException($"Length {n} exceeds the {Remaining} bytes left.");
 
     /// <summary>Reads a string written by <see cref="ByteWriter.WriteString"/>.</summary>
     public string? ReadString()

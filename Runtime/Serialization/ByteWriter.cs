@@ -63,6 +63,7 @@ public sealed class ByteWriter : IBufferWriter<byte>
     private void Grow(int bytes) => Array.Resize(ref _buffer, Math.Max(_buffer.Length * 2, _length + bytes));
 
     /// <summary>Writes raw bytes.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
     public void WriteBytes(ReadOnlySpan<byte> bytes)
     {
         Ensure(bytes.Length);
@@ -84,7 +85,21 @@ public sealed class ByteWriter : IBufferWriter<byte>
     public void WriteSpan<T>(ReadOnlySpan<T> values) where T : unmanaged => WriteBytes(MemoryMarshal.AsBytes(values));
 
     /// <summary>Writes a non-negative integer as an LEB128 varint.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
     public void WriteVarint(ulong value)
+    {
+        // Most varints (lengths, counts) take one byte.
+        if (value < 0x80 && _length < _buffer.Length)
+        {
+            _buffer[_length++] = (byte)value;
+            return;
+        }
+        WriteLongVarint(value);
+    }
+
+    // Also called on the first record of a move, before the runtime would have optimized it.
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
+    private void WriteLongVarint(ulong value)
     {
         Ensure(10);
         while (value >= 0x80)

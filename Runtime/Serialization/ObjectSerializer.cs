@@ -32,6 +32,27 @@ public sealed class ObjectSerializer<T> : Serializer<T>
     /// <inheritdoc />
     public override T Read(ByteReader reader) => _read(reader);
 
+    /// <inheritdoc />
+    [System.Runtime.CompilerServices.MethodImpl(System.Runtime.CompilerServices.MethodImplOptions.AggressiveOptimization)]
+    public override void WriteBatch(ByteWriter writer, ReadOnlySpan<T> items)
+    {
+        writer.WriteVarint((ulong)items.Length);
+        var write = _write;
+        foreach (var item in items) write(writer, item);
+    }
+
+    /// <inheritdoc />
+    [System.Runtime.CompilerServices.MethodImpl(System.Runtime.CompilerServices.MethodImplOptions.AggressiveOptimization)]
+    public override int ReadBatch(ByteReader reader, List<T> into)
+    {
+        ArgumentNullException.ThrowIfNull(into);
+        int n = reader.ReadLength();
+        into.EnsureCapacity(into.Count + n);
+        var read = _read;
+        for (int i = 0; i < n; i++) into.Add(read(reader));
+        return n;
+    }
+
     private static List<MemberInfo> Members(Type type)
     {
         if (type.IsGenericType && type.FullName!.StartsWith("System.ValueTuple`", StringComparison.Ordinal))

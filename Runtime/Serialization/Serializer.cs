@@ -4,7 +4,7 @@ namespace Dataflow.Runtime.Serialization;
 
 /// <summary>
 /// Writes and reads records of type <typeparamref name="T"/>. Batches are the unit: the engine
-/// calls <see cref="WriteBatch"/> and <see cref="ReadBatch"/> once per batch, and value types
+/// calls <see cref="WriteBatch"/> and <see cref="ReadBatch(ByteReader)"/> once per batch, and value types
 /// without references go through as one block copy.
 /// </summary>
 /// <typeparam name="T">The record type.</typeparam>
@@ -17,6 +17,7 @@ public abstract class Serializer<T>
     public abstract T Read(ByteReader reader);
 
     /// <summary>Writes a batch (count first).</summary>
+    [System.Runtime.CompilerServices.MethodImpl(System.Runtime.CompilerServices.MethodImplOptions.AggressiveOptimization)]
     public virtual void WriteBatch(ByteWriter writer, ReadOnlySpan<T> items)
     {
         writer.WriteVarint((ulong)items.Length);
@@ -39,6 +40,18 @@ public abstract class Serializer<T>
         var items = new T[n];
         for (int i = 0; i < n; i++) items[i] = Read(reader);
         return items;
+    }
+
+    /// <summary>Reads a batch written by <see cref="WriteBatch"/> onto the end of <paramref name="into"/> (no array in between).</summary>
+    /// <returns>The number of records read.</returns>
+    [System.Runtime.CompilerServices.MethodImpl(System.Runtime.CompilerServices.MethodImplOptions.AggressiveOptimization)]
+    public virtual int ReadBatch(ByteReader reader, List<T> into)
+    {
+        ArgumentNullException.ThrowIfNull(into);
+        int n = reader.ReadLength();
+        into.EnsureCapacity(into.Count + n);
+        for (int i = 0; i < n; i++) into.Add(Read(reader));
+        return n;
     }
 }
 

@@ -1,0 +1,224 @@
+using System.Diagnostics;
+using Dataflow.Runtime.Cluster;
+using Dataflow.Runtime.Serialization;
+
+namespace Dataflow.Iterations;
+
+/// <summary>
+/// Moves iteration state between the worker processes of a cluster job: each worker that held old
+/// subtasks sends each worker of new ones its part in pieces, state by state and subtask by subtask,
+/// directly over the data planes; the receiver reads each piece in as it arrives, so writing, sending
+/// and reading overlap. What stays on a worker changes hands by reference.
+/// </summary>
+/// <remarks>
+/// A worker that has never moved state compiles the move's code (the serializers of the job's record
+/// types, the state classes, the transfer) during its first move; on a slow worker that costs more
+/// than moving the data. <see cref="RehearseAsync"/> runs the same code earlier on a small copy of the
+/// state, sent to the worker itself over its data plane.
+/// </remarks>
+internal sealed class StateMover(ClusterSession cluster, int maxParallelism)
+{
+    private static int s_rehearsals;
+
+    /// <summary>Time spent writing pieces and reading them in (of this worker), in stopwatch ticks.</summary>
+    public long ExportTicks { get; private set; }
+
+    /// <inheritdoc cref="ExportTicks"/>
+    public long ImportTicks { get; private set; }
+
+    /// <summary>
+    /// Moves <paramref name="states"/> from subtask o on participant <paramref name="oldHost"/>(o) to subtask s
+    /// on <paramref name="newHost"/>(s): this worker's part of it. The states end their import
+    /// (<see cref="MovableState.EndImport"/>) when every piece for this worker has been read in.
+    /// </summary>
+    /// <param name="states">The states, in an order every worker agrees on.</param>
+    /// <param name="from">The old parallelism.</param>
+    /// <param name="to">The new parallelism.</param>
+    /// <param name="oldHost">The participant that holds old subtask o.</param>
+    /// <param name="newHost">The participant that hosts new subtask s.</param>
+    /// <param name="epoch">Tells this move's pieces from other moves'.</param>
+    /// <param name="loopback">Also what stays on this worker goes through the data plane (a rehearsal).</param>
+    /// <param name="cancellationToken">Ends the move (a failed job).</param>
+    public async Task ExchangeAsync(List<MovableState> states, int from, int to, Func<int, int> oldHost, Func<int, int> newHost, int epoch,
+        bool loopback, CancellationToken cancellationToken)
+    {
+        int self = cluster.Index;
+        foreach (var st in states)
+        {
+            st.BeginMove(to, o => oldHost(o) == self, maxParallelism);
+            st.BeginImport(to);
+        }
+        var senders = Enumerable.Range(0, from).Select(oldHost).Distinct().Order().ToArray();
+        var receivers = Enumerable.Range(0, to).Select(newHost).Distinct().Order().ToArray();
+        var sources = senders.Append(self).Distinct().Order().ToArray(); // whose parts a new subtask here gets, in order
+
+        async Task SendAsync(CancellationToken ct)
+        {
+            if (!senders.Contains(self)) return;
+            // Two buffers: the next piece is written while the last one is on its way.
+            ByteWriter[] buffers = [MoveBuffers.Rent(), MoveBuffers.Rent()];
+            Task inFlight = Task.CompletedTask;
+            int turn = 0;
+            try
+            {
+                foreach (int r in receivers)
+                {
+                    if (r == self && !loopback) continue;
+                    int sequence = 0;
+                    foreach (var st in states)
+                    {
+                        for (int s = 0; s < to; s++)
+                        {
+                            if (newHost(s) != r) continue;
+                            int cursor = 0;
+                            bool last;
+                            do
+                            {
+                                var w = buffers[turn++ & 1];
+                                w.Clear();
+                                w.Write<byte>(0);
+                                long t = Stopwatch.GetTimestamp();
+                                last = st.WritePiece(s, ref cursor, w);
+                                ExportTicks += Stopwatch.GetTimestamp() - t;
+                                w.WrittenSpanMutable[0] = last ? (byte)1 : (byte)0;
+                                await inFlight.ConfigureAwait(false); // the other buffer is free once its piece is sent
+                                inFlight = cluster.SendPieceAsync(r, epoch, sequence++, w.WrittenMemory, ct);
+                            }
+                            while (!last);
+                        }
+                    }
+                }
+                await inFlight.ConfigureAwait(false);
+            }
+            finally
+            {
+                await Task.WhenAny(inFlight).ConfigureAwait(false);
+                foreach (var w in buffers) MoveBuffers.Return(w);
+            }
+        }
+
+        async Task ReceiveAsync(CancellationToken ct)
+        {
+            if (!receivers.Contains(self)) return;
+            var sequence = sources.ToDictionary(p => p, _ => 0);
+            foreach (var st in states)
+            {
+                for (int s = 0; s < to; s++)
+                {
+                    if (newHost(s) != self) continue;
+                    if (st.AnyOrder && !loopback) Own(st, s);
+                    foreach (int p in sources)
+                    {
+                        if (p == self && !loopback)
+                        {
+                            if (!st.AnyOrder) Own(st, s);
+                            continue;
+                        }
+                        bool last;
+                        do
+                        {
+                            using var piece = await cluster.ReceivePieceAsync(p, epoch, sequence[p]++, ct).ConfigureAwait(false);
+                            var bytes = piece.Memory;
+                            if (bytes.Length == 0) throw new InvalidDataException($"An empty piece of state from participant {p}.");
+                            last = bytes.Span[0] == 1;
+                            long t = Stopwatch.GetTimestamp();
+                            st.ImportPiece(s, bytes[1..]);
+                            ImportTicks += Stopwatch.GetTimestamp() - t;
+                        }
+                        while (!last);
+                    }
+                }
+            }
+        }
+
+        void Own(MovableState st, int s)
+        {
+            long t = Stopwatch.GetTimestamp();
+            st.ImportOwn(s);
+            ImportTicks += Stopwatch.GetTimestamp() - t;
+        }
+
+        using var failed = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
+        var sending = SendAsync(failed.Token);
+        var receiving = ReceiveAsync(failed.Token);
+        // The first failure ends the other side too.
+        if (await Task.WhenAny(sending, receiving).ConfigureAwait(false) is { IsFaulted: true } or { IsCanceled: true }) await failed.CancelAsync().ConfigureAwait(false);
+        await Task.WhenAll(sending, receiving).ConfigureAwait(false);
+        foreach (var st in states) st.EndImport();
+    }
+
+    /// <summary>
+    /// Rehearses a move on samples of <paramref name="states"/> (<see cref="MovableState.Sample"/>): from two
+    /// subtasks to three through this worker's own data plane, then back to two in place, so that a real
+    /// move runs compiled code. Best effort: a rehearsal that fails is reported on standard error and
+    /// changes nothing (the real move reports its own failures).
+    /// </summary>
+    /// <returns>The time the rehearsal took.</returns>
+    public async Task<TimeSpan> RehearseAsync(IEnumerable<MovableState> states, CancellationToken cancellationToken)
+    {
+        long started = Stopwatch.GetTimestamp();
+        try
+        {
+            MoveBuffers.Prepare();
+            var samples = states.Select(st => st.Sample(maxParallelism)).ToList();
+            using var patience = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
+            patience.CancelAfter(TimeSpan.FromSeconds(30));
+            // Rehearsal epochs are negative: real moves count from 1.
+            int epoch = -Interlocked.Increment(ref s_rehearsals);
+            int self = cluster.Index;
+            await ExchangeAsync(samples, 2, 3, _ => self, _ => self, epoch, loopback: true, patience.Token).ConfigureAwait(false);
+            await ExchangeAsync(samples, 3, 2, _ => self, _ => self, epoch, loopback: false, patience.Token).ConfigureAwait(false);
+            foreach (var st in samples) st.MoveLocal(1, maxParallelism);
+        }
+#pragma warning disable CA1031 // A rehearsal only compiles code early; whatever fails here fails again, and is reported, in the real move.
+        catch (Exception e)
+        {
+            await Console.Error.WriteLineAsync($"Rehearsing a move of iteration state failed (the real move compiles its code as it goes): {e.GetType().Name}: {e.Message}").ConfigureAwait(false);
+        }
+#pragma warning restore CA1031
+        ExportTicks = ImportTicks = 0;
+        return Stopwatch.GetElapsedTime(started);
+    }
+}
+
+/// <summary>
+/// Send buffers for the pieces of moves between processes (a few megabytes each), kept for the next
+/// move: fresh buffers every time cost page faults and copies as they grow.
+/// </summary>
+internal static class MoveBuffers
+{
+    private static readonly System.Collections.Concurrent.ConcurrentBag<ByteWriter> s_free = new();
+
+    private const int KeepAtMost = 4;
+    private const int LargestKept = 64 << 20;
+
+    /// <summary>A buffer that holds a piece without growing (a piece ends once it holds <see cref="MovableState.PieceBytes"/>: a little more).</summary>
+    private const int Capacity = MovableState.PieceBytes + (MovableState.PieceBytes >> 3);
+
+    public static ByteWriter Rent() => s_free.TryTake(out var w) ? w : new ByteWriter(Capacity);
+
+    /// <summary>
+    /// Allocates what a move's first pieces need before the move: two send buffers here, and the
+    /// receive buffers of two pieces in the shared array pool (fresh memory costs page faults, which a
+    /// slow worker pays in full).
+    /// </summary>
+    public static void Prepare()
+    {
+        while (s_free.Count < 2)
+        {
+            var w = new ByteWriter(Capacity);
+            w.GetSpan(Capacity).Fill(0);
+            s_free.Add(w);
+        }
+        var pieces = new[] { System.Buffers.ArrayPool<byte>.Shared.Rent(Capacity), System.Buffers.ArrayPool<byte>.Shared.Rent(Capacity) };
+        foreach (var piece in pieces) System.Buffers.ArrayPool<byte>.Shared.Return(piece);
+    }
+
+    /// <summary>Keeps a few buffers of moderate size for the next move; larger or surplus ones go to the garbage collector.</summary>
+    public static void Return(ByteWriter writer)
+    {
+        if (writer.Capacity > LargestKept || s_free.Count >= KeepAtMost) return;
+        writer.Clear();
+        s_free.Add(writer);
+    }
+}
