@@ -212,13 +212,18 @@ internal sealed class KeyedState(Func<IKeyGroupedState?[]> get, Action<IKeyGroup
         }
         else
         {
-            // A copy of the first key group of the first subtask this process holds.
+            // A copy of the first key group that holds something, of the first subtask this process holds.
             var source = states[o]!;
-            int group = KeyGroups.RangeOf(o, states.Length, maxParallelism).Start;
+            var (start, end) = KeyGroups.RangeOf(o, states.Length, maxParallelism);
             var w = new ByteWriter(4096);
-            source.WriteGroups(group, group + 1, w);
+            for (int g = start; g < end; g++)
+            {
+                w.Clear();
+                source.WriteGroups(g, g + 1, w);
+                if (w.Length > 1) break; // more than the count of groups present, 0
+            }
             var copy = source.CreateEmpty();
-            copy.ReadGroups(new ByteReader(w.WrittenMemory));
+            if (w.Length > 0) copy.ReadGroups(new ByteReader(w.WrittenMemory));
             parts = [copy, source.CreateEmpty()];
         }
         return new KeyedState(() => parts, v => parts = v, empty);

@@ -71,6 +71,9 @@ public sealed class ElasticWorkersTests : IDisposable
         var supersteps = File.ReadAllLines(stats).Where(l => l.Contains("\"event\":\"superstep\"", StringComparison.Ordinal)).ToList();
         Assert.Contains("\"parallelism\":3", supersteps[1], StringComparison.Ordinal);
         Assert.Contains("\"parallelism\":2", supersteps[29], StringComparison.Ordinal);
+        // After the first superstep the worker rehearsed a move (and says how long that took).
+        var first = JsonDocument.Parse(supersteps[0]).RootElement.GetProperty("workers").EnumerateArray().Single();
+        Assert.True(first.GetProperty("move_rehearsal_ms").GetDouble() > 0, supersteps[0]);
     }
 
     [Fact]

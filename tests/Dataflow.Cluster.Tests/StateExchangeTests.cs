@@ -132,6 +132,28 @@ public sealed class StateExchangeTests(ITestOutputHelper output) : IAsyncLifetim
     }
 
     [Fact]
+    public async Task ReceiveRentedBlobAsync_BlobsOfSeveralSizes_ExactBytesInBuffersThatGoBackOnce()
+    {
+        var target = _planes[1].EndPoint;
+        var blobs = new[] { Payload(0, 1), Payload(1, 2), Payload(DataPlane.BlobChunkBytes + 3, 3), Payload(3 << 20, 4) };
+        for (int i = 0; i < blobs.Length; i++) await _planes[0].SendBlobAsync(target, Job, 40 + i, 0, blobs[i], CancellationToken.None).WaitAsync(s_patience);
+        for (int i = 0; i < blobs.Length; i++)
+        {
+            var blob = await _planes[1].ReceiveRentedBlobAsync(Job, 40 + i, 0, CancellationToken.None).WaitAsync(s_patience);
+            Assert.Equal(blobs[i].Length, blob.Length);
+            AssertSameBytes(blobs[i], blob.Memory.ToArray(), $"blob {i}");
+            blob.Dispose();
+            blob.Dispose(); // a second dispose must not hand the buffer to the pool twice
+            Assert.Throws<ObjectDisposedException>(() => blob.Memory);
+        }
+        // A buffer back in the pool serves the next blob: what it held before does not leak into it.
+        var next = Payload(3 << 20, 9);
+        await _planes[0].SendBlobAsync(target, Job, 50, 0, next, CancellationToken.None).WaitAsync(s_patience);
+        using var again = await _planes[1].ReceiveRentedBlobAsync(Job, 50, 0, CancellationToken.None).WaitAsync(s_patience);
+        AssertSameBytes(next, again.Memory.ToArray(), "after reuse");
+    }
+
+    [Fact]
     public async Task ReceiveBlobAsync_SenderConnectionCutMidBlob_ThrowsIOException()
     {
         await using var proxy = new Proxy(_planes[1].EndPoint, limit: 3 << 20, cut: true);

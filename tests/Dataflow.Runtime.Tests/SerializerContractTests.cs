@@ -61,6 +61,42 @@ public abstract class SerializerContract<T>
         codec.Return(items, n); // the array came from the shared pool: returning it must be accepted
     }
 
+    [Theory]
+    [InlineData(0)]
+    [InlineData(1)]
+    [InlineData(1000)]
+    public void ReadBatchIntoList_ListWithRecords_AppendsTheBatchAfterThem(int count)
+    {
+        var rng = new Random(count + 5);
+        var before = Enumerable.Range(0, 3).Select(_ => Generate(rng)).ToList();
+        var values = Enumerable.Range(0, count).Select(_ => Generate(rng)).ToArray();
+        var w = new ByteWriter(8);
+        Serializer.WriteBatch(w, values);
+        Serializer.WriteBatch(w, values.Take(2).ToArray());
+        var reader = new ByteReader(w.WrittenMemory);
+        var into = new List<T>(before);
+        Assert.Equal(count, Serializer.ReadBatch(reader, into));
+        Assert.Equal(Math.Min(count, 2), Serializer.ReadBatch(reader, into));
+        Assert.Equal(0, reader.Remaining);
+        var expected = before.Concat(values).Concat(values.Take(2)).ToList();
+        Assert.Equal(expected.Count, into.Count);
+        for (int i = 0; i < expected.Count; i++) AssertSame(expected[i], into[i]);
+    }
+
+    [Fact]
+    public void ReadBatchIntoList_EveryTruncation_ThrowsSerializationException()
+    {
+        var rng = new Random(9);
+        var values = Enumerable.Range(0, 20).Select(_ => Generate(rng)).ToArray();
+        var w = new ByteWriter();
+        Serializer.WriteBatch(w, values);
+        var bytes = w.WrittenMemory;
+        for (int cut = 0; cut < bytes.Length; cut++)
+        {
+            Assert.Throws<SerializationException>(() => Serializer.ReadBatch(new ByteReader(bytes[..cut]), new List<T>()));
+        }
+    }
+
     [Fact]
     public void ReadBatch_EveryTruncation_ThrowsSerializationException()
     {
@@ -229,6 +265,52 @@ public class SerializersTests
         var w = new ByteWriter();
         w.WriteVarint(int.MaxValue);
         Assert.Throws<SerializationException>(() => Serializers.Get<string[]>().ReadBatch(new ByteReader(w.WrittenMemory)));
+    }
+
+    [Theory]
+    [InlineData(0UL)]
+    [InlineData(1UL)]
+    [InlineData(0x7FUL)]
+    [InlineData(0x80UL)]
+    [InlineData(0x3FFFUL)]
+    [InlineData(0x4000UL)]
+    [InlineData(uint.MaxValue)]
+    [InlineData(ulong.MaxValue)]
+    public void WriteVarintReadVarint_AtEveryBufferFill_RoundTrip(ulong value)
+    {
+        // The one-byte fast path and the long path, with the buffer full, nearly full and roomy.
+        for (int filler = 0; filler < 12; filler++)
+        {
+            var w = new ByteWriter(8);
+            for (int i = 0; i < filler; i++) w.Write<byte>(0xAA);
+            w.WriteVarint(value);
+            w.WriteVarint(value);
+            var r = new ByteReader(w.WrittenMemory);
+            Assert.Equal(filler + 2 * VarintBytes(value), w.Length);
+            _ = r.ReadBytes(filler);
+            Assert.Equal(value, r.ReadVarint());
+            Assert.Equal(value, r.ReadVarint());
+            Assert.Equal(0, r.Remaining);
+        }
+    }
+
+    [Fact]
+    public void ReadVarint_TruncatedOrTooLong_ThrowsSerializationException()
+    {
+        Assert.Throws<SerializationException>(() => new ByteReader(Array.Empty<byte>()).ReadVarint());
+        Assert.Throws<SerializationException>(() => new ByteReader(new byte[] { 0x80, 0x80 }).ReadVarint());
+        Assert.Throws<SerializationException>(() => new ByteReader(Enumerable.Repeat((byte)0xFF, 11).ToArray()).ReadVarint());
+    }
+
+    private static int VarintBytes(ulong value)
+    {
+        int n = 1;
+        while (value >= 0x80)
+        {
+            value >>= 7;
+            n++;
+        }
+        return n;
     }
 
     [Fact]
