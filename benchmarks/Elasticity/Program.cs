@@ -181,8 +181,8 @@ internal static class ResultTable
     public static void Write(StringBuilder sb, List<Result> results, int slots, string unit, string released, bool processes = false)
     {
         sb.AppendLine($"| scenario | job | input | policy | fixed: runtime s / {unit} | elastic: runtime s / {unit} | runtime change | {released} released | elastic parallelism per superstep | rescale cost ms (max) / median superstep ms |"
-            + (processes ? " move / superstep before it (max) | workers joined / released | acquire ms (max) |" : ""));
-        sb.AppendLine("|---|---|---|---|---|---|---|---|---|---|" + (processes ? "---|---|---|" : ""));
+            + (processes ? " move / superstep before it (max) | workers joined / released | acquire ms (max) | move rehearsal ms |" : ""));
+        sb.AppendLine("|---|---|---|---|---|---|---|---|---|---|" + (processes ? "---|---|---|---|" : ""));
         foreach (var g in results.GroupBy(r => (r.Scenario, r.Job)))
         {
             var f = g.First(r => !r.Elastic);
@@ -195,7 +195,7 @@ internal static class ResultTable
                 if (processes)
                 {
                     sb.Append(CultureInfo.InvariantCulture,
-                        $" {(e.MoveRatios.Count > 0 ? e.MoveRatios.Max() : 0):F2} | {e.Joined} / {e.Released} | {(e.AcquireMs.Count > 0 ? e.AcquireMs.Max() : 0):F0} |");
+                        $" {(e.MoveRatios.Count > 0 ? e.MoveRatios.Max() : 0):F2} | {e.Joined} / {e.Released} | {(e.AcquireMs.Count > 0 ? e.AcquireMs.Max() : 0):F0} | {e.RehearsalMs:F0} |");
                 }
                 sb.AppendLine();
             }
@@ -228,6 +228,9 @@ internal sealed record Result(string Scenario, string Job, string Input, bool El
     public int Joined { get; init; }
 
     public int Released { get; init; }
+
+    /// <summary>The longest move rehearsal of a worker after the first superstep (elastic runs on worker processes), ms.</summary>
+    public double RehearsalMs { get; init; }
 }
 
 internal sealed class Recorder : IDataflowObserver
@@ -428,7 +431,7 @@ internal static class Processes
         var acquire = new List<double>();
         var ratios = new List<double>();
         int joined = 0, released = 0;
-        double waitMs = 0, waitWorkerMs = 0;
+        double waitMs = 0, waitWorkerMs = 0, rehearsalMs = 0;
         foreach (var line in File.ReadLines(path))
         {
             var e = JsonDocument.Parse(line).RootElement;
@@ -437,6 +440,15 @@ internal static class Processes
                 case "superstep":
                     ps.Add(e.GetProperty("parallelism").GetInt32());
                     ms.Add(e.GetProperty("duration_ms").GetDouble());
+                    // Workers of an elastic job rehearse a move after the first superstep (the iteration waits for the slowest).
+                    var rehearsals = e.GetProperty("workers").EnumerateArray()
+                        .Select(w => w.TryGetProperty("move_rehearsal_ms", out var rm) ? rm.GetDouble() : 0).ToList();
+                    if (rehearsals.Count > 0 && rehearsals.Max() > 0)
+                    {
+                        waitMs += rehearsals.Max();
+                        waitWorkerMs += ps[^1] * rehearsals.Max();
+                        rehearsalMs = Math.Max(rehearsalMs, rehearsals.Max());
+                    }
                     break;
                 case "rescale":
                     double move = e.GetProperty("duration_ms").GetDouble();
@@ -455,14 +467,14 @@ internal static class Processes
         }
         return new Result("", "", "", false, totalSeconds, ps.Zip(ms).Sum(x => x.First * x.Second / 1000) + waitWorkerMs / 1000, (ms.Sum() + waitMs) / 1000, ps, ms, rescales)
         {
-            AcquireMs = acquire, MoveRatios = ratios, Joined = joined, Released = released,
+            AcquireMs = acquire, MoveRatios = ratios, Joined = joined, Released = released, RehearsalMs = rehearsalMs,
         };
     }
 
     private static void ReportProcesses(List<Result> results, double quota, int workers, string root)
     {
         var sb = new StringBuilder();
-        sb.AppendLine(CultureInfo.InvariantCulture, $"Elasticity experiment {DateTime.UtcNow:yyyy-MM-dd} on worker processes: `dataflow run --workers {workers} --initial-workers <start p> --slots 1` (the job starts on as many workers as its first parallelism needs; a scale-out acquires idle workers, which replay the job so far, and a scale-in releases workers to the pool), each worker in its own cgroup held to {quota} core; runtime = the iteration's supersteps plus its moves and worker acquisitions; worker-seconds = Σ parallelism × superstep time (= the workers held during the superstep) plus the workers held while moving and acquiring.");
+        sb.AppendLine(CultureInfo.InvariantCulture, $"Elasticity experiment {DateTime.UtcNow:yyyy-MM-dd} on worker processes: `dataflow run --workers {workers} --initial-workers <start p> --slots 1` (the job starts on as many workers as its first parallelism needs; a scale-out acquires idle workers, which replay the job so far, and a scale-in releases workers to the pool), each worker in its own cgroup held to {quota} core; runtime = the iteration's supersteps plus its moves, worker acquisitions and the workers' move rehearsal after the first superstep; worker-seconds = Σ parallelism × superstep time (= the workers held during the superstep) plus the workers held while moving and acquiring.");
         sb.AppendLine();
         ResultTable.Write(sb, results, workers, "worker-s", "worker-seconds", processes: true);
         Console.WriteLine(sb.ToString());
