@@ -25,7 +25,7 @@ public static partial class ElasticityCommandLine
     public const string Usage =
         """
           --elasticity none|utilization|runtime-target|fixed   rescale iterations at superstep barriers (default none)
-            utilization:    [--target-cpu U (0.7)] [--band B (0.1)] [--cooldown K (1)] [--scale-in-patience N (1)] [--overload-memory K (10)] [--slot-capacity CORES (1)]
+            utilization:    [--target-cpu U (0.7)] [--band B (0.1)] [--cooldown K (1)] [--scale-in-patience N (1)] [--overload-memory K (10)] [--scale-out-min-superstep-ms MS (0)] [--slot-capacity CORES (1)]
                             [--min-parallelism A (1)] [--max-parallelism B (workers' slots)]
             runtime-target: --target-ms T [--supersteps N (unknown: T is per superstep)]
                             [--min-parallelism A (1)] [--max-parallelism B (workers' slots)]
@@ -37,7 +37,7 @@ public static partial class ElasticityCommandLine
     private static readonly Dictionary<string, string[]> s_optionsOf = new(StringComparer.Ordinal)
     {
         ["none"] = [],
-        [UtilizationPolicy.PolicyName] = ["--target-cpu", "--band", "--cooldown", "--scale-in-patience", "--overload-memory", "--slot-capacity", "--min-parallelism", "--max-parallelism"],
+        [UtilizationPolicy.PolicyName] = ["--target-cpu", "--band", "--cooldown", "--scale-in-patience", "--overload-memory", "--scale-out-min-superstep-ms", "--slot-capacity", "--min-parallelism", "--max-parallelism"],
         [RuntimeTargetPolicy.PolicyName] = ["--target-ms", "--supersteps", "--min-parallelism", "--max-parallelism"],
         [FixedPolicy.PolicyName] = ["--schedule"],
     };
@@ -46,7 +46,7 @@ public static partial class ElasticityCommandLine
 
     private static readonly Dictionary<string, string> s_flagOfProperty = new(StringComparer.Ordinal)
     {
-        ["TargetCpu"] = "--target-cpu", ["Band"] = "--band", ["CooldownSupersteps"] = "--cooldown", ["ScaleInPatience"] = "--scale-in-patience", ["OverloadMemory"] = "--overload-memory", ["SlotCapacity"] = "--slot-capacity",
+        ["TargetCpu"] = "--target-cpu", ["Band"] = "--band", ["CooldownSupersteps"] = "--cooldown", ["ScaleInPatience"] = "--scale-in-patience", ["OverloadMemory"] = "--overload-memory", ["ScaleOutMinSuperstepMs"] = "--scale-out-min-superstep-ms", ["SlotCapacity"] = "--slot-capacity",
         ["MinParallelism"] = "--min-parallelism", ["MaxParallelism"] = "--max-parallelism", ["TargetMs"] = "--target-ms",
         ["ExpectedSupersteps"] = "--supersteps", ["Schedule"] = "--schedule",
     };
@@ -121,6 +121,7 @@ public static partial class ElasticityCommandLine
             ?? ReadInt(values, "--cooldown", v => o.CooldownSupersteps = v)
             ?? ReadInt(values, "--scale-in-patience", v => o.ScaleInPatience = v)
             ?? ReadInt(values, "--overload-memory", v => o.OverloadMemory = v)
+            ?? ReadDouble(values, "--scale-out-min-superstep-ms", v => o.ScaleOutMinSuperstepMs = v)
             ?? ReadDouble(values, "--slot-capacity", v => o.SlotCapacity = v)
             ?? ReadInt(values, "--min-parallelism", v => o.MinParallelism = v)
             ?? ReadInt(values, "--max-parallelism", v => o.MaxParallelism = v)
@@ -187,6 +188,6 @@ public static partial class ElasticityCommandLine
         return false;
     }
 
-    [GeneratedRegex(@"\b(TargetCpu|Band|CooldownSupersteps|SlotCapacity|MinParallelism|MaxParallelism|TargetMs|ExpectedSupersteps|Schedule)\b")]
+    [GeneratedRegex(@"\b(TargetCpu|Band|CooldownSupersteps|ScaleInPatience|OverloadMemory|ScaleOutMinSuperstepMs|SlotCapacity|MinParallelism|MaxParallelism|TargetMs|ExpectedSupersteps|Schedule)\b")]
     private static partial Regex FlagNames();
 }

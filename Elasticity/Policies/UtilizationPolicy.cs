@@ -74,6 +74,12 @@ public sealed class UtilizationPolicy : ElasticityPolicy
             step += string.Create(ci, $", above the band so at least p+1={next}");
         }
         next = Math.Clamp(next, lo, hi);
+        if (next > p && _options.ScaleOutMinSuperstepMs > 0 && context.SuperstepDurations.Count > 0
+            && context.SuperstepDurations[^1].TotalMilliseconds < _options.ScaleOutMinSuperstepMs)
+        {
+            return new ElasticityDecision(clamped, string.Create(ci,
+                $"{inputs}; {step}, but the last superstep took {context.SuperstepDurations[^1].TotalMilliseconds:0.#} ms, under the {_options.ScaleOutMinSuperstepMs:0.#} ms a scale-out needs to pay off -> {clamped}"));
+        }
         if (next < p && _options.ScaleInPatience > 1)
         {
             // Scale in only when the readings at p have been below the band for long enough.

@@ -55,6 +55,14 @@ public sealed class UtilizationPolicyOptions
     /// </summary>
     public int OverloadMemory { get; set; } = 10;
 
+    /// <summary>
+    /// Scale out only when the last superstep took at least this many milliseconds (default 0: always
+    /// may). A scale-out pays off through shorter supersteps; when they are already shorter than moving
+    /// state and acquiring workers takes (between worker processes, tens of milliseconds and more), more
+    /// workers cannot win that back. Scale-in, which releases resources, is not held back.
+    /// </summary>
+    public double ScaleOutMinSuperstepMs { get; set; }
+
     /// <summary>Throws when an option is out of range.</summary>
     /// <exception cref="ArgumentException">An option is out of its documented range.</exception>
     public void Validate()
@@ -69,6 +77,7 @@ public sealed class UtilizationPolicyOptions
         : CooldownSupersteps < 1 ? $"CooldownSupersteps must be at least 1, not {CooldownSupersteps}."
         : ScaleInPatience < 1 ? $"ScaleInPatience must be at least 1, not {ScaleInPatience}."
         : OverloadMemory < 0 ? $"OverloadMemory must be at least 0, not {OverloadMemory}."
+        : !(ScaleOutMinSuperstepMs >= 0 && double.IsFinite(ScaleOutMinSuperstepMs)) ? $"ScaleOutMinSuperstepMs must be at least 0, not {ScaleOutMinSuperstepMs.ToString(System.Globalization.CultureInfo.InvariantCulture)}."
         : !(SlotCapacity > 0 && SlotCapacity <= 64) ? $"SlotCapacity must be in (0, 64], not {SlotCapacity.ToString(System.Globalization.CultureInfo.InvariantCulture)}."
         : PolicyValidation.RangeError(MinParallelism, MaxParallelism);
 }
