@@ -1,3 +1,4 @@
+using System.Runtime.CompilerServices;
 using Dataflow.Runtime.Partitioning;
 
 namespace Dataflow.Operators.Tables;
@@ -47,6 +48,7 @@ public sealed class KeyGroupedIndex<TKey, TValue>(int maxParallelism) : KeyGroup
     protected override KeyGroupedTable<OpenHashMap<TKey, TValue>> New() => new KeyGroupedIndex<TKey, TValue>(Groups.Length);
 
     /// <inheritdoc />
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)] // runs once per move, its loops over every entry: optimized at once
     protected override void WriteGroup(OpenHashMap<TKey, TValue> group, Runtime.Serialization.ByteWriter writer)
     {
         Runtime.Serialization.Serializers.Get<TKey>().WriteBatch(writer, group.Keys);
@@ -54,6 +56,7 @@ public sealed class KeyGroupedIndex<TKey, TValue>(int maxParallelism) : KeyGroup
     }
 
     /// <inheritdoc />
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)] // runs once per move, its loops over every entry: optimized at once
     protected override OpenHashMap<TKey, TValue> ReadGroup(Runtime.Serialization.ByteReader reader, OpenHashMap<TKey, TValue>? existing)
     {
         var keys = Runtime.Serialization.Serializers.Get<TKey>().ReadBatch(reader);

@@ -1,3 +1,4 @@
+using System.Runtime.CompilerServices;
 using Dataflow.Operators.Core;
 using Dataflow.Runtime.Partitioning;
 using Dataflow.Runtime.Serialization;
@@ -34,6 +35,7 @@ public abstract class KeyGroupedTable<TGroup> : IKeyGroupedState where TGroup : 
     public IKeyGroupedState CreateEmpty() => New();
 
     /// <inheritdoc />
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)] // runs once per move, its loops over every entry: optimized at once
     public IKeyGroupedState Regroup(IReadOnlyList<IKeyGroupedState> previous, int subtask, int parallelism)
     {
         int maxP = Groups.Length;
@@ -48,6 +50,7 @@ public abstract class KeyGroupedTable<TGroup> : IKeyGroupedState where TGroup : 
     }
 
     /// <inheritdoc />
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)] // runs once per move, its loops over every entry: optimized at once
     public void WriteGroups(int start, int end, ByteWriter writer)
     {
         int present = 0;
@@ -62,6 +65,7 @@ public abstract class KeyGroupedTable<TGroup> : IKeyGroupedState where TGroup : 
     }
 
     /// <inheritdoc />
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)] // runs once per move, its loops over every entry: optimized at once
     public void ReadGroups(ByteReader reader)
     {
         int present = reader.ReadLength();

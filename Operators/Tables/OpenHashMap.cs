@@ -235,6 +235,7 @@ public sealed class HashMultiMap<TKey, TValue>
     /// copies (a cached join index of millions of entries moves on every rescale).
     /// Layout: <c>keys.WriteBatch(keys)</c>, <c>int32[keyCount]</c> end offsets, <c>values.WriteBatch(values)</c>.
     /// </remarks>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)] // runs once per move, its loops over every entry: optimized at once
     public void WriteTo(Runtime.Serialization.ByteWriter writer, Runtime.Serialization.Serializer<TKey> keys, Runtime.Serialization.Serializer<TValue> values)
     {
         Freeze();
@@ -247,6 +248,7 @@ public sealed class HashMultiMap<TKey, TValue>
 
     /// <summary>Reads a map written by <see cref="WriteTo"/>, frozen: the layout is rebuilt as it was, without re-adding values.</summary>
     /// <exception cref="Runtime.Serialization.SerializationException">The input is truncated or inconsistent.</exception>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)] // runs once per move, its loops over every entry: optimized at once
     public static HashMultiMap<TKey, TValue> ReadFrom(Runtime.Serialization.ByteReader reader, Runtime.Serialization.Serializer<TKey> keys, Runtime.Serialization.Serializer<TValue> values)
     {
         int n = keys.ReadBatchPooled(reader, out var keyArray);
