@@ -56,15 +56,38 @@ public sealed partial class DataPlane
     /// <exception cref="IOException">The connection to the peer could not be opened or failed.</exception>
     /// <remarks>
     /// Socket writes block, so the chunks are written from a dedicated thread: sends to several peers
-    /// run in parallel and a slow receiver holds no thread-pool thread. A chunk being written when
+    /// run in parallel and a slow receiver holds no thread-pool thread. A blob of one frame to a peer
+    /// already connected is written by the caller (the receiver's connection thread always drains it). A chunk being written when
     /// <paramref name="ct"/> fires finishes first (a torn frame would break the connection's other channels).
     /// </remarks>
     public Task SendBlobAsync(IPEndPoint peer, int job, long tag, int from, ReadOnlyMemory<byte> payload, CancellationToken ct)
     {
         ArgumentNullException.ThrowIfNull(peer);
         if (ct.IsCancellationRequested) return Task.FromCanceled(ct);
+        if (payload.Length <= BlobChunkBytes && IsConnected(peer))
+        {
+            // One frame on an open connection: written here, which costs less than starting a thread (on a slow worker, much less).
+            try
+            {
+                SendBlob(peer, job, tag, from, payload, ct);
+                return Task.CompletedTask;
+            }
+            catch (OperationCanceledException e)
+            {
+                return Task.FromCanceled(e.CancellationToken.IsCancellationRequested ? e.CancellationToken : ct);
+            }
+#pragma warning disable CA1031 // The failure goes to the caller through the task, as from the thread below.
+            catch (Exception e)
+            {
+                return Task.FromException(e);
+            }
+#pragma warning restore CA1031
+        }
         return Task.Factory.StartNew(() => SendBlob(peer, job, tag, from, payload, ct), ct, TaskCreationOptions.LongRunning, TaskScheduler.Default);
     }
+
+    private bool IsConnected(IPEndPoint endPoint) =>
+        _peers.TryGetValue(endPoint, out var lazy) && lazy.IsValueCreated && !lazy.Value.Broken;
 
     private void SendBlob(IPEndPoint endPoint, int job, long tag, int from, ReadOnlyMemory<byte> payload, CancellationToken ct)
     {

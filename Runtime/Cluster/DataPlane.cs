@@ -174,6 +174,8 @@ public sealed partial class DataPlane : IAsyncDisposable
         return channel;
     }
 
+    private int _disposed;
+
     private Peer GetPeer(IPEndPoint endPoint)
     {
         var lazy = _peers.GetOrAdd(endPoint, ep => new Lazy<Peer>(() => Peer.Open(this, ep), LazyThreadSafetyMode.ExecutionAndPublication));
@@ -280,6 +282,7 @@ public sealed partial class DataPlane : IAsyncDisposable
     /// <inheritdoc />
     public async ValueTask DisposeAsync()
     {
+        if (Interlocked.Exchange(ref _disposed, 1) != 0) return; // a second dispose does nothing
         await _flusher.DisposeAsync().ConfigureAwait(false);
         await _server.DisposeAsync().ConfigureAwait(false);
         DisposeBlobs();

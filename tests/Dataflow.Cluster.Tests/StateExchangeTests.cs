@@ -154,6 +154,38 @@ public sealed class StateExchangeTests(ITestOutputHelper output) : IAsyncLifetim
     }
 
     [Fact]
+    public async Task SendBlobAsync_SmallBlobsOnAnOpenConnection_ArriveInOrderAndFailAsTasksOnceTheReceiverIsGone()
+    {
+        // The first blob opens the connection; the next ones (one frame each) are written by the caller.
+        var target = _planes[1].EndPoint;
+        var small = Enumerable.Range(0, 20).Select(i => Payload(i * 997 % DataPlane.BlobChunkBytes, i)).ToArray();
+        foreach (var (data, i) in small.Select((d, i) => (d, i))) await _planes[0].SendBlobAsync(target, Job, 60 + i, 0, data, CancellationToken.None).WaitAsync(s_patience);
+        for (int i = 0; i < small.Length; i++)
+        {
+            AssertSameBytes(small[i], await _planes[1].ReceiveBlobAsync(Job, 60 + i, 0, CancellationToken.None).WaitAsync(s_patience), $"blob {i}");
+        }
+
+        await _planes[1].DisposeAsync();
+        IOException? failure = null;
+        for (int i = 0; i < 100 && failure is null; i++)
+        {
+            // Never throws where it is called: a write into a closed connection faults the task.
+            var send = _planes[0].SendBlobAsync(target, Job, 100 + i, 0, Payload(1000, i), CancellationToken.None);
+            try
+            {
+                await send.WaitAsync(s_patience);
+                await Task.Delay(10); // the kernel may take a write or two before it reports the reset
+            }
+            catch (IOException e)
+            {
+                failure = e;
+            }
+        }
+        Assert.NotNull(failure);
+        output.WriteLine(failure.Message);
+    }
+
+    [Fact]
     public async Task ReceiveBlobAsync_SenderConnectionCutMidBlob_ThrowsIOException()
     {
         await using var proxy = new Proxy(_planes[1].EndPoint, limit: 3 << 20, cut: true);
