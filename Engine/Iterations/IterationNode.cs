@@ -114,7 +114,7 @@ internal abstract class IterationNode
             process.Refresh();
             double cpu = Math.Clamp((process.TotalProcessorTime - cpu0).TotalSeconds / Math.Max(1e-9, wall.TotalSeconds * Environment.ProcessorCount), 0, 1);
             // After the first superstep (state is there to sample), workers rehearse a move; its time is reported with the superstep's worker statistics.
-            var rehearsal = k == 1 ? await RehearseMoveAsync(CollectStates(scope, ownState)).ConfigureAwait(false) : TimeSpan.Zero;
+            var rehearsal = k == 1 ? await RehearseMoveAsync(CollectStates(scope, ownState)).ConfigureAwait(false) : (TimeSpan.Zero, true);
             var tasks = run.Jobs.Skip(jobsBefore).SelectMany(j => j.Tasks).ToList();
             // Every head of the step reports done; in one process all heads of a wave end together.
             for (int s = 0; s < sync.Parallelism; s++)
@@ -191,11 +191,15 @@ internal abstract class IterationNode
         }
     }
 
-    /// <summary>This process's metrics for the barrier, with the time a move rehearsal took (<c>move_rehearsal_ms</c>) when there was one.</summary>
-    private static Dictionary<string, double> WorkerMetrics(TimeSpan rehearsal)
+    /// <summary>
+    /// This process's metrics for the barrier, with the time a move rehearsal took (<c>move_rehearsal_ms</c>) when
+    /// there was one, and <c>move_rehearsal_failed</c> = 1 when it did not go through (its reason is on standard error).
+    /// </summary>
+    private static Dictionary<string, double> WorkerMetrics((TimeSpan Took, bool Succeeded) rehearsal)
     {
         var metrics = ProcessMonitor.Metrics();
-        if (rehearsal > TimeSpan.Zero) metrics["move_rehearsal_ms"] = rehearsal.TotalMilliseconds;
+        if (rehearsal.Took > TimeSpan.Zero) metrics["move_rehearsal_ms"] = rehearsal.Took.TotalMilliseconds;
+        if (!rehearsal.Succeeded) metrics["move_rehearsal_failed"] = 1;
         return metrics;
     }
 
@@ -308,11 +312,11 @@ internal abstract class IterationNode
     /// rescales or places), rehearses a move on a sample of the state (<see cref="StateMover.RehearseAsync"/>)
     /// so that real moves run compiled code.
     /// </summary>
-    /// <returns>The time it took (zero where nothing was rehearsed).</returns>
-    private async Task<TimeSpan> RehearseMoveAsync(IEnumerable<MovableState> states)
+    /// <returns>The time it took (zero where nothing was rehearsed), and whether it went through.</returns>
+    private async Task<(TimeSpan Took, bool Succeeded)> RehearseMoveAsync(IEnumerable<MovableState> states)
     {
-        if (Env.Cluster is not { IsSubmitter: false, IsReplaying: false } cluster) return TimeSpan.Zero;
-        if (Env.ElasticityPolicy is null && cluster.Placement.Policy.Length == 0) return TimeSpan.Zero;
+        if (Env.Cluster is not { IsSubmitter: false, IsReplaying: false } cluster) return (TimeSpan.Zero, true);
+        if (Env.ElasticityPolicy is null && cluster.Placement.Policy.Length == 0) return (TimeSpan.Zero, true);
         return await new StateMover(cluster, Env.Options.MaxParallelism).RehearseAsync(states, CancellationToken.None).ConfigureAwait(false);
     }
 

@@ -139,6 +139,7 @@ internal sealed class ListsState<T>(Func<List<T>[]> get, Action<List<T>[]> set, 
 internal sealed class KeyedState(Func<IKeyGroupedState?[]> get, Action<IKeyGroupedState[]> set, Func<IKeyGroupedState> empty) : MovableState
 {
     private List<IKeyGroupedState> _held = [];
+    private IKeyGroupedState[] _local = [];
     private IKeyGroupedState[] _result = [];
     private int _to;
     private int _maxParallelism;
@@ -151,7 +152,10 @@ internal sealed class KeyedState(Func<IKeyGroupedState?[]> get, Action<IKeyGroup
 
     public override void BeginMove(int to, Func<int, bool> isLocalOld, int maxParallelism)
     {
-        _held = get().Select((st, o) => (st, o)).Where(x => x.st is not null && isLocalOld(x.o)).Select(x => x.st!).ToList();
+        var states = get();
+        _held = states.Select((st, o) => (st, o)).Where(x => x.st is not null && isLocalOld(x.o)).Select(x => x.st!).ToList();
+        // By old subtask (empty where another process holds it): regrouping looks a key group up in the subtask that held it.
+        _local = _held.Count == 0 ? [] : states.Select((st, o) => st is not null && isLocalOld(o) ? st : _held[0].CreateEmpty()).ToArray();
         _to = to;
         _maxParallelism = maxParallelism;
     }
@@ -191,13 +195,14 @@ internal sealed class KeyedState(Func<IKeyGroupedState?[]> get, Action<IKeyGroup
     // The groups that stay in this process change hands by reference (first: the table is new then).
     public override void ImportOwn(int subtask)
     {
-        if (_held.Count > 0) _result[subtask] = _held[0].Regroup(_held, subtask, _to);
+        if (_local.Length > 0) _result[subtask] = _local[0].Regroup(_local, subtask, _to);
     }
 
     public override void EndImport()
     {
         set(_result);
         _held = [];
+        _local = [];
         _result = [];
     }
 

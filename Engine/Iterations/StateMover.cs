@@ -59,14 +59,16 @@ internal sealed class StateMover(ClusterSession cluster, int maxParallelism)
             ByteWriter[] buffers = [MoveBuffers.Rent(), MoveBuffers.Rent()];
             Task inFlight = Task.CompletedTask;
             int turn = 0;
+            // State by state, each receiver in turn: a receiver reads the states in order, so none waits for this worker's
+            // first piece while it sends a large state to another. Each receiver's pieces are numbered in the order it reads them.
+            var sequences = receivers.ToDictionary(r => r, _ => 0);
             try
             {
-                foreach (int r in receivers)
+                foreach (var st in states)
                 {
-                    if (r == self && !loopback) continue;
-                    int sequence = 0;
-                    foreach (var st in states)
+                    foreach (int r in receivers)
                     {
+                        if (r == self && !loopback) continue;
                         for (int s = 0; s < to; s++)
                         {
                             if (newHost(s) != r) continue;
@@ -82,7 +84,7 @@ internal sealed class StateMover(ClusterSession cluster, int maxParallelism)
                                 ExportTicks += Stopwatch.GetTimestamp() - t;
                                 w.WrittenSpanMutable[0] = last ? (byte)1 : (byte)0;
                                 await inFlight.ConfigureAwait(false); // the other buffer is free once its piece is sent
-                                inFlight = cluster.SendPieceAsync(r, epoch, sequence++, w.WrittenMemory, ct);
+                                inFlight = cluster.SendPieceAsync(r, epoch, sequences[r]++, w.WrittenMemory, ct);
                             }
                             while (!last);
                         }
@@ -139,8 +141,9 @@ internal sealed class StateMover(ClusterSession cluster, int maxParallelism)
         }
 
         using var failed = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
-        var sending = SendAsync(failed.Token);
+        // Receiving starts first: sends of small pieces complete where they are made, and would otherwise all run before it.
         var receiving = ReceiveAsync(failed.Token);
+        var sending = SendAsync(failed.Token);
         // The first failure ends the other side too.
         if (await Task.WhenAny(sending, receiving).ConfigureAwait(false) is { IsFaulted: true } or { IsCanceled: true }) await failed.CancelAsync().ConfigureAwait(false);
         await Task.WhenAll(sending, receiving).ConfigureAwait(false);
@@ -153,10 +156,11 @@ internal sealed class StateMover(ClusterSession cluster, int maxParallelism)
     /// move runs compiled code. Best effort: a rehearsal that fails is reported on standard error and
     /// changes nothing (the real move reports its own failures).
     /// </summary>
-    /// <returns>The time the rehearsal took.</returns>
-    public async Task<TimeSpan> RehearseAsync(IEnumerable<MovableState> states, CancellationToken cancellationToken)
+    /// <returns>The time the rehearsal took, and whether it went through.</returns>
+    public async Task<(TimeSpan Took, bool Succeeded)> RehearseAsync(IEnumerable<MovableState> states, CancellationToken cancellationToken)
     {
         long started = Stopwatch.GetTimestamp();
+        bool succeeded = false;
         try
         {
             MoveBuffers.Prepare();
@@ -169,6 +173,7 @@ internal sealed class StateMover(ClusterSession cluster, int maxParallelism)
             await ExchangeAsync(samples, 2, 3, _ => self, _ => self, epoch, loopback: true, patience.Token).ConfigureAwait(false);
             await ExchangeAsync(samples, 3, 2, _ => self, _ => self, epoch, loopback: false, patience.Token).ConfigureAwait(false);
             foreach (var st in samples) st.MoveLocal(1, maxParallelism);
+            succeeded = true;
         }
 #pragma warning disable CA1031 // A rehearsal only compiles code early; whatever fails here fails again, and is reported, in the real move.
         catch (Exception e)
@@ -177,7 +182,7 @@ internal sealed class StateMover(ClusterSession cluster, int maxParallelism)
         }
 #pragma warning restore CA1031
         ExportTicks = ImportTicks = 0;
-        return Stopwatch.GetElapsedTime(started);
+        return (Stopwatch.GetElapsedTime(started), succeeded);
     }
 }
 

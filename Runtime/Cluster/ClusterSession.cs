@@ -198,8 +198,15 @@ public sealed class ClusterSession
         // A joining copy has caught up: the others get the roster (and go on) once every joiner said so.
         if (sequence == _joinSequence)
         {
-            if (beforeJoined is not null) await beforeJoined().ConfigureAwait(false);
-            await _control.SendAsync(new Joined(Job, sequence)).ConfigureAwait(false);
+            try
+            {
+                if (beforeJoined is not null) await beforeJoined().ConfigureAwait(false);
+            }
+            finally
+            {
+                // The others wait for this: it goes out whatever the preparation did.
+                await _control.SendAsync(new Joined(Job, sequence)).ConfigureAwait(false);
+            }
         }
         return ids;
     }

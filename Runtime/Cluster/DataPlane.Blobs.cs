@@ -72,9 +72,9 @@ public sealed partial class DataPlane
                 SendBlob(peer, job, tag, from, payload, ct);
                 return Task.CompletedTask;
             }
-            catch (OperationCanceledException e)
+            catch (OperationCanceledException) when (ct.IsCancellationRequested)
             {
-                return Task.FromCanceled(e.CancellationToken.IsCancellationRequested ? e.CancellationToken : ct);
+                return Task.FromCanceled(ct);
             }
 #pragma warning disable CA1031 // The failure goes to the caller through the task, as from the thread below.
             catch (Exception e)

@@ -42,6 +42,10 @@ public sealed class UnmanagedSerializer<T> : Serializer<T> where T : unmanaged
     {
         ArgumentNullException.ThrowIfNull(into);
         int n = reader.ReadLength(System.Runtime.CompilerServices.Unsafe.SizeOf<T>());
+        if ((long)n * System.Runtime.CompilerServices.Unsafe.SizeOf<T>() > reader.Remaining)
+        {
+            throw new SerializationException($"A batch of {n} values needs more than the {reader.Remaining} bytes left.");
+        }
         int at = into.Count;
         CollectionsMarshal.SetCount(into, at + n);
         reader.ReadSpan<T>(CollectionsMarshal.AsSpan(into).Slice(at, n));
@@ -133,7 +137,16 @@ public sealed class ArraySerializer<T> : Serializer<T[]>
         ArgumentNullException.ThrowIfNull(into);
         int n = reader.ReadLength();
         into.EnsureCapacity(into.Count + n);
-        for (int i = 0; i < n; i++) into.Add(Read(reader));
+        int at = into.Count;
+        try
+        {
+            for (int i = 0; i < n; i++) into.Add(Read(reader));
+        }
+        catch (SerializationException)
+        {
+            into.RemoveRange(at, into.Count - at); // a batch reads in whole or not at all
+            throw;
+        }
         return n;
     }
 }

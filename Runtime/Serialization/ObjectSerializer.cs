@@ -49,7 +49,16 @@ public sealed class ObjectSerializer<T> : Serializer<T>
         int n = reader.ReadLength();
         into.EnsureCapacity(into.Count + n);
         var read = _read;
-        for (int i = 0; i < n; i++) into.Add(read(reader));
+        int at = into.Count;
+        try
+        {
+            for (int i = 0; i < n; i++) into.Add(read(reader));
+        }
+        catch (SerializationException)
+        {
+            into.RemoveRange(at, into.Count - at); // a batch reads in whole or not at all
+            throw;
+        }
         return n;
     }
 

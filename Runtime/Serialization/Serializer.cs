@@ -42,16 +42,18 @@ public abstract class Serializer<T>
         return items;
     }
 
-    /// <summary>Reads a batch written by <see cref="WriteBatch"/> onto the end of <paramref name="into"/> (no array in between).</summary>
+    /// <summary>
+    /// Reads a batch written by <see cref="WriteBatch"/> onto the end of <paramref name="into"/>. The
+    /// built-in serializers read straight into the list; this default goes through
+    /// <see cref="ReadBatch(ByteReader)"/>, so a serializer with its own batch layout stays right.
+    /// </summary>
     /// <returns>The number of records read.</returns>
-    [System.Runtime.CompilerServices.MethodImpl(System.Runtime.CompilerServices.MethodImplOptions.AggressiveOptimization)]
     public virtual int ReadBatch(ByteReader reader, List<T> into)
     {
         ArgumentNullException.ThrowIfNull(into);
-        int n = reader.ReadLength();
-        into.EnsureCapacity(into.Count + n);
-        for (int i = 0; i < n; i++) into.Add(Read(reader));
-        return n;
+        var items = ReadBatch(reader);
+        into.AddRange(items);
+        return items.Length;
     }
 }
 

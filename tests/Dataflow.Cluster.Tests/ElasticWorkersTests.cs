@@ -74,6 +74,7 @@ public sealed class ElasticWorkersTests : IDisposable
         // After the first superstep the worker rehearsed a move (and says how long that took).
         var first = JsonDocument.Parse(supersteps[0]).RootElement.GetProperty("workers").EnumerateArray().Single();
         Assert.True(first.GetProperty("move_rehearsal_ms").GetDouble() > 0, supersteps[0]);
+        Assert.False(first.TryGetProperty("move_rehearsal_failed", out _), supersteps[0]);
     }
 
     [Fact]
@@ -111,6 +112,20 @@ public sealed class ElasticWorkersTests : IDisposable
         Assert.Contains("Acquiring 2 worker(s) failed", c.Err);
         Assert.Contains("exited with code 3 before registering (no capacity for worker 2)", c.Err);
         Assert.False(File.Exists(Path.Combine(_dir, "ranks.tsv")));
+    }
+
+    [Fact]
+    public void Run_ConnectedComponentsTwoSubtasksPerWorker_KeepsEveryKeyGroupThatStays()
+    {
+        // Packed two to a worker: a worker keeps the key groups of both its old subtasks when 4 become 2 (and 3, 1, 4 later).
+        var output = Path.Combine(_dir, "components.tsv");
+        var c = Repo.Run(s_timeout, [Repo.Launcher, "run", "--workers", "2", "--slots", "2", "--initial-workers", "2", "--max-workers", "2", "--secret-file", _secret, "--",
+            Repo.Example("ConnectedComponents"), "--edges", Repo.TestData("gnm300.edges"), "--vertices", Repo.TestData("gnm300.vertices"),
+            "--parallelism", "4", "--elasticity", "fixed", "--schedule", "4,2,3,1,4", "--output", output]);
+        Assert.True(c.Exit == 0, c.Err);
+        Assert.Contains("rescale after superstep", c.Out);
+        var expected = File.ReadAllLines(Repo.TestData("gnm300.components.tsv")).Where(l => l.Length > 0).Order(StringComparer.Ordinal).ToArray();
+        Assert.Equal(expected, File.ReadAllLines(output).Order(StringComparer.Ordinal).ToArray());
     }
 
     [Theory]

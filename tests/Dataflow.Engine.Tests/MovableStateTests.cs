@@ -145,6 +145,27 @@ public class MovableStateTests
     }
 
     [Fact]
+    public void KeyedState_SeveralOldSubtasksStayOnThisWorker_KeepsEveryKeyGroupOfThem()
+    {
+        // Packed: old subtasks 0 and 1 here, 2 and 3 elsewhere; 4 -> 2, new subtask 0 (key groups 0..63) stays here.
+        const int from = 4;
+        var keys = Enumerable.Range(0, 4000).Select(i => (long)i).ToList();
+        int OldSubtask(long k) => KeyGroups.SubtaskOf(KeyGroups.KeyGroupOf(StableHash.Of(k), MaxP), from, MaxP);
+        var old = Enumerable.Range(0, from).Select(o => (IKeyGroupedState?)Index(keys.Where(k => OldSubtask(k) == o))).ToArray();
+        IKeyGroupedState[] result = [];
+        var state = new KeyedState(() => old, v => result = v, () => new KeyGroupedIndex<long, double>(MaxP));
+        state.BeginMove(2, o => o < 2, MaxP);
+        state.BeginImport(2);
+        state.ImportOwn(0);
+        state.EndImport();
+
+        var kept = (KeyGroupedIndex<long, double>)result[0];
+        var expected = keys.Where(k => OldSubtask(k) < 2).ToList();
+        Assert.Equal(expected.Count, kept.Count);
+        foreach (long k in expected) Assert.True(kept.TryGetValue(k, out _), $"key {k} of old subtask {OldSubtask(k)}");
+    }
+
+    [Fact]
     public void KeyedStateSample_CopiesOneKeyGroupThatHoldsSomething_AndLeavesTheStateAlone()
     {
         // Subtask 0 of 1 holds a few keys, none of them in key group 0.

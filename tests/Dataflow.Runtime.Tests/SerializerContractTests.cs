@@ -91,9 +91,14 @@ public abstract class SerializerContract<T>
         var w = new ByteWriter();
         Serializer.WriteBatch(w, values);
         var bytes = w.WrittenMemory;
+        var before = Enumerable.Range(0, 3).Select(_ => Generate(rng)).ToList();
         for (int cut = 0; cut < bytes.Length; cut++)
         {
-            Assert.Throws<SerializationException>(() => Serializer.ReadBatch(new ByteReader(bytes[..cut]), new List<T>()));
+            var into = new List<T>(before);
+            Assert.Throws<SerializationException>(() => Serializer.ReadBatch(new ByteReader(bytes[..cut]), into));
+            // A batch reads in whole or not at all.
+            Assert.Equal(before.Count, into.Count);
+            for (int i = 0; i < before.Count; i++) AssertSame(before[i], into[i]);
         }
     }
 
@@ -279,9 +284,9 @@ public class SerializersTests
     public void WriteVarintReadVarint_AtEveryBufferFill_RoundTrip(ulong value)
     {
         // The one-byte fast path and the long path, with the buffer full, nearly full and roomy.
-        for (int filler = 0; filler < 12; filler++)
+        for (int filler = 0; filler < 40; filler++)
         {
-            var w = new ByteWriter(8);
+            var w = new ByteWriter(8); // grows at 16 (its smallest capacity) and 32
             for (int i = 0; i < filler; i++) w.Write<byte>(0xAA);
             w.WriteVarint(value);
             w.WriteVarint(value);
