@@ -272,7 +272,7 @@ internal abstract class IterationNode
         var joined = acquire ? await cluster.EnsureWorkersAsync(to, () => RehearseMoveAsync(states)).ConfigureAwait(false) : [];
         var acquiring = Stopwatch.GetElapsedTime(t0);
         long t1 = Stopwatch.GetTimestamp();
-        cluster.Pin(to);
+        cluster.Pin(to, old, Env.Options.MaxParallelism);
         var next = cluster.HostsOf(to);
         await MoveAsync(states, from, to, o => old[o], s => next[s], () => { }).ConfigureAwait(false);
         var move = Stopwatch.GetElapsedTime(t1);

@@ -2,6 +2,7 @@ using System.Net;
 using System.Security.Cryptography;
 using System.Text;
 using Dataflow.Runtime.Execution;
+using Dataflow.Runtime.Partitioning;
 using Dataflow.Runtime.Statistics;
 
 namespace Dataflow.Runtime.Cluster;
@@ -157,7 +158,16 @@ public sealed class ClusterSession
     /// (<see cref="MaxWorkers"/>), packed: each worker's slots filled before the next worker's.
     /// Every participant computes the same; the coordinator is not asked to place it again.
     /// </summary>
-    public void Pin(int parallelism)
+    /// <param name="parallelism">The subtasks to place.</param>
+    /// <param name="from">Where the subtasks of the parallelism the state moves from run (participant per subtask), if it moves.</param>
+    /// <param name="maxParallelism">The number of key groups.</param>
+    /// <remarks>
+    /// Packed placement keeps as much state where it is as it can: it takes the workers that hold the most of
+    /// the key groups, and gives each new subtask the worker that holds the most of its key groups
+    /// (<see cref="PackByLocality"/>); a new worker gets what is left. Records kept per subtask are split by
+    /// position, in proportion like the key groups, so what stays for them follows too.
+    /// </remarks>
+    public void Pin(int parallelism, int[]? from = null, int maxParallelism = KeyGroups.DefaultMaxParallelism)
     {
         lock (_hosts)
         {
@@ -165,10 +175,65 @@ public sealed class ClusterSession
             if (MaxWorkers <= 0 && _hosts.TryGetValue(parallelism, out var earlier) && earlier.All(h => !_roster[h].IsVacant())) return;
             var active = ActiveWorkers;
             int slots = SlotsPerWorker;
-            _hosts[parallelism] = Enumerable.Range(0, parallelism)
-                .Select(s => MaxWorkers > 0 ? active[s / slots % active.Count] : active[s % active.Count]).ToArray();
+            _hosts[parallelism] = MaxWorkers <= 0 ? Enumerable.Range(0, parallelism).Select(s => active[s % active.Count]).ToArray()
+                : from is null || parallelism > active.Count * slots ? Enumerable.Range(0, parallelism).Select(s => active[s / slots % active.Count]).ToArray()
+                : PackByLocality(parallelism, from, active, slots, maxParallelism);
             _pinned.Add(parallelism);
         }
+    }
+
+    /// <summary>
+    /// Places <paramref name="parallelism"/> subtasks on as few of <paramref name="workers"/> as their
+    /// <paramref name="slots"/> allow, keeping key groups where they are: the workers holding the most key
+    /// groups in place are matched first: each new subtask (most key groups in one place first) goes to the worker
+    /// that holds the most of its key groups while that worker has a free slot and no more than the workers
+    /// needed are taken; the rest fill free slots. Ties go to the lower subtask and the earlier worker.
+    /// </summary>
+    /// <param name="parallelism">The new parallelism.</param>
+    /// <param name="from">The worker (participant) of each old subtask.</param>
+    /// <param name="workers">The job's workers, in order.</param>
+    /// <param name="slots">Subtasks per worker.</param>
+    /// <param name="maxParallelism">The number of key groups.</param>
+    /// <returns>The worker of each new subtask.</returns>
+    public static int[] PackByLocality(int parallelism, IReadOnlyList<int> from, IReadOnlyList<int> workers, int slots, int maxParallelism)
+    {
+        ArgumentNullException.ThrowIfNull(from);
+        ArgumentNullException.ThrowIfNull(workers);
+        int need = (parallelism + slots - 1) / slots;
+        if (need > workers.Count) throw new ArgumentException($"{parallelism} subtasks do not fit {workers.Count} workers of {slots} slots.", nameof(workers));
+        // held[s, w]: key groups of new subtask s that worker w holds now.
+        var held = new int[parallelism, workers.Count];
+        var index = workers.Select((w, i) => (w, i)).ToDictionary(x => x.w, x => x.i);
+        for (int g = 0; g < maxParallelism; g++)
+        {
+            if (!index.TryGetValue(from[KeyGroups.SubtaskOf(g, from.Count, maxParallelism)], out int w)) continue;
+            held[KeyGroups.SubtaskOf(g, parallelism, maxParallelism), w]++;
+        }
+        // Pairs with the most key groups in place first. A worker joins the used ones while fewer than need are, for a
+        // subtask that has key groups on it, or when no used worker has a free slot.
+        var used = new bool[workers.Count];
+        var free = new int[workers.Count];
+        int usedCount = 0;
+        var hosts = Enumerable.Repeat(-1, parallelism).ToArray();
+        var pairs = from s in Enumerable.Range(0, parallelism)
+                    from w in Enumerable.Range(0, workers.Count)
+                    orderby held[s, w] descending, s, w
+                    select (s, w);
+        foreach (var (s, w) in pairs)
+        {
+            if (hosts[s] >= 0) continue;
+            if (!used[w])
+            {
+                if (usedCount == need || (held[s, w] == 0 && Enumerable.Range(0, workers.Count).Any(u => used[u] && free[u] > 0))) continue;
+                used[w] = true;
+                free[w] = slots;
+                usedCount++;
+            }
+            if (free[w] == 0) continue;
+            hosts[s] = w;
+            free[w]--;
+        }
+        return hosts.Select(w => workers[w]).ToArray();
     }
 
     /// <summary>
