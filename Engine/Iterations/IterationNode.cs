@@ -171,8 +171,10 @@ internal abstract class IterationNode
         }
         if (scope.Parallelism != scope.BaseParallelism)
         {
-            // What reads the result runs at the iteration's base parallelism (on the workers the job holds now: none are acquired for it).
-            await MoveToAsync(ownState().ToList(), scope.Parallelism, scope.BaseParallelism, acquire: false).ConfigureAwait(false);
+            // What reads the result runs at the iteration's base parallelism (on the workers the job holds now: none are acquired for it),
+            // straight back on the workers it ran on before the iteration if the job still holds them (see below).
+            int[]? back = Env.Cluster is { } home && entryHosts is not null && EntryWorkersHeld(home, entryHosts, entryWorkers!) ? entryHosts : null;
+            await MoveToAsync(ownState().ToList(), scope.Parallelism, scope.BaseParallelism, acquire: false, target: back).ConfigureAwait(false);
             scope.Parallelism = scope.BaseParallelism;
         }
         if (Env.Cluster is { } c && entryHosts is not null)
@@ -181,7 +183,7 @@ internal abstract class IterationNode
             // other data of that parallelism is there.
             int p = scope.BaseParallelism;
             var now = c.HostsOf(p);
-            if (!now.SequenceEqual(entryHosts) && entryHosts.Select(h => c.Participants[h].Id).SequenceEqual(entryWorkers!))
+            if (!now.SequenceEqual(entryHosts) && EntryWorkersHeld(c, entryHosts, entryWorkers!))
             {
                 await MoveAsync(ownState().ToList(), p, p, s => now[s], s => entryHosts[s], () => c.SetHosts(p, entryHosts)).ConfigureAwait(false);
             }
@@ -202,6 +204,10 @@ internal abstract class IterationNode
         if (!rehearsal.Succeeded) metrics["move_rehearsal_failed"] = 1;
         return metrics;
     }
+
+    /// <summary>Whether the positions the iteration's subtasks ran on when it started still hold the same workers.</summary>
+    private static bool EntryWorkersHeld(Runtime.Cluster.ClusterSession cluster, int[] hosts, string[] workers) =>
+        hosts.All(h => h < cluster.Participants.Count && !cluster.Participants[h].IsVacant()) && hosts.Select(h => cluster.Participants[h].Id).SequenceEqual(workers);
 
     /// <summary>What the policies may use on a cluster: the job's workers' slots, or as many as it may acquire.</summary>
     private Runtime.Extensibility.WorkerInfo? ClusterCapacity()
@@ -258,8 +264,13 @@ internal abstract class IterationNode
     /// releasing those left without subtasks after.
     /// </summary>
     /// <returns>The time the move took, the time acquiring took, the workers that joined and those released.</returns>
+    /// <param name="states">The states to move.</param>
+    /// <param name="from">The parallelism they have.</param>
+    /// <param name="to">The parallelism they get.</param>
+    /// <param name="acquire">Whether workers may be acquired for it.</param>
+    /// <param name="target">Where the new subtasks go (participant per subtask), if not where placement puts them.</param>
     private async Task<(TimeSpan Move, TimeSpan Acquire, string[] Joined, string[] Released)> MoveToAsync(List<MovableState> states, int from, int to,
-        bool acquire = true)
+        bool acquire = true, int[]? target = null)
     {
         long t0 = Stopwatch.GetTimestamp();
         if (Env.Cluster is not { } cluster)
@@ -272,7 +283,8 @@ internal abstract class IterationNode
         var joined = acquire ? await cluster.EnsureWorkersAsync(to, () => RehearseMoveAsync(states)).ConfigureAwait(false) : [];
         var acquiring = Stopwatch.GetElapsedTime(t0);
         long t1 = Stopwatch.GetTimestamp();
-        cluster.Pin(to, old, Env.Options.MaxParallelism);
+        if (target is not null) cluster.SetHosts(to, target);
+        else cluster.Pin(to, old, Env.Options.MaxParallelism);
         var next = cluster.HostsOf(to);
         await MoveAsync(states, from, to, o => old[o], s => next[s], () => { }).ConfigureAwait(false);
         var move = Stopwatch.GetElapsedTime(t1);

@@ -199,6 +199,8 @@ public sealed class ClusterSession
     {
         ArgumentNullException.ThrowIfNull(from);
         ArgumentNullException.ThrowIfNull(workers);
+        ArgumentOutOfRangeException.ThrowIfLessThan(slots, 1);
+        if (workers.Distinct().Count() != workers.Count) throw new ArgumentException("A worker appears twice.", nameof(workers));
         int need = (parallelism + slots - 1) / slots;
         if (need > workers.Count) throw new ArgumentException($"{parallelism} subtasks do not fit {workers.Count} workers of {slots} slots.", nameof(workers));
         // held[s, w]: key groups of new subtask s that worker w holds now.
@@ -296,6 +298,15 @@ public sealed class ClusterSession
         var next = _roster.ToArray();
         foreach (int i in idle) next[i] = Participant.Vacant;
         Adopt(next);
+        lock (_hosts)
+        {
+            // Placements that name a released position are gone: that parallelism is placed again when next used.
+            foreach (var (p, hosts) in _hosts.Where(x => x.Value.Any(h => idle.Contains(h))).ToList())
+            {
+                _hosts.Remove(p);
+                _pinned.Remove(p);
+            }
+        }
         if (IsSubmitter) await _control.SendAsync(new ReleaseWorkers(Job, idle)).ConfigureAwait(false);
         if (!IsReplaying && idle.Contains(Index))
         {

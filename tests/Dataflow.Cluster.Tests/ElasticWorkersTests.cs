@@ -131,10 +131,11 @@ public sealed class ElasticWorkersTests : IDisposable
     [Theory]
     [InlineData(2, "2,1,3")]
     [InlineData(1, "1,3,2,1")]
+    [InlineData(2, "2,4,3")]
     public void Run_ConnectedComponentsAcquiringAndReleasingWorkers_EqualsScipyExactly(int workers, string schedule)
     {
         var output = Path.Combine(_dir, "components.tsv");
-        var c = RunElastic(workers, 3, "ConnectedComponents", "--edges", Repo.TestData("gnm300.edges"), "--vertices", Repo.TestData("gnm300.vertices"),
+        var c = RunElastic(workers, 4, "ConnectedComponents", "--edges", Repo.TestData("gnm300.edges"), "--vertices", Repo.TestData("gnm300.vertices"),
             "--parallelism", workers.ToString(CultureInfo.InvariantCulture), "--elasticity", "fixed", "--schedule", schedule, "--output", output);
         Assert.True(c.Exit == 0, c.Err);
         Assert.Contains("rescale after superstep", c.Out);

@@ -61,9 +61,39 @@ public class PackByLocalityTests
         Assert.All(hosts, h => Assert.Contains(h, workers));
         Assert.All(hosts.GroupBy(h => h), g => Assert.True(g.Count() <= slots, $"worker {g.Key} has {g.Count()} subtasks"));
         Assert.Equal((to + slots - 1) / slots, hosts.Distinct().Count());
-        // Never more key groups move than with the plain packing (subtask s on the (s / slots)-th worker).
+        // For these changes no more key groups move than with the plain packing (subtask s on the (s / slots)-th worker);
+        // the greedy choice is not optimal in general.
         var plain = Enumerable.Range(0, to).Select(s => workers[s / slots]).ToArray();
         Assert.True(Moved(old, hosts) <= Moved(old, plain), $"{Moved(old, hosts)} groups move, plain packing {Moved(old, plain)}");
+    }
+
+    [Fact]
+    public void PackByLocality_RandomOldPlacements_PlacesEverySubtaskWithinTheSlotsOnExactlyTheWorkersNeeded()
+    {
+        var rng = new Random(11);
+        for (int round = 0; round < 500; round++)
+        {
+            int slots = rng.Next(1, 4);
+            var workers = Enumerable.Range(0, rng.Next(1, 9)).Select(_ => rng.Next(1, 40)).Distinct().ToArray();
+            int to = rng.Next(1, workers.Length * slots + 1);
+            // Old hosts: anywhere, including positions that are no longer among the workers.
+            var old = Enumerable.Range(0, rng.Next(1, 17)).Select(_ => rng.Next(3) == 0 ? rng.Next(40, 50) : workers[rng.Next(workers.Length)]).ToArray();
+            var hosts = ClusterSession.PackByLocality(to, old, workers, slots, MaxP);
+            string what = $"round {round}: {old.Length} -> {to} on [{string.Join(",", workers)}] x {slots}, old [{string.Join(",", old)}]";
+            Assert.True(hosts.Length == to, what);
+            Assert.True(hosts.All(h => workers.Contains(h)), what);
+            Assert.True(hosts.GroupBy(h => h).All(g => g.Count() <= slots), what);
+            Assert.True(hosts.Distinct().Count() == (to + slots - 1) / slots, what);
+            // Every process computes the same.
+            Assert.Equal(hosts, ClusterSession.PackByLocality(to, old, workers, slots, MaxP));
+        }
+    }
+
+    [Fact]
+    public void PackByLocality_BadArguments_Throw()
+    {
+        Assert.Throws<ArgumentOutOfRangeException>(() => ClusterSession.PackByLocality(2, [1], [1, 2], slots: 0, MaxP));
+        Assert.Throws<ArgumentException>(() => ClusterSession.PackByLocality(2, [1], [1, 1], slots: 1, MaxP));
     }
 
     [Fact]
