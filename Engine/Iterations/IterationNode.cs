@@ -229,11 +229,11 @@ internal abstract class IterationNode
     {
         int from = scope.Parallelism;
         if (to == from) return;
-        var (move, acquire, joined, released) = await MoveToAsync(CollectStates(scope, ownState), from, to).ConfigureAwait(false);
+        var (move, acquire, joinRehearsal, joined, released) = await MoveToAsync(CollectStates(scope, ownState), from, to).ConfigureAwait(false);
         scope.Parallelism = to;
         var e = new RescaleEvent(Name, superstep, from, to, policy, reason, move)
         {
-            Acquire = acquire, Joined = joined, Released = released, Workers = Env.Cluster?.Workers ?? 0,
+            Acquire = acquire, JoinRehearsal = joinRehearsal, Joined = joined, Released = released, Workers = Env.Cluster?.Workers ?? 0,
             Phases = Env.Cluster is { IsSubmitter: true } c ? c.LastMovePhases : [],
         };
         foreach (var o in Env.ActiveObservers) o.OnRescale(e);
@@ -263,24 +263,25 @@ internal abstract class IterationNode
     /// or between the job's workers — acquiring workers first when the job may (<paramref name="acquire"/>) and
     /// releasing those left without subtasks after.
     /// </summary>
-    /// <returns>The time the move took, the time acquiring took, the workers that joined and those released.</returns>
+    /// <returns>The time the move took, the time acquiring took (with the rehearsal with the workers that joined, also given alone), the workers that joined and those released.</returns>
     /// <param name="states">The states to move.</param>
     /// <param name="from">The parallelism they have.</param>
     /// <param name="to">The parallelism they get.</param>
     /// <param name="acquire">Whether workers may be acquired for it.</param>
     /// <param name="target">Where the new subtasks go (participant per subtask), if not where placement puts them.</param>
-    private async Task<(TimeSpan Move, TimeSpan Acquire, string[] Joined, string[] Released)> MoveToAsync(List<MovableState> states, int from, int to,
+    private async Task<(TimeSpan Move, TimeSpan Acquire, TimeSpan JoinRehearsal, string[] Joined, string[] Released)> MoveToAsync(List<MovableState> states, int from, int to,
         bool acquire = true, int[]? target = null)
     {
         long t0 = Stopwatch.GetTimestamp();
         if (Env.Cluster is not { } cluster)
         {
             foreach (var st in states) st.MoveLocal(to, Env.Options.MaxParallelism);
-            return (Stopwatch.GetElapsedTime(t0), TimeSpan.Zero, [], []);
+            return (Stopwatch.GetElapsedTime(t0), TimeSpan.Zero, TimeSpan.Zero, [], []);
         }
         var old = cluster.HostsOf(from);
         // A worker that joins compiles the move's code before it says it has: acquiring it takes that time, not the move.
         var joined = acquire ? await cluster.EnsureWorkersAsync(to, () => RehearseMoveAsync(states)).ConfigureAwait(false) : [];
+        var rehearsal = joined.Length > 0 ? await RehearseWithJoinersAsync(states, old, joined).ConfigureAwait(false) : TimeSpan.Zero;
         var acquiring = Stopwatch.GetElapsedTime(t0);
         long t1 = Stopwatch.GetTimestamp();
         if (target is not null) cluster.SetHosts(to, target);
@@ -289,7 +290,37 @@ internal abstract class IterationNode
         await MoveAsync(states, from, to, o => old[o], s => next[s], () => { }).ConfigureAwait(false);
         var move = Stopwatch.GetElapsedTime(t1);
         var released = await cluster.ReleaseIdleAsync(next).ConfigureAwait(false);
-        return (move, acquiring, joined, released);
+        return (move, acquiring, rehearsal, joined, released);
+    }
+
+    /// <summary>
+    /// After workers joined for a move, before it: every worker that holds old subtasks sends a sample of its
+    /// state to the joiners (<see cref="StateMover.RehearseWithJoinersAsync"/>), numbered like a move so that
+    /// every copy of the program (replaying ones too) agrees on the epochs; the submitter waits for the workers.
+    /// It is part of acquiring the workers: a worker that joined is ready once it has received real records.
+    /// </summary>
+    /// <returns>The time it took (in the submitter: until every worker was done).</returns>
+    private async Task<TimeSpan> RehearseWithJoinersAsync(List<MovableState> states, int[] old, string[] joined)
+    {
+        var cluster = Env.Cluster!;
+        long t0 = Stopwatch.GetTimestamp();
+        int epoch = cluster.BeginMove();
+        if (cluster.IsSubmitter && !cluster.IsReplaying)
+        {
+            await cluster.WaitMovedAsync(epoch).ConfigureAwait(false);
+        }
+        else if (!cluster.IsReplaying)
+        {
+            var joiners = joined.Select(id => Enumerable.Range(0, cluster.Participants.Count).First(i => cluster.Participants[i].Id == id)).Order().ToArray();
+            var holders = old.Distinct().Order().ToArray();
+            var mover = new StateMover(cluster, Env.Options.MaxParallelism);
+            await cluster.RunMoveAsync(ct => mover.RehearseWithJoinersAsync(states, holders, joiners, epoch, ct)).ConfigureAwait(false);
+            await cluster.ReportMovedAsync().ConfigureAwait(false);
+        }
+        // No worker starts the move before every worker is done rehearsing (the submitter says so once they all reported):
+        // the move's time, measured in the submitter from here, then holds all of it.
+        await Env.ShareAsync(epoch).ConfigureAwait(false);
+        return Stopwatch.GetElapsedTime(t0);
     }
 
     /// <summary>

@@ -50,11 +50,12 @@ internal abstract class MovableState
     public abstract void EndImport();
 
     /// <summary>
-    /// A state of the same kind and record types over two old subtasks that hold a small copy of what
-    /// this one holds (nothing when it holds nothing), to rehearse a move with: its code is then compiled
-    /// before a real move needs it. Reads this state, never changes it.
+    /// A state of the same kind and record types over <paramref name="subtasks"/> old subtasks, of which
+    /// subtask <paramref name="at"/> holds a small copy of what this one holds (none when <paramref name="at"/>
+    /// is negative or this holds nothing), to rehearse a move with: its code is then compiled before a real
+    /// move needs it. Reads this state, never changes it.
     /// </summary>
-    public abstract MovableState Sample(int maxParallelism);
+    public abstract MovableState Sample(int maxParallelism, int subtasks = 2, int at = 0);
 }
 
 /// <summary>Per-subtask lists (partial solution, workset, recorded inputs), redistributed as their requirement says.</summary>
@@ -117,10 +118,12 @@ internal sealed class ListsState<T>(Func<List<T>[]> get, Action<List<T>[]> set, 
         else _result[subtask].AddRange(_target[subtask]);
     }
 
-    public override MovableState Sample(int maxParallelism)
+    public override MovableState Sample(int maxParallelism, int subtasks = 2, int at = 0)
     {
-        var first = get().FirstOrDefault(l => l.Count > 0);
-        List<T>[] parts = [first is null ? [] : first.GetRange(0, Math.Min(first.Count, SampleRecords)), []];
+        var parts = new List<T>[subtasks];
+        for (int o = 0; o < subtasks; o++) parts[o] = [];
+        var first = at >= 0 ? get().FirstOrDefault(l => l.Count > 0) : null;
+        if (first is not null) parts[at] = first.GetRange(0, Math.Min(first.Count, SampleRecords));
         return new ListsState<T>(() => parts, v => parts = v, requirement);
     }
 
@@ -206,16 +209,13 @@ internal sealed class KeyedState(Func<IKeyGroupedState?[]> get, Action<IKeyGroup
         _result = [];
     }
 
-    public override MovableState Sample(int maxParallelism)
+    public override MovableState Sample(int maxParallelism, int subtasks = 2, int at = 0)
     {
         var states = get();
-        int o = Array.FindIndex(states, st => st is not null);
-        IKeyGroupedState[] parts;
-        if (o < 0)
-        {
-            parts = [empty(), empty()];
-        }
-        else
+        int o = at >= 0 ? Array.FindIndex(states, st => st is not null) : -1;
+        var parts = new IKeyGroupedState[subtasks];
+        for (int i = 0; i < subtasks; i++) parts[i] = empty();
+        if (o >= 0)
         {
             // A copy of the first key group that holds something, of the first subtask this process holds.
             var source = states[o]!;
@@ -227,9 +227,7 @@ internal sealed class KeyedState(Func<IKeyGroupedState?[]> get, Action<IKeyGroup
                 source.WriteGroups(g, g + 1, w);
                 if (w.Length > 1) break; // more than the count of groups present, 0
             }
-            var copy = source.CreateEmpty();
-            if (w.Length > 0) copy.ReadGroups(new ByteReader(w.WrittenMemory));
-            parts = [copy, source.CreateEmpty()];
+            if (w.Length > 0) parts[at].ReadGroups(new ByteReader(w.WrittenMemory));
         }
         return new KeyedState(() => parts, v => parts = v, empty);
     }

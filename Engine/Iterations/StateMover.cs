@@ -164,7 +164,8 @@ internal sealed class StateMover(ClusterSession cluster, int maxParallelism)
         try
         {
             MoveBuffers.Prepare();
-            var samples = states.Select(st => st.Sample(maxParallelism)).ToList();
+            ClusterSession.RehearsePlacement(maxParallelism);
+            var samples = states.Select(st => st.Sample(maxParallelism, 2, 0)).ToList();
             using var patience = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
             patience.CancelAfter(TimeSpan.FromSeconds(30));
             // Rehearsal epochs are negative: real moves count from 1.
@@ -183,6 +184,39 @@ internal sealed class StateMover(ClusterSession cluster, int maxParallelism)
 #pragma warning restore CA1031
         ExportTicks = ImportTicks = 0;
         return (Stopwatch.GetElapsedTime(started), succeeded);
+    }
+
+    /// <summary>
+    /// Rehearses a move with workers that have just joined (<paramref name="joiners"/>): every worker that
+    /// holds old subtasks (<paramref name="holders"/>) sends a sample of its state
+    /// (<see cref="MovableState.Sample"/>) to the joiners over the connections the real move will use. A joiner's
+    /// own rehearsal (before it joined) had no records to sample; this one compiles its per-record code and
+    /// opens the connections to it. Every worker of the job calls it at the same point, with the same epoch.
+    /// </summary>
+    /// <returns>Whether it went through (a failure is reported on standard error; the real move compiles its code as it goes).</returns>
+    public async Task<bool> RehearseWithJoinersAsync(IEnumerable<MovableState> states, int[] holders, int[] joiners, int epoch, CancellationToken cancellationToken)
+    {
+        try
+        {
+            MoveBuffers.Prepare();
+            int at = Array.IndexOf(holders, cluster.Index);
+            var samples = states.Select(st => st.Sample(maxParallelism, holders.Length, at)).ToList();
+            using var patience = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
+            patience.CancelAfter(TimeSpan.FromSeconds(30));
+            await ExchangeAsync(samples, holders.Length, joiners.Length, o => holders[o], s => joiners[s], epoch, loopback: false, patience.Token).ConfigureAwait(false);
+            return true;
+        }
+#pragma warning disable CA1031 // As RehearseAsync: best effort.
+        catch (Exception e)
+        {
+            await Console.Error.WriteLineAsync($"Rehearsing a move with the workers that joined failed (the real move compiles its code as it goes): {e.GetType().Name}: {e.Message}").ConfigureAwait(false);
+            return false;
+        }
+#pragma warning restore CA1031
+        finally
+        {
+            ExportTicks = ImportTicks = 0;
+        }
     }
 }
 

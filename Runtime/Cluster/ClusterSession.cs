@@ -183,6 +183,13 @@ public sealed class ClusterSession
     }
 
     /// <summary>
+    /// Packs a small made-up change of parallelism (<see cref="PackByLocality"/>) and forgets it: a worker
+    /// that rehearses a move compiles the placement code too, which a rescale otherwise compiles on every
+    /// worker while the others wait.
+    /// </summary>
+    public static void RehearsePlacement(int maxParallelism) => _ = PackByLocality(3, [1, 2], [1, 2, 3], 1, maxParallelism);
+
+    /// <summary>
     /// Places <paramref name="parallelism"/> subtasks on as few of <paramref name="workers"/> as their
     /// <paramref name="slots"/> allow, keeping key groups where they are: the workers holding the most key
     /// groups in place are matched first: each new subtask (most key groups in one place first) goes to the worker

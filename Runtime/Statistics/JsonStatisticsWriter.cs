@@ -126,6 +126,7 @@ public sealed class JsonStatisticsWriter : IDataflowObserver, IDisposable
         {
             w.WriteNumber("workers", r.Workers);
             w.WriteNumber("acquire_ms", Math.Round(r.Acquire.TotalMilliseconds, 3));
+            if (r.Joined.Count > 0) w.WriteNumber("join_rehearsal_ms", Math.Round(r.JoinRehearsal.TotalMilliseconds, 3));
             if (r.Phases.Count == 3)
             {
                 w.WriteNumber("export_ms", Math.Round(r.Phases[0], 3));

@@ -40,6 +40,12 @@ public sealed record RescaleEvent(string Iteration, int Superstep, int From, int
     /// <summary>Time spent acquiring workers for the new parallelism (cluster jobs with a worker maximum; zero otherwise).</summary>
     public TimeSpan Acquire { get; init; }
 
+    /// <summary>
+    /// Of <see cref="Acquire"/>: the time the workers that joined took to rehearse a move with a sample of the
+    /// others' state (compiling their per-record code and opening the connections the move uses).
+    /// </summary>
+    public TimeSpan JoinRehearsal { get; init; }
+
     /// <summary>The workers that joined the job for this rescale.</summary>
     public IReadOnlyList<string> Joined { get; init; } = [];
 

@@ -67,6 +67,10 @@ public sealed class ElasticWorkersTests : IDisposable
         Assert.Equal(1, rescales[1].GetProperty("workers").GetInt32());
         Assert.Single(Ids(rescales[2], "joined"));
         Assert.Equal(2, rescales[2].GetProperty("workers").GetInt32());
+        // The workers that joined rehearsed a move with the others' records, as part of acquiring them; none did on the scale-in.
+        Assert.InRange(rescales[0].GetProperty("join_rehearsal_ms").GetDouble(), double.Epsilon, rescales[0].GetProperty("acquire_ms").GetDouble());
+        Assert.InRange(rescales[2].GetProperty("join_rehearsal_ms").GetDouble(), double.Epsilon, rescales[2].GetProperty("acquire_ms").GetDouble());
+        Assert.False(rescales[1].TryGetProperty("join_rehearsal_ms", out _));
         // The superstep after each move ran on exactly the workers the job held.
         var supersteps = File.ReadAllLines(stats).Where(l => l.Contains("\"event\":\"superstep\"", StringComparison.Ordinal)).ToList();
         Assert.Contains("\"parallelism\":3", supersteps[1], StringComparison.Ordinal);

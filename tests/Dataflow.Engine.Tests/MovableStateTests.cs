@@ -102,6 +102,32 @@ public class MovableStateTests
     }
 
     [Fact]
+    public void ListsStateSample_AtAPosition_PutsTheCopyThereAndNothingElsewhere()
+    {
+        var parts = new[] { Enumerable.Range(0, 1000).Select(i => (long)i).ToList() };
+        var state = new ListsState<long>(() => parts, _ => throw new InvalidOperationException("a sample changes nothing"), Requirement<long>.Any);
+
+        // As a worker holding the third of four old subtasks sees it in a rehearsal with workers that joined.
+        var sample = state.Sample(MaxP, 4, 2);
+        List<long>[] moved = [];
+        var receiver = new ListsState<long>(() => [], v => moved = v, Requirement<long>.Any);
+        sample.BeginMove(2, o => o == 2, MaxP);
+        receiver.BeginImport(2);
+        Ship(sample, receiver, 2);
+        receiver.EndImport();
+        Assert.InRange(moved.Sum(l => l.Count), 1, 256);
+
+        // A worker that holds none (a joiner) samples nothing, over as many subtasks.
+        var none = state.Sample(MaxP, 4, -1);
+        none.BeginMove(2, _ => true, MaxP);
+        receiver.BeginImport(2);
+        Ship(none, receiver, 2);
+        receiver.EndImport();
+        Assert.Equal(0, moved.Sum(l => l.Count));
+        Assert.Equal(1000, parts[0].Count);
+    }
+
+    [Fact]
     public void ListsStateSample_EmptyState_IsEmpty()
     {
         var state = new ListsState<string>(() => [[], []], _ => { }, Requirement<string>.Any);
@@ -184,6 +210,32 @@ public class MovableStateTests
         int copied = moved.Sum(s => ((KeyGroupedIndex<long, double>)s).Count);
         int firstGroup = keys.Select(k => KeyGroups.KeyGroupOf(StableHash.Of(k), MaxP)).Min();
         Assert.Equal(keys.Count(k => KeyGroups.KeyGroupOf(StableHash.Of(k), MaxP) == firstGroup), copied);
+        Assert.Equal(keys.Count, index.Count);
+    }
+
+    [Fact]
+    public void KeyedStateSample_AtAPosition_CopiesTheGroupThereOverAsManySubtasks()
+    {
+        var keys = Enumerable.Range(0, 200).Select(i => (long)i).ToList();
+        var index = Index(keys);
+        var state = new KeyedState(() => [index], _ => throw new InvalidOperationException("a sample changes nothing"), () => new KeyGroupedIndex<long, double>(MaxP));
+        var sample = state.Sample(MaxP, 3, 1);
+
+        // Only old subtask 1 holds the copy: shipping what old subtasks 0 and 2 hold moves nothing.
+        IKeyGroupedState[] moved = [];
+        var receiver = new KeyedState(() => [], v => moved = v, () => new KeyGroupedIndex<long, double>(MaxP));
+        sample.BeginMove(2, o => o != 1, MaxP);
+        receiver.BeginImport(2);
+        Ship(sample, receiver, 2);
+        receiver.EndImport();
+        Assert.Equal(0, moved.Sum(s => ((KeyGroupedIndex<long, double>)s).Count));
+
+        sample.BeginMove(2, o => o == 1, MaxP);
+        receiver.BeginImport(2);
+        Ship(sample, receiver, 2);
+        receiver.EndImport();
+        int firstGroup = keys.Select(k => KeyGroups.KeyGroupOf(StableHash.Of(k), MaxP)).Min();
+        Assert.Equal(keys.Count(k => KeyGroups.KeyGroupOf(StableHash.Of(k), MaxP) == firstGroup), moved.Sum(s => ((KeyGroupedIndex<long, double>)s).Count));
         Assert.Equal(keys.Count, index.Count);
     }
 
