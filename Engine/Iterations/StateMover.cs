@@ -237,9 +237,10 @@ internal static class MoveBuffers
     public static ByteWriter Rent() => s_free.TryTake(out var w) ? w : new ByteWriter(Capacity);
 
     /// <summary>
-    /// Allocates what a move's first pieces need before the move: two send buffers here, and the
-    /// receive buffers of two pieces in the shared array pool (fresh memory costs page faults, which a
-    /// slow worker pays in full).
+    /// Allocates what a move's pieces need before the move: two send buffers here, and in the shared array
+    /// pool the receive buffers of the pieces that two senders may have held at once
+    /// (<see cref="DataPlane.MaxHeldPerStream"/> each, and one arriving), their pages touched: fresh memory
+    /// costs page faults, which a slow worker pays in full.
     /// </summary>
     public static void Prepare()
     {
@@ -249,7 +250,12 @@ internal static class MoveBuffers
             w.GetSpan(Capacity).Fill(0);
             s_free.Add(w);
         }
-        var pieces = new[] { System.Buffers.ArrayPool<byte>.Shared.Rent(Capacity), System.Buffers.ArrayPool<byte>.Shared.Rent(Capacity) };
+        var pieces = new byte[2 * (DataPlane.MaxHeldPerStream + 1)][];
+        for (int i = 0; i < pieces.Length; i++)
+        {
+            pieces[i] = System.Buffers.ArrayPool<byte>.Shared.Rent(Capacity);
+            pieces[i].AsSpan().Clear();
+        }
         foreach (var piece in pieces) System.Buffers.ArrayPool<byte>.Shared.Return(piece);
     }
 

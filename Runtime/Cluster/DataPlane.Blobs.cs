@@ -207,6 +207,7 @@ public sealed partial class DataPlane
                 if (blob.Complete)
                 {
                     _blobs.Remove(key);
+                    Monitor.PulseAll(_blobLock); // room for the next blob of its stream (WaitForRoom)
                     return new ReceivedBlob(blob.Buffer!, blob.Length);
                 }
                 if (blob.Waiter is not null) throw new InvalidOperationException($"Blob {key} is already being received.");
@@ -255,12 +256,16 @@ public sealed partial class DataPlane
             }
             if (offset == 0)
             {
+                WaitForRoom(connection, key);
+                if (_blobsDisposed || _blobJobsEnded.Contains(key.Job)) return;
+                _blobs.TryGetValue(key, out blob);
                 if (blob?.Buffer is not null) throw new ProtocolException($"Blob {key} was sent twice.");
                 if (total < 0) throw new ProtocolException($"Blob {key} of negative length {total}.");
                 if (blob is null) _blobs[key] = blob = new IncomingBlob();
                 blob.Buffer = total == 0 ? [] : ArrayPool<byte>.Shared.Rent(total);
                 blob.Length = total;
                 blob.Connection = connection;
+                blob.Source = connection;
             }
             else if (blob is null || blob.Connection != connection)
             {
@@ -290,6 +295,35 @@ public sealed partial class DataPlane
             {
                 blob.Complete = true;
             }
+        }
+    }
+
+    /// <summary>
+    /// Blobs of one stream (same job, sender and the tag's high 32 bits, e.g. the pieces of one move) that a
+    /// connection may hold complete and unclaimed: beyond that its thread waits for a receive to take one
+    /// before it reads the next blob (the sender waits in turn), so a slow reader holds a few pieces in warm
+    /// buffers instead of taking all of a large move into fresh memory (on a slow worker, page faults cost
+    /// more than the copies).
+    /// </summary>
+    public const int MaxHeldPerStream = 3;
+
+    /// <summary>The longest a connection waits for room (<see cref="MaxHeldPerStream"/>): a stream nobody reads on does not block the connection for good.</summary>
+    private static readonly TimeSpan RoomPatience = TimeSpan.FromSeconds(2);
+
+    /// <summary>Waits (releasing <see cref="_blobLock"/>, which the caller holds) while the connection holds as many blobs of <paramref name="key"/>'s stream as it may.</summary>
+    private void WaitForRoom(FrameConnection connection, BlobKey key)
+    {
+        long deadline = Environment.TickCount64 + (long)RoomPatience.TotalMilliseconds;
+        while (!_blobsDisposed && !_blobJobsEnded.Contains(key.Job))
+        {
+            int held = 0;
+            foreach (var (k, b) in _blobs)
+            {
+                if (b.Complete && b.Source == connection && k.Job == key.Job && k.From == key.From && k.Tag >> 32 == key.Tag >> 32) held++;
+            }
+            long left = deadline - Environment.TickCount64;
+            if (held < MaxHeldPerStream || left <= 0) return;
+            Monitor.Wait(_blobLock, (int)left);
         }
     }
 
@@ -337,6 +371,7 @@ public sealed partial class DataPlane
                 _blobs.Remove(key);
                 blob.Waiter?.TrySetException(JobEnded(key));
             }
+            Monitor.PulseAll(_blobLock);
         }
     }
 
@@ -351,6 +386,7 @@ public sealed partial class DataPlane
                 blob.Waiter?.TrySetException(new ObjectDisposedException(nameof(DataPlane), $"The data plane closed while receiving blob {key}."));
             }
             _blobs.Clear();
+            Monitor.PulseAll(_blobLock);
         }
     }
 
@@ -376,6 +412,9 @@ public sealed partial class DataPlane
 
         /// <summary>The connection its chunks arrive on, until the last one.</summary>
         public FrameConnection? Connection;
+
+        /// <summary>The connection it arrived on (kept after the last chunk).</summary>
+        public FrameConnection? Source;
 
         /// <summary>All bytes arrived and nobody was waiting: the next receive takes it.</summary>
         public bool Complete;

@@ -117,6 +117,42 @@ public sealed class StateExchangeTests(ITestOutputHelper output) : IAsyncLifetim
         }
     }
 
+    private static long StreamTag(int stream, int sequence) => ((long)stream << 32) | (uint)sequence;
+
+    [Fact]
+    public async Task ReceiveBlobChunk_MoreBlobsOfOneStreamThanItHolds_WaitsForReceivesAndLosesNothing()
+    {
+        var target = _planes[1].EndPoint;
+        int count = DataPlane.MaxHeldPerStream + 3;
+        var blobs = Enumerable.Range(0, count).Select(i => Payload((300 << 10) + i, i)).ToArray(); // more than a chunk each
+        // As a move sends its pieces: one after the other (the socket buffers take what the receiver does not read yet).
+        for (int i = 0; i < count; i++) await _planes[0].SendBlobAsync(target, Job, StreamTag(3, i), 0, blobs[i], CancellationToken.None).WaitAsync(s_patience);
+
+        await WaitUntilAsync(() => _planes[1].BlobsHeld == DataPlane.MaxHeldPerStream);
+        await Task.Delay(300);
+        Assert.Equal(DataPlane.MaxHeldPerStream, _planes[1].BlobsHeld); // the next one waits on its connection for room
+
+        for (int i = 0; i < count; i++)
+        {
+            AssertSameBytes(blobs[i], await _planes[1].ReceiveBlobAsync(Job, StreamTag(3, i), 0, CancellationToken.None).WaitAsync(s_patience), $"blob {i}");
+        }
+        Assert.Equal(0, _planes[1].BlobsHeld);
+    }
+
+    [Fact]
+    public async Task ReceiveBlobChunk_StreamNobodyReads_HoldsUpItsConnectionOnlyForAWhile()
+    {
+        var target = _planes[1].EndPoint;
+        for (int i = 0; i <= DataPlane.MaxHeldPerStream; i++) await _planes[0].SendBlobAsync(target, Job, StreamTag(4, i), 0, Payload(1000, i), CancellationToken.None).WaitAsync(s_patience);
+        var other = Payload(2000, 99);
+        await _planes[0].SendBlobAsync(target, Job, StreamTag(5, 0), 0, other, CancellationToken.None).WaitAsync(s_patience);
+
+        var watch = Stopwatch.StartNew();
+        AssertSameBytes(other, await _planes[1].ReceiveBlobAsync(Job, StreamTag(5, 0), 0, CancellationToken.None).WaitAsync(s_patience), "other stream");
+        output.WriteLine($"The blob behind an unread stream arrived after {watch.Elapsed.TotalSeconds:F2} s.");
+        Assert.Equal(DataPlane.MaxHeldPerStream + 1, _planes[1].BlobsHeld);
+    }
+
     [Fact]
     public async Task ReceiveBlobAsync_BlobArrivedBeforeTheCall_ReturnsIt()
     {
