@@ -52,9 +52,14 @@ internal sealed class StateMover(ClusterSession cluster, int maxParallelism)
         var receivers = Enumerable.Range(0, to).Select(newHost).Distinct().Order().ToArray();
         var sources = senders.Append(self).Distinct().Order().ToArray(); // whose parts a new subtask here gets, in order
 
-        async Task SendAsync(CancellationToken ct)
+        // On a thread of its own: a piece of one frame is written by the sending thread, which waits when the receiver holds as
+        // many of this worker's pieces as it may (DataPlane.MaxHeldPerStream); no thread-pool thread waits for a receiver.
+        Task SendAsync(CancellationToken ct) => senders.Contains(self)
+            ? Task.Factory.StartNew(() => Send(ct), ct, TaskCreationOptions.LongRunning, TaskScheduler.Default)
+            : Task.CompletedTask;
+
+        void Send(CancellationToken ct)
         {
-            if (!senders.Contains(self)) return;
             // Two buffers: the next piece is written while the last one is on its way.
             ByteWriter[] buffers = [MoveBuffers.Rent(), MoveBuffers.Rent()];
             Task inFlight = Task.CompletedTask;
@@ -83,18 +88,18 @@ internal sealed class StateMover(ClusterSession cluster, int maxParallelism)
                                 last = st.WritePiece(s, ref cursor, w);
                                 ExportTicks += Stopwatch.GetTimestamp() - t;
                                 w.WrittenSpanMutable[0] = last ? (byte)1 : (byte)0;
-                                await inFlight.ConfigureAwait(false); // the other buffer is free once its piece is sent
+                                inFlight.GetAwaiter().GetResult(); // the other buffer is free once its piece is sent
                                 inFlight = cluster.SendPieceAsync(r, epoch, sequences[r]++, w.WrittenMemory, ct);
                             }
                             while (!last);
                         }
                     }
                 }
-                await inFlight.ConfigureAwait(false);
+                inFlight.GetAwaiter().GetResult();
             }
             finally
             {
-                await Task.WhenAny(inFlight).ConfigureAwait(false);
+                Task.WhenAny(inFlight).GetAwaiter().GetResult(); // its buffer goes back only once it is sent or failed
                 foreach (var w in buffers) MoveBuffers.Return(w);
             }
         }
@@ -192,27 +197,18 @@ internal sealed class StateMover(ClusterSession cluster, int maxParallelism)
     /// (<see cref="MovableState.Sample"/>) to the joiners over the connections the real move will use. A joiner's
     /// own rehearsal (before it joined) had no records to sample; this one compiles its per-record code and
     /// opens the connections to it. Every worker of the job calls it at the same point, with the same epoch.
+    /// It fails as the real move would (a broken connection, a record that does not serialize): the move would
+    /// fail the same way, and the other workers would otherwise wait for pieces that never come.
     /// </summary>
-    /// <returns>Whether it went through (a failure is reported on standard error; the real move compiles its code as it goes).</returns>
-    public async Task<bool> RehearseWithJoinersAsync(IEnumerable<MovableState> states, int[] holders, int[] joiners, int epoch, CancellationToken cancellationToken)
+    public async Task RehearseWithJoinersAsync(IEnumerable<MovableState> states, int[] holders, int[] joiners, int epoch, CancellationToken cancellationToken)
     {
+        MoveBuffers.Prepare();
+        int at = Array.IndexOf(holders, cluster.Index);
+        var samples = states.Select(st => st.Sample(maxParallelism, holders.Length, at)).ToList();
         try
         {
-            MoveBuffers.Prepare();
-            int at = Array.IndexOf(holders, cluster.Index);
-            var samples = states.Select(st => st.Sample(maxParallelism, holders.Length, at)).ToList();
-            using var patience = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
-            patience.CancelAfter(TimeSpan.FromSeconds(30));
-            await ExchangeAsync(samples, holders.Length, joiners.Length, o => holders[o], s => joiners[s], epoch, loopback: false, patience.Token).ConfigureAwait(false);
-            return true;
+            await ExchangeAsync(samples, holders.Length, joiners.Length, o => holders[o], s => joiners[s], epoch, loopback: false, cancellationToken).ConfigureAwait(false);
         }
-#pragma warning disable CA1031 // As RehearseAsync: best effort.
-        catch (Exception e)
-        {
-            await Console.Error.WriteLineAsync($"Rehearsing a move with the workers that joined failed (the real move compiles its code as it goes): {e.GetType().Name}: {e.Message}").ConfigureAwait(false);
-            return false;
-        }
-#pragma warning restore CA1031
         finally
         {
             ExportTicks = ImportTicks = 0;
@@ -229,6 +225,7 @@ internal static class MoveBuffers
     private static readonly System.Collections.Concurrent.ConcurrentBag<ByteWriter> s_free = new();
 
     private const int KeepAtMost = 4;
+    private static int s_piecesTouched;
     private const int LargestKept = 64 << 20;
 
     /// <summary>A buffer that holds a piece without growing (a piece ends once it holds <see cref="MovableState.PieceBytes"/>: a little more).</summary>
@@ -250,6 +247,7 @@ internal static class MoveBuffers
             w.GetSpan(Capacity).Fill(0);
             s_free.Add(w);
         }
+        if (Interlocked.Exchange(ref s_piecesTouched, 1) == 1) return; // the pool keeps them
         var pieces = new byte[2 * (DataPlane.MaxHeldPerStream + 1)][];
         for (int i = 0; i < pieces.Length; i++)
         {

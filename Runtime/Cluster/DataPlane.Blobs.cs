@@ -57,7 +57,9 @@ public sealed partial class DataPlane
     /// <remarks>
     /// Socket writes block, so the chunks are written from a dedicated thread: sends to several peers
     /// run in parallel and a slow receiver holds no thread-pool thread. A blob of one frame to a peer
-    /// already connected is written by the caller (the receiver's connection thread always drains it). A chunk being written when
+    /// already connected is written by the caller, which may then wait while the connection is full (a receiver that holds as
+    /// many blobs of a stream as it may stops reading it, <see cref="MaxHeldPerStream"/>): callers that must not wait send from a
+    /// thread of their own. A chunk being written when
     /// <paramref name="ct"/> fires finishes first (a torn frame would break the connection's other channels).
     /// </remarks>
     public Task SendBlobAsync(IPEndPoint peer, int job, long tag, int from, ReadOnlyMemory<byte> payload, CancellationToken ct)
@@ -307,13 +309,20 @@ public sealed partial class DataPlane
     /// </summary>
     public const int MaxHeldPerStream = 3;
 
-    /// <summary>The longest a connection waits for room (<see cref="MaxHeldPerStream"/>): a stream nobody reads on does not block the connection for good.</summary>
-    private static readonly TimeSpan RoomPatience = TimeSpan.FromSeconds(2);
+    /// <summary>
+    /// The longest a connection waits for room (<see cref="MaxHeldPerStream"/>), 2 s unless set: a stream whose
+    /// reader stopped (a failed move) holds the connection up once for this long, and not again.
+    /// </summary>
+    public TimeSpan BlobRoomPatience { get; set; } = TimeSpan.FromSeconds(2);
+
+    private readonly HashSet<(int Job, int From, int Stream)> _unthrottled = new();
 
     /// <summary>Waits (releasing <see cref="_blobLock"/>, which the caller holds) while the connection holds as many blobs of <paramref name="key"/>'s stream as it may.</summary>
     private void WaitForRoom(FrameConnection connection, BlobKey key)
     {
-        long deadline = Environment.TickCount64 + (long)RoomPatience.TotalMilliseconds;
+        var stream = (key.Job, key.From, (int)(key.Tag >> 32));
+        if (_unthrottled.Contains(stream)) return;
+        long deadline = Environment.TickCount64 + (long)BlobRoomPatience.TotalMilliseconds;
         while (!_blobsDisposed && !_blobJobsEnded.Contains(key.Job))
         {
             int held = 0;
@@ -321,9 +330,14 @@ public sealed partial class DataPlane
             {
                 if (b.Complete && b.Source == connection && k.Job == key.Job && k.From == key.From && k.Tag >> 32 == key.Tag >> 32) held++;
             }
+            if (held < MaxHeldPerStream) return;
             long left = deadline - Environment.TickCount64;
-            if (held < MaxHeldPerStream || left <= 0) return;
-            Monitor.Wait(_blobLock, (int)left);
+            if (left <= 0)
+            {
+                _unthrottled.Add(stream);
+                return;
+            }
+            Monitor.Wait(_blobLock, (int)Math.Min(left, int.MaxValue));
         }
     }
 
@@ -366,6 +380,7 @@ public sealed partial class DataPlane
         lock (_blobLock)
         {
             _blobJobsEnded.Add(job);
+            _unthrottled.RemoveWhere(x => x.Job == job);
             foreach (var (key, blob) in _blobs.Where(b => b.Key.Job == job).ToList())
             {
                 _blobs.Remove(key);

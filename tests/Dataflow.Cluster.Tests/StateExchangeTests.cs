@@ -123,6 +123,7 @@ public sealed class StateExchangeTests(ITestOutputHelper output) : IAsyncLifetim
     public async Task ReceiveBlobChunk_MoreBlobsOfOneStreamThanItHolds_WaitsForReceivesAndLosesNothing()
     {
         var target = _planes[1].EndPoint;
+        _planes[1].BlobRoomPatience = TimeSpan.FromMinutes(1); // only a receive makes room here (no receive below could wait this long)
         int count = DataPlane.MaxHeldPerStream + 3;
         var blobs = Enumerable.Range(0, count).Select(i => Payload((300 << 10) + i, i)).ToArray(); // more than a chunk each
         // As a move sends its pieces: one after the other (the socket buffers take what the receiver does not read yet).
@@ -140,17 +141,25 @@ public sealed class StateExchangeTests(ITestOutputHelper output) : IAsyncLifetim
     }
 
     [Fact]
-    public async Task ReceiveBlobChunk_StreamNobodyReads_HoldsUpItsConnectionOnlyForAWhile()
+    public async Task ReceiveBlobChunk_StreamNobodyReads_HoldsUpItsConnectionOnceForThePatience()
     {
         var target = _planes[1].EndPoint;
-        for (int i = 0; i <= DataPlane.MaxHeldPerStream; i++) await _planes[0].SendBlobAsync(target, Job, StreamTag(4, i), 0, Payload(1000, i), CancellationToken.None).WaitAsync(s_patience);
+        _planes[1].BlobRoomPatience = TimeSpan.FromMilliseconds(500);
+        for (int i = 0; i < DataPlane.MaxHeldPerStream; i++) await _planes[0].SendBlobAsync(target, Job, StreamTag(4, i), 0, Payload(1000, i), CancellationToken.None).WaitAsync(s_patience);
+        await WaitUntilAsync(() => _planes[1].BlobsHeld == DataPlane.MaxHeldPerStream);
+
+        // One more of the unread stream waits for room, and the blob of another stream behind it on the connection with it.
+        var watch = Stopwatch.StartNew();
+        await _planes[0].SendBlobAsync(target, Job, StreamTag(4, DataPlane.MaxHeldPerStream), 0, Payload(1000, 50), CancellationToken.None).WaitAsync(s_patience);
         var other = Payload(2000, 99);
         await _planes[0].SendBlobAsync(target, Job, StreamTag(5, 0), 0, other, CancellationToken.None).WaitAsync(s_patience);
-
-        var watch = Stopwatch.StartNew();
         AssertSameBytes(other, await _planes[1].ReceiveBlobAsync(Job, StreamTag(5, 0), 0, CancellationToken.None).WaitAsync(s_patience), "other stream");
         output.WriteLine($"The blob behind an unread stream arrived after {watch.Elapsed.TotalSeconds:F2} s.");
-        Assert.Equal(DataPlane.MaxHeldPerStream + 1, _planes[1].BlobsHeld);
+        Assert.True(watch.Elapsed >= TimeSpan.FromMilliseconds(450), $"{watch.Elapsed.TotalMilliseconds:F0} ms: not held up");
+
+        // After that the stream waits no more: its next blobs are all taken in.
+        for (int i = 1; i <= 3; i++) await _planes[0].SendBlobAsync(target, Job, StreamTag(4, DataPlane.MaxHeldPerStream + i), 0, Payload(1000, i), CancellationToken.None).WaitAsync(s_patience);
+        await WaitUntilAsync(() => _planes[1].BlobsHeld == DataPlane.MaxHeldPerStream + 4);
     }
 
     [Fact]

@@ -111,6 +111,12 @@ public class MovableStateTests
         var sample = state.Sample(MaxP, 4, 2);
         List<long>[] moved = [];
         var receiver = new ListsState<long>(() => [], v => moved = v, Requirement<long>.Any);
+        sample.BeginMove(2, o => o != 2, MaxP);
+        receiver.BeginImport(2);
+        Ship(sample, receiver, 2);
+        receiver.EndImport();
+        Assert.Equal(0, moved.Sum(l => l.Count)); // the other old subtasks hold nothing
+
         sample.BeginMove(2, o => o == 2, MaxP);
         receiver.BeginImport(2);
         Ship(sample, receiver, 2);
