@@ -128,8 +128,20 @@ internal static class ClusterCommands
         var info = new ProcessStartInfo(command[0]);
         foreach (var a in command.Skip(1)) info.ArgumentList.Add(a);
         info.WorkingDirectory = Environment.CurrentDirectory;
+        if (Environment.GetEnvironmentVariable(Gen0Variable) is null) info.Environment[Gen0Variable] = WorkerGen0Budget;
         return info;
     }
+
+    private const string Gen0Variable = "DOTNET_GCgen0size";
+
+    /// <summary>
+    /// The garbage collector's gen0 budget of worker processes (64 MiB, hex, unless DOTNET_GCgen0size is set; the
+    /// <c>./dataflow worker</c> script sets the same). A move of iteration state into a worker allocates its records at
+    /// once, all of which survive: with the default budget of a few MiB a worker that received 530 000 k-means points
+    /// collected dozens of times during the move, copying them along (2→3 on 0.25-core workers: 570–690 ms against
+    /// 270–370 ms with 64 MiB; supersteps unchanged).
+    /// </summary>
+    private const string WorkerGen0Budget = "0x4000000";
 
     private static IEnumerable<string> SplitCommand(string s) => s.Split(' ', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries);
 
