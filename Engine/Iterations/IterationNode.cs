@@ -194,13 +194,19 @@ internal abstract class IterationNode
     }
 
     /// <summary>
-    /// This process's metrics for the barrier, with the time a move rehearsal took (<c>move_rehearsal_ms</c>) when
-    /// there was one, and <c>move_rehearsal_failed</c> = 1 when it did not go through (its reason is on standard error).
+    /// This process's metrics for the barrier, with the time a move rehearsal took (<c>move_rehearsal_ms</c>) and the
+    /// garbage collector's gen0 budget (<c>gc_gen0_budget_bytes</c>) when there was one, and <c>move_rehearsal_failed</c> = 1 when it did not go through (its reason is on standard error).
     /// </summary>
     private static Dictionary<string, double> WorkerMetrics((TimeSpan Took, bool Succeeded) rehearsal)
     {
         var metrics = ProcessMonitor.Metrics();
-        if (rehearsal.Took > TimeSpan.Zero) metrics["move_rehearsal_ms"] = rehearsal.Took.TotalMilliseconds;
+        if (rehearsal.Took > TimeSpan.Zero)
+        {
+            metrics["move_rehearsal_ms"] = rehearsal.Took.TotalMilliseconds;
+            // The garbage collector's largest gen0 budget, which moves depend on: 64 MiB from the start on workers that `run` or
+            // `./dataflow worker` started (DOTNET_GCgen0size); by default it starts at a few MiB and may grow to about 50.
+            metrics["gc_gen0_budget_bytes"] = GC.GetConfigurationVariables().TryGetValue("GCGen0MaxBudget", out var gen0) ? Convert.ToDouble(gen0, System.Globalization.CultureInfo.InvariantCulture) : double.NaN;
+        }
         if (!rehearsal.Succeeded) metrics["move_rehearsal_failed"] = 1;
         return metrics;
     }

@@ -79,6 +79,8 @@ public sealed class ElasticWorkersTests : IDisposable
         var first = JsonDocument.Parse(supersteps[0]).RootElement.GetProperty("workers").EnumerateArray().Single();
         Assert.True(first.GetProperty("move_rehearsal_ms").GetDouble() > 0, supersteps[0]);
         Assert.False(first.TryGetProperty("move_rehearsal_failed", out _), supersteps[0]);
+        // The workers run has started have the gen0 budget moves want (64 MiB).
+        Assert.Equal(64 << 20, first.GetProperty("gc_gen0_budget_bytes").GetDouble());
     }
 
     [Fact]
