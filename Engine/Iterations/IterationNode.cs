@@ -286,8 +286,9 @@ internal abstract class IterationNode
         }
         var old = cluster.HostsOf(from);
         // A worker that joins compiles the move's code before it says it has: acquiring it takes that time, not the move.
-        var joined = acquire ? await cluster.EnsureWorkersAsync(to, () => RehearseMoveAsync(states)).ConfigureAwait(false) : [];
-        var rehearsal = joined.Length > 0 ? await RehearseWithJoinersAsync(states, old, joined).ConfigureAwait(false) : TimeSpan.Zero;
+        int[] joiners = acquire ? await cluster.EnsureWorkersAsync(to, () => RehearseMoveAsync(states)).ConfigureAwait(false) : [];
+        var joined = joiners.Select(i => cluster.Participants[i].Id).ToArray();
+        var rehearsal = joiners.Length > 0 ? await RehearseWithJoinersAsync(states, old, joiners).ConfigureAwait(false) : TimeSpan.Zero;
         var acquiring = Stopwatch.GetElapsedTime(t0);
         long t1 = Stopwatch.GetTimestamp();
         if (target is not null) cluster.SetHosts(to, target);
@@ -306,18 +307,18 @@ internal abstract class IterationNode
     /// It is part of acquiring the workers: a worker that joined is ready once it has received real records.
     /// </summary>
     /// <returns>The time it took (in the submitter: until every worker was done).</returns>
-    private async Task<TimeSpan> RehearseWithJoinersAsync(List<MovableState> states, int[] old, string[] joined)
+    private async Task<TimeSpan> RehearseWithJoinersAsync(List<MovableState> states, int[] old, int[] joiners)
     {
         var cluster = Env.Cluster!;
         long t0 = Stopwatch.GetTimestamp();
         int epoch = cluster.BeginMove();
+        // In replay nothing runs here; the value shared below comes from the log.
         if (cluster.IsSubmitter && !cluster.IsReplaying)
         {
             await cluster.WaitMovedAsync(epoch).ConfigureAwait(false);
         }
         else if (!cluster.IsReplaying)
         {
-            var joiners = joined.Select(id => Enumerable.Range(0, cluster.Participants.Count).First(i => cluster.Participants[i].Id == id)).Order().ToArray();
             var holders = old.Distinct().Order().ToArray();
             var mover = new StateMover(cluster, Env.Options.MaxParallelism);
             await cluster.RunMoveAsync(ct => mover.RehearseWithJoinersAsync(states, holders, joiners, epoch, ct)).ConfigureAwait(false);

@@ -253,8 +253,8 @@ public sealed class ClusterSession
     /// </summary>
     /// <param name="parallelism">The subtasks the state moves to.</param>
     /// <param name="beforeJoined">Run by a joining copy once it has caught up, before it says so (e.g. to compile what the move runs).</param>
-    /// <returns>The ids of the workers that joined (empty when none had to).</returns>
-    public async Task<string[]> EnsureWorkersAsync(int parallelism, Func<Task>? beforeJoined = null)
+    /// <returns>The positions (in <see cref="Participants"/>, ascending) of the workers that joined (empty when none had to).</returns>
+    public async Task<int[]> EnsureWorkersAsync(int parallelism, Func<Task>? beforeJoined = null)
     {
         if (MaxWorkers <= 0) return [];
         ThrowIfFailed();
@@ -268,7 +268,6 @@ public sealed class ClusterSession
         var next = ((Roster)await roster.ConfigureAwait(false)).Participants;
         var joined = Enumerable.Range(1, next.Length - 1).Where(i => !next[i].IsVacant() && (i >= _roster.Length || _roster[i].IsVacant())).ToArray();
         Adopt(next);
-        var ids = joined.Select(i => next[i].Id).ToArray();
         // A joining copy has caught up: the others get the roster (and go on) once every joiner said so.
         if (sequence == _joinSequence)
         {
@@ -282,7 +281,7 @@ public sealed class ClusterSession
                 await _control.SendAsync(new Joined(Job, sequence)).ConfigureAwait(false);
             }
         }
-        return ids;
+        return joined;
     }
 
     /// <summary>
