@@ -240,6 +240,7 @@ internal abstract class IterationNode
         var e = new RescaleEvent(Name, superstep, from, to, policy, reason, move)
         {
             Acquire = acquire, JoinRehearsal = joinRehearsal, Joined = joined, Released = released, Workers = Env.Cluster?.Workers ?? 0,
+            JoinedFromStandby = joined.Length > 0 && Env.Cluster is { } cluster ? [.. cluster.JoinedFromStandby] : [],
             Phases = Env.Cluster is { IsSubmitter: true } c ? c.LastMovePhases : [],
         };
         foreach (var o in Env.ActiveObservers) o.OnRescale(e);
@@ -286,7 +287,7 @@ internal abstract class IterationNode
         }
         var old = cluster.HostsOf(from);
         // A worker that joins compiles the move's code before it says it has: acquiring it takes that time, not the move.
-        int[] joiners = acquire ? await cluster.EnsureWorkersAsync(to, () => RehearseMoveAsync(states)).ConfigureAwait(false) : [];
+        int[] joiners = acquire ? await cluster.EnsureWorkersAsync(to, () => _moveRehearsed ? Task.CompletedTask : RehearseMoveAsync(states)).ConfigureAwait(false) : [];
         var joined = joiners.Select(i => cluster.Participants[i].Id).ToArray();
         var rehearsal = joiners.Length > 0 ? await RehearseWithJoinersAsync(states, old, joiners).ConfigureAwait(false) : TimeSpan.Zero;
         var acquiring = Stopwatch.GetElapsedTime(t0);
@@ -363,12 +364,21 @@ internal abstract class IterationNode
     /// so that real moves run compiled code.
     /// </summary>
     /// <returns>The time it took (zero where nothing was rehearsed), and whether it went through.</returns>
+    /// <remarks>
+    /// A standby that follows the job (<see cref="Runtime.Cluster.ClusterSession.IsFollowing"/>) rehearses while it replays the first
+    /// superstep (it holds no state yet, like a worker that joins), so that taking it does not wait for that.
+    /// </remarks>
     private async Task<(TimeSpan Took, bool Succeeded)> RehearseMoveAsync(IEnumerable<MovableState> states)
     {
-        if (Env.Cluster is not { IsSubmitter: false, IsReplaying: false } cluster) return (TimeSpan.Zero, true);
+        if (Env.Cluster is not { IsSubmitter: false } cluster || (cluster.IsReplaying && !cluster.IsFollowing)) return (TimeSpan.Zero, true);
         if (Env.ElasticityPolicy is null && cluster.Placement.Policy.Length == 0) return (TimeSpan.Zero, true);
-        return await new StateMover(cluster, Env.Options.MaxParallelism).RehearseAsync(states, CancellationToken.None).ConfigureAwait(false);
+        var result = await new StateMover(cluster, Env.Options.MaxParallelism).RehearseAsync(states, CancellationToken.None).ConfigureAwait(false);
+        _moveRehearsed |= result.Succeeded;
+        return result;
     }
+
+    /// <summary>This copy of the program has rehearsed a move already (a standby while it followed the job).</summary>
+    private bool _moveRehearsed;
 
 }
 

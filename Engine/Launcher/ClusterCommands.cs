@@ -15,7 +15,7 @@ internal static class ClusterCommands
     /// <summary><c>run --workers N [--initial-workers K] [--max-workers M] [--slots S] [--worker-wrapper CMD] [--secret-file F] -- PROGRAM [args]</c>.</summary>
     public static async Task<int> RunAsync(string[] args)
     {
-        var (o, program) = Options.Parse(args, ["workers", "initial-workers", "max-workers", "slots", "worker-wrapper", "secret-file", "heartbeat-timeout-ms", "trace"],
+        var (o, program) = Options.Parse(args, ["workers", "initial-workers", "max-workers", "slots", "standbys", "worker-wrapper", "secret-file", "heartbeat-timeout-ms", "trace"],
             requireProgram: true);
         int workers = o.Int("workers", 0);
         if (workers < 1) throw new ArgumentException("run needs --workers N (N ≥ 1)");
@@ -26,6 +26,7 @@ internal static class ClusterCommands
         if (initial < workers && maxWorkers == 0) maxWorkers = workers;
         int slots = o.Int("slots", 1);
         if (slots < 1) throw new ArgumentException("--slots must be at least 1");
+        bool follow = StandbysFollow(o);
         var dll = ProgramResolver.Resolve(program[0]);
         var runDir = Path.Combine(Path.GetTempPath(), $"dataflow-run-{Environment.ProcessId}-{Guid.NewGuid():N}"[..40]);
         Directory.CreateDirectory(runDir);
@@ -46,6 +47,7 @@ internal static class ClusterCommands
             Secret = secret,
             CacheDirectory = Path.Combine(runDir, "coordinator-cache"),
             HeartbeatTimeout = TimeSpan.FromMilliseconds(o.Int("heartbeat-timeout-ms", 3000)),
+            StandbysFollow = follow,
         }, logger);
         using var trace = RecordTrace(coordinator, o.Get("trace"));
         new Scheduler().Attach(coordinator);
@@ -92,6 +94,14 @@ internal static class ClusterCommands
             if (Environment.GetEnvironmentVariable("DATAFLOW_KEEP_RUN_DIR") != "1") TryDelete(runDir); // kept for debugging: worker logs
         }
     }
+
+    /// <summary><c>--standbys follow|cold</c> (default follow): whether free workers follow the jobs that may acquire them (<see cref="CoordinatorOptions.StandbysFollow"/>).</summary>
+    private static bool StandbysFollow(Options o) => o.Get("standbys") switch
+    {
+        null or "follow" => true,
+        "cold" => false,
+        var v => throw new ArgumentException($"--standbys expects follow or cold, got '{v}'"),
+    };
 
     /// <summary>Records every worker heartbeat's metrics into a trace file (for <c>predict-eval</c>); null when no path is given.</summary>
     private static TraceWriter? RecordTrace(Coordinator coordinator, string? path)
@@ -148,7 +158,7 @@ internal static class ClusterCommands
     /// <summary><c>coordinator --listen HOST:PORT --secret-file F</c>: serves until stopped.</summary>
     public static async Task<int> CoordinatorAsync(string[] args)
     {
-        var (o, _) = Options.Parse(args, ["listen", "secret-file", "heartbeat-timeout-ms", "cache-dir", "trace"], requireProgram: false);
+        var (o, _) = Options.Parse(args, ["listen", "secret-file", "heartbeat-timeout-ms", "cache-dir", "standbys", "trace"], requireProgram: false);
         var listen = ParseEndPoint(o.Require("listen"));
         var secret = Authentication.ReadSecret(o.Require("secret-file"));
         using var cts = new CancellationTokenSource();
@@ -165,6 +175,7 @@ internal static class ClusterCommands
             HeartbeatTimeout = TimeSpan.FromMilliseconds(o.Int("heartbeat-timeout-ms", 3000)),
         };
         if (o.Get("cache-dir") is { } cache) options.CacheDirectory = cache;
+        options.StandbysFollow = StandbysFollow(o);
         await using var coordinator = new Coordinator(options, new StderrLogger("coordinator", LogLevel.Information));
         using var trace = RecordTrace(coordinator, o.Get("trace"));
         new Scheduler().Attach(coordinator);

@@ -7,14 +7,16 @@ const string Usage = """
     usage: dataflow <command> [options]
 
     commands:
-      run --workers N [--initial-workers K] [--max-workers M] [--slots S] [--worker-wrapper CMD] [--secret-file F] [--trace F] -- <examples/Name | Job.dll> [job args]
+      run --workers N [--initial-workers K] [--max-workers M] [--slots S] [--standbys follow|cold] [--worker-wrapper CMD] [--secret-file F] [--trace F] -- <examples/Name | Job.dll> [job args]
                starts a coordinator and N worker processes on this machine, runs the program on
                them (its output, files and statistics appear here) and stops every process again;
                with --initial-workers the job starts on K of them and takes the others (warm
                standbys) when an elastic iteration scales out; with --max-workers M it may start
                more worker processes, up to M in the job, and stops those beyond N it releases;
+               standbys follow the job as it runs (replaying it, running nothing) so that taking
+               one is a change of roster; --standbys cold: they wait idle and replay on joining;
                --worker-wrapper prefixes each worker's command ("{n}" = the worker's number)
-      coordinator --listen HOST:PORT --secret-file F [--heartbeat-timeout-ms T] [--cache-dir D] [--trace F]
+      coordinator --listen HOST:PORT --secret-file F [--heartbeat-timeout-ms T] [--cache-dir D] [--standbys follow|cold] [--trace F]
                runs a coordinator until stopped
       worker --coordinator HOST:PORT --secret-file F [--slots S] [--advertise IP] [--data-port P] [--work-dir D] [--monitor-ms M]
                runs a worker that offers S slots to the coordinator

@@ -30,7 +30,8 @@ public sealed class ClusterSession
     private Participant[] _roster;
     private IPEndPoint?[] _endpoints;
     private readonly string _self;
-    private readonly int _joinSequence;
+    private int _joinSequence;
+    private readonly int _followAfter;
     private readonly HashSet<int> _holding = new();
     private int _acquisitions;
     private int _barrier;
@@ -53,6 +54,7 @@ public sealed class ClusterSession
         Parallelism = start.Parallelism;
         MaxWorkers = start.MaxWorkers;
         _joinSequence = start.JoinSequence;
+        _followAfter = start.FollowAfter;
         _self = start.Self.Length > 0 ? start.Self : start.Participants[start.Index].Id;
         _control = control;
         _data = data;
@@ -81,8 +83,11 @@ public sealed class ClusterSession
     /// <summary>The job id.</summary>
     public int Job { get; }
 
-    /// <summary>This participant's index (0: the submitter).</summary>
-    public int Index { get; }
+    /// <summary>This participant's index (0: the submitter; -1: a standby that follows the job and has no position yet).</summary>
+    public int Index { get; private set; }
+
+    /// <summary>True in a standby that follows the job (replaying it as it goes) until a roster gives it a position.</summary>
+    public bool IsFollowing => _joinSequence == StartJob.Follow;
 
     /// <summary>True in the submitting process: it hosts the result sinks and tells the observers.</summary>
     public bool IsSubmitter => Index == 0;
@@ -125,7 +130,9 @@ public sealed class ClusterSession
         roster.Select(p => p.IsVacant() ? null : new IPEndPoint(IPAddress.Parse(p.Host), p.DataPort)).ToArray();
 
     private IPEndPoint EndpointOf(int position) =>
-        _endpoints[position] ?? throw new InvalidOperationException($"Position {position} of job {Job} has no worker.");
+        // A following standby (no position yet) reaches only itself: it rehearses a move through its own data plane.
+        position < 0 && position == Index ? _data.EndPoint
+        : _endpoints[position] ?? throw new InvalidOperationException($"Position {position} of job {Job} has no worker.");
 
     /// <summary>The default parallelism (the workers' slots).</summary>
     public int Parallelism { get; }
@@ -265,9 +272,17 @@ public sealed class ClusterSession
         int sequence = ++_acquisitions;
         var roster = Await("roster", sequence);
         if (IsSubmitter) await _control.SendAsync(new AcquireWorkers(Job, sequence, need - active.Count)).ConfigureAwait(false);
-        var next = ((Roster)await roster.ConfigureAwait(false)).Participants;
+        var received = (Roster)await roster.ConfigureAwait(false);
+        var next = received.Participants;
+        JoinedFromStandby = received.FromStandby ?? [];
         var joined = Enumerable.Range(1, next.Length - 1).Where(i => !next[i].IsVacant() && (i >= _roster.Length || _roster[i].IsVacant())).ToArray();
         Adopt(next);
+        if (IsFollowing && sequence > _followAfter && joined.FirstOrDefault(i => next[i].Id == _self) is var position and > 0)
+        {
+            // A following standby was taken: it has replayed everything up to here and takes part from now on.
+            Index = position;
+            _joinSequence = sequence;
+        }
         // A joining copy has caught up: the others get the roster (and go on) once every joiner said so.
         if (sequence == _joinSequence)
         {
@@ -283,6 +298,9 @@ public sealed class ClusterSession
         }
         return joined;
     }
+
+    /// <summary>The ids of the workers that joined in the last acquisition after following the job as standbys (<see cref="IsFollowing"/>).</summary>
+    public IReadOnlyList<string> JoinedFromStandby { get; private set; } = [];
 
     /// <summary>
     /// After state moved (every copy at the same point): when the job releases workers

@@ -44,6 +44,15 @@ public sealed class CoordinatorOptions
     /// to the provider (0: every released worker does).
     /// </summary>
     public int KeepWorkers { get; set; }
+
+    /// <summary>
+    /// Whether free workers follow the running jobs that may grow (<see cref="SubmitJob.MaxWorkers"/>): each
+    /// such job gets, from the free workers, up to as many standbys as it may still acquire; a standby runs the
+    /// job's program and replays what the job's workers are told as it happens (running nothing), so that
+    /// acquiring it is a change of roster instead of a replay of the job so far. Default true; false: standbys
+    /// stay idle and a worker acquired replays the job when it joins.
+    /// </summary>
+    public bool StandbysFollow { get; set; } = true;
 }
 
 /// <summary>
@@ -153,6 +162,10 @@ public sealed partial class Coordinator : IAsyncDisposable
         public double Cpu { get; set; }
         public long Memory { get; set; }
         public int Job { get; set; }
+        /// <summary>The job this free worker follows as a standby (0: none).</summary>
+        public int Follows { get; set; }
+        /// <summary>Completed once the standby has been sent the job's log so far and gets its messages as they come; failed if it never will.</summary>
+        public TaskCompletionSource? FollowLive { get; set; }
         public bool Lost { get; set; }
         public TaskCompletionSource<bool>? FilesReady { get; set; }
         public string Describe() => $"worker {Id} ({Info.Host}:{Info.DataPort}, pid {Info.Pid})";
@@ -170,6 +183,7 @@ public sealed partial class Coordinator : IAsyncDisposable
         }
         LogWorkerRegistered(_logger, worker.Id, info.Host, info.DataPort, info.Slots, info.Pid);
         await channel.SendAsync(new Registered(worker.Id), token).ConfigureAwait(false);
+        await FollowAsync().ConfigureAwait(false);
         string reason = "its connection closed";
         try
         {
@@ -236,6 +250,10 @@ public sealed partial class Coordinator : IAsyncDisposable
             worker.Lost = true;
             _workers.Remove(worker.Id);
             _jobs.TryGetValue(worker.Job, out job);
+            // A lost standby only leaves the job it followed (which had not taken it).
+            if (worker.Follows != 0 && _jobs.TryGetValue(worker.Follows, out var followed)) followed.Followers.Remove(worker);
+            worker.Follows = 0;
+            worker.FollowLive?.TrySetException(new IOException($"Lost {worker.Describe()}: {reason}."));
         }
         if (_stop.IsCancellationRequested || worker.Retired) return; // shutting down or released: workers leave, nothing is lost
         LogWorkerLost(_logger, worker.Id, reason);
@@ -258,6 +276,12 @@ public sealed partial class Coordinator : IAsyncDisposable
         public int Parallelism { get; set; }
         /// <summary>What every worker of the job was sent (steps, barriers, shared values, rosters): a joining worker replays it.</summary>
         public List<ControlMessage> Log { get; } = new();
+        /// <summary>Free workers that follow the job as standbys (<see cref="CoordinatorOptions.StandbysFollow"/>); those whose <see cref="WorkerEntry.FollowLive"/> completed get its logged messages as they come.</summary>
+        public List<WorkerEntry> Followers { get; } = new();
+        /// <summary>Workers whose copy of the program ended while they followed the job: they do not follow it again.</summary>
+        public HashSet<string> FollowFailed { get; } = new();
+        /// <summary>The last acquisition the job started (a standby that starts following now joins only in a later one).</summary>
+        public int Acquisitions { get; set; }
         /// <summary>The workers of the running acquisition that have not caught up yet, and the signal that they all have.</summary>
         public (HashSet<string> Waiting, TaskCompletionSource Done)? Joining { get; set; }
         public string State { get; set; } = "starting";
@@ -354,6 +378,7 @@ public sealed partial class Coordinator : IAsyncDisposable
                 await job.Participants[i].Channel!.SendAsync(new StartJob(job.Id, submit.Entry, submit.Args, submit.Files, job.InitialRoster, i, job.Parallelism,
                     submit.MaxWorkers), token).ConfigureAwait(false);
             }
+            await FollowAsync().ConfigureAwait(false);
 
             // 3. The submitter's part of the protocol until its program ends.
             while (await channel.ReceiveAsync(token).ConfigureAwait(false) is { } m)
@@ -408,7 +433,11 @@ public sealed partial class Coordinator : IAsyncDisposable
         if (job is null || job.State != "running") return; // a message of a job that already ended
         int index;
         lock (_lock) index = job.IndexOf(from);
-        if (index < 0) return; // not (or no longer: released) part of the job
+        if (index < 0)
+        {
+            if (m is ProgramEnded followerEnded) await OnFollowerEndedAsync(job, from, followerEnded).ConfigureAwait(false);
+            return; // not (or no longer: released) part of the job
+        }
         switch (m)
         {
             case StepReady r: await OnStepReadyAsync(job, index, r).ConfigureAwait(false); break;
@@ -463,6 +492,26 @@ public sealed partial class Coordinator : IAsyncDisposable
             default:
                 break;
         }
+    }
+
+    /// <summary>
+    /// A standby's copy of the program ended while it followed the job (it failed there, e.g. a file it reads is
+    /// missing): it follows the job no more; if the job had just taken it, the job fails naming the cause.
+    /// </summary>
+    private async Task OnFollowerEndedAsync(JobEntry job, string from, ProgramEnded ended)
+    {
+        WorkerEntry? taken = null;
+        lock (_lock)
+        {
+            if (!_workers.TryGetValue(from, out var w) || !job.Followers.Remove(w)) return;
+            w.Follows = 0;
+            job.FollowFailed.Add(w.Id);
+            w.FollowLive?.TrySetException(new InvalidOperationException($"The program ended on standby {from}."));
+            if (w.Job == job.Id) taken = w;
+        }
+        string why = ended.Error ?? "it ended before the job took it";
+        LogFollowerEnded(_logger, job.Id, from, why);
+        if (taken is not null) await FailJobAsync(job, $"The program failed on {from} (a standby the job took): {why}").ConfigureAwait(false);
     }
 
     private async Task OnStepReadyAsync(JobEntry job, int index, StepReady r)
@@ -591,14 +640,27 @@ public sealed partial class Coordinator : IAsyncDisposable
     private async Task BroadcastAsync(JobEntry job, ControlMessage m, bool toSubmitter = true)
     {
         List<ControlChannel> channels;
+        List<ControlChannel>? following = null;
+        ControlMessage? followed = null;
         lock (_lock)
         {
             // A replaying copy needs the decisions and values, not every task's statistics (only the submitter reports them).
             if (m is StepGo or BarrierRelease or Share or Roster && job.Submit.MaxWorkers > 0) job.Log.Add(m);
             if (m is StepComplete complete && job.Submit.MaxWorkers > 0) job.Log.Add(complete with { Tasks = [] });
             channels = job.Participants.Skip(toSubmitter ? 0 : 1).Where(p => p.Channel is not null).Select(p => p.Channel!).ToList();
+            // Standbys that follow the job get what is logged once they have the log so far; a failure ends them all.
+            if (job.Followers.Count > 0 && (m is JobFailed || (job.Submit.MaxWorkers > 0 && m is StepGo or BarrierRelease or Share or Roster or StepComplete)))
+            {
+                var copy = m is StepComplete c ? c with { Tasks = [] } : m;
+                following = job.Followers.Where(f => m is JobFailed || f.FollowLive?.Task.IsCompletedSuccessfully == true).Select(f => f.Channel).ToList();
+                followed = copy;
+            }
         }
         foreach (var c in channels) await c.TrySendAsync(m).ConfigureAwait(false);
+        if (following is not null)
+        {
+            foreach (var c in following) await c.TrySendAsync(followed!).ConfigureAwait(false);
+        }
     }
 
     /// <summary>
@@ -610,6 +672,8 @@ public sealed partial class Coordinator : IAsyncDisposable
     private async Task AcquireAsync(JobEntry job, AcquireWorkers a)
     {
         var joiners = new List<(int Position, WorkerEntry Worker)>();
+        var following = new List<WorkerEntry>();
+        var unfollow = new List<(int Job, WorkerEntry Worker)>();
         try
         {
             if (job.Submit.MaxWorkers > 0 && job.Active - 1 + a.Count > job.Submit.MaxWorkers)
@@ -626,11 +690,25 @@ public sealed partial class Coordinator : IAsyncDisposable
             lock (_lock)
             {
                 if (job.State != "running") return;
-                var take = _workers.Values.Where(w => w.Job == 0 && !w.Lost && !w.Retired).OrderBy(w => int.Parse(w.Id[1..], CultureInfo.InvariantCulture)).Take(a.Count).ToList();
+                job.Acquisitions = Math.Max(job.Acquisitions, a.Sequence);
+                // The job's own standbys first (they have replayed it), then idle workers, then other jobs' standbys.
+                var take = _workers.Values.Where(w => w.Job == 0 && !w.Lost && !w.Retired)
+                    .OrderBy(w => w.Follows == job.Id ? 0 : w.Follows == 0 ? 1 : 2).ThenBy(w => int.Parse(w.Id[1..], CultureInfo.InvariantCulture)).Take(a.Count).ToList();
                 if (take.Count < a.Count) throw new InvalidOperationException($"Only {take.Count} of {a.Count} workers could be acquired.");
                 foreach (var w in take)
                 {
                     w.Job = job.Id;
+                    if (w.Follows == job.Id)
+                    {
+                        // Stays among the followers (getting the job's messages) until it becomes a participant below.
+                        following.Add(w);
+                    }
+                    else if (w.Follows != 0)
+                    {
+                        if (_jobs.TryGetValue(w.Follows, out var other)) other.Followers.Remove(w);
+                        unfollow.Add((w.Follows, w));
+                        w.Follows = 0;
+                    }
                     // No channel yet: broadcasts skip the joiner until it has the log (below).
                     int position = job.Participants.FindIndex(1, p => p.Participant.IsVacant());
                     var entry = (new Participant(w.Id, w.Info.Host, w.Info.DataPort, w.Info.Slots), (ControlChannel?)null, (WorkerEntry?)w);
@@ -646,11 +724,16 @@ public sealed partial class Coordinator : IAsyncDisposable
                     joiners.Add((position, w));
                 }
             }
+            // Another job's standby taken here stops following it (its copy of that program ends).
+            foreach (var (other, w) in unfollow) await w.Channel.TrySendAsync(new JobEnded(other)).ConfigureAwait(false);
             foreach (var (position, w) in joiners)
             {
+                if (following.Contains(w)) continue;
                 await w.Channel.SendAsync(new StartJob(job.Id, job.Submit.Entry, job.Submit.Args, job.Submit.Files, job.InitialRoster, position,
                     job.Parallelism, job.Submit.MaxWorkers, a.Sequence, w.Id)).ConfigureAwait(false);
             }
+            // A standby still being sent the log so far is waited for (the coordinator's part: no replay waits here).
+            foreach (var w in following) await w.FollowLive!.Task.WaitAsync(TimeSpan.FromMinutes(1), _stop.Token).ConfigureAwait(false);
             // The new copies replay the job so far: the log, then whatever was logged meanwhile, until nothing new came;
             // from then on they get broadcasts like everyone (in order: the last check and going live happen under one lock).
             var caughtUp = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
@@ -667,6 +750,12 @@ public sealed partial class Coordinator : IAsyncDisposable
                     if (tail.Length == 0)
                     {
                         foreach (var (position, w) in joiners) job.Participants[position] = (job.Participants[position].Participant, w.Channel, w);
+                        // Standbys taken become participants here (under the lock: no message is missed or sent twice).
+                        foreach (var w in following)
+                        {
+                            job.Followers.Remove(w);
+                            w.Follows = 0;
+                        }
                         roster = job.Participants.Select(p => p.Participant).ToArray();
                         job.Joining = (joiners.Select(j => j.Worker.Id).ToHashSet(), caughtUp);
                         break;
@@ -674,10 +763,11 @@ public sealed partial class Coordinator : IAsyncDisposable
                 }
                 foreach (var (_, w) in joiners)
                 {
+                    if (following.Contains(w)) continue; // it got these as a standby
                     foreach (var m in tail) await w.Channel.SendAsync(m).ConfigureAwait(false);
                 }
             }
-            var message = new Roster(job.Id, a.Sequence, roster);
+            var message = new Roster(job.Id, a.Sequence, roster, following.Select(w => w.Id).ToArray());
             foreach (var (_, w) in joiners) await w.Channel.SendAsync(message).ConfigureAwait(false);
             // The others go on (to the move) once every new copy has caught up.
             await caughtUp.Task.WaitAsync(TimeSpan.FromMinutes(5), _stop.Token).ConfigureAwait(false);
@@ -686,7 +776,8 @@ public sealed partial class Coordinator : IAsyncDisposable
             {
                 job.Joining = null;
                 job.Log.Add(message);
-                others = job.Participants.Where(p => p.Channel is not null && joiners.All(j => j.Worker != p.Worker)).Select(p => p.Channel!).ToList();
+                others = job.Participants.Where(p => p.Channel is not null && joiners.All(j => j.Worker != p.Worker)).Select(p => p.Channel!)
+                    .Concat(job.Followers.Where(f => f.FollowLive?.Task.IsCompletedSuccessfully == true).Select(f => f.Channel)).ToList();
             }
             LogWorkersJoined(_logger, job.Id, string.Join(",", joiners.Select(j => j.Worker.Id)));
             foreach (var c in others) await c.TrySendAsync(message).ConfigureAwait(false);
@@ -698,6 +789,84 @@ public sealed partial class Coordinator : IAsyncDisposable
             string reason = e is ClusterJobException ? e.Message : $"Acquiring {a.Count} worker(s) failed: {e.Message}";
             await FailJobAsync(job, reason).ConfigureAwait(false);
             foreach (var (_, w) in joiners) await w.Channel.TrySendAsync(new JobFailed(job.Id, reason)).ConfigureAwait(false);
+        }
+    }
+
+    /// <summary>
+    /// Gives each running job that may grow as many following standbys (<see cref="CoordinatorOptions.StandbysFollow"/>)
+    /// as it may still acquire, from the free workers that follow no job, and starts them following it.
+    /// </summary>
+    private async Task FollowAsync()
+    {
+        if (!_options.StandbysFollow) return;
+        var start = new List<(JobEntry Job, WorkerEntry Worker, int After)>();
+        lock (_lock)
+        {
+            var idle = _workers.Values.Where(w => w.Job == 0 && w.Follows == 0 && !w.Lost && !w.Retired)
+                .OrderBy(w => int.Parse(w.Id[1..], CultureInfo.InvariantCulture)).ToList();
+            foreach (var job in _jobs.Values.Where(j => j.State == "running" && j.Submit.MaxWorkers > 0).OrderBy(j => j.Id))
+            {
+                int room = job.Submit.MaxWorkers - (job.Active - 1) - job.Followers.Count;
+                for (; room > 0; room--)
+                {
+                    var w = idle.FirstOrDefault(x => !job.FollowFailed.Contains(x.Id));
+                    if (w is null) break;
+                    idle.Remove(w);
+                    w.Follows = job.Id;
+                    w.FollowLive = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
+                    job.Followers.Add(w);
+                    start.Add((job, w, job.Acquisitions));
+                }
+            }
+        }
+        foreach (var (job, w, after) in start) await StartFollowingAsync(job, w, after).ConfigureAwait(false);
+    }
+
+    /// <summary>
+    /// Starts the job's program on a standby with no position (<see cref="StartJob.Follow"/>), sends it the job's log so
+    /// far, and from then on it gets the job's logged messages as they come (<see cref="BroadcastAsync"/>).
+    /// </summary>
+    /// <param name="job">The job.</param>
+    /// <param name="w">The standby.</param>
+    /// <param name="after">The job's last acquisition when the standby was given to it: it joins in a later one.</param>
+    private async Task StartFollowingAsync(JobEntry job, WorkerEntry w, int after)
+    {
+        var live = w.FollowLive!;
+        try
+        {
+            await w.Channel.SendAsync(new StartJob(job.Id, job.Submit.Entry, job.Submit.Args, job.Submit.Files, job.InitialRoster, -1,
+                job.Parallelism, job.Submit.MaxWorkers, StartJob.Follow, w.Id, after)).ConfigureAwait(false);
+            int sent = 0;
+            while (true)
+            {
+                ControlMessage[] tail;
+                lock (_lock)
+                {
+                    // Ended meanwhile (or lost): whatever was sent to it before is ended by the JobEnded sent after.
+                    if (job.State != "running" || !job.Followers.Contains(w)) break;
+                    tail = job.Log.Skip(sent).ToArray();
+                    sent += tail.Length;
+                    if (tail.Length == 0)
+                    {
+                        live.TrySetResult();
+                        return;
+                    }
+                }
+                foreach (var m in tail) await w.Channel.SendAsync(m).ConfigureAwait(false);
+            }
+            live.TrySetException(new InvalidOperationException($"Job {job.Id} ended before {w.Id} followed it."));
+            // Its JobEnded may have gone out before the StartJob above: this one comes after it.
+            if (w.Job != job.Id) await w.Channel.TrySendAsync(new JobEnded(job.Id)).ConfigureAwait(false);
+        }
+        catch (Exception e) when (e is IOException or ObjectDisposedException or InvalidOperationException)
+        {
+            // Its connection broke: the worker is lost (the heartbeat monitor says so); the job goes on without it.
+            live.TrySetException(e);
+            lock (_lock)
+            {
+                job.Followers.Remove(w);
+                if (w.Follows == job.Id) w.Follows = 0;
+            }
         }
     }
 
@@ -730,6 +899,14 @@ public sealed partial class Coordinator : IAsyncDisposable
         foreach (int step in steps) await TryGoAsync(job, step).ConfigureAwait(false);
         foreach (int step in done) await TryCompleteAsync(job, step).ConfigureAwait(false);
         foreach (int sequence in barriers) await TryReleaseAsync(job, sequence).ConfigureAwait(false);
+        ReturnToPool(job, released);
+        // The ones kept in the pool follow the job again (it may grow again) or another one.
+        await FollowAsync().ConfigureAwait(false);
+    }
+
+    /// <summary>Released workers: up to <see cref="CoordinatorOptions.KeepWorkers"/> stay free, the provider takes the others back.</summary>
+    private void ReturnToPool(JobEntry job, List<WorkerEntry> released)
+    {
         if (_options.Provider is { } provider)
         {
             // Up to the standby count they stay as free warm workers; the provider stops the others (or takes them back)
@@ -775,6 +952,14 @@ public sealed partial class Coordinator : IAsyncDisposable
             if (job.State is "running" or "starting") job.State = state;
             workers = job.Participants.Where(p => p.Worker is not null).Select(p => p.Worker!).ToList();
             job.Log.Clear();
+            // Its standbys stop following it (their copies of the program end) and are free for other jobs.
+            foreach (var f in job.Followers)
+            {
+                f.Follows = 0;
+                f.FollowLive?.TrySetException(new InvalidOperationException($"Job {job.Id} ended."));
+                workers.Add(f);
+            }
+            job.Followers.Clear();
         }
         foreach (var w in workers)
         {
@@ -785,6 +970,7 @@ public sealed partial class Coordinator : IAsyncDisposable
             }
         }
         LogJobEnded(_logger, job.Id, job.State, Stopwatch.GetElapsedTime(job.StartTicks).TotalSeconds);
+        await FollowAsync().ConfigureAwait(false);
         lock (_lock)
         {
             // Keep the last 100 ended jobs for `status`.
@@ -828,6 +1014,9 @@ public sealed partial class Coordinator : IAsyncDisposable
 
     [LoggerMessage(Level = LogLevel.Information, Message = "Job {Job}: workers {Workers} released")]
     private static partial void LogWorkersReleased(ILogger logger, int job, string workers);
+
+    [LoggerMessage(Level = LogLevel.Warning, Message = "Job {Job}: standby {Worker} stopped following it: {Reason}")]
+    private static partial void LogFollowerEnded(ILogger logger, int job, string worker, string reason);
 
     [LoggerMessage(Level = LogLevel.Warning, Message = "Job {Job}: releasing workers failed: {Message}")]
     private static partial void LogReleaseFailed(ILogger logger, int job, string message);

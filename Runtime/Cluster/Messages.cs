@@ -46,15 +46,25 @@ public sealed record Participant(string Id, string Host, int DataPort, int Slots
 /// started); <paramref name="Index"/> is the receiver's position, <paramref name="Self"/> its id.
 /// A worker that joins a running job (<paramref name="JoinSequence"/> &gt; 0) replays the job's logged
 /// messages, which follow this one, and takes part from the <see cref="Roster"/> of that sequence on.
+/// A standby that follows the job (<paramref name="JoinSequence"/> = <see cref="Follow"/>, no position yet)
+/// replays it as it goes and takes part from the first roster after acquisition <paramref name="FollowAfter"/>
+/// that names it (earlier ones it replays may name it too: it had been in the job before).
 /// </summary>
 public sealed record StartJob(int Job, string Entry, string[] Args, FileEntry[] Files, Participant[] Participants, int Index, int Parallelism,
-    int MaxWorkers = 0, int JoinSequence = 0, string Self = "") : ControlMessage;
+    int MaxWorkers = 0, int JoinSequence = 0, string Self = "", int FollowAfter = 0) : ControlMessage
+{
+    /// <summary>The <see cref="JoinSequence"/> of a standby that follows the job until a roster names it.</summary>
+    public const int Follow = int.MaxValue;
+}
 
 /// <summary>Submitter → coordinator (every copy of the program reached the same point): the job needs <paramref name="Count"/> more workers.</summary>
 public sealed record AcquireWorkers(int Job, int Sequence, int Count) : ControlMessage;
 
-/// <summary>Coordinator → participants: the job's positions after acquisition <paramref name="Sequence"/> (new workers in vacant or new positions).</summary>
-public sealed record Roster(int Job, int Sequence, Participant[] Participants) : ControlMessage;
+/// <summary>
+/// Coordinator → participants: the job's positions after acquisition <paramref name="Sequence"/> (new workers in vacant or new positions);
+/// <paramref name="FromStandby"/>: the ids of the new ones that had followed the job as standbys (they did not replay it on joining).
+/// </summary>
+public sealed record Roster(int Job, int Sequence, Participant[] Participants, string[]? FromStandby = null) : ControlMessage;
 
 /// <summary>Joining worker → coordinator: its copy of the program replayed the job up to acquisition <paramref name="Sequence"/> and takes part from now on.</summary>
 public sealed record Joined(int Job, int Sequence) : ControlMessage;

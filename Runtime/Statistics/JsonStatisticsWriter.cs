@@ -136,6 +136,9 @@ public sealed class JsonStatisticsWriter : IDataflowObserver, IDisposable
             w.WriteStartArray("joined");
             foreach (var id in r.Joined) w.WriteStringValue(id);
             w.WriteEndArray();
+            w.WriteStartArray("joined_from_standby");
+            foreach (var id in r.JoinedFromStandby) w.WriteStringValue(id);
+            w.WriteEndArray();
             w.WriteStartArray("released");
             foreach (var id in r.Released) w.WriteStringValue(id);
             w.WriteEndArray();

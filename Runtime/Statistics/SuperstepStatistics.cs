@@ -49,6 +49,9 @@ public sealed record RescaleEvent(string Iteration, int Superstep, int From, int
     /// <summary>The workers that joined the job for this rescale.</summary>
     public IReadOnlyList<string> Joined { get; init; } = [];
 
+    /// <summary>Of <see cref="Joined"/>: the workers that had followed the job as standbys (they joined without replaying it).</summary>
+    public IReadOnlyList<string> JoinedFromStandby { get; init; } = [];
+
     /// <summary>The workers released after it (left without subtasks).</summary>
     public IReadOnlyList<string> Released { get; init; } = [];
 

@@ -103,6 +103,39 @@ public sealed class ElasticWorkersTests : IDisposable
         Assert.Equal(3, rescales.Count);
         Assert.Equal(Ids(rescales[0], "joined").Order(), Ids(rescales[1], "released").Order());
         Assert.Equal(Ids(rescales[1], "released").Order(), Ids(rescales[2], "joined").Order());
+        // The standbys followed the job from its start, and again once released: neither scale-out replayed the job.
+        Assert.Equal(Ids(rescales[0], "joined").Order(), Ids(rescales[0], "joined_from_standby").Order());
+        Assert.Equal(Ids(rescales[2], "joined").Order(), Ids(rescales[2], "joined_from_standby").Order());
+    }
+
+    [Fact]
+    public void Run_ColdStandbys_JoinByReplayingTheJobWithIdenticalResults()
+    {
+        // --standbys cold: the idle workers do not follow the job; a scale-out starts the program on them and they replay it.
+        var cluster = Path.Combine(_dir, "cluster.tsv");
+        var embedded = Path.Combine(_dir, "embedded.tsv");
+        var stats = Path.Combine(_dir, "stats.jsonl");
+        string[] common = ["--edges", Repo.TestData("gnp200.edges"), "--iterations", "20"];
+        var c = Repo.Run(s_timeout, [Repo.Launcher, "run", "--workers", "3", "--initial-workers", "1", "--standbys", "cold", "--secret-file", _secret, "--",
+            Repo.Example("PageRank"), .. common, "--parallelism", "1", "--elasticity", "fixed", "--schedule", "1,3,1,3", "--output", cluster, "--stats", stats]);
+        Assert.True(c.Exit == 0, c.Err);
+        var e = RunEmbedded("PageRank", [.. common, "--output", embedded, "--parallelism", "1"]);
+        Assert.True(e.Exit == 0, e.Err);
+        var a = Repo.ReadTsvDoubles(cluster);
+        foreach (var (v, r) in Repo.ReadTsvDoubles(embedded)) Assert.True(Math.Abs(r - a[v]) <= 1e-12, $"vertex {v}: elastic cluster {a[v]:R}, static embedded {r:R}");
+        var rescales = Rescales(stats);
+        Assert.Equal(3, rescales.Count);
+        Assert.Equal(2, Ids(rescales[0], "joined").Length);
+        Assert.Equal(2, Ids(rescales[2], "joined").Length);
+        Assert.All(rescales, r => Assert.Empty(Ids(r, "joined_from_standby")));
+    }
+
+    [Fact]
+    public void Run_StandbysOption_RejectsUnknownValue()
+    {
+        var c = Repo.Run(s_timeout, [Repo.Launcher, "run", "--workers", "2", "--standbys", "lukewarm", "--", Repo.Example("PageRank")]);
+        Assert.NotEqual(0, c.Exit);
+        Assert.Contains("--standbys expects follow or cold, got 'lukewarm'", c.Err);
     }
 
     [Fact]
