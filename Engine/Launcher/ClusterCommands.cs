@@ -285,10 +285,10 @@ internal static class ClusterCommands
         if (await channel.ReceiveAsync() is not StatusReply reply) throw new IOException("The coordinator sent no status.");
         var inv = CultureInfo.InvariantCulture;
         Console.WriteLine($"workers: {reply.Workers.Length}, slots: {reply.Workers.Sum(w => w.Slots)}, busy: {reply.Workers.Count(w => w.Job != 0)}");
-        Console.WriteLine("  id     address                 slots  pid      job  cpu    memory     heartbeat");
+        Console.WriteLine("  id     address                 slots  pid      job  cpu    memory     heartbeat   standby of");
         foreach (var w in reply.Workers)
         {
-            Console.WriteLine(string.Create(inv, $"  {w.Id,-6} {w.Host + ":" + w.DataPort,-23} {w.Slots,5}  {w.Pid,-7} {(w.Job == 0 ? "-" : w.Job.ToString(inv)),4}  {w.Cpu,5:P0}  {w.MemoryBytes / 1048576.0,6:F0} MiB  {w.SecondsSinceHeartbeat:F1} s ago"));
+            Console.WriteLine(string.Create(inv, $"  {w.Id,-6} {w.Host + ":" + w.DataPort,-23} {w.Slots,5}  {w.Pid,-7} {(w.Job == 0 ? "-" : w.Job.ToString(inv)),4}  {w.Cpu,5:P0}  {w.MemoryBytes / 1048576.0,6:F0} MiB  {w.SecondsSinceHeartbeat,5:F1} s ago  {(w.Follows == 0 ? "-" : "job " + w.Follows.ToString(inv))}"));
         }
         Console.WriteLine($"jobs: {reply.Jobs.Count(j => j.State == "running")} running, {reply.Jobs.Length} total");
         foreach (var j in reply.Jobs)

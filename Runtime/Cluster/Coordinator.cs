@@ -166,6 +166,8 @@ public sealed partial class Coordinator : IAsyncDisposable
         public int Follows { get; set; }
         /// <summary>Completed once the standby has been sent the job's log so far and gets its messages as they come; failed if it never will.</summary>
         public TaskCompletionSource? FollowLive { get; set; }
+        /// <summary>Starts of a program on this worker as a standby (<see cref="StartJob.Run"/>); the last one is the one that follows.</summary>
+        public int Runs { get; set; }
         public bool Lost { get; set; }
         public TaskCompletionSource<bool>? FilesReady { get; set; }
         public string Describe() => $"worker {Id} ({Info.Host}:{Info.DataPort}, pid {Info.Pid})";
@@ -183,7 +185,7 @@ public sealed partial class Coordinator : IAsyncDisposable
         }
         LogWorkerRegistered(_logger, worker.Id, info.Host, info.DataPort, info.Slots, info.Pid);
         await channel.SendAsync(new Registered(worker.Id), token).ConfigureAwait(false);
-        await FollowAsync().ConfigureAwait(false);
+        Follow();
         string reason = "its connection closed";
         try
         {
@@ -257,6 +259,7 @@ public sealed partial class Coordinator : IAsyncDisposable
         }
         if (_stop.IsCancellationRequested || worker.Retired) return; // shutting down or released: workers leave, nothing is lost
         LogWorkerLost(_logger, worker.Id, reason);
+        Follow(); // a lost standby is replaced if another worker is free
         if (job is not null && job.State == "running")
         {
             await FailJobAsync(job, $"Lost {worker.Describe()}: {reason}. {job.Progress()}").ConfigureAwait(false);
@@ -279,7 +282,7 @@ public sealed partial class Coordinator : IAsyncDisposable
         /// <summary>Free workers that follow the job as standbys (<see cref="CoordinatorOptions.StandbysFollow"/>); those whose <see cref="WorkerEntry.FollowLive"/> completed get its logged messages as they come.</summary>
         public List<WorkerEntry> Followers { get; } = new();
         /// <summary>Workers whose copy of the program ended while they followed the job: they do not follow it again.</summary>
-        public HashSet<string> FollowFailed { get; } = new();
+        public HashSet<string> FollowEnded { get; } = new();
         /// <summary>The last acquisition the job started (a standby that starts following now joins only in a later one).</summary>
         public int Acquisitions { get; set; }
         /// <summary>The workers of the running acquisition that have not caught up yet, and the signal that they all have.</summary>
@@ -356,16 +359,23 @@ public sealed partial class Coordinator : IAsyncDisposable
 
             // 2. Workers.
             List<WorkerEntry> chosen;
+            var unfollow = new List<(int Job, WorkerEntry Worker)>();
             lock (_lock)
             {
-                var free = _workers.Values.Where(w => w.Job == 0 && !w.Lost && !w.Retired).OrderBy(w => int.Parse(w.Id[1..], CultureInfo.InvariantCulture)).ToList();
+                // Workers that follow no job first; a standby taken from another job stops following it (below).
+                var free = _workers.Values.Where(w => w.Job == 0 && !w.Lost && !w.Retired)
+                    .OrderBy(w => w.Follows == 0 ? 0 : 1).ThenBy(w => int.Parse(w.Id[1..], CultureInfo.InvariantCulture)).ToList();
                 int want = submit.Workers <= 0 ? free.Count : submit.Workers;
                 if (want == 0 || free.Count < want)
                 {
                     throw new ClusterJobException($"The job needs {(want == 0 ? "at least one" : want.ToString(CultureInfo.InvariantCulture))} free worker(s); {free.Count} free of {_workers.Count} registered.");
                 }
                 chosen = free.Take(want).ToList();
-                foreach (var w in chosen) w.Job = job.Id;
+                foreach (var w in chosen)
+                {
+                    w.Job = job.Id;
+                    if (w.Follows != 0) unfollow.Add((w.Follows, Unfollow(w)));
+                }
                 job.Participants.Add((new Participant("submitter", submit.DataHost, submit.DataPort, 0), channel, null));
                 foreach (var w in chosen) job.Participants.Add((new Participant(w.Id, w.Info.Host, w.Info.DataPort, w.Info.Slots), w.Channel, w));
                 job.State = "running";
@@ -373,12 +383,13 @@ public sealed partial class Coordinator : IAsyncDisposable
                 job.Parallelism = chosen.Sum(w => w.Info.Slots);
             }
             LogJobStarted(_logger, job.Id, submit.Entry, string.Join(",", chosen.Select(w => w.Id)));
+            foreach (var (other, w) in unfollow) await w.Channel.TrySendAsync(new JobEnded(other)).ConfigureAwait(false);
             for (int i = 0; i < job.Participants.Count; i++)
             {
                 await job.Participants[i].Channel!.SendAsync(new StartJob(job.Id, submit.Entry, submit.Args, submit.Files, job.InitialRoster, i, job.Parallelism,
                     submit.MaxWorkers), token).ConfigureAwait(false);
             }
-            await FollowAsync().ConfigureAwait(false);
+            Follow();
 
             // 3. The submitter's part of the protocol until its program ends.
             while (await channel.ReceiveAsync(token).ConfigureAwait(false) is { } m)
@@ -503,15 +514,17 @@ public sealed partial class Coordinator : IAsyncDisposable
         WorkerEntry? taken = null;
         lock (_lock)
         {
-            if (!_workers.TryGetValue(from, out var w) || !job.Followers.Remove(w)) return;
+            // An end of an earlier start of the program there (a copy that a later follow replaced) says nothing of this one.
+            if (!_workers.TryGetValue(from, out var w) || w.Follows != job.Id || ended.Run != w.Runs || !job.Followers.Remove(w)) return;
             w.Follows = 0;
-            job.FollowFailed.Add(w.Id);
+            job.FollowEnded.Add(w.Id);
             w.FollowLive?.TrySetException(new InvalidOperationException($"The program ended on standby {from}."));
             if (w.Job == job.Id) taken = w;
         }
-        string why = ended.Error ?? "it ended before the job took it";
-        LogFollowerEnded(_logger, job.Id, from, why);
-        if (taken is not null) await FailJobAsync(job, $"The program failed on {from} (a standby the job took): {why}").ConfigureAwait(false);
+        // Without an error its copy replayed the program to its end (the job is ending): nothing to say.
+        if (ended.Error is not null) LogFollowerEnded(_logger, job.Id, from, ended.Error);
+        if (taken is not null) await FailJobAsync(job, $"The program failed on {from} (a standby the job took): {ended.Error ?? "it ended before joining"}").ConfigureAwait(false);
+        Follow();
     }
 
     private async Task OnStepReadyAsync(JobEntry job, int index, StepReady r)
@@ -705,9 +718,7 @@ public sealed partial class Coordinator : IAsyncDisposable
                     }
                     else if (w.Follows != 0)
                     {
-                        if (_jobs.TryGetValue(w.Follows, out var other)) other.Followers.Remove(w);
-                        unfollow.Add((w.Follows, w));
-                        w.Follows = 0;
+                        unfollow.Add((w.Follows, Unfollow(w)));
                     }
                     // No channel yet: broadcasts skip the joiner until it has the log (below).
                     int position = job.Participants.FindIndex(1, p => p.Participant.IsVacant());
@@ -792,14 +803,23 @@ public sealed partial class Coordinator : IAsyncDisposable
         }
     }
 
+    /// <summary>Under the lock: the standby stops following its job (the caller sends it that job's JobEnded); returns it.</summary>
+    private WorkerEntry Unfollow(WorkerEntry w)
+    {
+        if (_jobs.TryGetValue(w.Follows, out var followed)) followed.Followers.Remove(w);
+        w.Follows = 0;
+        w.FollowLive?.TrySetException(new InvalidOperationException($"{w.Id} was taken by another job."));
+        return w;
+    }
+
     /// <summary>
     /// Gives each running job that may grow as many following standbys (<see cref="CoordinatorOptions.StandbysFollow"/>)
     /// as it may still acquire, from the free workers that follow no job, and starts them following it.
     /// </summary>
-    private async Task FollowAsync()
+    private void Follow()
     {
         if (!_options.StandbysFollow) return;
-        var start = new List<(JobEntry Job, WorkerEntry Worker, int After)>();
+        var start = new List<(JobEntry Job, WorkerEntry Worker, int After, TaskCompletionSource Live, int Run)>();
         lock (_lock)
         {
             var idle = _workers.Values.Where(w => w.Job == 0 && w.Follows == 0 && !w.Lost && !w.Retired)
@@ -809,17 +829,18 @@ public sealed partial class Coordinator : IAsyncDisposable
                 int room = job.Submit.MaxWorkers - (job.Active - 1) - job.Followers.Count;
                 for (; room > 0; room--)
                 {
-                    var w = idle.FirstOrDefault(x => !job.FollowFailed.Contains(x.Id));
+                    var w = idle.FirstOrDefault(x => !job.FollowEnded.Contains(x.Id));
                     if (w is null) break;
                     idle.Remove(w);
                     w.Follows = job.Id;
                     w.FollowLive = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
                     job.Followers.Add(w);
-                    start.Add((job, w, job.Acquisitions));
+                    start.Add((job, w, job.Acquisitions, w.FollowLive, ++w.Runs));
                 }
             }
         }
-        foreach (var (job, w, after) in start) await StartFollowingAsync(job, w, after).ConfigureAwait(false);
+        // In the background: each is sent the job's log so far, which the caller (often a connection's reader) does not wait for.
+        foreach (var (job, w, after, live, run) in start) _ = Task.Run(() => StartFollowingAsync(job, w, after, live, run));
     }
 
     /// <summary>
@@ -829,21 +850,22 @@ public sealed partial class Coordinator : IAsyncDisposable
     /// <param name="job">The job.</param>
     /// <param name="w">The standby.</param>
     /// <param name="after">The job's last acquisition when the standby was given to it: it joins in a later one.</param>
-    private async Task StartFollowingAsync(JobEntry job, WorkerEntry w, int after)
+    /// <param name="live">This follow's <see cref="WorkerEntry.FollowLive"/> (a later follow of the same worker has another).</param>
+    /// <param name="run">This start's number (<see cref="StartJob.Run"/>).</param>
+    private async Task StartFollowingAsync(JobEntry job, WorkerEntry w, int after, TaskCompletionSource live, int run)
     {
-        var live = w.FollowLive!;
         try
         {
             await w.Channel.SendAsync(new StartJob(job.Id, job.Submit.Entry, job.Submit.Args, job.Submit.Files, job.InitialRoster, -1,
-                job.Parallelism, job.Submit.MaxWorkers, StartJob.Follow, w.Id, after)).ConfigureAwait(false);
+                job.Parallelism, job.Submit.MaxWorkers, StartJob.Follow, w.Id, after, run)).ConfigureAwait(false);
             int sent = 0;
             while (true)
             {
                 ControlMessage[] tail;
                 lock (_lock)
                 {
-                    // Ended meanwhile (or lost): whatever was sent to it before is ended by the JobEnded sent after.
-                    if (job.State != "running" || !job.Followers.Contains(w)) break;
+                    // Ended meanwhile, lost, or taken by another job: whatever was sent to it before is ended by the JobEnded sent after.
+                    if (job.State != "running" || w.FollowLive != live || w.Follows != job.Id) break;
                     tail = job.Log.Skip(sent).ToArray();
                     sent += tail.Length;
                     if (tail.Length == 0)
@@ -864,8 +886,11 @@ public sealed partial class Coordinator : IAsyncDisposable
             live.TrySetException(e);
             lock (_lock)
             {
-                job.Followers.Remove(w);
-                if (w.Follows == job.Id) w.Follows = 0;
+                if (w.FollowLive == live && w.Follows == job.Id)
+                {
+                    job.Followers.Remove(w);
+                    w.Follows = 0;
+                }
             }
         }
     }
@@ -901,7 +926,7 @@ public sealed partial class Coordinator : IAsyncDisposable
         foreach (int sequence in barriers) await TryReleaseAsync(job, sequence).ConfigureAwait(false);
         ReturnToPool(job, released);
         // The ones kept in the pool follow the job again (it may grow again) or another one.
-        await FollowAsync().ConfigureAwait(false);
+        Follow();
     }
 
     /// <summary>Released workers: up to <see cref="CoordinatorOptions.KeepWorkers"/> stay free, the provider takes the others back.</summary>
@@ -970,7 +995,7 @@ public sealed partial class Coordinator : IAsyncDisposable
             }
         }
         LogJobEnded(_logger, job.Id, job.State, Stopwatch.GetElapsedTime(job.StartTicks).TotalSeconds);
-        await FollowAsync().ConfigureAwait(false);
+        Follow();
         lock (_lock)
         {
             // Keep the last 100 ended jobs for `status`.
@@ -984,7 +1009,7 @@ public sealed partial class Coordinator : IAsyncDisposable
         lock (_lock)
         {
             var workers = _workers.Values.OrderBy(w => w.Id, StringComparer.Ordinal).Select(w => new WorkerStatus(w.Id, w.Info.Host, w.Info.DataPort, w.Info.Slots, w.Info.Pid,
-                w.Job, w.Cpu, w.Memory, Stopwatch.GetElapsedTime(w.LastHeartbeat).TotalSeconds)).ToArray();
+                w.Job, w.Cpu, w.Memory, Stopwatch.GetElapsedTime(w.LastHeartbeat).TotalSeconds, w.Follows)).ToArray();
             var jobs = _jobs.Values.OrderBy(j => j.Id).Select(j => new JobStatus(j.Id, j.Submit.Entry, j.State,
                 j.Workers().Select(w => w.Id).ToArray(), j.Steps, j.LastSuperstep ?? "")).ToArray();
             return new StatusReply(workers, jobs);

@@ -48,10 +48,11 @@ public sealed record Participant(string Id, string Host, int DataPort, int Slots
 /// messages, which follow this one, and takes part from the <see cref="Roster"/> of that sequence on.
 /// A standby that follows the job (<paramref name="JoinSequence"/> = <see cref="Follow"/>, no position yet)
 /// replays it as it goes and takes part from the first roster after acquisition <paramref name="FollowAfter"/>
-/// that names it (earlier ones it replays may name it too: it had been in the job before).
+/// that names it (earlier ones it replays may name it too: it had been in the job before). <paramref name="Run"/> tells this
+/// start of the program on the worker from earlier ones of the same job (its <see cref="ProgramEnded"/> carries it back).
 /// </summary>
 public sealed record StartJob(int Job, string Entry, string[] Args, FileEntry[] Files, Participant[] Participants, int Index, int Parallelism,
-    int MaxWorkers = 0, int JoinSequence = 0, string Self = "", int FollowAfter = 0) : ControlMessage
+    int MaxWorkers = 0, int JoinSequence = 0, string Self = "", int FollowAfter = 0, int Run = 0) : ControlMessage
 {
     /// <summary>The <see cref="JoinSequence"/> of a standby that follows the job until a roster names it.</summary>
     public const int Follow = int.MaxValue;
@@ -128,7 +129,7 @@ public sealed record PlaceReply(int Job, int Superstep, PlacementDecision Decisi
 public sealed record MoveDone(int Job, int Epoch, int From, double[] PhasesMs) : ControlMessage;
 
 /// <summary>Participant → coordinator: its copy of the program returned (or threw).</summary>
-public sealed record ProgramEnded(int Job, int ExitCode, string? Error) : ControlMessage;
+public sealed record ProgramEnded(int Job, int ExitCode, string? Error, int Run = 0) : ControlMessage;
 
 /// <summary>Coordinator → workers: the job is over; end the program copy if it still runs.</summary>
 public sealed record JobEnded(int Job) : ControlMessage;
@@ -136,8 +137,9 @@ public sealed record JobEnded(int Job) : ControlMessage;
 /// <summary>Client → coordinator: report the cluster's state.</summary>
 public sealed record StatusRequest(int Version) : ControlMessage;
 
-/// <summary>One worker in a status report.</summary>
-public sealed record WorkerStatus(string Id, string Host, int DataPort, int Slots, int Pid, int Job, double Cpu, long MemoryBytes, double SecondsSinceHeartbeat);
+/// <summary>One worker in a status report; <paramref name="Follows"/>: the job it follows as a standby (0: none).</summary>
+public sealed record WorkerStatus(string Id, string Host, int DataPort, int Slots, int Pid, int Job, double Cpu, long MemoryBytes, double SecondsSinceHeartbeat,
+    int Follows = 0);
 
 /// <summary>One job in a status report.</summary>
 public sealed record JobStatus(int Job, string Entry, string State, string[] Workers, int Steps, string Progress);

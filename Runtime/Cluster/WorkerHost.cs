@@ -231,12 +231,17 @@ public sealed partial class WorkerHost : IAsyncDisposable
         {
             run.Session?.Detach();
             // Unless the job already took this worker back (a new run of it replaced this one).
+            bool replaced;
             lock (_jobs)
             {
-                if (_jobs.TryRemove(new KeyValuePair<int, JobRun>(s.Job, run))) _data.UnregisterJob(s.Job);
+                replaced = !_jobs.TryRemove(new KeyValuePair<int, JobRun>(s.Job, run));
+                if (!replaced) _data.UnregisterJob(s.Job);
             }
-            // A released worker is no longer part of the job: it says nothing more about it.
-            if (_channel is not null && run.Session?.Released != true) await _channel.TrySendAsync(new ProgramEnded(s.Job, code, error)).ConfigureAwait(false);
+            // A released worker is no longer part of the job, nor is a run that a newer one replaced: they say nothing more about it.
+            if (_channel is not null && run.Session?.Released != true && !replaced)
+            {
+                await _channel.TrySendAsync(new ProgramEnded(s.Job, code, error, s.Run)).ConfigureAwait(false);
+            }
             try
             {
                 Directory.Delete(directory, recursive: true);

@@ -195,6 +195,54 @@ public sealed class ClusterFailureTests(Xunit.Abstractions.ITestOutputHelper log
     }
 
     [Fact]
+    public async Task Submit_WhileAnElasticJobsStandbysFollowIt_TakesThemAndBothJobsEqualTheirReferences()
+    {
+        // Job A may grow to 3 workers: the two free ones follow it. Job B, submitted meanwhile, takes those two (they stop
+        // following A); both jobs' results are right and every worker ends free.
+        var ranks = Path.Combine(_dir, "ranks.tsv");
+        var components = Path.Combine(_dir, "components.tsv");
+        using var a = new Repo.Child([Repo.Launcher, "submit", "--coordinator", _coordinator.EndPoint.ToString(), "--secret-file", _secretFile,
+            "--workers", "1", "--max-workers", "3", "--", Repo.Example("PageRank"), "--edges", Repo.TestData("karate.edges"), "--iterations", "1500",
+            "--parallelism", "1", "--elasticity", "fixed", "--schedule", "1", "--output", ranks]);
+        var sw = Stopwatch.StartNew();
+        while (_coordinator.Status().Workers.Count(w => w.Follows != 0) < 2)
+        {
+            Assert.False(a.HasExited, $"job A ended before its standbys followed it:\n{a.Out}\n{a.Err}");
+            Assert.True(sw.Elapsed < TimeSpan.FromSeconds(60), "the free workers did not follow job A");
+            await Task.Delay(20);
+        }
+        int jobA = _coordinator.Status().Workers.First(w => w.Follows != 0).Follows;
+        using var b = Submit(2, Repo.Example("ConnectedComponents"), "--edges", Repo.TestData("gnm300.edges"), "--vertices", Repo.TestData("gnm300.vertices"),
+            "--output", components);
+        int sawB = 0;
+        while (!b.HasExited)
+        {
+            // A worker running B follows no job (it stopped following A when B took it).
+            var running = _coordinator.Status().Workers.Where(w => w.Job != 0 && w.Job != jobA).ToList();
+            Assert.All(running, w => Assert.Equal(0, w.Follows));
+            sawB += running.Count;
+            await Task.Delay(10);
+        }
+        Assert.True(b.Wait(TimeSpan.FromMinutes(2)) == 0, b.Err);
+        Assert.True(sawB > 0, "job B was never seen running");
+        Assert.True(a.Wait(TimeSpan.FromMinutes(2)) == 0, a.Err);
+        var expected = File.ReadAllLines(Repo.TestData("gnm300.components.tsv")).Where(l => l.Length > 0).Order(StringComparer.Ordinal).ToArray();
+        Assert.Equal(expected, File.ReadAllLines(components).Order(StringComparer.Ordinal).ToArray());
+        var reference = Repo.ReadTsvDoubles(Repo.TestData("karate.pagerank.tsv"));
+        var actual = Repo.ReadTsvDoubles(ranks);
+        foreach (var (v, r) in reference) Assert.True(Math.Abs(r - actual[v]) <= 1e-9, $"vertex {v}");
+        // Job B's workers were A's standbys; once the coordinator has ended both jobs, none follows a job or runs one.
+        sw.Restart();
+        while (_coordinator.Status().Workers.Any(w => w.Job != 0 || w.Follows != 0))
+        {
+            Assert.True(sw.Elapsed < TimeSpan.FromSeconds(10), string.Join("; ", _coordinator.Status().Workers.Select(w => $"{w.Id} job {w.Job} follows {w.Follows}")));
+            await Task.Delay(20);
+        }
+        Assert.Equal(3, _coordinator.WorkerCount);
+        Assert.NotEqual(0, jobA);
+    }
+
+    [Fact]
     public async Task Status_ListsWorkersSlotsAndJobs()
     {
         var (exit, stdout, stderr) = Repo.Run(TimeSpan.FromMinutes(1), Repo.Launcher, "status", "--coordinator", _coordinator.EndPoint.ToString(), "--secret-file", _secretFile);
