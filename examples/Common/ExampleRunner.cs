@@ -45,7 +45,7 @@ internal static class ExampleRunner
             if (r.Joined.Count > 0 || r.Released.Count > 0)
             {
                 Console.WriteLine(string.Create(CultureInfo.InvariantCulture,
-                    $"  workers: {r.Workers} ({(r.Joined.Count > 0 ? $"joined {string.Join(",", r.Joined)} after {r.Acquire.TotalMilliseconds:F0} ms{(r.JoinedFromStandby.Count > 0 ? $", {r.JoinedFromStandby.Count} of them standbys that had followed the job" : "")}" : "")}{(r.Joined.Count > 0 && r.Released.Count > 0 ? "; " : "")}{(r.Released.Count > 0 ? $"released {string.Join(",", r.Released)}" : "")})"));
+                    $"  workers: {r.Workers} ({(r.Joined.Count > 0 ? $"joined {string.Join(",", r.Joined)} after {r.Acquire.TotalMilliseconds:F0} ms{(r.JoinedFromStandby.Count > 0 ? $", standbys that had followed the job: {string.Join(",", r.JoinedFromStandby)}" : "")}" : "")}{(r.Joined.Count > 0 && r.Released.Count > 0 ? "; " : "")}{(r.Released.Count > 0 ? $"released {string.Join(",", r.Released)}" : "")})"));
             }
         }
     }
