@@ -42,14 +42,17 @@ public sealed class ElasticWorkersTests : IDisposable
 
     private static string[] Ids(JsonElement rescale, string property) => rescale.GetProperty(property).EnumerateArray().Select(x => x.GetString()!).ToArray();
 
-    [Fact]
-    public void Run_PageRankScalingOutAndIn_AcquiresAndReleasesWorkersAndEqualsStaticRunTo1e12()
+    /// <summary>
+    /// Runs PageRank on gnp200 at parallelism 1 under a fixed schedule with <paramref name="run"/> (a <c>run</c> command line up to
+    /// the program), checks its ranks against a static embedded run to 1e-12, and returns its rescale events.
+    /// </summary>
+    private List<JsonElement> RunPageRankMatchingStatic(int iterations, string schedule, Func<string[], (int Exit, string Out, string Err)> run)
     {
         var cluster = Path.Combine(_dir, "cluster.tsv");
         var embedded = Path.Combine(_dir, "embedded.tsv");
         var stats = Path.Combine(_dir, "stats.jsonl");
-        string[] common = ["--edges", Repo.TestData("gnp200.edges"), "--iterations", "30"];
-        var c = RunElastic(1, 3, "PageRank", [.. common, "--parallelism", "1", "--elasticity", "fixed", "--schedule", "1,3,1,2", "--output", cluster, "--stats", stats]);
+        string[] common = ["--edges", Repo.TestData("gnp200.edges"), "--iterations", iterations.ToString(CultureInfo.InvariantCulture)];
+        var c = run([.. common, "--parallelism", "1", "--elasticity", "fixed", "--schedule", schedule, "--output", cluster, "--stats", stats]);
         Assert.True(c.Exit == 0, c.Err);
         var e = RunEmbedded("PageRank", [.. common, "--output", embedded, "--parallelism", "1"]);
         Assert.True(e.Exit == 0, e.Err);
@@ -57,8 +60,13 @@ public sealed class ElasticWorkersTests : IDisposable
         var b = Repo.ReadTsvDoubles(embedded);
         Assert.Equal(b.Count, a.Count);
         foreach (var (v, r) in b) Assert.True(Math.Abs(r - a[v]) <= 1e-12, $"vertex {v}: elastic cluster {a[v]:R}, static embedded {r:R}");
+        return Rescales(stats);
+    }
 
-        var rescales = Rescales(stats);
+    [Fact]
+    public void Run_PageRankScalingOutAndIn_AcquiresAndReleasesWorkersAndEqualsStaticRunTo1e12()
+    {
+        var rescales = RunPageRankMatchingStatic(30, "1,3,1,2", args => RunElastic(1, 3, "PageRank", args));
         Assert.Equal(3, rescales.Count);
         // 1 → 3: two worker processes started and joined; 3 → 1: both released; 1 → 2: one joins again.
         Assert.Equal(2, Ids(rescales[0], "joined").Length);
@@ -72,7 +80,7 @@ public sealed class ElasticWorkersTests : IDisposable
         Assert.InRange(rescales[2].GetProperty("join_rehearsal_ms").GetDouble(), double.Epsilon, rescales[2].GetProperty("acquire_ms").GetDouble());
         Assert.False(rescales[1].TryGetProperty("join_rehearsal_ms", out _));
         // The superstep after each move ran on exactly the workers the job held.
-        var supersteps = File.ReadAllLines(stats).Where(l => l.Contains("\"event\":\"superstep\"", StringComparison.Ordinal)).ToList();
+        var supersteps = File.ReadAllLines(Path.Combine(_dir, "stats.jsonl")).Where(l => l.Contains("\"event\":\"superstep\"", StringComparison.Ordinal)).ToList();
         Assert.Contains("\"parallelism\":3", supersteps[1], StringComparison.Ordinal);
         Assert.Contains("\"parallelism\":2", supersteps[29], StringComparison.Ordinal);
         // After the first superstep the worker rehearsed a move (and says how long that took).
@@ -88,18 +96,8 @@ public sealed class ElasticWorkersTests : IDisposable
     {
         // Three worker processes, the job starts on one: scaling out takes the two standbys, scaling in returns
         // them to the pool (their processes keep running), and scaling out again takes the same two back.
-        var cluster = Path.Combine(_dir, "cluster.tsv");
-        var embedded = Path.Combine(_dir, "embedded.tsv");
-        var stats = Path.Combine(_dir, "stats.jsonl");
-        string[] common = ["--edges", Repo.TestData("gnp200.edges"), "--iterations", "20"];
-        var c = Repo.Run(s_timeout, [Repo.Launcher, "run", "--workers", "3", "--initial-workers", "1", "--secret-file", _secret, "--", Repo.Example("PageRank"),
-            .. common, "--parallelism", "1", "--elasticity", "fixed", "--schedule", "1,3,1,3", "--output", cluster, "--stats", stats]);
-        Assert.True(c.Exit == 0, c.Err);
-        var e = RunEmbedded("PageRank", [.. common, "--output", embedded, "--parallelism", "1"]);
-        Assert.True(e.Exit == 0, e.Err);
-        var a = Repo.ReadTsvDoubles(cluster);
-        foreach (var (v, r) in Repo.ReadTsvDoubles(embedded)) Assert.True(Math.Abs(r - a[v]) <= 1e-12, $"vertex {v}: elastic cluster {a[v]:R}, static embedded {r:R}");
-        var rescales = Rescales(stats);
+        var rescales = RunPageRankMatchingStatic(20, "1,3,1,3", args => Repo.Run(s_timeout,
+            [Repo.Launcher, "run", "--workers", "3", "--initial-workers", "1", "--secret-file", _secret, "--", Repo.Example("PageRank"), .. args]));
         Assert.Equal(3, rescales.Count);
         Assert.Equal(Ids(rescales[0], "joined").Order(), Ids(rescales[1], "released").Order());
         Assert.Equal(Ids(rescales[1], "released").Order(), Ids(rescales[2], "joined").Order());
@@ -112,18 +110,8 @@ public sealed class ElasticWorkersTests : IDisposable
     public void Run_ColdStandbys_JoinByReplayingTheJobWithIdenticalResults()
     {
         // --standbys cold: the idle workers do not follow the job; a scale-out starts the program on them and they replay it.
-        var cluster = Path.Combine(_dir, "cluster.tsv");
-        var embedded = Path.Combine(_dir, "embedded.tsv");
-        var stats = Path.Combine(_dir, "stats.jsonl");
-        string[] common = ["--edges", Repo.TestData("gnp200.edges"), "--iterations", "20"];
-        var c = Repo.Run(s_timeout, [Repo.Launcher, "run", "--workers", "3", "--initial-workers", "1", "--standbys", "cold", "--secret-file", _secret, "--",
-            Repo.Example("PageRank"), .. common, "--parallelism", "1", "--elasticity", "fixed", "--schedule", "1,3,1,3", "--output", cluster, "--stats", stats]);
-        Assert.True(c.Exit == 0, c.Err);
-        var e = RunEmbedded("PageRank", [.. common, "--output", embedded, "--parallelism", "1"]);
-        Assert.True(e.Exit == 0, e.Err);
-        var a = Repo.ReadTsvDoubles(cluster);
-        foreach (var (v, r) in Repo.ReadTsvDoubles(embedded)) Assert.True(Math.Abs(r - a[v]) <= 1e-12, $"vertex {v}: elastic cluster {a[v]:R}, static embedded {r:R}");
-        var rescales = Rescales(stats);
+        var rescales = RunPageRankMatchingStatic(20, "1,3,1,3", args => Repo.Run(s_timeout,
+            [Repo.Launcher, "run", "--workers", "3", "--initial-workers", "1", "--standbys", "cold", "--secret-file", _secret, "--", Repo.Example("PageRank"), .. args]));
         Assert.Equal(3, rescales.Count);
         Assert.Equal(2, Ids(rescales[0], "joined").Length);
         Assert.Equal(2, Ids(rescales[2], "joined").Length);
