@@ -658,15 +658,19 @@ public sealed partial class Coordinator : IAsyncDisposable
         lock (_lock)
         {
             // A replaying copy needs the decisions and values, not every task's statistics (only the submitter reports them).
-            if (m is StepGo or BarrierRelease or Share or Roster && job.Submit.MaxWorkers > 0) job.Log.Add(m);
-            if (m is StepComplete complete && job.Submit.MaxWorkers > 0) job.Log.Add(complete with { Tasks = [] });
+            var logged = job.Submit.MaxWorkers <= 0 ? null : m switch
+            {
+                StepGo or BarrierRelease or Share or Roster => m,
+                StepComplete complete => complete with { Tasks = [] },
+                _ => null,
+            };
+            if (logged is not null) job.Log.Add(logged);
             channels = job.Participants.Skip(toSubmitter ? 0 : 1).Where(p => p.Channel is not null).Select(p => p.Channel!).ToList();
             // Standbys that follow the job get what is logged once they have the log so far; a failure ends them all.
-            if (job.Followers.Count > 0 && (m is JobFailed || (job.Submit.MaxWorkers > 0 && m is StepGo or BarrierRelease or Share or Roster or StepComplete)))
+            followed = logged ?? (m as JobFailed);
+            if (followed is not null && job.Followers.Count > 0)
             {
-                var copy = m is StepComplete c ? c with { Tasks = [] } : m;
                 following = job.Followers.Where(f => m is JobFailed || f.FollowLive?.Task.IsCompletedSuccessfully == true).Select(f => f.Channel).ToList();
-                followed = copy;
             }
         }
         foreach (var c in channels) await c.TrySendAsync(m).ConfigureAwait(false);
