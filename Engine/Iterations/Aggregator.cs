@@ -14,13 +14,15 @@ namespace Dataflow.Iterations;
 /// <typeparam name="T">The value type.</typeparam>
 public sealed class Aggregator<T> : IAggregator
 {
-    [ThreadStatic] private static Aggregator<T>? t_owner;
-    [ThreadStatic] private static StrongBox<T>? t_partial;
-    [ThreadStatic] private static int t_epoch;
+    // This thread's partials for aggregators of type T, one per aggregator it added to in the running
+    // superstep. A list rather than one owner per thread: one operator often updates several
+    // aggregators of one type (ctx.Sum and ctx.Max on double), and each must keep its own partial.
+    [ThreadStatic] private static Partial[]? t_partials;
+    [ThreadStatic] private static int t_last;
 
     private readonly Func<T, T, T> _combine;
     private readonly T _zero;
-    private readonly List<StrongBox<T>> _partials = new();
+    private readonly List<Partial> _partials = new();
     private int _epoch = 1;
 
     internal Aggregator(string name, T zero, Func<T, T, T> combine)
@@ -39,14 +41,22 @@ public sealed class Aggregator<T> : IAggregator
 
     object? IAggregator.Value => Value;
 
+    /// <summary>The number of partials of the running superstep (one per thread that added to it).</summary>
+    internal int PartialCount
+    {
+        get
+        {
+            lock (_partials) return _partials.Count;
+        }
+    }
+
     /// <summary>Adds <paramref name="value"/> to this thread's partial for the running superstep.</summary>
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
     public void Add(T value)
     {
-        if (ReferenceEquals(t_owner, this) && t_epoch == _epoch)
+        if (t_partials is { } partials && partials[t_last] is { } last && ReferenceEquals(last.Owner, this) && last.Epoch == _epoch)
         {
-            var box = t_partial!;
-            box.Value = _combine(box.Value!, value);
+            last.Value = _combine(last.Value, value);
             return;
         }
         AddSlow(value);
@@ -55,14 +65,44 @@ public sealed class Aggregator<T> : IAggregator
     [MethodImpl(MethodImplOptions.NoInlining)]
     private void AddSlow(T value)
     {
-        var box = new StrongBox<T>(_combine(_zero, value));
+        var partials = t_partials ??= new Partial[4];
+        int free = -1;
+        for (int i = 0; i < partials.Length; i++)
+        {
+            var p = partials[i];
+            if (p is null || p.Epoch != p.Owner._epoch)
+            {
+                if (free < 0) free = i; // empty, or its superstep's barrier has taken it
+                continue;
+            }
+            if (ReferenceEquals(p.Owner, this))
+            {
+                t_last = i;
+                p.Value = _combine(p.Value, value);
+                return;
+            }
+        }
+        if (free < 0)
+        {
+            free = partials.Length;
+            Array.Resize(ref partials, partials.Length * 2);
+            t_partials = partials;
+        }
+        var partial = new Partial(this, _epoch, _combine(_zero, value));
         lock (_partials)
         {
-            _partials.Add(box);
+            _partials.Add(partial);
         }
-        t_owner = this;
-        t_partial = box;
-        t_epoch = _epoch;
+        partials[free] = partial;
+        t_last = free;
+    }
+
+    /// <summary>One thread's running value for one aggregator in one superstep.</summary>
+    private sealed class Partial(Aggregator<T> owner, int epoch, T value)
+    {
+        public readonly Aggregator<T> Owner = owner;
+        public readonly int Epoch = epoch;
+        public T Value = value;
     }
 
     void IAggregator.Barrier()

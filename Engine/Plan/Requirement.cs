@@ -68,9 +68,20 @@ internal class Requirement<T>
 }
 
 /// <summary>Hash partitioning on <see cref="KeySelector"/>.</summary>
-internal sealed class HashRequirement<T, TKey>(Func<T, TKey> key, string keyName) : Requirement<T>(RequirementKind.Hash)
+internal sealed class HashRequirement<T, TKey> : Requirement<T>
 {
-    public Func<T, TKey> KeySelector { get; } = key;
+    private readonly string keyName;
+
+    /// <exception cref="Runtime.Partitioning.UnstableKeyException">The key type cannot be hashed identically in every process (refused as the plan is built).</exception>
+    public HashRequirement(Func<T, TKey> key, string keyName)
+        : base(RequirementKind.Hash)
+    {
+        Runtime.Partitioning.StableHash.EnsureStable<TKey>($"The key {keyName}");
+        KeySelector = key;
+        this.keyName = keyName;
+    }
+
+    public Func<T, TKey> KeySelector { get; }
 
     public override Delegate Key => KeySelector;
 

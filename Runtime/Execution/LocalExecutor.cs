@@ -109,6 +109,10 @@ public sealed class LocalExecutor
 
         private void RunSubtask(JobVertex vertex, int subtask, SubtaskMetrics metrics)
         {
+            // User functions parse and format the same way on every worker, whatever its locale
+            // (double.Parse("1.5") is 15 under de-DE).
+            Thread.CurrentThread.CurrentCulture = System.Globalization.CultureInfo.InvariantCulture;
+            Thread.CurrentThread.CurrentUICulture = System.Globalization.CultureInfo.InvariantCulture;
             _options.OnSubtaskThreadStart?.Invoke(subtask);
             long t0 = Stopwatch.GetTimestamp();
             long cpu0 = ThreadCpu.NowNanos();

@@ -9,14 +9,16 @@ namespace Dataflow.Runtime.Partitioning;
 /// </summary>
 /// <remarks>
 /// <see cref="string.GetHashCode()"/> and <see cref="HashCode"/> are randomized per process in .NET
-/// and cannot be used for partitioning. Primitive keys, strings, enums and value tuples of those are
-/// hashed deterministically; the type tests are JIT-time constants for value types, so the
-/// per-record cost is a few instructions. Other types fall back to their own
-/// <see cref="object.GetHashCode"/>, which must then be deterministic for cluster mode.
+/// and cannot be used for partitioning. Primitive keys, strings and the common value types are
+/// hashed here directly (the type tests are JIT-time constants for value types); every other key
+/// type gets a hash derived from its members, compiled once per type by <see cref="StableHasher{T}"/>.
+/// A key type whose equality the engine cannot see through is refused (<see cref="EnsureStable{TKey}"/>)
+/// rather than hashed by its own <see cref="object.GetHashCode"/>.
 /// </remarks>
 public static class StableHash
 {
     /// <summary>The stable hash of <paramref name="key"/>.</summary>
+    /// <exception cref="UnstableKeyException">The key type cannot be hashed identically in every process.</exception>
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
     public static int Of<TKey>(TKey key)
     {
@@ -25,12 +27,14 @@ public static class StableHash
         if (typeof(TKey) == typeof(uint)) return (int)Unsafe.As<TKey, uint>(ref key);
         if (typeof(TKey) == typeof(ulong)) return Int64((long)Unsafe.As<TKey, ulong>(ref key));
         if (typeof(TKey) == typeof(short)) return Unsafe.As<TKey, short>(ref key);
+        if (typeof(TKey) == typeof(ushort)) return Unsafe.As<TKey, ushort>(ref key);
         if (typeof(TKey) == typeof(byte)) return Unsafe.As<TKey, byte>(ref key);
+        if (typeof(TKey) == typeof(sbyte)) return Unsafe.As<TKey, sbyte>(ref key);
         if (typeof(TKey) == typeof(char)) return Unsafe.As<TKey, char>(ref key);
         if (typeof(TKey) == typeof(bool)) return Unsafe.As<TKey, bool>(ref key) ? 1 : 0;
         if (typeof(TKey) == typeof(double)) return Double(Unsafe.As<TKey, double>(ref key));
         if (typeof(TKey) == typeof(float)) return Double(Unsafe.As<TKey, float>(ref key));
-        if (typeof(TKey) == typeof(Guid)) return Bytes(MemoryMarshal.AsBytes(new ReadOnlySpan<Guid>(in Unsafe.As<TKey, Guid>(ref key))));
+        if (typeof(TKey) == typeof(Guid)) return Guid(Unsafe.As<TKey, Guid>(ref key));
         if (typeof(TKey) == typeof(string)) return String(Unsafe.As<TKey, string>(ref key));
         if (typeof(TKey) == typeof((long, long)))
         {
@@ -42,15 +46,29 @@ public static class StableHash
             var t = Unsafe.As<TKey, (int, int)>(ref key);
             return Combine(t.Item1, t.Item2);
         }
-        if (TupleHasher<TKey>.Hash is { } tuple) return tuple(key);
-        return Slow(key);
+        return StableHasher<TKey>.Hash(key);
     }
+
+    /// <summary>
+    /// Refuses a key type that cannot be hashed identically in every process; called when a plan
+    /// with a keyed exchange or keyed state is built.
+    /// </summary>
+    /// <typeparam name="TKey">The key type.</typeparam>
+    /// <param name="where">Where the key is used (an operator's name), for the message.</param>
+    /// <exception cref="UnstableKeyException">The message names the type, the member and what to do.</exception>
+    public static void EnsureStable<TKey>(string where)
+    {
+        if (StableHasher<TKey>.Problem is { } problem) throw new UnstableKeyException($"{where}: {problem}");
+    }
+
+    /// <summary>Why values of <paramref name="type"/> cannot be hashed identically in every process, or null when they can.</summary>
+    public static string? ProblemOf(Type type) => StableHashBuilder.ProblemOf(type);
 
     /// <summary>Combines two component hashes (order-sensitive).</summary>
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
     public static int Combine(int h1, int h2) => h1 * 31 + h2 + 17 * 31;
 
-    /// <summary>The stable hash of a string (FNV-1a over UTF-16 code units, then mixed).</summary>
+    /// <summary>The stable hash of a string (FNV-1a over UTF-16 code units).</summary>
     public static int String(string? s)
     {
         if (s is null) return 0;
@@ -70,71 +88,67 @@ public static class StableHash
 
     /// <summary>Equal doubles hash equally: -0.0 and 0.0 are one key, as are all NaNs (as for <see cref="EqualityComparer{T}.Default"/>).</summary>
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    private static int Double(double d) => d == 0 ? 0 : double.IsNaN(d) ? int.MinValue : Int64(BitConverter.DoubleToInt64Bits(d));
+    public static int Double(double d) => d == 0 ? 0 : double.IsNaN(d) ? int.MinValue : Int64(BitConverter.DoubleToInt64Bits(d));
 
+    /// <summary>The stable hash of a 64-bit integer.</summary>
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    private static int Int64(long v) => (int)v ^ (int)(v >> 32);
+    public static int Int64(long v) => (int)v ^ (int)(v >> 32);
 
-    private static int Bytes(ReadOnlySpan<byte> bytes)
+    /// <summary>
+    /// Decimals that are equal hash equally: <c>1.0m</c> and <c>1.00m</c> have different bits but
+    /// convert to the same double.
+    /// </summary>
+    public static int Decimal(decimal d) => Double((double)d);
+
+    /// <summary>The stable hash of a <see cref="Guid"/> (FNV-1a over its bytes).</summary>
+    public static int Guid(Guid g)
     {
         uint h = 2166136261;
-        foreach (byte b in bytes)
+        foreach (byte b in MemoryMarshal.AsBytes(new ReadOnlySpan<Guid>(in g)))
         {
             h = (h ^ b) * 16777619;
         }
         return (int)h;
     }
 
-    [MethodImpl(MethodImplOptions.NoInlining)]
-    private static int Slow<TKey>(TKey key)
-    {
-        if (key is null) return 0;
-        if (key is Enum) return Convert.ToInt64(key, System.Globalization.CultureInfo.InvariantCulture).GetHashCode();
-        if (key is System.Runtime.CompilerServices.ITuple tuple)
-        {
-            int h = 17;
-            for (int i = 0; i < tuple.Length; i++)
-            {
-                h = h * 31 + Boxed(tuple[i]);
-            }
-            return h;
-        }
-        return key.GetHashCode();
-    }
+    /// <summary>The stable hash of a 128-bit integer.</summary>
+    public static int Int128(Int128 v) => Combine(Int64((long)(ulong)v), Int64((long)(ulong)(v >> 64)));
 
-    private static int Boxed(object? o) => o switch
-    {
-        null => 0,
-        int i => i,
-        long l => Int64(l),
-        string s => String(s),
-        double d => Double(d),
-        float f => Double(f),
-        _ => Slow(o),
-    };
+    /// <summary>A <see cref="System.DateTimeOffset"/> by its instant (its equality ignores the offset).</summary>
+    public static int DateTimeOffset(DateTimeOffset d) => Int64(d.UtcTicks);
 }
 
 /// <summary>
-/// A compiled, boxing-free stable hash for value tuples (and nested ones): the components' stable
-/// hashes combined in order. Null for other types.
+/// Implemented by a key type whose equality is its own (a custom <see cref="object.Equals(object)"/>
+/// and <see cref="object.GetHashCode"/>) to give the engine a hash that is the same in every process.
 /// </summary>
-internal static class TupleHasher<T>
+/// <remarks>
+/// Keys that are equal by <see cref="object.Equals(object)"/> must return the same value, and the
+/// value must not depend on anything that differs between processes: use
+/// <see cref="Runtime.Partitioning.StableHash.Of{TKey}"/> on the members that equality compares,
+/// never <see cref="string.GetHashCode()"/> or <see cref="HashCode"/>.
+/// </remarks>
+public interface IStableHashCode
 {
-    public static readonly Func<T, int>? Hash = Build();
+    /// <summary>A hash code that equal keys share in every process.</summary>
+    int GetStableHashCode();
+}
 
-    private static Func<T, int>? Build()
-    {
-        var type = typeof(T);
-        if (!type.IsValueType || !type.IsGenericType || !type.FullName!.StartsWith("System.ValueTuple`", StringComparison.Ordinal)) return null;
-        var p = System.Linq.Expressions.Expression.Parameter(type, "key");
-        System.Linq.Expressions.Expression h = System.Linq.Expressions.Expression.Constant(17);
-        var of = typeof(StableHash).GetMethod(nameof(StableHash.Of))!;
-        var combine = typeof(StableHash).GetMethod(nameof(StableHash.Combine))!;
-        foreach (var field in type.GetFields().Where(f => f.Name.StartsWith("Item", StringComparison.Ordinal) || f.Name == "Rest").OrderBy(f => f.MetadataToken))
-        {
-            var component = System.Linq.Expressions.Expression.Call(of.MakeGenericMethod(field.FieldType), System.Linq.Expressions.Expression.Field(p, field));
-            h = System.Linq.Expressions.Expression.Call(combine, h, component);
-        }
-        return System.Linq.Expressions.Expression.Lambda<Func<T, int>>(h, p).Compile();
-    }
+/// <summary>A key type that cannot be hashed identically in every process, refused when the plan is built.</summary>
+public sealed class UnstableKeyException(string message) : InvalidOperationException(message);
+
+/// <summary>
+/// The compiled stable hash of <typeparamref name="T"/>, or the reason there is none
+/// (<see cref="Problem"/>; <see cref="Hash"/> then throws).
+/// </summary>
+/// <typeparam name="T">The key type.</typeparam>
+public static class StableHasher<T>
+{
+    /// <summary>Why <typeparamref name="T"/> cannot be hashed identically in every process, or null.</summary>
+    public static readonly string? Problem = StableHashBuilder.ProblemOf(typeof(T));
+
+    /// <summary>The stable hash function of <typeparamref name="T"/>.</summary>
+    public static readonly Func<T, int> Hash = Problem is null
+        ? StableHashBuilder.Build<T>()
+        : _ => throw new UnstableKeyException(Problem);
 }
