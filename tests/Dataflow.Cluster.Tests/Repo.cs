@@ -21,6 +21,9 @@ internal static class Repo
 
     public static string Example(string name) => System.IO.Path.Combine(Root, "examples", name, "bin", "Release", "net10.0", name + ".dll");
 
+    /// <summary>A program of <c>tests/Programs</c> that tests run as a process.</summary>
+    public static string TestProgram(string name) => System.IO.Path.Combine(Root, "tests", "Programs", name, "bin", "Release", "net10.0", name + ".dll");
+
     public static string TestData(string name)
     {
         foreach (var candidate in new[] { System.IO.Path.Combine(Root, "..", "shared", "testdata", name), System.IO.Path.Combine(Root, "shared", "testdata", name) })
