@@ -24,13 +24,12 @@ internal static class Repo
     /// <summary>A program of <c>tests/Programs</c> that tests run as a process.</summary>
     public static string TestProgram(string name) => System.IO.Path.Combine(Root, "tests", "Programs", name, "bin", "Release", "net10.0", name + ".dll");
 
+    /// <summary>A file of the reference data in <c>tests/data</c> (see <c>tests/data/README.md</c>).</summary>
     public static string TestData(string name)
     {
-        foreach (var candidate in new[] { System.IO.Path.Combine(Root, "..", "shared", "testdata", name), System.IO.Path.Combine(Root, "shared", "testdata", name) })
-        {
-            if (File.Exists(candidate)) return System.IO.Path.GetFullPath(candidate);
-        }
-        throw new FileNotFoundException($"shared/testdata/{name} not found next to {Root}");
+        var path = System.IO.Path.Combine(Root, "tests", "data", name);
+        if (!File.Exists(path)) throw new FileNotFoundException($"Reference data file not found: expected {path}", path);
+        return path;
     }
 
     /// <summary>A process running <c>dotnet</c> with the given arguments; output collected; killed (whole tree) on dispose.</summary>

@@ -4,17 +4,17 @@ namespace Dataflow.Elasticity.Tests;
 
 public class ScaleOutModelTests
 {
+    /// <summary>The TPC-H Q10 run history in <c>tests/data/scaleout</c> of this repository.</summary>
     private static string History()
     {
         for (var dir = new DirectoryInfo(AppContext.BaseDirectory); dir is not null; dir = dir.Parent)
         {
-            foreach (var candidate in new[] { Path.Combine(dir.FullName, "shared", "testdata", "scaleout", "tpchq10.flink.csv"),
-                                              Path.Combine(dir.FullName, "..", "shared", "testdata", "scaleout", "tpchq10.flink.csv") })
-            {
-                if (File.Exists(candidate)) return Path.GetFullPath(candidate);
-            }
+            if (!File.Exists(Path.Combine(dir.FullName, "Dataflow.sln"))) continue;
+            var path = Path.Combine(dir.FullName, "tests", "data", "scaleout", "tpchq10.flink.csv");
+            if (!File.Exists(path)) throw new FileNotFoundException($"Reference data file not found: expected {path}", path);
+            return path;
         }
-        throw new FileNotFoundException("shared/testdata/scaleout/tpchq10.flink.csv not found");
+        throw new DirectoryNotFoundException($"Dataflow.sln not found above {AppContext.BaseDirectory}");
     }
 
     [Fact]

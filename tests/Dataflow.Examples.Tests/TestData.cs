@@ -2,19 +2,30 @@ using System.Globalization;
 
 namespace Dataflow.Examples.Tests;
 
-/// <summary>Locates <c>shared/testdata</c> (reference answers computed by networkx, scikit-learn and scipy).</summary>
+/// <summary>
+/// Locates the reference data in <c>tests/data</c> of this repository (answers computed by networkx,
+/// scikit-learn and scipy; see <c>tests/data/README.md</c>).
+/// </summary>
 internal static class TestData
 {
-    public static string Path(string name)
+    private static string? _root;
+
+    private static string Root => _root ??= FindRoot();
+
+    private static string FindRoot()
     {
         for (var dir = new DirectoryInfo(AppContext.BaseDirectory); dir is not null; dir = dir.Parent)
         {
-            var candidate = System.IO.Path.Combine(dir.FullName, "shared", "testdata", name);
-            if (File.Exists(candidate)) return candidate;
-            candidate = System.IO.Path.Combine(dir.FullName, "..", "shared", "testdata", name);
-            if (File.Exists(candidate)) return System.IO.Path.GetFullPath(candidate);
+            if (File.Exists(System.IO.Path.Combine(dir.FullName, "Dataflow.sln"))) return dir.FullName;
         }
-        throw new FileNotFoundException($"shared/testdata/{name} not found above {AppContext.BaseDirectory}");
+        throw new DirectoryNotFoundException($"Dataflow.sln not found above {AppContext.BaseDirectory}");
+    }
+
+    public static string Path(string name)
+    {
+        var path = System.IO.Path.Combine(Root, "tests", "data", name);
+        if (!File.Exists(path)) throw new FileNotFoundException($"Reference data file not found: expected {path}", path);
+        return path;
     }
 
     public static Dictionary<long, double> ReadTsvDoubles(string path) =>
