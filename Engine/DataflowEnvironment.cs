@@ -1,8 +1,8 @@
 using Dataflow.Operators.Sources;
 using Dataflow.Plan;
-using Dataflow.Runtime.Cluster;
 using Dataflow.Runtime.Extensibility;
 using Dataflow.Runtime.Execution;
+using Dataflow.Runtime.Hosting;
 using Dataflow.Runtime.Serialization;
 using Dataflow.Runtime.Statistics;
 using Dataflow.Iterations;
@@ -28,24 +28,22 @@ public sealed class DataflowEnvironment
 {
     private int _nextNodeId;
     private readonly List<IDataflowObserver> _observers;
-    private readonly ClusterSession? _cluster = ClusterSession.Current;
 
-    /// <summary>Creates an environment; prefer <see cref="CreateLocal"/> or dependency injection (<c>services.AddDataflow()</c>).</summary>
-    public DataflowEnvironment(IOptions<DataflowOptions> options, IEnumerable<IDataflowObserver> observers, IElasticityPolicy? elasticity = null)
+    /// <summary>Creates an environment; prefer <see cref="Create"/>, <see cref="CreateLocal"/> or dependency injection (<c>services.AddDataflow()</c>).</summary>
+    /// <param name="options">The settings.</param>
+    /// <param name="observers">Who is told of supersteps, rescales and job ends.</param>
+    /// <param name="host">Where jobs run: <see cref="LocalJobHost"/> embedded, a cluster's host in a program the launcher runs.</param>
+    /// <param name="elasticity">The policy that may change the parallelism of iterations, or null.</param>
+    public DataflowEnvironment(IOptions<DataflowOptions> options, IEnumerable<IDataflowObserver> observers, IJobHost host, IElasticityPolicy? elasticity = null)
     {
+        ArgumentNullException.ThrowIfNull(options);
+        ArgumentNullException.ThrowIfNull(observers);
+        Host = host ?? throw new ArgumentNullException(nameof(host));
         ElasticityPolicy = elasticity;
-        if (_cluster is { IsSubmitter: true } cluster)
+        Host.Placed += record =>
         {
-            cluster.Placed += (step, superstep, d) =>
-            {
-                var record = new PlacementRecord(step, d.Policy, d.Parallelism, d.Workers,
-                    d.PredictionWorkers.Select((w, i) => (w, i)).ToDictionary(x => x.w, x => (d.PredictedLoads[x.i], d.Bottlenecks[x.i])))
-                {
-                    Superstep = superstep,
-                };
-                foreach (var o in ActiveObservers) o.OnPlacement(record);
-            };
-        }
+            foreach (var o in ActiveObservers) o.OnPlacement(record);
+        };
         Options = options.Value;
         Options.Validate();
         _observers = observers.ToList();
@@ -66,7 +64,7 @@ public sealed class DataflowEnvironment
     {
         if (policy is not (null or "locality" or "bottleneck-aware")) throw new ArgumentException($"Unknown placement policy '{policy}' (known: locality, bottleneck-aware).", nameof(policy));
         if (predictor is not (null or "arima" or "slidhmm")) throw new ArgumentException($"Unknown load predictor '{predictor}' (known: arima, slidhmm).", nameof(predictor));
-        if (_cluster is not null) _cluster.Placement = (policy ?? "", predictor ?? "");
+        Host.UsePlacement(policy ?? "", predictor ?? "");
         return this;
     }
 
@@ -80,31 +78,31 @@ public sealed class DataflowEnvironment
     /// <summary>The observers told of events here: none in a cluster worker's copy of the program (the submitter tells them).</summary>
     internal IReadOnlyList<IDataflowObserver> ActiveObservers => IsWorkerCopy ? [] : _observers;
 
-    /// <summary>The cluster job this program runs in, or null when it runs embedded.</summary>
-    internal ClusterSession? Cluster => _cluster;
+    /// <summary>Where this program's jobs run (the engine reaches a cluster only through it).</summary>
+    internal IJobHost Host { get; }
 
     /// <summary>True in a cluster worker's copy of the program: it runs its subtasks; results and files belong to the submitter.</summary>
-    internal bool IsWorkerCopy => _cluster is { IsSubmitter: false };
+    internal bool IsWorkerCopy => Host.Mode == HostMode.Worker;
 
     /// <summary>
     /// Where jobs run: <c>embedded</c> (this process), <c>submitter</c> or <c>worker</c> (a copy of the
     /// program started by <c>./dataflow run</c> or <c>submit</c>).
     /// </summary>
-    public string Mode => _cluster is null ? "embedded" : _cluster.IsSubmitter ? "submitter" : "worker";
+    public string Mode => Host.Mode.ToString().ToLowerInvariant();
 
     /// <summary>Makes a value the submitter computed from a job's result the value of every copy of the program.</summary>
     internal async Task<TValue> ShareAsync<TValue>(TValue value)
     {
-        if (_cluster is null) return value;
+        if (Host.Mode == HostMode.Embedded) return value;
         var serializer = Serializers.Get<TValue>();
-        if (_cluster.IsSubmitter)
+        if (Host.Mode == HostMode.Submitter)
         {
             var w = new ByteWriter(1024);
             serializer.Write(w, value);
-            await _cluster.ShareAsync(w.WrittenSpan.ToArray()).ConfigureAwait(false);
+            await Host.ShareAsync(w.WrittenSpan.ToArray()).ConfigureAwait(false);
             return value;
         }
-        var bytes = await _cluster.ShareAsync(null).ConfigureAwait(false);
+        var bytes = await Host.ShareAsync(null).ConfigureAwait(false);
         return serializer.Read(new ByteReader(bytes));
     }
 
@@ -116,14 +114,39 @@ public sealed class DataflowEnvironment
         return this;
     }
 
-    /// <summary>Creates an embedded environment that runs jobs in this process on <paramref name="parallelism"/> subtasks per operator.</summary>
+    /// <summary>
+    /// Creates an embedded environment that runs jobs in this process on <paramref name="parallelism"/>
+    /// subtasks per operator, always. A program that should also run on a cluster uses <see cref="Create"/>.
+    /// </summary>
     /// <param name="parallelism">Default parallelism; null for the number of cores.</param>
+    /// <exception cref="InvalidOperationException">The program was started by the launcher (<c>./dataflow run</c> or <c>submit</c>) to run on a cluster.</exception>
     public static DataflowEnvironment CreateLocal(int? parallelism = null)
     {
+        if (JobHostContext.Current is { } launched)
+        {
+            throw new InvalidOperationException(
+                $"This program was started by the launcher as the {launched.Mode.ToString().ToLowerInvariant()} of a cluster job, but creates an embedded " +
+                "environment (DataflowEnvironment.CreateLocal). Use DataflowEnvironment.Create(), which runs embedded by default and on the cluster under the launcher.");
+        }
+        return Build(new LocalJobHost(), parallelism);
+    }
+
+    /// <summary>
+    /// Creates the environment the program is run in: embedded (as <see cref="CreateLocal"/>) when
+    /// started on its own, or one copy of a cluster job when started by the launcher
+    /// (<c>./dataflow run --workers N -- program</c> or <c>./dataflow submit</c>), which says so explicitly
+    /// through <see cref="JobHostContext"/>. The same program gives the same answer either way.
+    /// </summary>
+    /// <param name="parallelism">Default parallelism; null for the cluster job's, or the number of cores embedded.</param>
+    public static DataflowEnvironment Create(int? parallelism = null) => Build(JobHostContext.Current ?? new LocalJobHost(), parallelism);
+
+    private static DataflowEnvironment Build(IJobHost host, int? parallelism)
+    {
         var services = new ServiceCollection();
+        services.AddSingleton(host);
         services.AddDataflow(o =>
         {
-            if (parallelism is int p) o.Parallelism = p;
+            if ((parallelism ?? host.Parallelism) is int p) o.Parallelism = p;
         });
         return services.BuildServiceProvider().GetRequiredService<DataflowEnvironment>();
     }
@@ -196,7 +219,7 @@ public sealed class DataflowEnvironment
     /// <summary>Runs the job that ends in <paramref name="sinks"/>, first running the iterations it reads.</summary>
     internal async Task<JobExecutionResult> RunAsync(IReadOnlyList<Node> sinks, CancellationToken cancellationToken)
     {
-        var run = new RunContext(cancellationToken) { SeparateResultSinks = _cluster is not null };
+        var run = new RunContext(cancellationToken) { SeparateResultSinks = Host.Mode != HostMode.Embedded };
         long start = System.Diagnostics.Stopwatch.GetTimestamp();
         try
         {
@@ -239,12 +262,9 @@ public sealed class DataflowEnvironment
         {
             run.Scope = null;
         }
-        if (_cluster is not { IsSubmitter: true }) compiler.CheckInputs(); // the submitter reads no inputs
+        if (Host.Mode != HostMode.Submitter) compiler.CheckInputs(); // the submitter reads no inputs
         var graph = compiler.Build();
-        var executor = new LocalExecutor(Options.ToExecutionOptions());
-        var result = _cluster is null
-            ? await executor.ExecuteAsync(graph, run.Token).ConfigureAwait(false)
-            : await _cluster.RunStepAsync(graph, executor, run.Token).ConfigureAwait(false);
+        var result = await Host.RunAsync(graph, new LocalExecutor(Options.ToExecutionOptions()), run.Token).ConfigureAwait(false);
         run.Jobs.Add(result);
         return result;
     }

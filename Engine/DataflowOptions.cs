@@ -7,7 +7,7 @@ namespace Dataflow;
 public sealed class DataflowOptions
 {
     /// <summary>Default number of subtasks per operator (default: the number of cores; 1..<see cref="MaxParallelism"/>).</summary>
-    public int Parallelism { get; set; } = Runtime.Cluster.ClusterSession.Current?.Parallelism ?? Environment.ProcessorCount;
+    public int Parallelism { get; set; } = Environment.ProcessorCount;
 
     /// <summary>Number of key groups, the upper bound of any parallelism (default 128).</summary>
     public int MaxParallelism { get; set; } = KeyGroups.DefaultMaxParallelism;

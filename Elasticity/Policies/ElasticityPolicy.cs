@@ -25,6 +25,9 @@ public abstract class ElasticityPolicy : IElasticityPolicy
         return _logger.Log(Name, context, DecideCore(context));
     }
 
+    /// <inheritdoc />
+    public virtual int? FirstParallelism(int current) => null;
+
     /// <summary>The decision for <paramref name="context"/> (not null).</summary>
     protected abstract ElasticityDecision DecideCore(BarrierContext context);
 }

@@ -34,6 +34,9 @@ public sealed class FixedPolicy : ElasticityPolicy
     public int InitialParallelism => _schedule[0];
 
     /// <inheritdoc />
+    public override int? FirstParallelism(int current) => _schedule[0];
+
+    /// <inheritdoc />
     protected override ElasticityDecision DecideCore(BarrierContext context)
     {
         int index = Math.Clamp(context.Superstep, 0, _schedule.Length - 1);

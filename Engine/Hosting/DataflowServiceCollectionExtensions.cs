@@ -16,8 +16,9 @@ public static class DataflowServiceCollectionExtensions
 {
     /// <summary>
     /// Adds the engine: <see cref="DataflowEnvironment"/> (singleton), its <see cref="DataflowOptions"/>,
-    /// and the embedded defaults of the extension points (<see cref="IResourceProvider"/>,
-    /// <see cref="IPlacementPolicy"/>), which features registered later may replace.
+    /// and the embedded defaults of the extension points (<see cref="Runtime.Hosting.IJobHost"/>,
+    /// <see cref="IResourceProvider"/>, <see cref="IPlacementPolicy"/>), which features registered
+    /// later may replace.
     /// </summary>
     public static IDataflowBuilder AddDataflow(this IServiceCollection services, Action<DataflowOptions>? configure = null)
     {
@@ -30,6 +31,7 @@ public static class DataflowServiceCollectionExtensions
             return true;
         });
         services.TryAddSingleton<DataflowEnvironment>();
+        services.TryAddSingleton<Runtime.Hosting.IJobHost, Runtime.Hosting.LocalJobHost>();
         services.TryAddSingleton<IResourceProvider, LocalResourceProvider>();
         services.TryAddSingleton<IPlacementPolicy, LocalPlacementPolicy>();
         return new Builder(services);

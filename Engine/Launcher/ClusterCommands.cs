@@ -226,7 +226,7 @@ internal static class ClusterCommands
         };
         AppDomain.CurrentDomain.ProcessExit += (_, _) => CancelQuietly(cts);
         // The code of a rescale is compiled while the worker waits for work, not during a job's first rescale.
-        var warmUp = new Thread(() => Dataflow.Iterations.RescaleWarmUp.Prepare()) { IsBackground = true, Priority = ThreadPriority.BelowNormal, Name = "rescale warm-up" };
+        var warmUp = new Thread(() => Runtime.Execution.JitWarmUp.Prepare([.. Dataflow.Iterations.RescaleWarmUp.Roots, .. Runtime.Cluster.ClusterWarmUp.Roots])) { IsBackground = true, Priority = ThreadPriority.BelowNormal, Name = "rescale warm-up" };
         warmUp.Start();
         await using var host = new WorkerHost(options, RunProgram, new StderrLogger("worker", LogLevel.Information));
         try

@@ -70,7 +70,7 @@ internal abstract class Node
     public abstract Node CreateReplaySource(Array recordedPerSubtask, int parallelism);
 
     /// <summary>Moves what input <paramref name="input"/>'s subtasks received (a recording) when the parallelism changes, as the input's requirement says.</summary>
-    public abstract Iterations.MovableState MoverOfRecording(int input, Func<Array> get, Action<Array> set);
+    public abstract Runtime.Iterations.MovableState MoverOfRecording(int input, Func<Array> get, Action<Array> set);
 
     /// <summary>An empty instance of the state this node caches across supersteps (for a subtask that receives it from elsewhere), or null.</summary>
     public virtual Operators.Core.IKeyGroupedState? CreateCachedState(int maxParallelism) => null;
@@ -112,7 +112,7 @@ internal abstract class Node<T> : Node
 
     public override Runtime.Serialization.BatchCodec CreateCodec() => Runtime.Serialization.BatchCodec.For<T>();
 
-    public override Iterations.MovableState MoverOfRecording(int input, Func<Array> get, Action<Array> set) =>
+    public override Runtime.Iterations.MovableState MoverOfRecording(int input, Func<Array> get, Action<Array> set) =>
         new Iterations.ListsState<T>(() => (List<T>[])get(), v => set(v), Requirement<T>.Any);
 
     public override IInputAdapter CreateAdapter(object collector, Array? recording, int subtask) =>
@@ -165,7 +165,7 @@ internal abstract class UnaryNode<TIn, TOut> : Node<TOut>
 
     public override RequirementKind RequirementKindOf(int input) => Requirement.Kind;
 
-    public override Iterations.MovableState MoverOfRecording(int input, Func<Array> get, Action<Array> set) =>
+    public override Runtime.Iterations.MovableState MoverOfRecording(int input, Func<Array> get, Action<Array> set) =>
         new Iterations.ListsState<TIn>(() => (List<TIn>[])get(), v => set(v), Requirement);
 
     public override Delegate? RequiredKey(int input) => Requirement.Key;
@@ -197,7 +197,7 @@ internal abstract class BinaryNode<T1, T2, TOut> : Node<TOut>
 
     public override RequirementKind RequirementKindOf(int input) => input == 0 ? _first.Kind : _second.Kind;
 
-    public override Iterations.MovableState MoverOfRecording(int input, Func<Array> get, Action<Array> set) => input == 0
+    public override Runtime.Iterations.MovableState MoverOfRecording(int input, Func<Array> get, Action<Array> set) => input == 0
         ? new Iterations.ListsState<T1>(() => (List<T1>[])get(), v => set(v), _first)
         : new Iterations.ListsState<T2>(() => (List<T2>[])get(), v => set(v), _second);
 

@@ -23,7 +23,6 @@ public sealed class WorkerReleasedException(int job, string worker) : Exception(
 /// </summary>
 public sealed class ClusterSession
 {
-    private static readonly AsyncLocal<ClusterSession?> s_current = new();
 
     private readonly ControlChannel _control;
     private readonly DataPlane _data;
@@ -72,13 +71,6 @@ public sealed class ClusterSession
 
     /// <summary>Stops listening to the data plane (the job is over here).</summary>
     public void Detach() => _data.Broken -= OnDataBroken;
-
-    /// <summary>The session of the program running on this logical thread, or null (embedded).</summary>
-    public static ClusterSession? Current
-    {
-        get => s_current.Value;
-        set => s_current.Value = value;
-    }
 
     /// <summary>The job id.</summary>
     public int Job { get; }

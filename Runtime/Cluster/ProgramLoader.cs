@@ -26,7 +26,8 @@ public static class ProgramLoader
             var context = new ProgramLoadContext(full);
             try
             {
-                ClusterSession.Current = session;
+                // The program's DataflowEnvironment.Create() runs its jobs in this cluster job.
+                Hosting.JobHostContext.Current = session is null ? null : new ClusterJobHost(session);
                 var assembly = context.LoadFromAssemblyPath(full);
                 var entry = assembly.EntryPoint ?? throw new InvalidOperationException($"{Path.GetFileName(full)} has no entry point.");
                 object?[] parameters = entry.GetParameters().Length == 0 ? [] : [args];
@@ -55,7 +56,7 @@ public static class ProgramLoader
             }
             finally
             {
-                ClusterSession.Current = null;
+                Hosting.JobHostContext.Current = null;
                 context.Unload();
             }
         })

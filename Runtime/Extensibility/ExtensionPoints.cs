@@ -36,6 +36,9 @@ public interface IElasticityPolicy
 
     /// <summary>Returns the parallelism for the next superstep.</summary>
     ElasticityDecision Decide(BarrierContext context);
+
+    /// <summary>The parallelism of the first superstep, or null to start at <paramref name="current"/> (the iteration's own).</summary>
+    int? FirstParallelism(int current) => null;
 }
 
 /// <summary>Subtask → worker assignment.</summary>

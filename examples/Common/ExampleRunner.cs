@@ -9,7 +9,7 @@ internal static class ExampleRunner
     /// <summary>Creates the environment from the common options; dispose the returned writer at the end.</summary>
     public static (DataflowEnvironment Env, IDisposable? Stats) CreateEnvironment(ExampleArgs args, bool progress = true)
     {
-        var env = DataflowEnvironment.CreateLocal(args.GetIntOrNull("parallelism")).UseElasticity(args.Elasticity)
+        var env = DataflowEnvironment.Create(args.GetIntOrNull("parallelism")).UseElasticity(args.Elasticity)
             .UsePlacement(args.Get("placement"), args.Get("predictor"));
         JsonStatisticsWriter? stats = null;
         if (args.Get("stats") is { } path)

@@ -9,7 +9,7 @@ var commandLine = args; // top-level args: also right when the launcher runs the
 return await ExampleArgs.RunAsync(async ct =>
 {
     var args = ExampleArgs.Parse(commandLine, "input", "megabytes");
-    var env = DataflowEnvironment.CreateLocal(args.GetIntOrNull("parallelism"));
+    var env = DataflowEnvironment.Create(args.GetIntOrNull("parallelism"));
     var input = args.Get("input");
     if (input is null)
     {

@@ -1,3 +1,4 @@
+using Dataflow.Runtime.Iterations;
 using Dataflow.Iterations;
 using Dataflow.Operators.Core;
 using Dataflow.Operators.Tables;

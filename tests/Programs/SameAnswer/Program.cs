@@ -7,7 +7,7 @@ using Dataflow.Tests.SameAnswer;
 // and writes each result as text files under --output. The cluster tests run it embedded at
 // several parallelisms and on worker processes and compare the files exactly.
 var options = Options.Parse(args);
-var env = DataflowEnvironment.CreateLocal(options.Parallelism);
+var env = DataflowEnvironment.Create(options.Parallelism);
 Directory.CreateDirectory(options.Output);
 
 var rows = env.Generate(options.Rows, i => Row.Make(options.Seed, i));

@@ -1,8 +1,8 @@
 using System.Diagnostics;
-using Dataflow.Runtime.Cluster;
+using Dataflow.Runtime.Iterations;
 using Dataflow.Runtime.Serialization;
 
-namespace Dataflow.Iterations;
+namespace Dataflow.Runtime.Cluster;
 
 /// <summary>
 /// Moves iteration state between the worker processes of a cluster job: each worker that held old
