@@ -7,7 +7,7 @@ using Microsoft.Extensions.Logging;
 namespace Dataflow.Elasticity;
 
 /// <summary>
-/// Reads an elasticity policy from command-line arguments (DESIGN.md §10) and hands the others back, so
+/// Reads an elasticity policy from command-line arguments (docs/architecture.md §10) and hands the others back, so
 /// a program or the launcher parses its own options from what remains.
 /// </summary>
 /// <example>

@@ -100,7 +100,7 @@ public sealed partial class DataSet<T>
         return new(new UnionNode<T>([Node, other.Node]));
     }
 
-    /// <summary>Hash partitions records by key into key groups (DESIGN.md §4); later keyed operators on the same selector reuse it.</summary>
+    /// <summary>Hash partitions records by key into key groups (docs/architecture.md §4); later keyed operators on the same selector reuse it.</summary>
     public DataSet<T> PartitionByHash<TKey>(Func<T, TKey> key, [CallerArgumentExpression(nameof(key))] string? name = null)
     {
         ArgumentNullException.ThrowIfNull(key);

@@ -52,17 +52,19 @@ public sealed class DataflowEnvironment
     /// <summary>The observers that receive superstep statistics and job ends.</summary>
     public IReadOnlyList<IDataflowObserver> Observers => _observers;
 
-    /// <summary>The policy that may change the parallelism of iterations at superstep barriers (DESIGN.md §8), or null for fixed parallelism.</summary>
+    /// <summary>The policy that may change the parallelism of iterations at superstep barriers (docs/architecture.md §8), or null for fixed parallelism.</summary>
     public IElasticityPolicy? ElasticityPolicy { get; private set; }
 
     /// <summary>
-    /// Chooses how a cluster places this program's subtasks (DESIGN.md §9): <c>locality</c> or
-    /// <c>bottleneck-aware</c> (with load predictor <c>arima</c> or <c>slidhmm</c>). Embedded,
-    /// every subtask runs in this process and the choice has no effect.
+    /// Chooses how a cluster places this program's subtasks (architecture §9): <c>locality</c>,
+    /// <c>bottleneck-aware</c> (with load predictor <c>arima</c> or <c>slidhmm</c>), or the name of a
+    /// policy registered with the coordinator (<c>AddPlacementPolicy&lt;T&gt;()</c>); the coordinator
+    /// fails the job with the names it knows when it has none of that name. Embedded, every subtask
+    /// runs in this process and the choice has no effect.
     /// </summary>
     public DataflowEnvironment UsePlacement(string? policy, string? predictor = null)
     {
-        if (policy is not (null or "locality" or "bottleneck-aware")) throw new ArgumentException($"Unknown placement policy '{policy}' (known: locality, bottleneck-aware).", nameof(policy));
+        if (policy is { Length: 0 }) throw new ArgumentException("A placement policy's name is not empty (null: the default).", nameof(policy));
         if (predictor is not (null or "arima" or "slidhmm")) throw new ArgumentException($"Unknown load predictor '{predictor}' (known: arima, slidhmm).", nameof(predictor));
         Host.UsePlacement(policy ?? "", predictor ?? "");
         return this;

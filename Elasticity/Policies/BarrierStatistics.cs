@@ -53,7 +53,7 @@ internal static class BarrierStatistics
     }
 
     /// <summary>
-    /// The mean over workers of each worker's CPU utilization during the last superstep (DESIGN.md §8),
+    /// The mean over workers of each worker's CPU utilization during the last superstep (docs/architecture.md §8),
     /// with the per-worker values; null when the last superstep has no task records or no duration.
     /// </summary>
     /// <remarks>

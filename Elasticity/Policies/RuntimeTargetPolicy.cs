@@ -6,7 +6,7 @@ namespace Dataflow.Elasticity.Policies;
 
 /// <summary>
 /// Scales an iteration so it meets a runtime target (Ellis, Thamsen et al., CloudCom 2017), from a model
-/// of superstep duration versus parallelism fitted on the supersteps run so far (DESIGN.md §8).
+/// of superstep duration versus parallelism fitted on the supersteps run so far (docs/architecture.md §8).
 /// </summary>
 /// <remarks>
 /// <para>After superstep s of an iteration expected to run N supersteps, with elapsed time E (the sum of

@@ -1,6 +1,6 @@
 namespace Dataflow.Elasticity.Policies;
 
-/// <summary>Knobs of the <see cref="RuntimeTargetPolicy"/> (Ellis, DESIGN.md §8).</summary>
+/// <summary>Knobs of the <see cref="RuntimeTargetPolicy"/> (Ellis, docs/architecture.md §8).</summary>
 public sealed class RuntimeTargetPolicyOptions
 {
     /// <summary>

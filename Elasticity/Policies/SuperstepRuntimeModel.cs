@@ -5,7 +5,7 @@ namespace Dataflow.Elasticity.Policies;
 
 /// <summary>
 /// Superstep runtime as a function of parallelism, fitted on observed (parallelism, duration) points
-/// as DESIGN.md §8 prescribes: Bell inside the observed range of parallelisms, Ernest outside it.
+/// as docs/architecture.md §8 prescribes: Bell inside the observed range of parallelisms, Ernest outside it.
 /// </summary>
 /// <remarks>
 /// Bell itself predicts the mean with at most two distinct parallelisms. With a single one neither model

@@ -7,7 +7,7 @@ namespace Dataflow.Elasticity.Policies;
 /// <summary>
 /// Scales an iteration so its workers run near a target CPU utilization (Thamsen, Renner, Kao,
 /// ICDCSW'16): <c>p' = clamp(floor(U / U_target × p), p_min, p_max)</c>, with a hysteresis band and a
-/// cooldown (DESIGN.md §8).
+/// cooldown (docs/architecture.md §8).
 /// </summary>
 /// <remarks>
 /// <para>U is the mean over the workers that ran the step of each worker's CPU utilization during the last

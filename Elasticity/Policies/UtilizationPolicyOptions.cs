@@ -1,6 +1,6 @@
 namespace Dataflow.Elasticity.Policies;
 
-/// <summary>Knobs of the <see cref="UtilizationPolicy"/> (the ICDCSW'16 prototype, DESIGN.md §8).</summary>
+/// <summary>Knobs of the <see cref="UtilizationPolicy"/> (the ICDCSW'16 prototype, docs/architecture.md §8).</summary>
 public sealed class UtilizationPolicyOptions
 {
     /// <summary>The CPU utilization the policy steers toward, in (0, 1]. Default 0.7.</summary>

@@ -6,7 +6,7 @@ namespace Dataflow;
 /// <summary>Elasticity policies on the dataflow builder: <c>services.AddDataflow().AddUtilizationElasticity(...)</c>.</summary>
 public static class DataflowBuilderElasticityExtensions
 {
-    /// <summary>Rescales iterations by CPU utilization (DESIGN.md §8).</summary>
+    /// <summary>Rescales iterations by CPU utilization (docs/architecture.md §8).</summary>
     public static IDataflowBuilder AddUtilizationElasticity(this IDataflowBuilder builder, Action<UtilizationPolicyOptions>? configure = null)
     {
         ArgumentNullException.ThrowIfNull(builder);
@@ -14,7 +14,7 @@ public static class DataflowBuilderElasticityExtensions
         return builder;
     }
 
-    /// <summary>Rescales iterations to meet a runtime target with learned scale-out models (DESIGN.md §8).</summary>
+    /// <summary>Rescales iterations to meet a runtime target with learned scale-out models (docs/architecture.md §8).</summary>
     public static IDataflowBuilder AddRuntimeTargetElasticity(this IDataflowBuilder builder, Action<RuntimeTargetPolicyOptions> configure)
     {
         ArgumentNullException.ThrowIfNull(builder);

@@ -4,7 +4,7 @@ namespace Dataflow.Iterations;
 
 /// <summary>
 /// This process's node monitor (started with the first iteration): its latest sample gives the
-/// per-worker network, disk and node-CPU figures of the superstep statistics (DESIGN.md §6).
+/// per-worker network, disk and node-CPU figures of the superstep statistics (docs/architecture.md §6).
 /// </summary>
 internal static class ProcessMonitor
 {

@@ -2,14 +2,16 @@ using System.Diagnostics;
 using System.Globalization;
 using System.Net;
 using System.Xml.Linq;
-using Dataflow.Runtime.Cluster;
-using Dataflow.Runtime.Transport;
+using Dataflow.Cluster;
+using Dataflow.Cluster.Transport;
+using Dataflow.Runtime.Hosting;
 using Dataflow.Scheduling.Monitoring;
+using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Logging;
 
 namespace Dataflow.Launcher;
 
-/// <summary>The cluster commands of DESIGN.md §10: run, coordinator, worker, submit, status.</summary>
+/// <summary>The cluster commands of docs/architecture.md §10: run, coordinator, worker, submit, status.</summary>
 internal static class ClusterCommands
 {
     /// <summary><c>run --workers N [--initial-workers K] [--max-workers M] [--slots S] [--worker-wrapper CMD] [--secret-file F] -- PROGRAM [args]</c>.</summary>
@@ -40,28 +42,26 @@ internal static class ClusterCommands
             cts.Cancel();
         };
         Console.CancelKeyPress += onCancel;
-        var logger = new StderrLogger("coordinator", LogLevel.Warning);
-        await using var coordinator = new Coordinator(new CoordinatorOptions
+        // The coordinator and what it resolves (placement policies; the provider that starts worker processes) come from DI.
+        var wrapper = o.Get("worker-wrapper");
+        await using var services = CoordinatorServices(new CoordinatorOptions
         {
             Listen = new IPEndPoint(IPAddress.Loopback, 0),
             Secret = secret,
             CacheDirectory = Path.Combine(runDir, "coordinator-cache"),
             HeartbeatTimeout = TimeSpan.FromMilliseconds(o.Int("heartbeat-timeout-ms", 3000)),
             StandbysFollow = follow,
-        }, logger);
-        using var trace = RecordTrace(coordinator, o.Get("trace"));
-        new Scheduler().Attach(coordinator);
-        coordinator.Start();
-        var wrapper = o.Get("worker-wrapper");
-        var provider = new LocalProcessProvider(coordinator, n => WorkerStartInfo(wrapper, coordinator.EndPoint, slots, secretFile, Path.Combine(runDir, $"worker-{n}")),
-            runDir);
-        // A job that may grow starts more worker processes through the provider; those it releases are stopped.
-        // The N started are kept as warm standbys when a job releases them; more are stopped again.
-        if (maxWorkers > 0)
+            // The N workers started stay as warm standbys when a job releases them; more (started for a job that grows) are stopped again.
+            KeepWorkers = workers,
+        }, LogLevel.Warning, cluster => cluster.AddResourceProvider(sp =>
         {
-            coordinator.Options.Provider = provider;
-            coordinator.Options.KeepWorkers = workers;
-        }
+            var c = sp.GetRequiredService<Coordinator>();
+            return new LocalProcessProvider(c, n => WorkerStartInfo(wrapper, c.EndPoint, slots, secretFile, Path.Combine(runDir, $"worker-{n}")), runDir);
+        }));
+        var coordinator = services.GetRequiredService<Coordinator>();
+        using var trace = RecordTrace(coordinator, o.Get("trace"));
+        coordinator.Start();
+        var provider = (LocalProcessProvider)services.GetRequiredService<Dataflow.Runtime.Extensibility.IResourceProvider>();
         using var stopOnExit = new ProcessExitGuard(provider);
         try
         {
@@ -90,9 +90,19 @@ internal static class ClusterCommands
         {
             Console.CancelKeyPress -= onCancel;
             await coordinator.DisposeAsync();
-            await provider.DisposeAsync();
+            await provider.DisposeAsync(); // stops the worker processes
             if (Environment.GetEnvironmentVariable("DATAFLOW_KEEP_RUN_DIR") != "1") TryDelete(runDir); // kept for debugging: worker logs
         }
+    }
+
+    /// <summary>The coordinator's services: the coordinator itself, the placement service, and what <paramref name="configure"/> adds.</summary>
+    private static ServiceProvider CoordinatorServices(CoordinatorOptions options, LogLevel level, Action<IClusterBuilder>? configure = null)
+    {
+        var services = new ServiceCollection();
+        services.AddSingleton<ILoggerFactory>(new StderrLoggerFactory(level));
+        var cluster = services.AddDataflowCluster(options);
+        configure?.Invoke(cluster);
+        return services.BuildServiceProvider();
     }
 
     /// <summary><c>--standbys follow|cold</c> (default follow): whether free workers follow the jobs that may acquire them (<see cref="CoordinatorOptions.StandbysFollow"/>).</summary>
@@ -176,9 +186,9 @@ internal static class ClusterCommands
         };
         if (o.Get("cache-dir") is { } cache) options.CacheDirectory = cache;
         options.StandbysFollow = StandbysFollow(o);
-        await using var coordinator = new Coordinator(options, new StderrLogger("coordinator", LogLevel.Information));
+        await using var services = CoordinatorServices(options, LogLevel.Information);
+        var coordinator = services.GetRequiredService<Coordinator>();
         using var trace = RecordTrace(coordinator, o.Get("trace"));
-        new Scheduler().Attach(coordinator);
         coordinator.Start();
         Console.Error.WriteLine($"coordinator listening on {coordinator.EndPoint}");
         try
@@ -226,7 +236,7 @@ internal static class ClusterCommands
         };
         AppDomain.CurrentDomain.ProcessExit += (_, _) => CancelQuietly(cts);
         // The code of a rescale is compiled while the worker waits for work, not during a job's first rescale.
-        var warmUp = new Thread(() => Runtime.Execution.JitWarmUp.Prepare([.. Dataflow.Iterations.RescaleWarmUp.Roots, .. Runtime.Cluster.ClusterWarmUp.Roots])) { IsBackground = true, Priority = ThreadPriority.BelowNormal, Name = "rescale warm-up" };
+        var warmUp = new Thread(() => Runtime.Execution.JitWarmUp.Prepare([.. Dataflow.Iterations.RescaleWarmUp.Roots, .. Dataflow.Cluster.ClusterWarmUp.Roots])) { IsBackground = true, Priority = ThreadPriority.BelowNormal, Name = "rescale warm-up" };
         warmUp.Start();
         await using var host = new WorkerHost(options, RunProgram, new StderrLogger("worker", LogLevel.Information));
         try
@@ -424,6 +434,18 @@ internal sealed class Options
 }
 
 /// <summary>A minimal logger to standard error.</summary>
+/// <summary>Loggers that write one line per message to standard error.</summary>
+internal sealed class StderrLoggerFactory(LogLevel minimum) : ILoggerFactory
+{
+    public ILogger CreateLogger(string categoryName) => new StderrLogger(categoryName, minimum);
+
+    public void AddProvider(ILoggerProvider provider) => throw new NotSupportedException("Standard error is the only provider.");
+
+    public void Dispose()
+    {
+    }
+}
+
 internal sealed class StderrLogger(string category, LogLevel minimum) : ILogger
 {
     public IDisposable? BeginScope<TState>(TState state) where TState : notnull => null;

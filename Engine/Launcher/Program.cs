@@ -2,7 +2,7 @@ using System.Globalization;
 using Dataflow.Elasticity.ScaleOut;
 using Dataflow.Launcher;
 
-// The `dataflow` launcher: the cluster commands and the tools of DESIGN.md §10.
+// The `dataflow` launcher: the cluster commands and the tools of docs/architecture.md §10.
 const string Usage = """
     usage: dataflow <command> [options]
 
@@ -61,7 +61,7 @@ catch (ArgumentException e)
     Console.Error.WriteLine(Usage);
     return 2;
 }
-catch (Exception e) when (e is IOException or FormatException or System.Net.Sockets.SocketException or Dataflow.Runtime.Transport.ProtocolException)
+catch (Exception e) when (e is IOException or FormatException or System.Net.Sockets.SocketException or Dataflow.Cluster.Transport.ProtocolException)
 {
     Console.Error.WriteLine($"error: {e.Message}");
     return 1;

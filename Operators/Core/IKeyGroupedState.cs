@@ -1,7 +1,7 @@
 namespace Dataflow.Operators.Core;
 
 /// <summary>
-/// Operator state partitioned by key group (DESIGN.md §4), so that a change of parallelism moves
+/// Operator state partitioned by key group (docs/architecture.md §4), so that a change of parallelism moves
 /// whole key groups between subtasks instead of rebuilding the state record by record.
 /// </summary>
 public interface IKeyGroupedState

@@ -4,7 +4,7 @@ using Dataflow.Runtime.Partitioning;
 namespace Dataflow.Operators.Tables;
 
 /// <summary>
-/// A keyed index split by key group (DESIGN.md §4): one hash map per key group, so a subtask's
+/// A keyed index split by key group (docs/architecture.md §4): one hash map per key group, so a subtask's
 /// share moves between subtasks as whole maps when the parallelism changes. Holds the solution set
 /// of a delta iteration.
 /// </summary>

@@ -6,7 +6,7 @@ using Dataflow.Runtime.Serialization;
 namespace Dataflow.Operators.Tables;
 
 /// <summary>
-/// State split by key group (DESIGN.md §4): one table per key group, so that a change of parallelism
+/// State split by key group (docs/architecture.md §4): one table per key group, so that a change of parallelism
 /// hands whole groups to their new subtask (<see cref="Regroup"/>) or ships them to another process
 /// (<see cref="WriteGroups"/>, <see cref="ReadGroups"/>).
 /// </summary>

@@ -4,7 +4,7 @@ using Dataflow.Runtime.Partitioning;
 namespace Dataflow.Runtime.Exchange;
 
 /// <summary>
-/// Partitions records by key group (DESIGN.md §4) into one pooled batch per consumer subtask.
+/// Partitions records by key group (docs/architecture.md §4) into one pooled batch per consumer subtask.
 /// </summary>
 /// <remarks>
 /// The per-record work is the user's key selector, a stable hash (JIT-specialized per key type),

@@ -12,7 +12,8 @@ public sealed class JobAbort
     /// <summary>True once the job is being torn down.</summary>
     public bool IsAborted => _aborted;
 
-    internal void Register(IWakeable queue)
+    /// <summary>Wakes <paramref name="queue"/> when the job aborts.</summary>
+    public void Register(IWakeable queue)
     {
         lock (_queues)
         {
@@ -46,8 +47,9 @@ public sealed class JobAbort
     private static void ThrowAborted() => throw new OperationCanceledException("The job was aborted.");
 }
 
-/// <summary>Something a blocked subtask thread waits on; woken when the job aborts.</summary>
-internal interface IWakeable
+/// <summary>Something a blocked subtask thread waits on (an input queue, a channel to another process); woken when the job aborts.</summary>
+public interface IWakeable
 {
+    /// <summary>Wakes every thread that waits on this.</summary>
     void Wake();
 }

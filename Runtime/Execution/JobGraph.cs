@@ -6,7 +6,7 @@ public enum ShipStrategy
     /// <summary>Producer subtask i feeds consumer subtask i (same parallelism).</summary>
     Forward,
 
-    /// <summary>By key group of a key (DESIGN.md §4).</summary>
+    /// <summary>By key group of a key (docs/architecture.md §4).</summary>
     Hash,
 
     /// <summary>Every record to every consumer subtask.</summary>

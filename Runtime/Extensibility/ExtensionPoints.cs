@@ -28,7 +28,7 @@ public sealed record BarrierContext(
 /// <param name="Reason">Why, with the inputs that led to it (logged in the <c>rescale</c> event).</param>
 public sealed record ElasticityDecision(int Parallelism, string Reason);
 
-/// <summary>Decides the parallelism of an iteration at each superstep barrier (DESIGN.md §8).</summary>
+/// <summary>Decides the parallelism of an iteration at each superstep barrier (docs/architecture.md §8).</summary>
 public interface IElasticityPolicy
 {
     /// <summary>The policy's name as used on the command line.</summary>
@@ -45,7 +45,7 @@ public interface IElasticityPolicy
 /// <param name="Workers">For each subtask index, the id of its worker.</param>
 public sealed record Placement(IReadOnlyList<string> Workers);
 
-/// <summary>Places subtasks on workers at job start and at every barrier (DESIGN.md §9).</summary>
+/// <summary>Places subtasks on workers at job start and at every barrier (docs/architecture.md §9).</summary>
 public interface IPlacementPolicy
 {
     /// <summary>The policy's name as used on the command line.</summary>
@@ -59,7 +59,7 @@ public interface IPlacementPolicy
     Placement Place(string vertex, int parallelism, IReadOnlyList<WorkerInfo> workers, Placement? current);
 }
 
-/// <summary>Acquires and releases workers (DESIGN.md §7).</summary>
+/// <summary>Acquires and releases workers (docs/architecture.md §7).</summary>
 public interface IResourceProvider
 {
     /// <summary>The workers currently held.</summary>

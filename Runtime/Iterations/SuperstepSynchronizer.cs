@@ -38,7 +38,7 @@ public sealed record BarrierAnswer(bool Terminate, TerminationReason Reason, int
 }
 
 /// <summary>
-/// The iteration synchronizer of DESIGN.md §5 (after Flink's IterationSynchronizationSinkTask):
+/// The iteration synchronizer of docs/architecture.md §5 (after Flink's IterationSynchronizationSinkTask):
 /// collects <em>superstep done</em> from every head, then, at the barrier, evaluates termination,
 /// notifies the observers, consults the elasticity policy, and answers <em>next</em> (with the new
 /// parallelism) or <em>terminate</em>. The barrier is the one point where parallelism may change.

@@ -3,7 +3,7 @@ using System.Runtime.CompilerServices;
 namespace Dataflow.Runtime.Partitioning;
 
 /// <summary>
-/// Key-group arithmetic of DESIGN.md §4: keys hash into a fixed number of key groups, and key
+/// Key-group arithmetic of docs/architecture.md §4: keys hash into a fixed number of key groups, and key
 /// groups map to subtasks in contiguous ranges, so that rescaling moves whole groups.
 /// </summary>
 public static class KeyGroups

@@ -3,7 +3,7 @@ using System.Text.Json;
 namespace Dataflow.Runtime.Statistics;
 
 /// <summary>
-/// Writes statistics as JSON lines (the <c>--stats FILE</c> format of DESIGN.md §6): one
+/// Writes statistics as JSON lines (the <c>--stats FILE</c> format of docs/architecture.md §6): one
 /// <c>superstep</c> line per superstep, <c>rescale</c> lines, and a final <c>job</c> line.
 /// Field names are a public contract: fields may be added, never renamed or removed.
 /// </summary>

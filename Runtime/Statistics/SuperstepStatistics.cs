@@ -10,7 +10,7 @@ public sealed record WorkerStatistics(string Worker, double Cpu, long MemoryByte
     public IReadOnlyDictionary<string, double>? Metrics { get; init; }
 }
 
-/// <summary>Everything known about one finished superstep (DESIGN.md §6).</summary>
+/// <summary>Everything known about one finished superstep (docs/architecture.md §6).</summary>
 /// <param name="Iteration">The iteration's name.</param>
 /// <param name="Superstep">1-based superstep number.</param>
 /// <param name="Parallelism">Parallelism of the step in this superstep.</param>
@@ -62,7 +62,7 @@ public sealed record RescaleEvent(string Iteration, int Superstep, int From, int
     public IReadOnlyList<double> Phases { get; init; } = [];
 }
 
-/// <summary>A placement decision (DESIGN.md §9): where each subtask of one parallelism runs, and the forecasts it saw.</summary>
+/// <summary>A placement decision (docs/architecture.md §9): where each subtask of one parallelism runs, and the forecasts it saw.</summary>
 /// <param name="Step">The job step (the n-th job graph of the program) it was made for.</param>
 /// <param name="Policy">The placement policy.</param>
 /// <param name="Parallelism">The parallelism placed.</param>

@@ -1,6 +1,6 @@
 namespace Dataflow.Runtime.Statistics;
 
-/// <summary>The statistics record of one subtask (DESIGN.md §6).</summary>
+/// <summary>The statistics record of one subtask (docs/architecture.md §6).</summary>
 /// <param name="Operator">The operator (chain) name.</param>
 /// <param name="Subtask">The subtask index.</param>
 /// <param name="Worker">The worker that ran it (<c>local</c> when embedded).</param>

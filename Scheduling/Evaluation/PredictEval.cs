@@ -22,7 +22,7 @@ public sealed record MetricEvaluation(string Metric, int Series, int Points, int
 
 /// <summary>
 /// <c>predict-eval</c>: replays a recorded metric trace, per worker and metric, through a load
-/// predictor and measures how well it predicts bottlenecks (DESIGN.md §9).
+/// predictor and measures how well it predicts bottlenecks (docs/architecture.md §9).
 /// </summary>
 /// <remarks>
 /// At every time t (after the warm-up, and while t + horizon is still in the trace) the predictor,

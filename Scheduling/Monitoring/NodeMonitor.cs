@@ -4,7 +4,7 @@ using Microsoft.Extensions.Logging.Abstractions;
 namespace Dataflow.Scheduling.Monitoring;
 
 /// <summary>
-/// Samples this worker's resource metrics from <c>/proc</c> at a fixed interval (DESIGN.md §9):
+/// Samples this worker's resource metrics from <c>/proc</c> at a fixed interval (docs/architecture.md §9):
 /// process and node CPU, process resident memory and node memory, node network and process disk
 /// throughput.
 /// </summary>

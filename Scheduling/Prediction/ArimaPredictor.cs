@@ -1,7 +1,7 @@
 namespace Dataflow.Scheduling.Prediction;
 
 /// <summary>
-/// ARIMA load predictor (DESIGN.md §9): an ARIMA(p, d, q) model fitted on a sliding window of the
+/// ARIMA load predictor (docs/architecture.md §9): an ARIMA(p, d, q) model fitted on a sliding window of the
 /// newest observations, its orders chosen by AIC over a small grid (see <see cref="ArimaOptions"/>).
 /// </summary>
 /// <remarks>

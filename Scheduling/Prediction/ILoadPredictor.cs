@@ -1,7 +1,7 @@
 namespace Dataflow.Scheduling.Prediction;
 
 /// <summary>
-/// Predicts the next values of one metric series of one worker (DESIGN.md §9) from the values
+/// Predicts the next values of one metric series of one worker (docs/architecture.md §9) from the values
 /// observed so far. One instance per series: it keeps the recent window and its fitted model.
 /// </summary>
 /// <remarks>

@@ -1,7 +1,7 @@
 namespace Dataflow.Scheduling.Prediction;
 
 /// <summary>
-/// Sliding hidden Markov model load predictor (DESIGN.md §9; after Chis and Harrison, EPEW 2013, as
+/// Sliding hidden Markov model load predictor (docs/architecture.md §9; after Chis and Harrison, EPEW 2013, as
 /// used by Lube): discrete hidden states over quantized utilization, re-estimated on a fixed window
 /// of the newest observations by incremental Baum–Welch.
 /// </summary>

@@ -2,7 +2,7 @@ using System.Globalization;
 using Dataflow;
 using Dataflow.Benchmarks.Bottleneck;
 
-// The bottleneck experiment (issue #7, DESIGN.md §9).
+// The bottleneck experiment (issue #7, docs/architecture.md §9).
 //   Bottleneck generate --data DIR [--pages N] [--visits M]
 //   Bottleneck query --query scan|aggregate|join|iterate --data DIR [--parallelism P] [--placement locality|bottleneck-aware] [--predictor arima|slidhmm]
 //   Bottleneck experiment [--queries N] [--seed S] [--data DIR] [--quota 0.5] [--bottlenecks 1] [--parallelism 6]

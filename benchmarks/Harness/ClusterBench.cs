@@ -4,7 +4,7 @@ using System.Net;
 using System.Net.Sockets;
 using System.Text;
 using System.Text.Json;
-using Dataflow.Runtime.Cluster;
+using Dataflow.Cluster;
 using Dataflow.Runtime.Execution;
 using Dataflow.Runtime.Serialization;
 

@@ -14,7 +14,7 @@ internal sealed class ExampleArgs
     /// <exception cref="ArgumentException">An unknown option or a missing value.</exception>
     public static ExampleArgs Parse(string[] args, params string[] known)
     {
-        // --elasticity POLICY [policy options] (DESIGN.md §8) first; the rest are the example's own.
+        // --elasticity POLICY [policy options] (docs/architecture.md §8) first; the rest are the example's own.
         if (!Dataflow.Elasticity.ElasticityCommandLine.TryParse(args, out var policy, out var rest, out var error)) throw new ArgumentException(error);
         args = rest;
         var set = new HashSet<string>(known, StringComparer.Ordinal) { "parallelism", "stats", "output", "placement", "predictor" };
@@ -72,7 +72,7 @@ internal sealed class ExampleArgs
             Console.Error.WriteLine("cancelled");
             return 130;
         }
-        catch (Exception e) when (e is Runtime.Execution.JobExecutionException or Runtime.Cluster.ClusterJobException or FileNotFoundException or DirectoryNotFoundException or FormatException)
+        catch (Exception e) when (e is Runtime.Execution.JobExecutionException or Runtime.Hosting.ClusterJobException or FileNotFoundException or DirectoryNotFoundException or FormatException)
         {
             Console.Error.WriteLine($"error: {e.Message}");
             return 1;

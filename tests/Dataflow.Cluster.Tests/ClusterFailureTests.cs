@@ -2,8 +2,8 @@ using System.Diagnostics;
 using System.Globalization;
 using System.Net;
 using System.Net.Sockets;
-using Dataflow.Runtime.Cluster;
-using Dataflow.Runtime.Transport;
+using Dataflow.Cluster;
+using Dataflow.Cluster.Transport;
 
 namespace Dataflow.Cluster.Tests;
 
@@ -18,6 +18,26 @@ public sealed class ClusterFailureTests(Xunit.Abstractions.ITestOutputHelper log
     private byte[] _secret = [];
     private Coordinator _coordinator = null!;
     private LocalProcessProvider _workers = null!;
+    private readonly RotatePolicy _rotate = new();
+
+    /// <summary>Moves every subtask to the next worker at each placement: the key groups of the solution set, the cached join index and the recorded inputs move with them.</summary>
+    private sealed class RotatePolicy : Dataflow.Runtime.Extensibility.IPlacementPolicy
+    {
+        public const string PolicyName = "rotate";
+        private int _calls;
+
+        public string Name => PolicyName;
+
+        public int Calls => Volatile.Read(ref _calls);
+
+        public Dataflow.Runtime.Extensibility.Placement Place(string vertex, int parallelism, IReadOnlyList<Dataflow.Runtime.Extensibility.WorkerInfo> workers,
+            Dataflow.Runtime.Extensibility.Placement? current)
+        {
+            Interlocked.Increment(ref _calls);
+            var ids = workers.Select(w => w.Id).ToList();
+            return new(current!.Workers.Select(w => ids[(ids.IndexOf(w) + 1) % ids.Count]).ToArray());
+        }
+    }
 
     public async Task InitializeAsync()
     {
@@ -30,7 +50,7 @@ public sealed class ClusterFailureTests(Xunit.Abstractions.ITestOutputHelper log
             Secret = _secret,
             CacheDirectory = Path.Combine(_dir, "cache"),
             HeartbeatTimeout = TimeSpan.FromSeconds(3),
-        });
+        }, placement: new PlacementService([_rotate]));
         _coordinator.Start();
         _workers = new LocalProcessProvider(_coordinator, n =>
         {
@@ -133,30 +153,19 @@ public sealed class ClusterFailureTests(Xunit.Abstractions.ITestOutputHelper log
     [Fact]
     public async Task Placement_RotatedAtEveryBarrier_StateMovesBetweenWorkersAndResultsStayExact()
     {
-        // A placement policy that moves every subtask to the next worker at each barrier: the key
-        // groups of the solution set, the cached join index and the recorded inputs move with them.
-        int moves = 0;
-        _coordinator.Options.Placement = (_, _) => (p, workers, current) =>
-        {
-            var ids = workers.Select(w => w.Id).ToList();
-            string[] placed = current is null
-                ? Enumerable.Range(0, p).Select(s => ids[s % ids.Count]).ToArray()
-                : current.Workers.Select(w => ids[(ids.IndexOf(w) + 1) % ids.Count]).ToArray();
-            if (current is not null) Interlocked.Increment(ref moves);
-            return new PlacementDecision(p, "rotate", placed, [], [], []);
-        };
+        // The rotate policy (registered with this coordinator) moves every subtask to the next worker at each placement.
         var output = Path.Combine(_dir, "components.tsv");
         var stats = Path.Combine(_dir, "stats.jsonl");
         using var job = Submit(3, Repo.Example("ConnectedComponents"), "--edges", Repo.TestData("gnm300.edges"), "--vertices", Repo.TestData("gnm300.vertices"),
-            "--parallelism", "2", "--placement", "locality", "--output", output, "--stats", stats);
+            "--parallelism", "2", "--placement", RotatePolicy.PolicyName, "--output", output, "--stats", stats);
         Assert.True(job.Wait(TimeSpan.FromMinutes(2)) == 0, job.Err);
-        Assert.True(moves >= 2, $"{moves} re-placements");
         Assert.Equal(File.ReadAllLines(Repo.TestData("gnm300.components.tsv")).Where(l => l.Length > 0).Order(StringComparer.Ordinal),
             File.ReadAllLines(output).Order(StringComparer.Ordinal));
-        var barrierPlacements = File.ReadAllLines(stats).Where(l => l.Contains("\"event\":\"placement\"", StringComparison.Ordinal)
-            && l.Contains("\"superstep\":", StringComparison.Ordinal)).ToList();
-        Assert.Equal(moves, barrierPlacements.Count);
-        Assert.All(barrierPlacements, l => Assert.Contains("\"policy\":\"rotate\"", l, StringComparison.Ordinal));
+        var placements = File.ReadAllLines(stats).Where(l => l.Contains("\"event\":\"placement\"", StringComparison.Ordinal)).ToList();
+        var barrierPlacements = placements.Where(l => l.Contains("\"superstep\":", StringComparison.Ordinal)).ToList();
+        Assert.True(barrierPlacements.Count >= 2, $"{barrierPlacements.Count} re-placements");
+        Assert.Equal(_rotate.Calls, placements.Count);
+        Assert.All(placements, l => Assert.Contains("\"policy\":\"rotate\"", l, StringComparison.Ordinal));
 
         var ranks = Path.Combine(_dir, "ranks.tsv");
         using var pagerank = Submit(3, Repo.Example("PageRank"), "--edges", Repo.TestData("karate.edges"), "--iterations", "100", "--parallelism", "2",

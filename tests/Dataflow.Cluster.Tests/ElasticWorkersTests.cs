@@ -1,6 +1,6 @@
 using System.Globalization;
 using System.Text.Json;
-using Dataflow.Runtime.Transport;
+using Dataflow.Cluster.Transport;
 
 namespace Dataflow.Cluster.Tests;
 

@@ -1,6 +1,6 @@
 using System.Net;
-using Dataflow.Runtime.Cluster;
-using Dataflow.Runtime.Transport;
+using Dataflow.Cluster;
+using Dataflow.Cluster.Transport;
 
 namespace Dataflow.Cluster.Tests;
 

@@ -1,4 +1,4 @@
-using Dataflow.Runtime.Transport;
+using Dataflow.Cluster.Transport;
 
 namespace Dataflow.Cluster.Tests;
 

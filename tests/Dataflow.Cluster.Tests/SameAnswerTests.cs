@@ -1,5 +1,5 @@
 using System.Globalization;
-using Dataflow.Runtime.Transport;
+using Dataflow.Cluster.Transport;
 
 namespace Dataflow.Cluster.Tests;
 

@@ -1,7 +1,7 @@
 using System.Net;
 using System.Runtime.ExceptionServices;
 
-using Dataflow.Runtime.Cluster;
+using Dataflow.Cluster;
 
 namespace Dataflow.Cluster.Tests;
 

@@ -1,7 +1,7 @@
 using System.Diagnostics;
 using System.Net;
 using System.Net.Sockets;
-using Dataflow.Runtime.Cluster;
+using Dataflow.Cluster;
 using Xunit.Abstractions;
 
 namespace Dataflow.Cluster.Tests;

@@ -2,7 +2,7 @@ using System.Text.RegularExpressions;
 
 namespace Dataflow.Engine.Tests;
 
-/// <summary>The physical plan printed by <c>Explain()</c>: chaining, exchanges, combiners and partitioning reuse (DESIGN.md §3).</summary>
+/// <summary>The physical plan printed by <c>Explain()</c>: chaining, exchanges, combiners and partitioning reuse (docs/architecture.md §3).</summary>
 public class ExplainTests
 {
     private static int Occurrences(string text, string fragment) => Regex.Matches(text, Regex.Escape(fragment)).Count;

@@ -6,7 +6,7 @@ using Dataflow.Runtime.Partitioning;
 namespace Dataflow.Engine.Tests;
 
 /// <summary>
-/// DESIGN.md §11: user exceptions, bad input, missing files and cancellation end the job promptly with
+/// docs/architecture.md §11: user exceptions, bad input, missing files and cancellation end the job promptly with
 /// a clear error, and never leave a partial output file.
 /// </summary>
 public class FailureTests
@@ -20,7 +20,7 @@ public class FailureTests
     private static int SliceOf(int index, int count, int p) =>
         Enumerable.Range(0, p).First(s => (long)count * (s + 1) / p > index);
 
-    /// <summary>The subtask a hash exchange sends <paramref name="key"/> to (DESIGN.md §4).</summary>
+    /// <summary>The subtask a hash exchange sends <paramref name="key"/> to (docs/architecture.md §4).</summary>
     private static int SubtaskOfKey<TKey>(TKey key, int p) =>
         KeyGroups.SubtaskOf(KeyGroups.KeyGroupOf(StableHash.Of(key), KeyGroups.DefaultMaxParallelism), p, KeyGroups.DefaultMaxParallelism);
 

@@ -8,7 +8,7 @@ using Microsoft.Extensions.DependencyInjection;
 namespace Dataflow.Examples.Tests;
 
 /// <summary>
-/// Rescaling inside running iterations (DESIGN.md §8): under fixed schedules the examples must give
+/// Rescaling inside running iterations (docs/architecture.md §8): under fixed schedules the examples must give
 /// the same results as static runs, with every move reported as a <c>rescale</c> event.
 /// </summary>
 public class RescaleTests

@@ -12,7 +12,7 @@ public class RuntimeTargetPolicyTests
     private static RuntimeTargetPolicy Policy(double targetMs, int? supersteps = 20, int min = 1, int? max = 32) =>
         new(new RuntimeTargetPolicyOptions { TargetMs = targetMs, ExpectedSupersteps = supersteps, MinParallelism = min, MaxParallelism = max });
 
-    /// <summary>DESIGN.md §8 evaluated with the true runtime function.</summary>
+    /// <summary>docs/architecture.md §8 evaluated with the true runtime function.</summary>
     private static int Expected(Step[] steps, double target, int n, int min, int max, bool onlyDown)
     {
         int p = steps[^1].Parallelism;

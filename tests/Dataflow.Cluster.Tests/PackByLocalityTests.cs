@@ -1,7 +1,7 @@
-using Dataflow.Runtime.Cluster;
+using Dataflow.Cluster;
 using Dataflow.Runtime.Partitioning;
 
-namespace Dataflow.Runtime.Tests;
+namespace Dataflow.Cluster.Tests;
 
 /// <summary>Packed placement after a rescale keeps key groups where they are (<see cref="ClusterSession.PackByLocality"/>).</summary>
 public class PackByLocalityTests

@@ -1,8 +1,15 @@
 using System.Reflection;
 using System.Runtime.ExceptionServices;
 using System.Runtime.Loader;
+using Dataflow.Runtime.Execution;
+using Dataflow.Runtime.Hosting;
+using Dataflow.Runtime.Iterations;
+using Dataflow.Runtime.Serialization;
+using Dataflow.Runtime.Statistics;
+using Dataflow.Runtime.Extensibility;
+using Dataflow.Runtime.Partitioning;
 
-namespace Dataflow.Runtime.Cluster;
+namespace Dataflow.Cluster;
 
 /// <summary>
 /// Runs a job's program (an ordinary .NET console program) inside this process, in its own
@@ -27,7 +34,7 @@ public static class ProgramLoader
             try
             {
                 // The program's DataflowEnvironment.Create() runs its jobs in this cluster job.
-                Hosting.JobHostContext.Current = session is null ? null : new ClusterJobHost(session);
+                Dataflow.Runtime.Hosting.JobHostContext.Current = session is null ? null : new ClusterJobHost(session);
                 var assembly = context.LoadFromAssemblyPath(full);
                 var entry = assembly.EntryPoint ?? throw new InvalidOperationException($"{Path.GetFileName(full)} has no entry point.");
                 object?[] parameters = entry.GetParameters().Length == 0 ? [] : [args];
@@ -56,7 +63,7 @@ public static class ProgramLoader
             }
             finally
             {
-                Hosting.JobHostContext.Current = null;
+                Dataflow.Runtime.Hosting.JobHostContext.Current = null;
                 context.Unload();
             }
         })

@@ -3,8 +3,11 @@ using Dataflow.Runtime.Extensibility;
 using Dataflow.Runtime.Iterations;
 using Dataflow.Runtime.Serialization;
 using Dataflow.Runtime.Statistics;
+using Dataflow.Runtime.Execution;
+using Dataflow.Runtime.Hosting;
+using Dataflow.Runtime.Partitioning;
 
-namespace Dataflow.Runtime.Cluster;
+namespace Dataflow.Cluster;
 
 /// <summary>
 /// The superstep protocol between the processes of a cluster job: the barrier through the

@@ -4,11 +4,16 @@ using System.Diagnostics;
 using System.Net;
 using Dataflow.Runtime.Execution;
 using Dataflow.Runtime.Serialization;
-using Dataflow.Runtime.Transport;
+using Dataflow.Cluster.Transport;
 using Microsoft.Extensions.Logging;
 using Microsoft.Extensions.Logging.Abstractions;
+using Dataflow.Runtime.Hosting;
+using Dataflow.Runtime.Iterations;
+using Dataflow.Runtime.Statistics;
+using Dataflow.Runtime.Extensibility;
+using Dataflow.Runtime.Partitioning;
 
-namespace Dataflow.Runtime.Cluster;
+namespace Dataflow.Cluster;
 
 /// <summary>
 /// One channel of a job edge between two processes: producer subtask → consumer subtask, within
@@ -47,7 +52,7 @@ public readonly record struct ChannelKey(int Job, int Step, int Vertex, int Inpu
 }
 
 /// <summary>
-/// The record-batch network of one process (DESIGN.md §7): a server that receives batches for the
+/// The record-batch network of one process (docs/architecture.md §7): a server that receives batches for the
 /// local subtasks of running steps, and one outgoing connection per peer process that carries the
 /// batches of every channel to it. Flow control is per channel: a sender spends a credit per batch
 /// and the receiver returns it once the consumer has processed the batch, so a slow consumer holds
@@ -165,7 +170,7 @@ public sealed partial class DataPlane : IAsyncDisposable
     /// <param name="abort">The local job's abort signal (wakes a sender waiting for credit).</param>
     /// <param name="credits">Batches the sender may have in flight.</param>
     /// <param name="metrics">The producer's metrics (bytes sent), or null.</param>
-    public BatchTarget Connect(ChannelKey key, IPEndPoint peer, BatchCodec codec, JobAbort abort, int credits, Statistics.SubtaskMetrics? metrics = null)
+    public BatchTarget Connect(ChannelKey key, IPEndPoint peer, BatchCodec codec, JobAbort abort, int credits, Dataflow.Runtime.Statistics.SubtaskMetrics? metrics = null)
     {
         ArgumentOutOfRangeException.ThrowIfLessThan(credits, CreditBatch);
         var channel = new OutChannel(key, GetPeer(peer), codec, abort, credits, metrics);
@@ -478,9 +483,9 @@ public sealed partial class DataPlane : IAsyncDisposable
         private int _credits;
         private long _pendingSince;
 
-        private readonly Statistics.SubtaskMetrics? _metrics;
+        private readonly Dataflow.Runtime.Statistics.SubtaskMetrics? _metrics;
 
-        public OutChannel(ChannelKey key, Peer peer, BatchCodec codec, JobAbort abort, int credits, Statistics.SubtaskMetrics? metrics)
+        public OutChannel(ChannelKey key, Peer peer, BatchCodec codec, JobAbort abort, int credits, Dataflow.Runtime.Statistics.SubtaskMetrics? metrics)
         {
             _metrics = metrics;
             _key = key;

@@ -2,9 +2,9 @@ using System.Net;
 using System.Net.Sockets;
 using System.Text;
 using Dataflow.Runtime.Serialization;
-using Dataflow.Runtime.Transport;
+using Dataflow.Cluster.Transport;
 
-namespace Dataflow.Runtime.Tests;
+namespace Dataflow.Cluster.Tests;
 
 /// <summary>Frames, authentication and flow control over real TCP sockets on loopback.</summary>
 public class TransportTests

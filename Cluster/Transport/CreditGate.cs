@@ -1,4 +1,11 @@
-namespace Dataflow.Runtime.Transport;
+using Dataflow.Runtime.Execution;
+using Dataflow.Runtime.Hosting;
+using Dataflow.Runtime.Iterations;
+using Dataflow.Runtime.Serialization;
+using Dataflow.Runtime.Statistics;
+using Dataflow.Runtime.Extensibility;
+using Dataflow.Runtime.Partitioning;
+namespace Dataflow.Cluster.Transport;
 
 /// <summary>
 /// Credit-based flow control for one channel: the sender spends one credit per batch and waits

@@ -1,8 +1,13 @@
 using System.Diagnostics;
 using Dataflow.Runtime.Iterations;
 using Dataflow.Runtime.Serialization;
+using Dataflow.Runtime.Execution;
+using Dataflow.Runtime.Hosting;
+using Dataflow.Runtime.Statistics;
+using Dataflow.Runtime.Extensibility;
+using Dataflow.Runtime.Partitioning;
 
-namespace Dataflow.Runtime.Cluster;
+namespace Dataflow.Cluster;
 
 /// <summary>
 /// Moves iteration state between the worker processes of a cluster job: each worker that held old

@@ -1,8 +1,15 @@
 using System.Runtime.CompilerServices;
 using System.Security.Cryptography;
-using Dataflow.Runtime.Transport;
+using Dataflow.Cluster.Transport;
+using Dataflow.Runtime.Execution;
+using Dataflow.Runtime.Hosting;
+using Dataflow.Runtime.Iterations;
+using Dataflow.Runtime.Serialization;
+using Dataflow.Runtime.Statistics;
+using Dataflow.Runtime.Extensibility;
+using Dataflow.Runtime.Partitioning;
 
-namespace Dataflow.Runtime.Cluster;
+namespace Dataflow.Cluster;
 
 /// <summary>
 /// Files cached by the SHA-256 of their content: what a coordinator or worker already holds is never

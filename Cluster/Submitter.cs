@@ -1,7 +1,14 @@
 using System.Net;
-using Dataflow.Runtime.Transport;
+using Dataflow.Cluster.Transport;
+using Dataflow.Runtime.Execution;
+using Dataflow.Runtime.Hosting;
+using Dataflow.Runtime.Iterations;
+using Dataflow.Runtime.Serialization;
+using Dataflow.Runtime.Statistics;
+using Dataflow.Runtime.Extensibility;
+using Dataflow.Runtime.Partitioning;
 
-namespace Dataflow.Runtime.Cluster;
+namespace Dataflow.Cluster;
 
 /// <summary>What to submit, and where.</summary>
 public sealed class SubmitOptions

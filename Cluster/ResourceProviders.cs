@@ -1,11 +1,17 @@
 using System.Diagnostics;
 using System.Globalization;
 using Dataflow.Runtime.Extensibility;
+using Dataflow.Runtime.Execution;
+using Dataflow.Runtime.Hosting;
+using Dataflow.Runtime.Iterations;
+using Dataflow.Runtime.Serialization;
+using Dataflow.Runtime.Statistics;
+using Dataflow.Runtime.Partitioning;
 
-namespace Dataflow.Runtime.Cluster;
+namespace Dataflow.Cluster;
 
 /// <summary>
-/// Workers as local processes (DESIGN.md §7): each acquired worker is a new <c>dataflow worker</c>
+/// Workers as local processes (docs/architecture.md §7): each acquired worker is a new <c>dataflow worker</c>
 /// process, optionally started through a wrapper command (e.g. one that puts it under a CPU quota,
 /// to emulate a slower node); releasing a worker stops its process. Everything it started is
 /// stopped on dispose, also when the caller fails.
@@ -228,7 +234,7 @@ public sealed class LocalProcessProvider : IResourceProvider, IAsyncDisposable
 }
 
 /// <summary>
-/// A standalone pool (DESIGN.md §7): workers started by hand (<c>dataflow worker</c>) on any host
+/// A standalone pool (docs/architecture.md §7): workers started by hand (<c>dataflow worker</c>) on any host
 /// register with the coordinator; acquiring takes free ones, releasing returns them to the pool.
 /// </summary>
 public sealed class StandalonePool(Coordinator coordinator) : IResourceProvider

@@ -2,11 +2,17 @@ using System.Diagnostics;
 using System.Globalization;
 using System.Net;
 using Dataflow.Runtime.Statistics;
-using Dataflow.Runtime.Transport;
+using Dataflow.Cluster.Transport;
 using Microsoft.Extensions.Logging;
 using Microsoft.Extensions.Logging.Abstractions;
+using Dataflow.Runtime.Execution;
+using Dataflow.Runtime.Hosting;
+using Dataflow.Runtime.Iterations;
+using Dataflow.Runtime.Serialization;
+using Dataflow.Runtime.Extensibility;
+using Dataflow.Runtime.Partitioning;
 
-namespace Dataflow.Runtime.Cluster;
+namespace Dataflow.Cluster;
 
 /// <summary>Settings of a coordinator.</summary>
 public sealed class CoordinatorOptions
@@ -20,13 +26,6 @@ public sealed class CoordinatorOptions
     /// <summary>A worker silent for this long is lost (its jobs fail).</summary>
     public TimeSpan HeartbeatTimeout { get; set; } = TimeSpan.FromSeconds(3);
 
-    /// <summary>
-    /// Creates a job's placement from the policy and predictor names its program chose (empty for
-    /// defaults); the result places one parallelism on the job's workers. Null: subtask s on worker s mod n.
-    /// </summary>
-    /// <remarks>The placement function gets the parallelism, the job's workers, and the current placement (null at the first use: then the input splits' locations).</remarks>
-    public Func<string, string, Func<int, IReadOnlyList<Extensibility.WorkerInfo>, Extensibility.Placement?, PlacementDecision>?>? Placement { get; set; }
-
     /// <summary>Where job files are cached by content hash.</summary>
     public string CacheDirectory { get; set; } = Path.Combine(Path.GetTempPath(), "dataflow-coordinator-cache");
 
@@ -36,7 +35,10 @@ public sealed class CoordinatorOptions
     /// (a process provider stops their processes). Null: the registered free workers are the pool, and
     /// released workers return to it.
     /// </summary>
-    public Extensibility.IResourceProvider? Provider { get; set; }
+    public Dataflow.Runtime.Extensibility.IResourceProvider? Provider { get; set; }
+
+    /// <summary>Resolves <see cref="Provider"/> at its first use when it is not set (dependency injection: the <see cref="Dataflow.Runtime.Extensibility.IResourceProvider"/> service).</summary>
+    public Func<Dataflow.Runtime.Extensibility.IResourceProvider?>? ProviderFactory { get; set; }
 
     /// <summary>
     /// With a <see cref="Provider"/>: how many workers the cluster keeps — a released worker stays as a
@@ -56,7 +58,7 @@ public sealed class CoordinatorOptions
 }
 
 /// <summary>
-/// The coordinator of DESIGN.md §7: keeps the registry of workers and their heartbeats, receives
+/// The coordinator of docs/architecture.md §7: keeps the registry of workers and their heartbeats, receives
 /// submitted programs and their files, assigns workers to jobs, and runs the protocol that keeps
 /// all copies of a program in step — step start (with the plan fingerprint check) and end, the
 /// iteration barriers, shared results — and fails a job, naming the worker and the last completed
@@ -79,14 +81,22 @@ public sealed partial class Coordinator : IAsyncDisposable
     /// <summary>The settings.</summary>
     public CoordinatorOptions Options => _options;
 
-    /// <summary>Creates a coordinator; call <see cref="Start"/>.</summary>
-    public Coordinator(CoordinatorOptions options, ILogger? logger = null)
+    private readonly PlacementService _placement;
+
+    /// <summary>Creates a coordinator; call <see cref="Start"/>. Prefer <c>services.AddDataflowCluster()</c>, which resolves its services.</summary>
+    /// <param name="options">The settings.</param>
+    /// <param name="logger">Where it logs, or null.</param>
+    /// <param name="placement">Places the jobs' subtasks with the policies programs choose (default: the built-in policies only).</param>
+    public Coordinator(CoordinatorOptions options, ILogger? logger = null, PlacementService? placement = null)
     {
         _options = options;
+        _placement = placement ?? new PlacementService([]);
         _logger = logger ?? NullLogger.Instance;
         _files = new FileStore(options.CacheDirectory);
         _server = new FrameServer(options.Listen, options.Secret, ServeAsync, _logger, ControlChannel.MaxFrameBytes);
     }
+
+    private Dataflow.Runtime.Extensibility.IResourceProvider? ResolveProvider() => _options.Provider ??= _options.ProviderFactory?.Invoke();
 
     /// <summary>The address it listens on.</summary>
     public IPEndPoint EndPoint => _server.EndPoint;
@@ -113,9 +123,9 @@ public sealed partial class Coordinator : IAsyncDisposable
     }
 
     /// <summary>The registered workers not running a job.</summary>
-    public IReadOnlyList<Extensibility.WorkerInfo> FreeWorkers()
+    public IReadOnlyList<Dataflow.Runtime.Extensibility.WorkerInfo> FreeWorkers()
     {
-        lock (_lock) return _workers.Values.Where(w => w.Job == 0 && !w.Lost && !w.Retired).Select(w => new Extensibility.WorkerInfo(w.Id, w.Info.Slots)).ToList();
+        lock (_lock) return _workers.Values.Where(w => w.Job == 0 && !w.Lost && !w.Retired).Select(w => new Dataflow.Runtime.Extensibility.WorkerInfo(w.Id, w.Info.Slots)).ToList();
     }
 
     /// <summary>Starts accepting connections and watching heartbeats.</summary>
@@ -197,6 +207,7 @@ public sealed partial class Coordinator : IAsyncDisposable
                     case Heartbeat h:
                         worker.Cpu = h.Cpu;
                         worker.Memory = h.MemoryBytes;
+                        _placement.Observe(worker.Id, h.Names, h.Values);
                         HeartbeatReceived?.Invoke(worker.Id, h);
                         break;
                     case NeedFiles n:
@@ -295,7 +306,7 @@ public sealed partial class Coordinator : IAsyncDisposable
         public string? LastSuperstep { get; set; }
         public Dictionary<int, PlacementDecision> Placed { get; } = new();
         public HashSet<int> Ended { get; } = new();
-        public Func<int, IReadOnlyList<Extensibility.WorkerInfo>, Extensibility.Placement?, PlacementDecision>? Placer { get; set; }
+        public IJobPlacement? Placer { get; set; }
         public long StartTicks { get; } = Stopwatch.GetTimestamp();
 
         public string Progress() => LastSuperstep is null
@@ -332,8 +343,8 @@ public sealed partial class Coordinator : IAsyncDisposable
             return true;
         }
 
-        public List<Extensibility.WorkerInfo> Workers() =>
-            Participants.Skip(1).Where(p => !p.Participant.IsVacant()).Select(p => new Extensibility.WorkerInfo(p.Participant.Id, p.Participant.Slots)).ToList();
+        public List<Dataflow.Runtime.Extensibility.WorkerInfo> Workers() =>
+            Participants.Skip(1).Where(p => !p.Participant.IsVacant()).Select(p => new Dataflow.Runtime.Extensibility.WorkerInfo(p.Participant.Id, p.Participant.Slots)).ToList();
     }
 
     private async Task ServeSubmitterAsync(ControlChannel channel, SubmitJob submit, CancellationToken token)
@@ -578,14 +589,14 @@ public sealed partial class Coordinator : IAsyncDisposable
     /// </summary>
     private PlacementDecision[] Place(JobEntry job, StepReady submitter)
     {
-        List<Extensibility.WorkerInfo> workers;
+        List<Dataflow.Runtime.Extensibility.WorkerInfo> workers;
         lock (_lock) workers = job.Workers();
         var decisions = new List<PlacementDecision>();
         foreach (int p in submitter.Parallelisms.Distinct().Order())
         {
             if (job.Placed.TryGetValue(p, out var earlier) && earlier.Workers.All(w => workers.Any(x => x.Id == w))) continue;
-            job.Placer ??= _options.Placement?.Invoke(submitter.Placement, submitter.Predictor);
-            var decision = job.Placer?.Invoke(p, workers, null)
+            job.Placer ??= _placement.ForJob(submitter.Placement, submitter.Predictor);
+            var decision = job.Placer?.Place(p, workers, null)
                 ?? new PlacementDecision(p, "round-robin", Enumerable.Range(0, p).Select(s => workers[s % workers.Count].Id).ToArray(), [], [], []);
             if (decision.Workers.Length != p || decision.Workers.Any(w => workers.All(x => x.Id != w)))
             {
@@ -600,9 +611,9 @@ public sealed partial class Coordinator : IAsyncDisposable
     /// <summary>At a superstep barrier: the policy may move subtasks (their state moves with them) away from predicted bottlenecks.</summary>
     private PlacementDecision Replace(JobEntry job, PlaceRequest q)
     {
-        List<Extensibility.WorkerInfo> workers;
+        List<Dataflow.Runtime.Extensibility.WorkerInfo> workers;
         lock (_lock) workers = job.Workers();
-        var decision = job.Placer?.Invoke(q.Parallelism, workers, new Extensibility.Placement(q.Current))
+        var decision = job.Placer?.Place(q.Parallelism, workers, new Dataflow.Runtime.Extensibility.Placement(q.Current))
             ?? new PlacementDecision(q.Parallelism, "keep", q.Current, [], [], []);
         if (decision.Workers.Length != q.Parallelism || decision.Workers.Any(w => workers.All(x => x.Id != w))) decision = decision with { Workers = q.Current };
         job.Placed[q.Parallelism] = decision;
@@ -701,7 +712,7 @@ public sealed partial class Coordinator : IAsyncDisposable
             lock (_lock) free = _workers.Values.Count(w => w.Job == 0 && !w.Lost && !w.Retired);
             if (free < a.Count)
             {
-                if (_options.Provider is not { } provider) throw new InvalidOperationException($"{a.Count} more workers are needed, {free} are free, and there is no resource provider.");
+                if (ResolveProvider() is not { } provider) throw new InvalidOperationException($"{a.Count} more workers are needed, {free} are free, and there is no resource provider.");
                 await provider.AcquireAsync(a.Count - free, _stop.Token).ConfigureAwait(false);
             }
             lock (_lock)
@@ -936,7 +947,7 @@ public sealed partial class Coordinator : IAsyncDisposable
     /// <summary>Released workers: up to <see cref="CoordinatorOptions.KeepWorkers"/> stay free, the provider takes the others back.</summary>
     private void ReturnToPool(JobEntry job, List<WorkerEntry> released)
     {
-        if (_options.Provider is { } provider)
+        if (ResolveProvider() is { } provider)
         {
             // Up to the standby count they stay as free warm workers; the provider stops the others (or takes them back)
             // in the background: the job goes on meanwhile.
@@ -951,7 +962,7 @@ public sealed partial class Coordinator : IAsyncDisposable
             {
                 try
                 {
-                    await provider.ReleaseAsync(released.Select(w => new Extensibility.WorkerInfo(w.Id, w.Info.Slots) { Pid = w.Info.Pid }), _stop.Token).ConfigureAwait(false);
+                    await provider.ReleaseAsync(released.Select(w => new Dataflow.Runtime.Extensibility.WorkerInfo(w.Id, w.Info.Slots) { Pid = w.Info.Pid }), _stop.Token).ConfigureAwait(false);
                 }
                 catch (Exception e) when (e is InvalidOperationException or IOException or OperationCanceledException)
                 {

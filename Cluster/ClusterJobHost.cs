@@ -2,8 +2,11 @@ using Dataflow.Runtime.Execution;
 using Dataflow.Runtime.Hosting;
 using Dataflow.Runtime.Iterations;
 using Dataflow.Runtime.Statistics;
+using Dataflow.Runtime.Serialization;
+using Dataflow.Runtime.Extensibility;
+using Dataflow.Runtime.Partitioning;
 
-namespace Dataflow.Runtime.Cluster;
+namespace Dataflow.Cluster;
 
 /// <summary>The host of one copy of a cluster program (the submitter's or a worker's): jobs run through the job's <see cref="ClusterSession"/>.</summary>
 public sealed class ClusterJobHost : IJobHost

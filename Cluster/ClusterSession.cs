@@ -4,17 +4,19 @@ using System.Text;
 using Dataflow.Runtime.Execution;
 using Dataflow.Runtime.Partitioning;
 using Dataflow.Runtime.Statistics;
+using Dataflow.Runtime.Hosting;
+using Dataflow.Runtime.Iterations;
+using Dataflow.Runtime.Serialization;
+using Dataflow.Runtime.Extensibility;
 
-namespace Dataflow.Runtime.Cluster;
+namespace Dataflow.Cluster;
 
-/// <summary>The job failed on the cluster: the message says where and why (a failed subtask, a lost worker).</summary>
-public sealed class ClusterJobException(string message) : Exception(message);
 
 /// <summary>Ends a worker's copy of the program when the job released the worker (it holds nothing the job needs).</summary>
 public sealed class WorkerReleasedException(int job, string worker) : Exception($"Worker {worker} was released from job {job}.");
 
 /// <summary>
-/// One process's part in a cluster job (DESIGN.md §7): every participant — the submitter and each
+/// One process's part in a cluster job (docs/architecture.md §7): every participant — the submitter and each
 /// worker — runs the job's program, which builds the same plans in the same order. Each job graph
 /// the program runs is a <em>step</em>: the participants agree on its fingerprint, run their
 /// subtasks (user-visible sinks on the submitter, everything else spread over the workers), and end

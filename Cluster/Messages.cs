@@ -1,10 +1,15 @@
 using Dataflow.Runtime.Serialization;
 using Dataflow.Runtime.Statistics;
-using Dataflow.Runtime.Transport;
+using Dataflow.Cluster.Transport;
+using Dataflow.Runtime.Execution;
+using Dataflow.Runtime.Hosting;
+using Dataflow.Runtime.Iterations;
+using Dataflow.Runtime.Extensibility;
+using Dataflow.Runtime.Partitioning;
 
-namespace Dataflow.Runtime.Cluster;
+namespace Dataflow.Cluster;
 
-/// <summary>A message of the coordinator protocol (DESIGN.md §7), sent as one control frame.</summary>
+/// <summary>A message of the coordinator protocol (docs/architecture.md §7), sent as one control frame.</summary>
 public abstract record ControlMessage;
 
 /// <summary>Worker → coordinator, first message: a worker offers its slots.</summary>

@@ -1,7 +1,14 @@
 using System.Security.Cryptography;
 using System.Text;
+using Dataflow.Runtime.Execution;
+using Dataflow.Runtime.Hosting;
+using Dataflow.Runtime.Iterations;
+using Dataflow.Runtime.Serialization;
+using Dataflow.Runtime.Statistics;
+using Dataflow.Runtime.Extensibility;
+using Dataflow.Runtime.Partitioning;
 
-namespace Dataflow.Runtime.Transport;
+namespace Dataflow.Cluster.Transport;
 
 /// <summary>
 /// Mutual HMAC-SHA256 challenge–response over a shared secret: the server proves it knows the

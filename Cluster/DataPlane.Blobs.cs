@@ -1,9 +1,16 @@
 using System.Buffers;
 using System.Buffers.Binary;
 using System.Net;
-using Dataflow.Runtime.Transport;
+using Dataflow.Cluster.Transport;
+using Dataflow.Runtime.Execution;
+using Dataflow.Runtime.Hosting;
+using Dataflow.Runtime.Iterations;
+using Dataflow.Runtime.Serialization;
+using Dataflow.Runtime.Statistics;
+using Dataflow.Runtime.Extensibility;
+using Dataflow.Runtime.Partitioning;
 
-namespace Dataflow.Runtime.Cluster;
+namespace Dataflow.Cluster;
 
 // Blobs: whole byte arrays sent point to point between processes over the data connections, for
 // iteration state that moves on a rescale (StateExchange) instead of through the coordinator.

@@ -1,11 +1,18 @@
 using System.Collections.Concurrent;
 using System.Diagnostics;
 using System.Net;
-using Dataflow.Runtime.Transport;
+using Dataflow.Cluster.Transport;
 using Microsoft.Extensions.Logging;
 using Microsoft.Extensions.Logging.Abstractions;
+using Dataflow.Runtime.Execution;
+using Dataflow.Runtime.Hosting;
+using Dataflow.Runtime.Iterations;
+using Dataflow.Runtime.Serialization;
+using Dataflow.Runtime.Statistics;
+using Dataflow.Runtime.Extensibility;
+using Dataflow.Runtime.Partitioning;
 
-namespace Dataflow.Runtime.Cluster;
+namespace Dataflow.Cluster;
 
 /// <summary>Settings of a worker process.</summary>
 public sealed class WorkerOptions
@@ -39,7 +46,7 @@ public sealed class WorkerOptions
 public delegate Task<int> ProgramRunner(string directory, string entry, string[] args, ClusterSession session);
 
 /// <summary>
-/// A worker process (DESIGN.md §7): registers its slots with the coordinator, sends heartbeats,
+/// A worker process (docs/architecture.md §7): registers its slots with the coordinator, sends heartbeats,
 /// fetches the files of the jobs it is given (cached by content hash), runs each job's program in
 /// worker mode and exchanges record batches with the other participants directly.
 /// </summary>

@@ -1,8 +1,15 @@
 using System.Buffers;
 using System.Buffers.Binary;
 using System.IO.Pipelines;
+using Dataflow.Runtime.Execution;
+using Dataflow.Runtime.Hosting;
+using Dataflow.Runtime.Iterations;
+using Dataflow.Runtime.Serialization;
+using Dataflow.Runtime.Statistics;
+using Dataflow.Runtime.Extensibility;
+using Dataflow.Runtime.Partitioning;
 
-namespace Dataflow.Runtime.Transport;
+namespace Dataflow.Cluster.Transport;
 
 /// <summary>
 /// Length-prefixed frames over a byte stream (TCP or TLS) with System.IO.Pipelines: a 4-byte
