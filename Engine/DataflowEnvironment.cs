@@ -108,7 +108,7 @@ public sealed class DataflowEnvironment
         return serializer.Read(new ByteReader(bytes));
     }
 
-    /// <summary>Adds an observer (such as a <see cref="Runtime.Statistics.JsonStatisticsWriter"/> or a progress display).</summary>
+    /// <summary>Adds an observer (such as a <see cref="Dataflow.JsonStatisticsWriter"/> or a progress display).</summary>
     public DataflowEnvironment AddObserver(IDataflowObserver observer)
     {
         ArgumentNullException.ThrowIfNull(observer);

@@ -1,7 +1,8 @@
 using Dataflow.Runtime.Extensibility;
 using Microsoft.Extensions.Logging;
+using Dataflow.Elasticity.Policies;
 
-namespace Dataflow.Elasticity.Policies;
+namespace Dataflow;
 
 /// <summary>What every policy shares: its name, and logging each decision with its inputs.</summary>
 public abstract class ElasticityPolicy : IElasticityPolicy

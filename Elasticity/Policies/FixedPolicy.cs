@@ -1,8 +1,9 @@
 using System.Globalization;
 using Dataflow.Runtime.Extensibility;
 using Microsoft.Extensions.Logging;
+using Dataflow.Elasticity.Policies;
 
-namespace Dataflow.Elasticity.Policies;
+namespace Dataflow;
 
 /// <summary>
 /// A given parallelism per superstep, for tests and experiments: with the schedule 1,4,2,3 supersteps

@@ -1,4 +1,6 @@
-namespace Dataflow.Elasticity.Policies;
+using Dataflow.Elasticity.Policies;
+
+namespace Dataflow;
 
 /// <summary>Knobs of the <see cref="FixedPolicy"/>.</summary>
 public sealed class FixedPolicyOptions

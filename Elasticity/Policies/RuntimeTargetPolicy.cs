@@ -1,8 +1,9 @@
 using System.Globalization;
 using Dataflow.Runtime.Extensibility;
 using Microsoft.Extensions.Logging;
+using Dataflow.Elasticity.Policies;
 
-namespace Dataflow.Elasticity.Policies;
+namespace Dataflow;
 
 /// <summary>
 /// Scales an iteration so it meets a runtime target (Ellis, Thamsen et al., CloudCom 2017), from a model

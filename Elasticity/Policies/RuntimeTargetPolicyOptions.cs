@@ -1,4 +1,6 @@
-namespace Dataflow.Elasticity.Policies;
+using Dataflow.Elasticity.Policies;
+
+namespace Dataflow;
 
 /// <summary>Knobs of the <see cref="RuntimeTargetPolicy"/> (Ellis, docs/architecture.md §8).</summary>
 public sealed class RuntimeTargetPolicyOptions

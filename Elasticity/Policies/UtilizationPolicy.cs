@@ -1,8 +1,9 @@
 using System.Globalization;
 using Dataflow.Runtime.Extensibility;
 using Microsoft.Extensions.Logging;
+using Dataflow.Elasticity.Policies;
 
-namespace Dataflow.Elasticity.Policies;
+namespace Dataflow;
 
 /// <summary>
 /// Scales an iteration so its workers run near a target CPU utilization (Thamsen, Renner, Kao,

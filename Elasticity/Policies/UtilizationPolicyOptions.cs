@@ -1,4 +1,6 @@
-namespace Dataflow.Elasticity.Policies;
+using Dataflow.Elasticity.Policies;
+
+namespace Dataflow;
 
 /// <summary>Knobs of the <see cref="UtilizationPolicy"/> (the ICDCSW'16 prototype, docs/architecture.md §8).</summary>
 public sealed class UtilizationPolicyOptions

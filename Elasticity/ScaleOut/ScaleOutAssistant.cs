@@ -62,7 +62,7 @@ public static class ScaleOutAssistant
                 || !double.TryParse(f[1].Trim(), NumberStyles.Float, CultureInfo.InvariantCulture, out var r)
                 || s < 1 || r <= 0)
             {
-                throw new Runtime.Execution.InputFormatException(path, line, "expected 'scale-out,runtime' with a scale-out ≥ 1 and a positive runtime");
+                throw new Dataflow.InputFormatException(path, line, "expected 'scale-out,runtime' with a scale-out ≥ 1 and a positive runtime");
             }
             xs.Add(s);
             ys.Add(r);

@@ -1,6 +1,6 @@
 using System.Runtime.CompilerServices;
 
-namespace Dataflow.Iterations;
+namespace Dataflow;
 
 /// <summary>
 /// A named, combinable value that every subtask adds to during a superstep; the combined value is

@@ -1,4 +1,6 @@
-namespace Dataflow.Iterations;
+using Dataflow.Iterations;
+
+namespace Dataflow;
 
 /// <summary>
 /// What a step function can use besides its data: the superstep number, aggregators, a termination

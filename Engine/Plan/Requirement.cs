@@ -72,7 +72,7 @@ internal sealed class HashRequirement<T, TKey> : Requirement<T>
 {
     private readonly string keyName;
 
-    /// <exception cref="Runtime.Partitioning.UnstableKeyException">The key type cannot be hashed identically in every process (refused as the plan is built).</exception>
+    /// <exception cref="Dataflow.UnstableKeyException">The key type cannot be hashed identically in every process (refused as the plan is built).</exception>
     public HashRequirement(Func<T, TKey> key, string keyName)
         : base(RequirementKind.Hash)
     {

@@ -1,6 +1,6 @@
 using System.Collections;
 
-namespace Dataflow.Operators.Join;
+namespace Dataflow;
 
 /// <summary>
 /// The contents of a broadcast data set as one subtask sees them: every record of the set, in an

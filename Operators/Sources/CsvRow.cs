@@ -1,6 +1,7 @@
 using System.Globalization;
+using Dataflow.Operators.Sources;
 
-namespace Dataflow.Operators.Sources;
+namespace Dataflow;
 
 /// <summary>How a delimited text file is split into fields.</summary>
 public sealed record CsvFormat

@@ -50,7 +50,7 @@ public sealed class HashOutput<T, TKey> : ExchangeOutput<T>
             catch (Exception e) when (e is not OperationCanceledException)
             {
                 // The key selector belongs to the consuming operator, even though it runs here.
-                throw new Execution.UserCodeException(_consumer, _targets.ProducerSubtask, e);
+                throw new Dataflow.UserCodeException(_consumer, _targets.ProducerSubtask, e);
             }
             int group = KeyGroups.KeyGroupOf(StableHash.Of(key), maxP);
             int t = _subtaskOfGroup[group];

@@ -1,4 +1,4 @@
-namespace Dataflow.Runtime.Execution;
+namespace Dataflow;
 
 /// <summary>An exception thrown by user code inside an operator, tagged with where it happened.</summary>
 public sealed class UserCodeException : Exception

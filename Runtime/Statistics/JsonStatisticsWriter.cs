@@ -1,6 +1,6 @@
 using System.Text.Json;
 
-namespace Dataflow.Runtime.Statistics;
+namespace Dataflow;
 
 /// <summary>
 /// Writes statistics as JSON lines (the <c>--stats FILE</c> format of docs/architecture.md §6): one

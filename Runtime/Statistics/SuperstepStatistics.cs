@@ -1,4 +1,4 @@
-namespace Dataflow.Runtime.Statistics;
+namespace Dataflow;
 
 /// <summary>Resource use of one worker during a superstep.</summary>
 /// <param name="Worker">Worker id (<c>local</c> when embedded).</param>

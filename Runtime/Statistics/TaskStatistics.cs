@@ -1,4 +1,6 @@
-namespace Dataflow.Runtime.Statistics;
+using Dataflow.Runtime.Statistics;
+
+namespace Dataflow;
 
 /// <summary>The statistics record of one subtask (docs/architecture.md §6).</summary>
 /// <param name="Operator">The operator (chain) name.</param>

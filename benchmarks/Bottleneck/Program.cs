@@ -24,7 +24,7 @@ switch (args.FirstOrDefault())
 static async Task<int> Query(Args o)
 {
     var env = DataflowEnvironment.Create(o.IntOrNull("parallelism")).UsePlacement(o.GetOrNull("placement"), o.GetOrNull("predictor"));
-    using var stats = o.GetOrNull("stats") is { } path ? new Dataflow.Runtime.Statistics.JsonStatisticsWriter(path) : null;
+    using var stats = o.GetOrNull("stats") is { } path ? new Dataflow.JsonStatisticsWriter(path) : null;
     if (stats is not null) env.AddObserver(stats);
     var dir = o.Get("data");
     string rankings = Path.Combine(dir, "rankings.csv"), visits = Path.Combine(dir, "uservisits.csv");

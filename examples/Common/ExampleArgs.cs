@@ -72,7 +72,7 @@ internal sealed class ExampleArgs
             Console.Error.WriteLine("cancelled");
             return 130;
         }
-        catch (Exception e) when (e is Runtime.Execution.JobExecutionException or Runtime.Hosting.ClusterJobException or FileNotFoundException or DirectoryNotFoundException or FormatException)
+        catch (Exception e) when (e is Dataflow.JobExecutionException or Dataflow.ClusterJobException or FileNotFoundException or DirectoryNotFoundException or FormatException)
         {
             Console.Error.WriteLine($"error: {e.Message}");
             return 1;

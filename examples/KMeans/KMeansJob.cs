@@ -34,7 +34,7 @@ public static class KMeansJob
             {
                 if (!double.TryParse(fields[i], NumberStyles.Float, CultureInfo.InvariantCulture, out c[i]))
                 {
-                    throw new Runtime.Execution.InputFormatException(path, lineNo, $"field {i + 1}: expected a number, found '{fields[i]}'");
+                    throw new Dataflow.InputFormatException(path, lineNo, $"field {i + 1}: expected a number, found '{fields[i]}'");
                 }
             }
             result.Add(new Centroid(result.Count, c));

@@ -68,7 +68,7 @@ public sealed class ProtocolTests : IAsyncLifetime
         var decision = Assert.Single(go.Decisions);
         Assert.Equal(1, decision.Parallelism);
         Assert.Equal([WorkerStartId(start)], decision.Workers);
-        var task = new Dataflow.Runtime.Statistics.TaskStatistics("Map", 0, "w1", 10, 10, 0, 0, 1, 0, 0, 1, 0);
+        var task = new Dataflow.TaskStatistics("Map", 0, "w1", 10, 10, 0, 0, 1, 0, 0, 1, 0);
         await worker.SendAsync(new StepDone(start.Job, 1, [task]));
         await submitter.SendAsync(new StepDone(start.Job, 1, []));
         var complete = Assert.IsType<StepComplete>(await submitter.ReceiveAsync());

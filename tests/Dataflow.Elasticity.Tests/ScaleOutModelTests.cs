@@ -78,7 +78,7 @@ public class ScaleOutModelTests
         File.WriteAllLines(path, ["Nodes,Runtime", "4,100", "x,5"]);
         try
         {
-            var e = Assert.Throws<Runtime.Execution.InputFormatException>(() => ScaleOutAssistant.ReadHistory(path));
+            var e = Assert.Throws<Dataflow.InputFormatException>(() => ScaleOutAssistant.ReadHistory(path));
             Assert.StartsWith($"{path}:3:", e.Message);
         }
         finally

@@ -164,7 +164,7 @@ public class IterationTests
         try
         {
             var env = DataflowEnvironment.CreateLocal(2);
-            var edges = env.ReadCsv(path, r => (r.GetInt64(0), r.GetInt64(1)), Operators.Sources.CsvFormat.Whitespace);
+            var edges = env.ReadCsv(path, r => (r.GetInt64(0), r.GetInt64(1)), Dataflow.CsvFormat.Whitespace);
             var initial = env.FromCollection(new[] { (1L, 1L) });
             var job = initial.IterateDelta(initial, x => x.Item1, 5, (s, w, ctx) =>
             {

@@ -243,7 +243,7 @@ public sealed class TraceTests : IDisposable
         var path = Path.Combine(_dir, "bad.csv");
         File.WriteAllText(path, text);
 
-        var e = Assert.Throws<Runtime.Execution.InputFormatException>(() => TraceReader.ReadAll(path));
+        var e = Assert.Throws<Dataflow.InputFormatException>(() => TraceReader.ReadAll(path));
 
         Assert.StartsWith($"{path}:{line}: ", e.Message);
     }
