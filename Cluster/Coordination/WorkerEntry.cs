@@ -1,0 +1,25 @@
+using System.Diagnostics;
+
+namespace Dataflow.Cluster;
+
+/// <summary>A registered worker as the coordinator sees it.</summary>
+internal sealed class WorkerEntry(string id, RegisterWorker info, ControlChannel channel)
+{
+    public string Id { get; } = id;
+    public RegisterWorker Info { get; } = info;
+    public ControlChannel Channel { get; } = channel;
+    public long LastHeartbeat { get; set; } = Stopwatch.GetTimestamp();
+    public bool Retired { get; set; }
+    public double Cpu { get; set; }
+    public long Memory { get; set; }
+    public int Job { get; set; }
+    /// <summary>The job this free worker follows as a standby (0: none).</summary>
+    public int Follows { get; set; }
+    /// <summary>Completed once the standby has been sent the job's log so far and gets its messages as they come; failed if it never will.</summary>
+    public TaskCompletionSource? FollowLive { get; set; }
+    /// <summary>Starts of a program on this worker as a standby (<see cref="StartJob.Run"/>); the last one is the one that follows.</summary>
+    public int Runs { get; set; }
+    public bool Lost { get; set; }
+    public TaskCompletionSource<bool>? FilesReady { get; set; }
+    public string Describe() => $"worker {Id} ({Info.Host}:{Info.DataPort}, pid {Info.Pid})";
+}

@@ -1,0 +1,122 @@
+using System.Diagnostics;
+using System.Globalization;
+using Dataflow.Cluster.Transport;
+using Dataflow.Runtime.Hosting;
+using Dataflow.Runtime.Statistics;
+
+namespace Dataflow.Cluster;
+
+/// <summary>
+/// The coordinator's registry of workers: registration, each worker's messages (heartbeats first), the
+/// heartbeat watch that declares a silent worker lost, and what losing one means for its job.
+/// </summary>
+internal sealed class WorkerRegistry(CoordinatorState s)
+{
+    private readonly CoordinatorState _s = s;
+
+    public async Task ServeWorkerAsync(ControlChannel channel, RegisterWorker info, CancellationToken token)
+    {
+        if (info.Slots < 1) throw new ProtocolException($"A worker with {info.Slots} slots.");
+        WorkerEntry worker;
+        lock (_s.Lock)
+        {
+            var id = "w" + (++_s.NextWorker).ToString(CultureInfo.InvariantCulture);
+            worker = new WorkerEntry(id, info, channel);
+            _s.Workers[id] = worker;
+        }
+        CoordinatorLog.LogWorkerRegistered(_s.Logger, worker.Id, info.Host, info.DataPort, info.Slots, info.Pid);
+        await channel.SendAsync(new Registered(worker.Id), token).ConfigureAwait(false);
+        _s.Standbys.Follow();
+        string reason = "its connection closed";
+        try
+        {
+            while (await channel.ReceiveAsync(token).ConfigureAwait(false) is { } m)
+            {
+                worker.LastHeartbeat = Stopwatch.GetTimestamp();
+                switch (m)
+                {
+                    case Heartbeat h:
+                        worker.Cpu = h.Cpu;
+                        worker.Memory = h.MemoryBytes;
+                        _s.Placement.Observe(worker.Id, h.Names, h.Values);
+                        _s.HeartbeatReceived?.Invoke(worker.Id, h);
+                        break;
+                    case NeedFiles n:
+                        await SendFilesAsync(channel, n.Hashes, token).ConfigureAwait(false);
+                        break;
+                    default:
+                        await _s.Dispatch(m, worker.Id).ConfigureAwait(false);
+                        break;
+                }
+            }
+        }
+        catch (Exception e) when (e is IOException or ProtocolException or System.Net.Sockets.SocketException or ObjectDisposedException or InvalidOperationException)
+        {
+            reason = worker.Lost ? "no heartbeat" : $"its connection broke ({e.Message})";
+        }
+        finally
+        {
+            await LoseWorkerAsync(worker, reason).ConfigureAwait(false);
+        }
+    }
+
+    public async Task MonitorAsync()
+    {
+        while (!_s.Stopping.IsCancellationRequested)
+        {
+            try
+            {
+                await Task.Delay(200, _s.Stopping).ConfigureAwait(false);
+            }
+            catch (OperationCanceledException)
+            {
+                return;
+            }
+            List<WorkerEntry> silent;
+            lock (_s.Lock)
+            {
+                silent = _s.Workers.Values.Where(w => Stopwatch.GetElapsedTime(w.LastHeartbeat) > _s.Options.HeartbeatTimeout).ToList();
+            }
+            foreach (var w in silent)
+            {
+                await LoseWorkerAsync(w, $"no heartbeat for {Stopwatch.GetElapsedTime(w.LastHeartbeat).TotalSeconds:F1} s").ConfigureAwait(false);
+                await w.Channel.DisposeAsync().ConfigureAwait(false);
+            }
+        }
+    }
+
+    public async Task LoseWorkerAsync(WorkerEntry worker, string reason)
+    {
+        JobEntry? job;
+        lock (_s.Lock)
+        {
+            if (worker.Lost) return;
+            worker.Lost = true;
+            _s.Workers.Remove(worker.Id);
+            _s.Jobs.TryGetValue(worker.Job, out job);
+            // A lost standby only leaves the job it followed (which had not taken it).
+            if (worker.Follows != 0 && _s.Jobs.TryGetValue(worker.Follows, out var followed)) followed.Followers.Remove(worker);
+            worker.Follows = 0;
+            worker.FollowLive?.TrySetException(new IOException($"Lost {worker.Describe()}: {reason}."));
+        }
+        if (_s.Stopping.IsCancellationRequested || worker.Retired) return; // shutting down or released: workers leave, nothing is lost
+        CoordinatorLog.LogWorkerLost(_s.Logger, worker.Id, reason);
+        _s.Standbys.Follow(); // a lost standby is replaced if another worker is free
+        if (job is not null && job.State == JobState.Running)
+        {
+            await _s.Lifecycle.FailJobAsync(job, $"Lost {worker.Describe()}: {reason}. {job.Progress()}").ConfigureAwait(false);
+        }
+    }
+
+    public async Task SendFilesAsync(ControlChannel channel, string[] hashes, CancellationToken token)
+    {
+        foreach (var h in hashes)
+        {
+            if (!_s.Files.Has(h)) throw new ProtocolException($"Unknown file {h}.");
+            await foreach (var chunk in _s.Files.ReadAsync(h, token).ConfigureAwait(false))
+            {
+                await channel.SendAsync(chunk, token).ConfigureAwait(false);
+            }
+        }
+    }
+}
