@@ -11,7 +11,6 @@ using Dataflow.Runtime.Extensibility;
 
 namespace Dataflow.Cluster;
 
-
 /// <summary>Ends a worker's copy of the program when the job released the worker (it holds nothing the job needs).</summary>
 public sealed class WorkerReleasedException(int job, string worker) : Exception($"Worker {worker} was released from job {job}.");
 
@@ -23,7 +22,7 @@ public sealed class WorkerReleasedException(int job, string worker) : Exception(
 /// it together; iteration barriers and values the program derives from results (collect, count)
 /// go through the coordinator the same way, so every copy of the program takes the same path.
 /// </summary>
-public sealed class ClusterSession
+public sealed partial class ClusterSession
 {
 
     private readonly ControlChannel _control;
@@ -36,7 +35,7 @@ public sealed class ClusterSession
     private readonly HashSet<int> _holding = new();
     private int _acquisitions;
     private int _barrier;
-    private readonly Dictionary<(string Kind, int Sequence), TaskCompletionSource<ControlMessage>> _waiters = new();
+    private readonly Dictionary<(Reply Kind, int Sequence, int From), TaskCompletionSource<ControlMessage>> _waiters = new();
     private readonly CancellationTokenSource _failed = new();
     private readonly int _credits;
     private string? _failure;
@@ -165,7 +164,7 @@ public sealed class ClusterSession
     /// <remarks>
     /// Packed placement keeps as much state where it is as it can: it takes the workers that hold the most of
     /// the key groups, and gives each new subtask the worker that holds the most of its key groups
-    /// (<see cref="PackByLocality"/>); a new worker gets what is left. Records kept per subtask are split by
+    /// (<see cref="PackedPlacement.PackByLocality"/>); a new worker gets what is left. Records kept per subtask are split by
     /// position, in proportion like the key groups, so what stays for them follows too.
     /// </remarks>
     public void Pin(int parallelism, int[]? from = null, int maxParallelism = KeyGroups.DefaultMaxParallelism)
@@ -178,73 +177,11 @@ public sealed class ClusterSession
             int slots = SlotsPerWorker;
             _hosts[parallelism] = MaxWorkers <= 0 ? Enumerable.Range(0, parallelism).Select(s => active[s % active.Count]).ToArray()
                 : from is null || parallelism > active.Count * slots ? Enumerable.Range(0, parallelism).Select(s => active[s / slots % active.Count]).ToArray()
-                : PackByLocality(parallelism, from, active, slots, maxParallelism);
+                : PackedPlacement.PackByLocality(parallelism, from, active, slots, maxParallelism);
             _pinned.Add(parallelism);
         }
     }
 
-    /// <summary>
-    /// Packs a small made-up change of parallelism (<see cref="PackByLocality"/>) and forgets it: a worker
-    /// that rehearses a move compiles the placement code too, which a rescale otherwise compiles on every
-    /// worker while the others wait.
-    /// </summary>
-    public static void RehearsePlacement(int maxParallelism) => _ = PackByLocality(3, [1, 2], [1, 2, 3], 1, maxParallelism);
-
-    /// <summary>
-    /// Places <paramref name="parallelism"/> subtasks on as few of <paramref name="workers"/> as their
-    /// <paramref name="slots"/> allow, keeping key groups where they are: the workers holding the most key
-    /// groups in place are matched first: each new subtask (most key groups in one place first) goes to the worker
-    /// that holds the most of its key groups while that worker has a free slot and no more than the workers
-    /// needed are taken; the rest fill free slots. Ties go to the lower subtask and the earlier worker.
-    /// </summary>
-    /// <param name="parallelism">The new parallelism.</param>
-    /// <param name="from">The worker (participant) of each old subtask.</param>
-    /// <param name="workers">The job's workers, in order.</param>
-    /// <param name="slots">Subtasks per worker.</param>
-    /// <param name="maxParallelism">The number of key groups.</param>
-    /// <returns>The worker of each new subtask.</returns>
-    public static int[] PackByLocality(int parallelism, IReadOnlyList<int> from, IReadOnlyList<int> workers, int slots, int maxParallelism)
-    {
-        ArgumentNullException.ThrowIfNull(from);
-        ArgumentNullException.ThrowIfNull(workers);
-        ArgumentOutOfRangeException.ThrowIfLessThan(slots, 1);
-        if (workers.Distinct().Count() != workers.Count) throw new ArgumentException("A worker appears twice.", nameof(workers));
-        int need = (parallelism + slots - 1) / slots;
-        if (need > workers.Count) throw new ArgumentException($"{parallelism} subtasks do not fit {workers.Count} workers of {slots} slots.", nameof(workers));
-        // held[s, w]: key groups of new subtask s that worker w holds now.
-        var held = new int[parallelism, workers.Count];
-        var index = workers.Select((w, i) => (w, i)).ToDictionary(x => x.w, x => x.i);
-        for (int g = 0; g < maxParallelism; g++)
-        {
-            if (!index.TryGetValue(from[KeyGroups.SubtaskOf(g, from.Count, maxParallelism)], out int w)) continue;
-            held[KeyGroups.SubtaskOf(g, parallelism, maxParallelism), w]++;
-        }
-        // Pairs with the most key groups in place first. A worker joins the used ones while fewer than need are, for a
-        // subtask that has key groups on it, or when no used worker has a free slot.
-        var used = new bool[workers.Count];
-        var free = new int[workers.Count];
-        int usedCount = 0;
-        var hosts = Enumerable.Repeat(-1, parallelism).ToArray();
-        var pairs = from s in Enumerable.Range(0, parallelism)
-                    from w in Enumerable.Range(0, workers.Count)
-                    orderby held[s, w] descending, s, w
-                    select (s, w);
-        foreach (var (s, w) in pairs)
-        {
-            if (hosts[s] >= 0) continue;
-            if (!used[w])
-            {
-                if (usedCount == need || (held[s, w] == 0 && Enumerable.Range(0, workers.Count).Any(u => used[u] && free[u] > 0))) continue;
-                used[w] = true;
-                free[w] = slots;
-                usedCount++;
-            }
-            if (free[w] == 0) continue;
-            hosts[s] = w;
-            free[w]--;
-        }
-        return hosts.Select(w => workers[w]).ToArray();
-    }
 
     /// <summary>
     /// Before state moves to <paramref name="parallelism"/> subtasks (every copy of the program at the
@@ -264,7 +201,7 @@ public sealed class ClusterSession
         int need = Math.Min(MaxWorkers, (parallelism + slots - 1) / slots);
         if (need <= active.Count) return [];
         int sequence = ++_acquisitions;
-        var roster = Await("roster", sequence);
+        var roster = Await(Reply.Roster, sequence);
         if (IsSubmitter) await _control.SendAsync(new AcquireWorkers(Job, sequence, need - active.Count)).ConfigureAwait(false);
         var received = (Roster)await roster.ConfigureAwait(false);
         var next = received.Participants;
@@ -365,7 +302,7 @@ public sealed class ClusterSession
     {
         ThrowIfFailed();
         var current = HostsOf(parallelism).Select(i => Participants[i].Id).ToArray();
-        var reply = Await("place", superstep);
+        var reply = Await(Reply.Place, superstep);
         await _control.SendAsync(new PlaceRequest(Job, superstep, parallelism, current)).ConfigureAwait(false);
         var decision = ((PlaceReply)await reply.ConfigureAwait(false)).Decision;
         Placed?.Invoke(_step, superstep, decision);
@@ -396,7 +333,7 @@ public sealed class ClusterSession
     /// </summary>
     public async Task WaitMovedAsync(int epoch)
     {
-        var waits = ActiveWorkers.Select(p => Await("moved" + p.ToString(System.Globalization.CultureInfo.InvariantCulture), epoch)).ToList();
+        var waits = ActiveWorkers.Select(p => Await(Reply.Moved, epoch, p)).ToList();
         double[] phases = [];
         foreach (var wait in waits)
         {
@@ -457,22 +394,6 @@ public sealed class ClusterSession
         }
     }
 
-    /// <summary>The plan fingerprint: vertices, parallelism, edges, strategies and record types, hashed.</summary>
-    public static string Fingerprint(JobGraph graph)
-    {
-        var sb = new StringBuilder();
-        foreach (var v in graph.Vertices)
-        {
-            sb.Append(v.Id).Append('|').Append(v.Name).Append('|').Append(v.Parallelism).Append('|').Append(v.IsResultSink).Append('\n');
-            foreach (var e in v.Inputs)
-            {
-                sb.Append("  <").Append(e.Source.Id).Append('|').Append(e.TargetInput).Append('|').Append(e.Strategy)
-                  .Append('|').Append(e.Description).Append('|').Append(e.Codec?.RecordType.FullName).Append('\n');
-            }
-        }
-        return Convert.ToHexString(SHA256.HashData(Encoding.UTF8.GetBytes(sb.ToString())))[..16].ToLowerInvariant();
-    }
-
     /// <summary>Runs this participant's subtasks of <paramref name="graph"/> as the next step; returns the statistics of all subtasks.</summary>
     /// <exception cref="ClusterJobException">The step failed elsewhere, or a worker was lost.</exception>
     public async Task<JobExecutionResult> RunStepAsync(JobGraph graph, LocalExecutor executor, CancellationToken cancellationToken)
@@ -482,13 +403,13 @@ public sealed class ClusterSession
         if (IsReplaying)
         {
             // Joining a running job: this step ran before this worker joined; take its outcome from the log.
-            var go = (StepGo)await Await("go", step).WaitAsync(cancellationToken).ConfigureAwait(false);
+            var go = (StepGo)await Await(Reply.Go, step).WaitAsync(cancellationToken).ConfigureAwait(false);
             ApplyPlacement(step, go.Decisions);
-            var completed = (StepComplete)await Await("complete", step).WaitAsync(cancellationToken).ConfigureAwait(false);
+            var completed = (StepComplete)await Await(Reply.Complete, step).WaitAsync(cancellationToken).ConfigureAwait(false);
             return new JobExecutionResult(TimeSpan.Zero, completed.Tasks);
         }
         string description = graph.Vertices.Count == 0 ? "" : graph.Vertices[^1].Name;
-        var site = new Site(this, step, Fingerprint(graph), description);
+        var site = new Site(this, step, PlanFingerprint.Of(graph), description);
         using var link = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken, _failed.Token);
         JobExecutionResult local;
         try
@@ -510,7 +431,7 @@ public sealed class ClusterSession
         }
         try
         {
-            var done = Await("complete", step);
+            var done = Await(Reply.Complete, step);
             await _control.SendAsync(new StepDone(Job, step, local.Tasks.Select(t => t with { Worker = Self }).ToArray())).ConfigureAwait(false);
             var complete = (StepComplete)await done.ConfigureAwait(false);
             return new JobExecutionResult(local.Duration, complete.Tasks);
@@ -530,7 +451,7 @@ public sealed class ClusterSession
     {
         ThrowIfFailed();
         int sequence = ++_barrier;
-        var release = Await("barrier", sequence);
+        var release = Await(Reply.Barrier, sequence);
         if (!IsReplaying)
         {
             var metrics = worker.Metrics ?? new Dictionary<string, double>();
@@ -555,7 +476,7 @@ public sealed class ClusterSession
             await _control.SendAsync(new Share(Job, sequence, value)).ConfigureAwait(false);
             return value;
         }
-        return ((Share)await Await("share", sequence).ConfigureAwait(false)).Data;
+        return ((Share)await Await(Reply.Share, sequence).ConfigureAwait(false)).Data;
     }
 
     /// <summary>Delivers a message from the coordinator addressed to this job.</summary>
@@ -563,13 +484,13 @@ public sealed class ClusterSession
     {
         switch (message)
         {
-            case StepGo m: Complete("go", m.Step, m); break;
-            case StepComplete m: Complete("complete", m.Step, m); break;
-            case BarrierRelease m: Complete("barrier", m.Sequence, m); break;
-            case Roster m: Complete("roster", m.Sequence, m); break;
-            case Share m: Complete("share", m.Sequence, m); break;
-            case PlaceReply m: Complete("place", m.Superstep, m); break;
-            case MoveDone m: Complete("moved" + m.From.ToString(System.Globalization.CultureInfo.InvariantCulture), m.Epoch, m); break;
+            case StepGo m: Complete(Reply.Go, m.Step, m); break;
+            case StepComplete m: Complete(Reply.Complete, m.Step, m); break;
+            case BarrierRelease m: Complete(Reply.Barrier, m.Sequence, m); break;
+            case Roster m: Complete(Reply.Roster, m.Sequence, m); break;
+            case Share m: Complete(Reply.Share, m.Sequence, m); break;
+            case PlaceReply m: Complete(Reply.Place, m.Superstep, m); break;
+            case MoveDone m: Complete(Reply.Moved, m.Epoch, m, m.From); break;
             case JobFailed m: Fail(m.Message); break;
             case JobEnded: Fail("The job ended on the submitter."); break;
             default: throw new Transport.ProtocolException($"Unexpected {message.GetType().Name} for job {Job}.");
@@ -598,64 +519,46 @@ public sealed class ClusterSession
         if (_failure is { } f) throw new ClusterJobException(f);
     }
 
-    private TaskCompletionSource<ControlMessage> Waiter(string kind, int sequence)
+    /// <summary>What a copy of the program waits for from the coordinator, each numbered by its step, barrier or request.</summary>
+    private enum Reply
+    {
+        Go,
+        Complete,
+        Barrier,
+        Roster,
+        Share,
+        Place,
+        /// <summary>A worker finished its part of a move (numbered by the move, one per worker).</summary>
+        Moved,
+    }
+
+    private TaskCompletionSource<ControlMessage> Waiter(Reply kind, int sequence, int from = 0)
     {
         lock (_waiters)
         {
-            if (!_waiters.TryGetValue((kind, sequence), out var tcs))
+            if (!_waiters.TryGetValue((kind, sequence, from), out var tcs))
             {
                 tcs = new TaskCompletionSource<ControlMessage>(TaskCreationOptions.RunContinuationsAsynchronously);
                 if (_failure is not null) tcs.TrySetException(new ClusterJobException(_failure));
-                else _waiters[(kind, sequence)] = tcs;
+                else _waiters[(kind, sequence, from)] = tcs;
             }
             return tcs;
         }
     }
 
-    private async Task<ControlMessage> Await(string kind, int sequence)
+    private async Task<ControlMessage> Await(Reply kind, int sequence, int from = 0)
     {
-        var tcs = Waiter(kind, sequence);
+        var tcs = Waiter(kind, sequence, from);
         try
         {
             return await tcs.Task.ConfigureAwait(false);
         }
         finally
         {
-            lock (_waiters) _waiters.Remove((kind, sequence));
+            lock (_waiters) _waiters.Remove((kind, sequence, from));
         }
     }
 
-    private void Complete(string kind, int sequence, ControlMessage message) => Waiter(kind, sequence).TrySetResult(message);
+    private void Complete(Reply kind, int sequence, ControlMessage message, int from = 0) => Waiter(kind, sequence, from).TrySetResult(message);
 
-    private sealed class Site(ClusterSession session, int step, string fingerprint, string description) : ExecutionSite
-    {
-        public override bool IsLocal(JobVertex vertex, int subtask) => session.HostOf(vertex, subtask) == session.Index;
-
-        public override async Task PrepareAsync(JobGraph graph, CancellationToken cancellationToken)
-        {
-            var go = session.Await("go", step);
-            int[] parallelisms;
-            lock (session._hosts) parallelisms = graph.Vertices.Where(v => !v.IsResultSink).Select(v => v.Parallelism).Distinct().Where(p => !session._pinned.Contains(p)).ToArray();
-            await session._control.SendAsync(new StepReady(session.Job, step, fingerprint, description, parallelisms,
-                session.Placement.Policy, session.Placement.Predictor), cancellationToken).ConfigureAwait(false);
-            var answer = (StepGo)await go.WaitAsync(cancellationToken).ConfigureAwait(false);
-            session.ApplyPlacement(step, answer.Decisions);
-        }
-
-        // Batches that arrive before this (from faster peers) wait in the data plane until now.
-        public override void Attach(IReadOnlyDictionary<JobVertex, InputQueue?[]> queues, JobAbort abort) =>
-            session._data.Register(session.Job, step, queues);
-
-        public override BatchTarget Connect(JobEdge edge, int producer, int consumer, JobAbort abort, SubtaskMetrics metrics)
-        {
-            var key = new ChannelKey(session.Job, step, edge.Target.Id, edge.TargetInput, consumer, producer);
-            var codec = edge.Codec ?? throw new InvalidOperationException($"The edge into {edge.Target.Name} cannot cross processes (no codec).");
-            return session._data.Connect(key, session.EndpointOf(session.HostOf(edge.Target, consumer)), codec, abort, session._credits, metrics);
-        }
-
-        public override void Detach(bool aborted)
-        {
-            // Receivers stay registered until the step has ended everywhere (RunStepAsync).
-        }
-    }
 }

@@ -81,6 +81,7 @@ public sealed partial class DataPlane : IAsyncDisposable
     /// <param name="logger">Where dropped connections are logged.</param>
     public DataPlane(IPEndPoint bind, byte[] secret, ILogger? logger = null)
     {
+        _blobs = new BlobTransfer(this);
         _secret = secret;
         _logger = logger ?? NullLogger.Instance;
         _server = new FrameServer(bind, secret, ServeAsync, _logger);
@@ -88,6 +89,34 @@ public sealed partial class DataPlane : IAsyncDisposable
     }
 
     private readonly Timer _flusher;
+
+    private readonly BlobTransfer _blobs;
+
+    /// <inheritdoc cref="BlobTransfer.BlobChunkBytes"/>
+    public const int BlobChunkBytes = BlobTransfer.BlobChunkBytes;
+
+    /// <inheritdoc cref="BlobTransfer.MaxHeldPerStream"/>
+    public const int MaxHeldPerStream = BlobTransfer.MaxHeldPerStream;
+
+    /// <inheritdoc cref="BlobTransfer.BlobsHeld"/>
+    public int BlobsHeld => _blobs.BlobsHeld;
+
+    /// <inheritdoc cref="BlobTransfer.BlobRoomPatience"/>
+    public TimeSpan BlobRoomPatience
+    {
+        get => _blobs.BlobRoomPatience;
+        set => _blobs.BlobRoomPatience = value;
+    }
+
+    /// <inheritdoc cref="BlobTransfer.SendBlobAsync"/>
+    public Task SendBlobAsync(IPEndPoint peer, int job, long tag, int from, ReadOnlyMemory<byte> payload, CancellationToken ct) =>
+        _blobs.SendBlobAsync(peer, job, tag, from, payload, ct);
+
+    /// <inheritdoc cref="BlobTransfer.ReceiveBlobAsync"/>
+    public Task<byte[]> ReceiveBlobAsync(int job, long tag, int from, CancellationToken ct) => _blobs.ReceiveBlobAsync(job, tag, from, ct);
+
+    /// <inheritdoc cref="BlobTransfer.ReceiveRentedBlobAsync"/>
+    public Task<ReceivedBlob> ReceiveRentedBlobAsync(int job, long tag, int from, CancellationToken ct) => _blobs.ReceiveRentedBlobAsync(job, tag, from, ct);
 
     /// <summary>The address peers send to.</summary>
     public IPEndPoint EndPoint => _server.EndPoint;
@@ -140,14 +169,14 @@ public sealed partial class DataPlane : IAsyncDisposable
     /// </summary>
     public void ReopenJob(int job)
     {
-        ReopenBlobs(job);
+        _blobs.ReopenBlobs(job);
         lock (_parkLock) _finished.Remove(job);
     }
 
     /// <summary>Forgets every step of a job (after it ended or failed), drops its blobs and fails receives of them that wait.</summary>
     public void UnregisterJob(int job)
     {
-        DropBlobs(job);
+        _blobs.DropBlobs(job);
         lock (_parkLock)
         {
             _finished[job] = int.MaxValue;
@@ -181,7 +210,10 @@ public sealed partial class DataPlane : IAsyncDisposable
 
     private int _disposed;
 
-    private Peer GetPeer(IPEndPoint endPoint)
+    internal bool IsConnected(IPEndPoint endPoint) =>
+        _peers.TryGetValue(endPoint, out var lazy) && lazy.IsValueCreated && !lazy.Value.Broken;
+
+    internal Peer GetPeer(IPEndPoint endPoint)
     {
         var lazy = _peers.GetOrAdd(endPoint, ep => new Lazy<Peer>(() => Peer.Open(this, ep), LazyThreadSafetyMode.ExecutionAndPublication));
         Peer peer;
@@ -231,16 +263,16 @@ public sealed partial class DataPlane : IAsyncDisposable
         finally
         {
             // Even a clean close between two chunks leaves a blob unfinished: its receive must not wait forever.
-            FailBlobsOf(connection, ended);
+            _blobs.FailBlobsOf(connection, ended);
         }
     }
 
     private void Receive(FrameConnection connection, Dictionary<ChannelKey, CreditBack> credits, FrameType type, ReadOnlyMemory<byte> payload)
     {
         if (type != FrameType.Data) throw new ProtocolException($"Unexpected {type} frame on a data connection.");
-        if (IsBlobChunk(payload.Span))
+        if (BlobTransfer.IsBlobChunk(payload.Span))
         {
-            ReceiveBlobChunk(connection, payload.Span);
+            _blobs.ReceiveBlobChunk(connection, payload.Span);
             return;
         }
         var key = ChannelKey.Read(payload.Span);
@@ -290,7 +322,7 @@ public sealed partial class DataPlane : IAsyncDisposable
         if (Interlocked.Exchange(ref _disposed, 1) != 0) return; // a second dispose does nothing
         await _flusher.DisposeAsync().ConfigureAwait(false);
         await _server.DisposeAsync().ConfigureAwait(false);
-        DisposeBlobs();
+        _blobs.DisposeBlobs();
         foreach (var lazy in _peers.Values)
         {
             if (lazy.IsValueCreated) await lazy.Value.DisposeAsync().ConfigureAwait(false);
@@ -303,153 +335,9 @@ public sealed partial class DataPlane : IAsyncDisposable
         if (_out.TryGetValue(key, out var channel)) channel.Grant(credits);
     }
 
-    /// <summary>The local receiving end of one step.</summary>
-    private sealed class StepReceiver
-    {
-        private readonly Dictionary<int, (InputQueue?[] Queues, JobVertex Vertex)> _byVertex = new();
-
-        public StepReceiver(IReadOnlyDictionary<JobVertex, InputQueue?[]> queues)
-        {
-            foreach (var (v, qs) in queues) _byVertex[v.Id] = (qs, v);
-        }
-
-        public void Deliver(ChannelKey key, byte kind, ByteReader body, CreditBack credit)
-        {
-            if (!_byVertex.TryGetValue(key.Vertex, out var target) || (uint)key.Consumer >= (uint)target.Queues.Length
-                || target.Queues[key.Consumer] is not { } queue || (uint)key.Input >= (uint)target.Vertex.Inputs.Count)
-            {
-                throw new ProtocolException($"Data for unknown channel {key}.");
-            }
-            if (kind == KindEnd)
-            {
-                Put(queue, Envelope.End(key.Input), null);
-                credit.Forget();
-                return;
-            }
-            if (kind != KindBatch) throw new ProtocolException($"Unknown data kind {kind}.");
-            var codec = target.Vertex.Inputs[key.Input].Codec ?? throw new ProtocolException($"Edge {key.Vertex}/{key.Input} has no codec.");
-            int before = body.Remaining;
-            int n = codec.Read(body, out var items);
-            Put(queue, new Envelope(key.Input, items, n, credit, before - body.Remaining), codec);
-        }
-
-        private static void Put(InputQueue queue, in Envelope envelope, BatchCodec? codec)
-        {
-            try
-            {
-                queue.PutRemote(envelope);
-            }
-            catch (OperationCanceledException)
-            {
-                // The local job is being torn down: what still arrives is dropped.
-                if (codec is not null) codec.Return(envelope.Items!, envelope.Count);
-            }
-        }
-    }
-
     /// <summary>Credits a receiver returns at once (the sender's window must be at least this).</summary>
     public const int CreditBatch = 4;
 
-    /// <summary>Returns credits to a channel's sender over the connection its batches came on, <see cref="CreditBatch"/> at a time.</summary>
-    private sealed class CreditBack(FrameConnection connection, ChannelKey key, Dictionary<ChannelKey, CreditBack> owner) : ICreditReturn
-    {
-        private int _pending;
-
-        /// <summary>The channel ended: its entry leaves the connection's table (credits still owed go nowhere useful).</summary>
-        public void Forget()
-        {
-            lock (owner) owner.Remove(key);
-        }
-
-        public void Return()
-        {
-            // Only the consumer subtask's thread returns credits of its channel: no lock needed.
-            if (++_pending < CreditBatch) return;
-            _pending = 0;
-            Span<byte> payload = stackalloc byte[ChannelKey.Size + 4];
-            key.Write(payload);
-            BinaryPrimitives.WriteInt32LittleEndian(payload[ChannelKey.Size..], CreditBatch);
-            try
-            {
-                connection.Send(FrameType.Credit, payload);
-            }
-            catch (Exception e) when (e is IOException or ObjectDisposedException or InvalidOperationException)
-            {
-                // The sender is gone; its job fails through the coordinator.
-            }
-        }
-    }
-
-    /// <summary>The outgoing connection to one peer process; reads the credits it returns.</summary>
-    private sealed class Peer : IAsyncDisposable
-    {
-        private readonly FrameConnection _connection;
-        private readonly Task _reader;
-        private volatile bool _broken;
-
-        private Peer(DataPlane plane, FrameConnection connection)
-        {
-            _connection = connection;
-            _reader = Task.Run(() => ReadCreditsAsync(plane));
-        }
-
-        public bool Broken => _broken;
-
-        public static Peer Open(DataPlane plane, IPEndPoint endPoint)
-        {
-            var connection = FrameServer.ConnectAsync(endPoint, plane._secret).GetAwaiter().GetResult();
-            return new Peer(plane, connection);
-        }
-
-        public void Send(Span<byte> frame)
-        {
-            try
-            {
-                _connection.SendPrepared(FrameType.Data, frame);
-            }
-            catch (Exception e) when (e is IOException or ObjectDisposedException or InvalidOperationException)
-            {
-                _broken = true;
-                throw new IOException($"Lost the data connection to a peer: {e.Message}", e);
-            }
-        }
-
-        private async Task ReadCreditsAsync(DataPlane plane)
-        {
-            try
-            {
-                while (await _connection.ReceiveAsync((type, payload) =>
-                {
-                    if (type != FrameType.Credit) throw new ProtocolException($"Unexpected {type} frame from a data receiver.");
-                    var span = payload.Span;
-                    var key = ChannelKey.Read(span);
-                    if (span.Length < ChannelKey.Size + 4) throw new ProtocolException("Credit frame too short.");
-                    plane.OnCredit(key, BinaryPrimitives.ReadInt32LittleEndian(span[ChannelKey.Size..]));
-                }).ConfigureAwait(false))
-                {
-                }
-            }
-            catch (Exception e) when (e is IOException or ProtocolException or ObjectDisposedException or InvalidOperationException or OperationCanceledException)
-            {
-                LogPeerLost(plane._logger, e.Message);
-            }
-            _broken = true;
-        }
-
-        public async ValueTask DisposeAsync()
-        {
-            _broken = true;
-            await _connection.DisposeAsync().ConfigureAwait(false);
-            try
-            {
-                await _reader.ConfigureAwait(false);
-            }
-            catch (Exception)
-            {
-                // Already logged.
-            }
-        }
-    }
 
     /// <summary>Frames are sent once this many bytes of batches are pending (or sooner: see <see cref="FlushInterval"/>).</summary>
     public const int FrameBytes = 64 << 10;
@@ -461,151 +349,6 @@ public sealed partial class DataPlane : IAsyncDisposable
     {
         long now = Stopwatch.GetTimestamp();
         foreach (var channel in _out.Values) channel.FlushIfOlder(now);
-    }
-
-    /// <summary>
-    /// The sending end of one channel. Batches are serialized into one frame until it holds
-    /// <see cref="FrameBytes"/>; the frame goes out then, before the sender would wait for credit,
-    /// at the end of the stream, or when it is older than <see cref="FlushInterval"/> (a timer), so
-    /// small batches share a system call and a wake-up of the receiver.
-    /// </summary>
-    private sealed class OutChannel : BatchTarget, IWakeable
-    {
-        private static readonly long s_flushTicks = (long)(FlushInterval.TotalSeconds * Stopwatch.Frequency);
-
-        private readonly ChannelKey _key;
-        private readonly Peer _peer;
-        private readonly BatchCodec _codec;
-        private readonly JobAbort _abort;
-        private readonly object _lock = new();
-        private ByteWriter? _buffer; // made at the first batch: many channels of a step never send one
-        private ByteWriter Frame => _buffer ??= new ByteWriter(FrameBytes + (16 << 10));
-        private int _credits;
-        private long _pendingSince;
-
-        private readonly Dataflow.Runtime.Statistics.SubtaskMetrics? _metrics;
-
-        public OutChannel(ChannelKey key, Peer peer, BatchCodec codec, JobAbort abort, int credits, Dataflow.Runtime.Statistics.SubtaskMetrics? metrics)
-        {
-            _metrics = metrics;
-            _key = key;
-            _peer = peer;
-            _codec = codec;
-            _abort = abort;
-            _credits = credits;
-        }
-
-        public void Grant(int credits)
-        {
-            lock (_lock)
-            {
-                _credits += credits;
-                Monitor.PulseAll(_lock);
-            }
-        }
-
-        public void Wake()
-        {
-            // Never block the abort behind a sender stuck in a socket write; a sender waiting for credit re-checks the abort every second anyway.
-            if (!Monitor.TryEnter(_lock)) return;
-            try
-            {
-                Monitor.PulseAll(_lock);
-            }
-            finally
-            {
-                Monitor.Exit(_lock);
-            }
-        }
-
-        public override long Put(in Envelope envelope)
-        {
-            lock (_lock)
-            {
-                if (envelope.IsEnd)
-                {
-                    Begin();
-                    Frame.Write(KindEnd);
-                    Flush();
-                    _buffer = null; // the channel is done
-                    return 0;
-                }
-                long waited = TakeCredit();
-                try
-                {
-                    Begin();
-                    Frame.Write(KindBatch);
-                    int before = Frame.Length;
-                    _codec.Write(Frame, envelope.Items!, envelope.Count);
-                    if (_metrics is not null) _metrics.BytesOut += Frame.Length - before;
-                }
-                finally
-                {
-                    _codec.Return(envelope.Items!, envelope.Count);
-                }
-                if (Frame.Length >= FrameBytes) Flush();
-                return waited;
-            }
-        }
-
-        /// <summary>Starts a frame if none is pending: room for the frame header, then the channel key.</summary>
-        private void Begin()
-        {
-            if (Frame.Length > 0) return;
-            Frame.Advance(Transport.FrameConnection.HeaderBytes);
-            _key.Write(Frame.GetSpan(ChannelKey.Size));
-            Frame.Advance(ChannelKey.Size);
-            _pendingSince = Stopwatch.GetTimestamp();
-        }
-
-        private void Flush()
-        {
-            if (_buffer is null || _buffer.Length == 0) return;
-            try
-            {
-                _peer.Send(Frame.WrittenSpanMutable);
-            }
-            finally
-            {
-                Frame.Clear();
-            }
-        }
-
-        public void FlushIfOlder(long now)
-        {
-            if (!Monitor.TryEnter(_lock)) return; // the sender is at it; it flushes itself
-            try
-            {
-                if (_buffer is { Length: > 0 } && now - _pendingSince >= s_flushTicks) Flush();
-            }
-            catch (IOException)
-            {
-                // The sender sees the broken connection on its next send.
-            }
-            finally
-            {
-                Monitor.Exit(_lock);
-            }
-        }
-
-        private long TakeCredit()
-        {
-            if (_credits > 0)
-            {
-                _credits--;
-                return 0;
-            }
-            Flush(); // what is pending must reach the receiver for credit to come back
-            long start = Stopwatch.GetTimestamp();
-            while (_credits == 0)
-            {
-                _abort.ThrowIfAborted();
-                if (_peer.Broken) throw new IOException("Lost the data connection to a peer.");
-                Monitor.Wait(_lock, 1000);
-            }
-            _credits--;
-            return Stopwatch.GetTimestamp() - start;
-        }
     }
 
     [LoggerMessage(Level = LogLevel.Warning, Message = "Data connection to a peer ended: {Reason}")]

@@ -174,7 +174,7 @@ internal sealed class StateMover(ClusterSession cluster, int maxParallelism)
         try
         {
             MoveBuffers.Prepare();
-            ClusterSession.RehearsePlacement(maxParallelism);
+            PackedPlacement.RehearsePlacement(maxParallelism);
             var samples = states.Select(st => st.Sample(maxParallelism, 2, 0)).ToList();
             using var patience = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
             patience.CancelAfter(TimeSpan.FromSeconds(30));

@@ -46,11 +46,11 @@ try
     return args[0] switch
     {
         "scaleout" => ScaleOut(args[1..]),
-        "run" => await ClusterCommands.RunAsync(args[1..]),
-        "coordinator" => await ClusterCommands.CoordinatorAsync(args[1..]),
-        "worker" => await ClusterCommands.WorkerAsync(args[1..]),
-        "submit" => await ClusterCommands.SubmitAsync(args[1..]),
-        "status" => await ClusterCommands.StatusAsync(args[1..]),
+        "run" => await RunCommand.ExecuteAsync(args[1..]),
+        "coordinator" => await CoordinatorCommand.ExecuteAsync(args[1..]),
+        "worker" => await WorkerCommand.ExecuteAsync(args[1..]),
+        "submit" => await SubmitCommand.ExecuteAsync(args[1..]),
+        "status" => await StatusCommand.ExecuteAsync(args[1..]),
         "predict-eval" => Dataflow.Scheduling.Evaluation.PredictEval.Run(args[1..], Console.Out, Console.Error),
         _ => throw new ArgumentException($"unknown command '{args[0]}'"),
     };

@@ -22,12 +22,15 @@ namespace Dataflow.Cluster;
 // (int64), sender (int32), total length (int32), offset of the chunk (int32; -1: the sender gave the
 // blob up). The first chunk sizes the receiver's buffer, so a blob is assembled in place, never regrown.
 // Blobs that arrive before anyone asks for them are kept until received or until their job is unregistered.
-public sealed partial class DataPlane
+/// <summary>The blob half of a <see cref="DataPlane"/>: whole byte arrays point to point, on the same connections as the record batches.</summary>
+internal sealed class BlobTransfer(DataPlane plane)
 {
+    private readonly DataPlane _plane = plane;
+
     /// <summary>
-    /// Payload bytes of one blob frame, far below the transport's 16 MiB frame limit. Measured on
-    /// loopback (40 MiB blobs), 256 KiB chunks were as fast as or faster than 1 and 4 MiB: a chunk stays
-    /// in cache between the sender's copy and the socket write, and the receiver's frame scratch stays small.
+    /// Payload bytes of one blob frame, far below the transport's 16 MiB frame limit: a chunk stays in cache
+    /// between the sender's copy and the socket write, and the receiver's frame scratch stays small
+    /// (measurements: docs/elasticity.md).
     /// </summary>
     public const int BlobChunkBytes = 256 << 10;
 
@@ -40,7 +43,7 @@ public sealed partial class DataPlane
     private readonly HashSet<int> _blobJobsEnded = new();
     private bool _blobsDisposed;
 
-    /// <summary>Blobs received in whole or in part that no <see cref="ReceiveBlobAsync"/> has taken yet.</summary>
+    /// <summary>Blobs received in whole or in part that no <see cref="DataPlane.ReceiveBlobAsync"/> has taken yet.</summary>
     public int BlobsHeld
     {
         get
@@ -51,7 +54,7 @@ public sealed partial class DataPlane
 
     /// <summary>
     /// Sends <paramref name="payload"/> to the data plane at <paramref name="peer"/>, where
-    /// <see cref="ReceiveBlobAsync"/> with the same job, tag and sender returns it.
+    /// <see cref="DataPlane.ReceiveBlobAsync"/> with the same job, tag and sender returns it.
     /// </summary>
     /// <param name="peer">The receiving process's data plane.</param>
     /// <param name="job">The cluster job.</param>
@@ -73,7 +76,7 @@ public sealed partial class DataPlane
     {
         ArgumentNullException.ThrowIfNull(peer);
         if (ct.IsCancellationRequested) return Task.FromCanceled(ct);
-        if (payload.Length <= BlobChunkBytes && IsConnected(peer))
+        if (payload.Length <= BlobChunkBytes && _plane.IsConnected(peer))
         {
             // One frame on an open connection: written here, which costs less than starting a thread (on a slow worker, much less).
             try
@@ -95,15 +98,12 @@ public sealed partial class DataPlane
         return Task.Factory.StartNew(() => SendBlob(peer, job, tag, from, payload, ct), ct, TaskCreationOptions.LongRunning, TaskScheduler.Default);
     }
 
-    private bool IsConnected(IPEndPoint endPoint) =>
-        _peers.TryGetValue(endPoint, out var lazy) && lazy.IsValueCreated && !lazy.Value.Broken;
-
     private void SendBlob(IPEndPoint endPoint, int job, long tag, int from, ReadOnlyMemory<byte> payload, CancellationToken ct)
     {
-        Peer peer;
+        DataPlane.Peer peer;
         try
         {
-            peer = GetPeer(endPoint);
+            peer = _plane.GetPeer(endPoint);
         }
         catch (Exception e) when (e is System.Net.Sockets.SocketException or ProtocolException)
         {
@@ -136,7 +136,7 @@ public sealed partial class DataPlane
     }
 
     /// <summary>Tells the receiver that the rest of a started blob will not come (the chunks so far arrived).</summary>
-    private static void Abandon(Peer peer, byte[] frame, int job, long tag, int from, int total)
+    private static void Abandon(DataPlane.Peer peer, byte[] frame, int job, long tag, int from, int total)
     {
         WriteBlobHeader(frame.AsSpan(FrameConnection.HeaderBytes), job, tag, from, total, BlobAbandoned);
         try
@@ -160,7 +160,7 @@ public sealed partial class DataPlane
     }
 
     /// <summary>True for a data frame that carries a blob chunk rather than record batches.</summary>
-    private static bool IsBlobChunk(ReadOnlySpan<byte> payload) =>
+    public static bool IsBlobChunk(ReadOnlySpan<byte> payload) =>
         payload.Length >= 8 && BinaryPrimitives.ReadInt32LittleEndian(payload[4..]) == BlobMarker;
 
     /// <summary>
@@ -173,7 +173,7 @@ public sealed partial class DataPlane
     /// <param name="ct">Ends the wait; a blob still arriving stays for a later call.</param>
     /// <returns>The payload, in an array that the caller owns (a copy of the <see cref="ReceiveRentedBlobAsync"/> buffer).</returns>
     /// <exception cref="IOException">The connection carrying the blob ended before its last chunk, or the sender abandoned it.</exception>
-    /// <exception cref="OperationCanceledException"><paramref name="ct"/> fired, or the job was unregistered (<see cref="UnregisterJob"/>).</exception>
+    /// <exception cref="OperationCanceledException"><paramref name="ct"/> fired, or the job was unregistered (<see cref="DataPlane.UnregisterJob"/>).</exception>
     /// <exception cref="ObjectDisposedException">The data plane was disposed.</exception>
     /// <remarks>One receive per job, tag and sender may be waiting at a time. A sender that never starts
     /// its blob is not detected here: the job's failure (a lost worker) unregisters the job, which ends the wait.</remarks>
@@ -195,7 +195,7 @@ public sealed partial class DataPlane
     /// <param name="ct">Ends the wait; a blob still arriving stays for a later call.</param>
     /// <returns>The payload; dispose it once read (nothing may keep a reference to its memory).</returns>
     /// <exception cref="IOException">The connection carrying the blob ended before its last chunk, or the sender abandoned it.</exception>
-    /// <exception cref="OperationCanceledException"><paramref name="ct"/> fired, or the job was unregistered (<see cref="UnregisterJob"/>).</exception>
+    /// <exception cref="OperationCanceledException"><paramref name="ct"/> fired, or the job was unregistered (<see cref="DataPlane.UnregisterJob"/>).</exception>
     /// <exception cref="ObjectDisposedException">The data plane was disposed.</exception>
     public async Task<ReceivedBlob> ReceiveRentedBlobAsync(int job, long tag, int from, CancellationToken ct)
     {
@@ -245,7 +245,7 @@ public sealed partial class DataPlane
     }
 
     /// <summary>Takes one blob chunk off a receiving connection's thread.</summary>
-    private void ReceiveBlobChunk(FrameConnection connection, ReadOnlySpan<byte> payload)
+    public void ReceiveBlobChunk(FrameConnection connection, ReadOnlySpan<byte> payload)
     {
         if (payload.Length < BlobHeaderBytes) throw new ProtocolException($"Blob frame of {payload.Length} bytes (header is {BlobHeaderBytes}).");
         var key = new BlobKey(BinaryPrimitives.ReadInt32LittleEndian(payload), BinaryPrimitives.ReadInt64LittleEndian(payload[8..]),
@@ -364,7 +364,7 @@ public sealed partial class DataPlane
     }
 
     /// <summary>An incoming connection ended: the blobs it was still carrying will not complete.</summary>
-    private void FailBlobsOf(FrameConnection connection, string reason)
+    public void FailBlobsOf(FrameConnection connection, string reason)
     {
         lock (_blobLock)
         {
@@ -376,13 +376,13 @@ public sealed partial class DataPlane
     }
 
     /// <summary>Accepts blobs of a job again (after <see cref="DropBlobs"/>).</summary>
-    private void ReopenBlobs(int job)
+    public void ReopenBlobs(int job)
     {
         lock (_blobLock) _blobJobsEnded.Remove(job);
     }
 
     /// <summary>Drops the blobs of a job and fails its waiting receives; later chunks of the job are ignored.</summary>
-    private void DropBlobs(int job)
+    public void DropBlobs(int job)
     {
         lock (_blobLock)
         {
@@ -398,7 +398,7 @@ public sealed partial class DataPlane
     }
 
     /// <summary>The data plane is going away: every waiting receive fails.</summary>
-    private void DisposeBlobs()
+    public void DisposeBlobs()
     {
         lock (_blobLock)
         {

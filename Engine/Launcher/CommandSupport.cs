@@ -1,0 +1,192 @@
+using System.Diagnostics;
+using System.Globalization;
+using System.Net;
+using System.Xml.Linq;
+using Dataflow.Cluster;
+using Dataflow.Cluster.Transport;
+using Dataflow.Runtime.Hosting;
+using Dataflow.Scheduling.Monitoring;
+using Microsoft.Extensions.DependencyInjection;
+using Microsoft.Extensions.Logging;
+
+namespace Dataflow.Launcher;
+
+/// <summary>What the cluster commands share: the coordinator's services, option values, endpoints, clean-up.</summary>
+internal static class CommandSupport
+{
+    /// <summary>Runs a job's program in this process (the submitter's or a worker's copy).</summary>
+    public static Task<int> RunProgram(string directory, string entry, string[] args, ClusterSession session) =>
+        ProgramLoader.RunAsync(Path.Combine(directory, entry), args, session);
+
+    /// <summary>The coordinator's services: the coordinator itself, the placement service, and what <paramref name="configure"/> adds.</summary>
+    internal static ServiceProvider CoordinatorServices(CoordinatorOptions options, LogLevel level, Action<IClusterBuilder>? configure = null)
+    {
+        var services = new ServiceCollection();
+        services.AddSingleton<ILoggerFactory>(new StderrLoggerFactory(level));
+        var cluster = services.AddDataflowCluster(options);
+        configure?.Invoke(cluster);
+        return services.BuildServiceProvider();
+    }
+
+    /// <summary><c>--standbys follow|cold</c> (default follow): whether free workers follow the jobs that may acquire them (<see cref="CoordinatorOptions.StandbysFollow"/>).</summary>
+    internal static bool StandbysFollow(Options o) => o.Get("standbys") switch
+    {
+        null or "follow" => true,
+        "cold" => false,
+        var v => throw new ArgumentException($"--standbys expects follow or cold, got '{v}'"),
+    };
+
+    /// <summary>Records every worker heartbeat's metrics into a trace file (for <c>predict-eval</c>); null when no path is given.</summary>
+    internal static TraceWriter? RecordTrace(Coordinator coordinator, string? path)
+    {
+        if (path is null) return null;
+        var writer = new TraceWriter(path);
+        var start = Stopwatch.GetTimestamp();
+        coordinator.HeartbeatReceived += (worker, h) =>
+        {
+            long ms = (long)Stopwatch.GetElapsedTime(start).TotalMilliseconds;
+            lock (writer)
+            {
+                for (int i = 0; i < h.Names.Length && i < h.Values.Length; i++)
+                {
+                    if (double.IsFinite(h.Values[i])) writer.Write(new TracePoint(ms, worker, h.Names[i], h.Values[i]));
+                }
+            }
+        };
+        return writer;
+    }
+
+    /// <summary>Cancels on SIGTERM; at a normal exit the source may already be disposed.</summary>
+    internal static void CancelQuietly(CancellationTokenSource cts)
+    {
+        try
+        {
+            cts.Cancel();
+        }
+        catch (ObjectDisposedException)
+        {
+        }
+    }
+
+    internal static IPEndPoint ParseEndPoint(string s)
+    {
+        int colon = s.LastIndexOf(':');
+        if (colon <= 0 || !int.TryParse(s[(colon + 1)..], NumberStyles.Integer, CultureInfo.InvariantCulture, out int port) || port is < 0 or > 65535)
+        {
+            throw new ArgumentException($"expected HOST:PORT, got '{s}'");
+        }
+        var host = s[..colon];
+        if (!IPAddress.TryParse(host, out var address))
+        {
+            address = Dns.GetHostAddresses(host).FirstOrDefault(a => a.AddressFamily == System.Net.Sockets.AddressFamily.InterNetwork)
+                ?? throw new ArgumentException($"cannot resolve host '{host}'");
+        }
+        return new IPEndPoint(address, port);
+    }
+
+    internal static void TryDelete(string dir)
+    {
+        try
+        {
+            Directory.Delete(dir, recursive: true);
+        }
+        catch (Exception e) when (e is IOException or UnauthorizedAccessException)
+        {
+        }
+    }
+}
+
+/// <summary>Finds the entry assembly of a program given as a .dll, a project file or a project folder (built in Release).</summary>
+internal static class ProgramResolver
+{
+    public static string Resolve(string program)
+    {
+        if (program.EndsWith(".dll", StringComparison.OrdinalIgnoreCase))
+        {
+            return File.Exists(program) ? Path.GetFullPath(program) : throw new ArgumentException($"program not found: {program}");
+        }
+        string project = program.EndsWith(".csproj", StringComparison.OrdinalIgnoreCase) ? program
+            : Directory.Exists(program) ? Directory.EnumerateFiles(program, "*.csproj").FirstOrDefault() ?? throw new ArgumentException($"no .csproj in {program}")
+            : throw new ArgumentException($"program not found: {program} (give a .dll, a .csproj or a project folder)");
+        project = Path.GetFullPath(project);
+        var name = XDocument.Load(project).Descendants("AssemblyName").FirstOrDefault()?.Value ?? Path.GetFileNameWithoutExtension(project);
+        var dll = Path.Combine(Path.GetDirectoryName(project)!, "bin", "Release", "net10.0", name + ".dll");
+        if (!File.Exists(dll) || NewestSource(Path.GetDirectoryName(project)!) > File.GetLastWriteTimeUtc(dll))
+        {
+            var build = Process.Start(new ProcessStartInfo("dotnet", ["build", project, "-c", "Release", "-nologo", "-v", "q"]) { RedirectStandardOutput = true })!;
+            var output = build.StandardOutput.ReadToEnd();
+            build.WaitForExit();
+            if (build.ExitCode != 0) throw new InvalidOperationException($"building {project} failed:\n{output}");
+        }
+        return dll;
+    }
+
+    private static DateTime NewestSource(string dir) =>
+        Directory.EnumerateFiles(dir, "*.cs", SearchOption.AllDirectories).Where(f => !f.Contains("/obj/", StringComparison.Ordinal) && !f.Contains("/bin/", StringComparison.Ordinal))
+            .Select(File.GetLastWriteTimeUtc).DefaultIfEmpty(DateTime.MinValue).Max();
+}
+
+/// <summary><c>--name value</c> options, then <c>--</c> and a program with its own arguments.</summary>
+internal sealed class Options
+{
+    private readonly Dictionary<string, string> _values = new(StringComparer.Ordinal);
+
+    public static (Options Options, string[] Program) Parse(string[] args, string[] known, bool requireProgram)
+    {
+        var o = new Options();
+        int i = 0;
+        for (; i < args.Length; i++)
+        {
+            if (args[i] == "--")
+            {
+                i++;
+                break;
+            }
+            if (!args[i].StartsWith("--", StringComparison.Ordinal) || !known.Contains(args[i][2..]))
+            {
+                throw new ArgumentException($"unknown option '{args[i]}' (known: {string.Join(", ", known.Select(k => "--" + k))})");
+            }
+            if (i + 1 >= args.Length) throw new ArgumentException($"option '{args[i]}' needs a value");
+            o._values[args[i][2..]] = args[++i];
+        }
+        var program = args[i..];
+        if (requireProgram && program.Length == 0) throw new ArgumentException("missing the program: ... -- <examples/Name | Job.dll> [job args]");
+        if (!requireProgram && program.Length > 0) throw new ArgumentException($"unexpected arguments: {string.Join(' ', program)}");
+        return (o, program);
+    }
+
+    public string? Get(string name) => _values.GetValueOrDefault(name);
+
+    public string Require(string name) => Get(name) ?? throw new ArgumentException($"missing --{name}");
+
+    public int Int(string name, int fallback) =>
+        Get(name) is not { } v ? fallback
+        : int.TryParse(v, NumberStyles.Integer, CultureInfo.InvariantCulture, out int x) ? x
+        : throw new ArgumentException($"--{name} expects an integer, got '{v}'");
+}
+
+/// <summary>A minimal logger to standard error.</summary>
+/// <summary>Loggers that write one line per message to standard error.</summary>
+internal sealed class StderrLoggerFactory(LogLevel minimum) : ILoggerFactory
+{
+    public ILogger CreateLogger(string categoryName) => new StderrLogger(categoryName, minimum);
+
+    public void AddProvider(ILoggerProvider provider) => throw new NotSupportedException("Standard error is the only provider.");
+
+    public void Dispose()
+    {
+    }
+}
+
+internal sealed class StderrLogger(string category, LogLevel minimum) : ILogger
+{
+    public IDisposable? BeginScope<TState>(TState state) where TState : notnull => null;
+
+    public bool IsEnabled(LogLevel logLevel) => logLevel >= minimum;
+
+    public void Log<TState>(LogLevel logLevel, EventId eventId, TState state, Exception? exception, Func<TState, Exception?, string> formatter)
+    {
+        if (!IsEnabled(logLevel)) return;
+        Console.Error.WriteLine($"{DateTime.Now:HH:mm:ss.fff} {category} {logLevel.ToString().ToLowerInvariant()}: {formatter(state, exception)}{(exception is null ? "" : " " + exception)}");
+    }
+}

@@ -1,0 +1,52 @@
+using System.Diagnostics;
+using System.Globalization;
+using System.Net;
+using System.Xml.Linq;
+using Dataflow.Cluster;
+using Dataflow.Cluster.Transport;
+using Dataflow.Runtime.Hosting;
+using Dataflow.Scheduling.Monitoring;
+using Microsoft.Extensions.DependencyInjection;
+using Microsoft.Extensions.Logging;
+
+namespace Dataflow.Launcher;
+
+/// <summary><c>dataflow coordinator</c>: a standalone coordinator that runs until stopped.</summary>
+internal static class CoordinatorCommand
+{
+    /// <summary><c>coordinator --listen HOST:PORT --secret-file F</c>: serves until stopped.</summary>
+    public static async Task<int> ExecuteAsync(string[] args)
+    {
+        var (o, _) = Options.Parse(args, ["listen", "secret-file", "heartbeat-timeout-ms", "cache-dir", "standbys", "trace"], requireProgram: false);
+        var listen = CommandSupport.ParseEndPoint(o.Require("listen"));
+        var secret = Authentication.ReadSecret(o.Require("secret-file"));
+        using var cts = new CancellationTokenSource();
+        Console.CancelKeyPress += (_, e) =>
+        {
+            e.Cancel = true;
+            cts.Cancel();
+        };
+        AppDomain.CurrentDomain.ProcessExit += (_, _) => CommandSupport.CancelQuietly(cts);
+        var options = new CoordinatorOptions
+        {
+            Listen = listen,
+            Secret = secret,
+            HeartbeatTimeout = TimeSpan.FromMilliseconds(o.Int("heartbeat-timeout-ms", 3000)),
+        };
+        if (o.Get("cache-dir") is { } cache) options.CacheDirectory = cache;
+        options.StandbysFollow = CommandSupport.StandbysFollow(o);
+        await using var services = CommandSupport.CoordinatorServices(options, LogLevel.Information);
+        var coordinator = services.GetRequiredService<Coordinator>();
+        using var trace = CommandSupport.RecordTrace(coordinator, o.Get("trace"));
+        coordinator.Start();
+        Console.Error.WriteLine($"coordinator listening on {coordinator.EndPoint}");
+        try
+        {
+            await Task.Delay(Timeout.Infinite, cts.Token);
+        }
+        catch (OperationCanceledException)
+        {
+        }
+        return 0;
+    }
+}

@@ -1,0 +1,141 @@
+using System.Diagnostics;
+using System.Globalization;
+using System.Net;
+using System.Xml.Linq;
+using Dataflow.Cluster;
+using Dataflow.Cluster.Transport;
+using Dataflow.Runtime.Hosting;
+using Dataflow.Scheduling.Monitoring;
+using Microsoft.Extensions.DependencyInjection;
+using Microsoft.Extensions.Logging;
+
+namespace Dataflow.Launcher;
+
+/// <summary><c>dataflow run</c>: a coordinator and worker processes on this machine for one program, stopped again when it ends.</summary>
+internal static class RunCommand
+{
+    /// <summary><c>run --workers N [--initial-workers K] [--max-workers M] [--slots S] [--worker-wrapper CMD] [--secret-file F] -- PROGRAM [args]</c>.</summary>
+    public static async Task<int> ExecuteAsync(string[] args)
+    {
+        var (o, program) = Options.Parse(args, ["workers", "initial-workers", "max-workers", "slots", "standbys", "worker-wrapper", "secret-file", "heartbeat-timeout-ms", "trace"],
+            requireProgram: true);
+        int workers = o.Int("workers", 0);
+        if (workers < 1) throw new ArgumentException("run needs --workers N (N ≥ 1)");
+        int maxWorkers = o.Int("max-workers", 0);
+        int initial = o.Int("initial-workers", workers);
+        if (initial < 1 || initial > workers) throw new ArgumentException("--initial-workers must be between 1 and --workers");
+        if (maxWorkers != 0 && maxWorkers < initial) throw new ArgumentException("--max-workers must be at least the workers the job starts with");
+        if (initial < workers && maxWorkers == 0) maxWorkers = workers;
+        int slots = o.Int("slots", 1);
+        if (slots < 1) throw new ArgumentException("--slots must be at least 1");
+        bool follow = CommandSupport.StandbysFollow(o);
+        var dll = ProgramResolver.Resolve(program[0]);
+        var runDir = Path.Combine(Path.GetTempPath(), $"dataflow-run-{Environment.ProcessId}-{Guid.NewGuid():N}"[..40]);
+        Directory.CreateDirectory(runDir);
+        string secretFile = o.Get("secret-file") ?? Path.Combine(runDir, "secret");
+        if (o.Get("secret-file") is null) Authentication.WriteNewSecret(secretFile);
+        var secret = Authentication.ReadSecret(secretFile);
+        using var cts = new CancellationTokenSource();
+        ConsoleCancelEventHandler onCancel = (_, e) =>
+        {
+            e.Cancel = true;
+            cts.Cancel();
+        };
+        Console.CancelKeyPress += onCancel;
+        // The coordinator and what it resolves (placement policies; the provider that starts worker processes) come from DI.
+        var wrapper = o.Get("worker-wrapper");
+        await using var services = CommandSupport.CoordinatorServices(new CoordinatorOptions
+        {
+            Listen = new IPEndPoint(IPAddress.Loopback, 0),
+            Secret = secret,
+            CacheDirectory = Path.Combine(runDir, "coordinator-cache"),
+            HeartbeatTimeout = TimeSpan.FromMilliseconds(o.Int("heartbeat-timeout-ms", 3000)),
+            StandbysFollow = follow,
+            // The N workers started stay as warm standbys when a job releases them; more (started for a job that grows) are stopped again.
+            KeepWorkers = workers,
+        }, LogLevel.Warning, cluster => cluster.AddResourceProvider(sp =>
+        {
+            var c = sp.GetRequiredService<Coordinator>();
+            return new LocalProcessProvider(c, n => WorkerStartInfo(wrapper, c.EndPoint, slots, secretFile, Path.Combine(runDir, $"worker-{n}")), runDir);
+        }));
+        var coordinator = services.GetRequiredService<Coordinator>();
+        using var trace = CommandSupport.RecordTrace(coordinator, o.Get("trace"));
+        coordinator.Start();
+        var provider = (LocalProcessProvider)services.GetRequiredService<Dataflow.Runtime.Extensibility.IResourceProvider>();
+        using var stopOnExit = new ProcessExitGuard(provider);
+        try
+        {
+            await provider.AcquireAsync(workers, cts.Token);
+            return await Submitter.RunAsync(new SubmitOptions
+            {
+                Coordinator = coordinator.EndPoint,
+                Secret = secret,
+                Program = dll,
+                Args = program[1..],
+                Workers = initial,
+                MaxWorkers = maxWorkers,
+            }, CommandSupport.RunProgram, cts.Token);
+        }
+        catch (OperationCanceledException) when (cts.IsCancellationRequested)
+        {
+            Console.Error.WriteLine("cancelled");
+            return 130;
+        }
+        catch (Exception e) when (e is ClusterJobException or TimeoutException or InvalidOperationException)
+        {
+            Console.Error.WriteLine($"error: {e.Message}");
+            return 1;
+        }
+        finally
+        {
+            Console.CancelKeyPress -= onCancel;
+            await coordinator.DisposeAsync();
+            await provider.DisposeAsync(); // stops the worker processes
+            if (Environment.GetEnvironmentVariable("DATAFLOW_KEEP_RUN_DIR") != "1") CommandSupport.TryDelete(runDir); // kept for debugging: worker logs
+        }
+    }
+
+
+    private static ProcessStartInfo WorkerStartInfo(string? wrapper, IPEndPoint coordinator, int slots, string secretFile, string workDir)
+    {
+        var self = typeof(RunCommand).Assembly.Location;
+        var command = new List<string>();
+        // "{n}" in the wrapper becomes the worker's number (1-based): e.g. one cgroup per worker.
+        if (wrapper is not null) command.AddRange(SplitCommand(wrapper.Replace("{n}", Path.GetFileName(workDir)["worker-".Length..], StringComparison.Ordinal)));
+        command.AddRange(["dotnet", self, "worker", "--coordinator", coordinator.ToString(), "--slots", slots.ToString(CultureInfo.InvariantCulture),
+            "--secret-file", secretFile, "--work-dir", workDir]);
+        var info = new ProcessStartInfo(command[0]);
+        foreach (var a in command.Skip(1)) info.ArgumentList.Add(a);
+        info.WorkingDirectory = Environment.CurrentDirectory;
+        if (Environment.GetEnvironmentVariable(Gen0Variable) is null) info.Environment[Gen0Variable] = WorkerGen0Budget;
+        return info;
+    }
+
+    private const string Gen0Variable = "DOTNET_GCgen0size";
+
+    /// <summary>
+    /// The garbage collector's gen0 budget of worker processes (64 MiB, hex, unless DOTNET_GCgen0size is set; the
+    /// <c>./dataflow worker</c> script sets the same). A move of iteration state into a worker allocates its records at
+    /// once, all of which survive: with the default budget of a few MiB the worker collects dozens of times during the
+    /// move, copying them along (measurements: docs/elasticity.md, "Constants chosen by measurement").
+    /// </summary>
+    private const string WorkerGen0Budget = "0x4000000";
+
+    private static IEnumerable<string> SplitCommand(string s) => s.Split(' ', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries);
+
+    /// <summary>Stops the worker processes also when this process is terminated (SIGTERM) rather than returning normally.</summary>
+    private sealed class ProcessExitGuard : IDisposable
+    {
+        private readonly LocalProcessProvider _provider;
+
+        public ProcessExitGuard(LocalProcessProvider provider)
+        {
+            _provider = provider;
+            AppDomain.CurrentDomain.ProcessExit += OnExit;
+        }
+
+        private void OnExit(object? sender, EventArgs e) => _provider.DisposeAsync().AsTask().GetAwaiter().GetResult();
+
+        public void Dispose() => AppDomain.CurrentDomain.ProcessExit -= OnExit;
+    }
+}
