@@ -12,7 +12,7 @@ namespace Dataflow.Runtime.Iterations;
 /// </summary>
 public abstract class MovableState
 {
-    /// <summary>About how many bytes a piece holds: small enough that reading in starts soon after writing (1 MiB moved PageRank scale 17 between 0.25-core workers as fast as 4 MiB, with a shorter tail).</summary>
+    /// <summary>About how many bytes a piece holds: small enough that reading in starts soon after writing (measurements: docs/elasticity.md).</summary>
     public const int PieceBytes = 1 << 20;
 
     /// <summary>Moves the state to <paramref name="to"/> subtasks of this process.</summary>

@@ -304,24 +304,6 @@ public sealed class StateExchangeTests(ITestOutputHelper output) : IAsyncLifetim
         await Assert.ThrowsAsync<IOException>(() => exchange.WaitAsync(s_patience));
     }
 
-    [Fact]
-    public async Task SendBlobAsync_FortyMebibytes_ReportsThroughput()
-    {
-        var data = Payload(40 << 20, 1);
-        var best = TimeSpan.MaxValue;
-        for (int round = 0; round < 3; round++)
-        {
-            var watch = Stopwatch.StartNew();
-            var receive = _planes[1].ReceiveBlobAsync(Job, round, 0, CancellationToken.None);
-            await _planes[0].SendBlobAsync(_planes[1].EndPoint, Job, round, 0, data, CancellationToken.None);
-            var received = await receive.WaitAsync(s_patience);
-            var elapsed = watch.Elapsed;
-            if (elapsed < best) best = elapsed;
-            Assert.Equal(data.Length, received.Length);
-        }
-        output.WriteLine($"40 MiB blob over loopback: best of 3 {best.TotalMilliseconds:F1} ms = {data.Length / 1e6 / best.TotalSeconds:F0} MB/s");
-    }
-
     private static int FreePort()
     {
         var listener = new TcpListener(IPAddress.Loopback, 0);

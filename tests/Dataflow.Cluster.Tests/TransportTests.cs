@@ -109,30 +109,4 @@ public class TransportTests
         }
         Assert.Equal(c.BytesIn, c.BytesOut);
     }
-
-    [Fact]
-    public async Task CreditGate_NoCredits_BlocksSenderUntilGranted()
-    {
-        var gate = new CreditGate(2);
-        await gate.WaitAsync();
-        await gate.WaitAsync();
-        var third = gate.WaitAsync();
-        var fourth = gate.WaitAsync();
-        await Task.Delay(50);
-        Assert.False(third.IsCompleted);
-        gate.Grant(1);
-        await third.WaitAsync(TimeSpan.FromSeconds(5));
-        Assert.False(fourth.IsCompleted);
-        gate.Grant(3);
-        await fourth.WaitAsync(TimeSpan.FromSeconds(5));
-        Assert.Equal(2, gate.Available);
-    }
-
-    [Fact]
-    public async Task CreditGate_CancelledWait_Throws()
-    {
-        var gate = new CreditGate();
-        using var cts = new CancellationTokenSource(50);
-        await Assert.ThrowsAnyAsync<OperationCanceledException>(() => gate.WaitAsync(cts.Token).WaitAsync(TimeSpan.FromSeconds(5)));
-    }
 }
