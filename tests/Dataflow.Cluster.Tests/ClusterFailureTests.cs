@@ -52,16 +52,8 @@ public sealed class ClusterFailureTests(Xunit.Abstractions.ITestOutputHelper log
             HeartbeatTimeout = TimeSpan.FromSeconds(3),
         }, placement: new PlacementService([_rotate]));
         _coordinator.Start();
-        _workers = new LocalProcessProvider(_coordinator, n =>
-        {
-            var psi = new ProcessStartInfo("dotnet");
-            foreach (var a in new[] { Repo.Launcher, "worker", "--coordinator", _coordinator.EndPoint.ToString(), "--slots", "1",
-                "--secret-file", _secretFile, "--work-dir", Path.Combine(_dir, $"worker-{n}") })
-            {
-                psi.ArgumentList.Add(a);
-            }
-            return psi;
-        }, Path.Combine(_dir, "logs"));
+        _workers = new LocalProcessProvider(_coordinator, n => Repo.WorkerProcess(_coordinator.EndPoint.ToString(), 1, _secretFile, Path.Combine(_dir, $"worker-{n}")),
+            Path.Combine(_dir, "logs"));
         await _workers.AcquireAsync(3, CancellationToken.None);
     }
 

@@ -1,4 +1,3 @@
-using System.Diagnostics;
 using System.Net;
 using Dataflow.Cluster.Transport;
 using Dataflow.Runtime.Extensibility;
@@ -53,16 +52,8 @@ public sealed class ExtensionPointTests : IDisposable
             .AddResourceProvider(sp =>
             {
                 var coordinator = sp.GetRequiredService<Coordinator>();
-                return new LocalProcessProvider(coordinator, n =>
-                {
-                    var psi = new ProcessStartInfo("dotnet");
-                    foreach (var a in new[] { Repo.Launcher, "worker", "--coordinator", coordinator.EndPoint.ToString(), "--slots", "2",
-                        "--secret-file", secretFile, "--work-dir", Path.Combine(_dir, $"worker-{n}") })
-                    {
-                        psi.ArgumentList.Add(a);
-                    }
-                    return psi;
-                }, Path.Combine(_dir, "logs"));
+                return new LocalProcessProvider(coordinator, n => Repo.WorkerProcess(coordinator.EndPoint.ToString(), 2, secretFile, Path.Combine(_dir, $"worker-{n}")),
+                    Path.Combine(_dir, "logs"));
             });
         await using (var provider = services.BuildServiceProvider())
         {

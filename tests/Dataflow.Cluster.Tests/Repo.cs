@@ -32,6 +32,17 @@ internal static class Repo
         return path;
     }
 
+    /// <summary>How a test's resource provider starts worker process <c>n</c>: <c>dataflow worker</c> registering with <paramref name="coordinator"/>.</summary>
+    public static ProcessStartInfo WorkerProcess(string coordinator, int slots, string secretFile, string workDir)
+    {
+        var psi = new ProcessStartInfo("dotnet");
+        foreach (var a in new[] { Launcher, "worker", "--coordinator", coordinator, "--slots", slots.ToString(CultureInfo.InvariantCulture), "--secret-file", secretFile, "--work-dir", workDir })
+        {
+            psi.ArgumentList.Add(a);
+        }
+        return psi;
+    }
+
     /// <summary>A process running <c>dotnet</c> with the given arguments; output collected; killed (whole tree) on dispose.</summary>
     public sealed class Child : IDisposable
     {

@@ -7,17 +7,15 @@ using Xunit.Abstractions;
 namespace Dataflow.Cluster.Tests;
 
 /// <summary>
-/// Blobs over the data planes (<see cref="DataPlane.SendBlobAsync"/>, <see cref="DataPlane.ReceiveBlobAsync"/>)
-/// and the state exchange built on them, between real data planes on loopback.
+/// Blobs over the data planes (<see cref="DataPlane.SendBlobAsync"/>, <see cref="DataPlane.ReceiveBlobAsync"/>),
+/// between real data planes on loopback.
 /// </summary>
-public sealed class StateExchangeTests(ITestOutputHelper output) : IAsyncLifetime
+public sealed class BlobTransferTests(ITestOutputHelper output) : IAsyncLifetime
 {
     private const int Job = 7;
-    private static readonly TimeSpan s_patience = TimeSpan.FromSeconds(10);
+    private static readonly TimeSpan s_patience = TimeSpan.FromSeconds(60); // a hang guard
     private readonly byte[] _secret = "0123456789abcdef0123456789abcdef"u8.ToArray();
     private readonly DataPlane[] _planes = new DataPlane[3];
-
-    private IPEndPoint[] EndPoints => _planes.Select(p => p.EndPoint).ToArray();
 
     public Task InitializeAsync()
     {
@@ -46,62 +44,6 @@ public sealed class StateExchangeTests(ITestOutputHelper output) : IAsyncLifetim
         Assert.True(expected.Length == actual.Length, $"{what}: {actual.Length} bytes, expected {expected.Length}.");
         int at = expected.AsSpan().CommonPrefixLength(actual);
         Assert.True(at == expected.Length, $"{what}: first difference at byte {at}.");
-    }
-
-    [Theory]
-    [InlineData(0)]
-    [InlineData(1)]
-    [InlineData(5 << 20)]
-    [InlineData(40 << 20)]
-    public async Task ExchangeAsync_ThreePlanesAllToAll_DeliversEveryPayloadExactly(int size)
-    {
-        int n = _planes.Length;
-        // Sizes differ a little per pair, so a payload delivered to the wrong receiver cannot pass.
-        var sent = new byte[n, n][];
-        for (int from = 0; from < n; from++)
-        {
-            for (int to = 0; to < n; to++) sent[from, to] = Payload(size == 0 ? 0 : size + from * n + to, seed: from * 10 + to);
-        }
-        var all = Enumerable.Range(0, n).ToArray();
-
-        var watch = Stopwatch.StartNew();
-        var results = await Task.WhenAll(Enumerable.Range(0, n).Select(self =>
-        {
-            var outgoing = all.ToDictionary(to => to, to => sent[self, to]);
-            return StateExchange.ExchangeAsync(_planes[self], EndPoints, Job, epoch: 1, self, outgoing, all, CancellationToken.None);
-        })).WaitAsync(TimeSpan.FromSeconds(60));
-        output.WriteLine($"{n} planes all-to-all, {size:N0} bytes per pair: {watch.Elapsed.TotalMilliseconds:F1} ms");
-
-        for (int to = 0; to < n; to++)
-        {
-            Assert.Equal(all, results[to].Keys.Order());
-            for (int from = 0; from < n; from++) AssertSameBytes(sent[from, to], results[to][from], $"{from} -> {to}");
-        }
-        Assert.Same(sent[1, 1], results[1][1]); // its own part is handed back, not sent
-        Assert.All(_planes, p => Assert.Equal(0, p.BlobsHeld));
-    }
-
-    [Fact]
-    public async Task ExchangeAsync_TwoEpochsAtOnce_DoNotMix()
-    {
-        var endpoints = EndPoints;
-        var a = Enumerable.Range(1, 2).Select(e => Payload(3 << 20, seed: e)).ToArray();
-        var b = Enumerable.Range(1, 2).Select(e => Payload(1000 + e, seed: 100 + e)).ToArray();
-
-        var exchanges = new List<Task<Dictionary<int, byte[]>>>();
-        foreach (int epoch in new[] { 1, 2 })
-        {
-            exchanges.Add(StateExchange.ExchangeAsync(_planes[0], endpoints, Job, epoch, 0,
-                new Dictionary<int, byte[]> { [1] = a[epoch - 1] }, [1], CancellationToken.None));
-            exchanges.Add(StateExchange.ExchangeAsync(_planes[1], endpoints, Job, epoch, 1,
-                new Dictionary<int, byte[]> { [0] = b[epoch - 1] }, [0], CancellationToken.None));
-        }
-        var results = await Task.WhenAll(exchanges).WaitAsync(s_patience);
-
-        AssertSameBytes(b[0], results[0][1], "epoch 1 at 0");
-        AssertSameBytes(a[0], results[1][0], "epoch 1 at 1");
-        AssertSameBytes(b[1], results[2][1], "epoch 2 at 0");
-        AssertSameBytes(a[1], results[3][0], "epoch 2 at 1");
     }
 
     [Fact]
@@ -292,25 +234,6 @@ public sealed class StateExchangeTests(ITestOutputHelper output) : IAsyncLifetim
         Assert.Equal(0, _planes[1].BlobsHeld);
         await Assert.ThrowsAnyAsync<OperationCanceledException>(() => pending.WaitAsync(s_patience));
         await Assert.ThrowsAnyAsync<OperationCanceledException>(() => _planes[1].ReceiveBlobAsync(Job, 1, 0, CancellationToken.None).WaitAsync(s_patience));
-    }
-
-    [Fact]
-    public async Task ExchangeAsync_PeerUnreachable_ThrowsIOExceptionAndCancelsTheReceives()
-    {
-        var unreachable = new IPEndPoint(IPAddress.Loopback, FreePort());
-        var endpoints = new[] { _planes[0].EndPoint, unreachable };
-        var exchange = StateExchange.ExchangeAsync(_planes[0], endpoints, Job, 1, 0, new Dictionary<int, byte[]> { [1] = [1, 2, 3] }, [1], CancellationToken.None);
-
-        await Assert.ThrowsAsync<IOException>(() => exchange.WaitAsync(s_patience));
-    }
-
-    private static int FreePort()
-    {
-        var listener = new TcpListener(IPAddress.Loopback, 0);
-        listener.Start();
-        int port = ((IPEndPoint)listener.LocalEndpoint).Port;
-        listener.Stop();
-        return port;
     }
 
     private static async Task WaitUntilAsync(Func<bool> condition)
