@@ -2,13 +2,6 @@ using System.Buffers;
 using System.Buffers.Binary;
 using System.Net;
 using Dataflow.Cluster.Transport;
-using Dataflow.Runtime.Execution;
-using Dataflow.Runtime.Hosting;
-using Dataflow.Runtime.Iterations;
-using Dataflow.Runtime.Serialization;
-using Dataflow.Runtime.Statistics;
-using Dataflow.Runtime.Extensibility;
-using Dataflow.Runtime.Partitioning;
 
 namespace Dataflow.Cluster;
 

@@ -1,10 +1,6 @@
 using Dataflow.Runtime.Execution;
 using Dataflow.Runtime.Hosting;
 using Dataflow.Runtime.Iterations;
-using Dataflow.Runtime.Statistics;
-using Dataflow.Runtime.Serialization;
-using Dataflow.Runtime.Extensibility;
-using Dataflow.Runtime.Partitioning;
 
 namespace Dataflow.Cluster;
 

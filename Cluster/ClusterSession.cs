@@ -1,13 +1,6 @@
 using System.Net;
-using System.Security.Cryptography;
-using System.Text;
 using Dataflow.Runtime.Execution;
 using Dataflow.Runtime.Partitioning;
-using Dataflow.Runtime.Statistics;
-using Dataflow.Runtime.Hosting;
-using Dataflow.Runtime.Iterations;
-using Dataflow.Runtime.Serialization;
-using Dataflow.Runtime.Extensibility;
 
 namespace Dataflow.Cluster;
 

@@ -2,10 +2,6 @@ using System.Diagnostics;
 using Dataflow.Runtime.Extensibility;
 using Dataflow.Runtime.Iterations;
 using Dataflow.Runtime.Serialization;
-using Dataflow.Runtime.Statistics;
-using Dataflow.Runtime.Execution;
-using Dataflow.Runtime.Hosting;
-using Dataflow.Runtime.Partitioning;
 
 namespace Dataflow.Cluster;
 

@@ -1,10 +1,3 @@
-using Dataflow.Runtime.Execution;
-using Dataflow.Runtime.Hosting;
-using Dataflow.Runtime.Iterations;
-using Dataflow.Runtime.Serialization;
-using Dataflow.Runtime.Statistics;
-using Dataflow.Runtime.Extensibility;
-using Dataflow.Runtime.Partitioning;
 namespace Dataflow.Cluster;
 
 /// <summary>The cluster's part of the code a rescale runs, compiled ahead by a worker process (<see cref="Dataflow.Runtime.Execution.JitWarmUp"/>).</summary>

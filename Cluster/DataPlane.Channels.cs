@@ -1,17 +1,9 @@
 using System.Buffers.Binary;
-using System.Collections.Concurrent;
 using System.Diagnostics;
 using System.Net;
 using Dataflow.Runtime.Execution;
 using Dataflow.Runtime.Serialization;
 using Dataflow.Cluster.Transport;
-using Microsoft.Extensions.Logging;
-using Microsoft.Extensions.Logging.Abstractions;
-using Dataflow.Runtime.Hosting;
-using Dataflow.Runtime.Iterations;
-using Dataflow.Runtime.Statistics;
-using Dataflow.Runtime.Extensibility;
-using Dataflow.Runtime.Partitioning;
 
 namespace Dataflow.Cluster;
 

@@ -1,11 +1,5 @@
 using Dataflow.Runtime.Serialization;
-using Dataflow.Runtime.Statistics;
 using Dataflow.Cluster.Transport;
-using Dataflow.Runtime.Execution;
-using Dataflow.Runtime.Hosting;
-using Dataflow.Runtime.Iterations;
-using Dataflow.Runtime.Extensibility;
-using Dataflow.Runtime.Partitioning;
 
 namespace Dataflow.Cluster;
 

@@ -1,12 +1,6 @@
 using System.Diagnostics;
 using System.Globalization;
 using Dataflow.Runtime.Extensibility;
-using Dataflow.Runtime.Execution;
-using Dataflow.Runtime.Hosting;
-using Dataflow.Runtime.Iterations;
-using Dataflow.Runtime.Serialization;
-using Dataflow.Runtime.Statistics;
-using Dataflow.Runtime.Partitioning;
 
 namespace Dataflow.Cluster;
 

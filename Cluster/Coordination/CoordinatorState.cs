@@ -1,4 +1,3 @@
-using Dataflow.Cluster.Transport;
 using Dataflow.Runtime.Extensibility;
 using Microsoft.Extensions.Logging;
 

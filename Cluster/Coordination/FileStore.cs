@@ -1,13 +1,6 @@
 using System.Runtime.CompilerServices;
 using System.Security.Cryptography;
 using Dataflow.Cluster.Transport;
-using Dataflow.Runtime.Execution;
-using Dataflow.Runtime.Hosting;
-using Dataflow.Runtime.Iterations;
-using Dataflow.Runtime.Serialization;
-using Dataflow.Runtime.Statistics;
-using Dataflow.Runtime.Extensibility;
-using Dataflow.Runtime.Partitioning;
 
 namespace Dataflow.Cluster;
 

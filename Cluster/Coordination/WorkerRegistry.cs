@@ -1,8 +1,6 @@
 using System.Diagnostics;
 using System.Globalization;
 using Dataflow.Cluster.Transport;
-using Dataflow.Runtime.Hosting;
-using Dataflow.Runtime.Statistics;
 
 namespace Dataflow.Cluster;
 

@@ -1,12 +1,5 @@
 using System.Security.Cryptography;
 using System.Text;
-using Dataflow.Runtime.Execution;
-using Dataflow.Runtime.Hosting;
-using Dataflow.Runtime.Iterations;
-using Dataflow.Runtime.Serialization;
-using Dataflow.Runtime.Statistics;
-using Dataflow.Runtime.Extensibility;
-using Dataflow.Runtime.Partitioning;
 
 namespace Dataflow.Cluster.Transport;
 

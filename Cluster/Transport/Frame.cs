@@ -1,10 +1,3 @@
-using Dataflow.Runtime.Execution;
-using Dataflow.Runtime.Hosting;
-using Dataflow.Runtime.Iterations;
-using Dataflow.Runtime.Serialization;
-using Dataflow.Runtime.Statistics;
-using Dataflow.Runtime.Extensibility;
-using Dataflow.Runtime.Partitioning;
 namespace Dataflow.Cluster.Transport;
 
 /// <summary>Kinds of frames on a connection between engine processes.</summary>

@@ -3,8 +3,6 @@ using System.Globalization;
 using System.Net;
 using System.Xml.Linq;
 using Dataflow.Cluster;
-using Dataflow.Cluster.Transport;
-using Dataflow.Runtime.Hosting;
 using Dataflow.Scheduling.Monitoring;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Logging;
