@@ -11,8 +11,11 @@ public sealed class CoordinatorOptions
     /// <summary>The cluster's shared secret.</summary>
     public byte[] Secret { get; set; } = [];
 
-    /// <summary>A worker silent for this long is lost (its jobs fail).</summary>
+    /// <summary>A worker silent for this long is lost (its jobs fail); the coordinator's own stalls do not count (<see cref="HeartbeatWatch"/>).</summary>
     public TimeSpan HeartbeatTimeout { get; set; } = TimeSpan.FromSeconds(3);
+
+    /// <summary>The clock heartbeats are judged by (tests give a fake one).</summary>
+    public TimeProvider TimeProvider { get; set; } = TimeProvider.System;
 
     /// <summary>Where job files are cached by content hash.</summary>
     public string CacheDirectory { get; set; } = Path.Combine(Path.GetTempPath(), "dataflow-coordinator-cache");

@@ -17,13 +17,19 @@ internal sealed class CoordinatorState
         Placement = placement;
         Stopping = stopping;
         Files = new FileStore(options.CacheDirectory);
+        Heartbeats = new HeartbeatWatch(options.HeartbeatTimeout, CheckPeriod, options.TimeProvider);
         Registry = new WorkerRegistry(this);
         Lifecycle = new JobLifecycle(this);
         Steps = new StepRendezvous(this);
         Standbys = new StandbyPool(this);
     }
 
+    /// <summary>How often the heartbeat watch checks.</summary>
+    public static readonly TimeSpan CheckPeriod = TimeSpan.FromMilliseconds(200);
+
     public object Lock { get; } = new();
+
+    public HeartbeatWatch Heartbeats { get; }
 
     public Dictionary<string, WorkerEntry> Workers { get; } = new();
 

@@ -146,7 +146,7 @@ internal sealed class JobLifecycle(CoordinatorState s)
         lock (_s.Lock)
         {
             var workers = _s.Workers.Values.OrderBy(w => w.Id, StringComparer.Ordinal).Select(w => new WorkerStatus(w.Id, w.Info.Host, w.Info.DataPort, w.Info.Slots, w.Info.Pid,
-                w.Job, w.Cpu, w.Memory, Stopwatch.GetElapsedTime(w.LastHeartbeat).TotalSeconds, w.Follows)).ToArray();
+                w.Job, w.Cpu, w.Memory, _s.Heartbeats.SilenceOf(w.LastHeartbeat).TotalSeconds, w.Follows)).ToArray();
             var jobs = _s.Jobs.Values.OrderBy(j => j.Id).Select(j => new JobStatus(j.Id, j.Submit.Entry, j.State.ToString().ToLowerInvariant(),
                 j.Workers().Select(w => w.Id).ToArray(), j.Steps, j.LastSuperstep ?? "")).ToArray();
             return new StatusReply(workers, jobs);

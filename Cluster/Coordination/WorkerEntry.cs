@@ -1,14 +1,13 @@
-using System.Diagnostics;
-
 namespace Dataflow.Cluster;
 
 /// <summary>A registered worker as the coordinator sees it.</summary>
-internal sealed class WorkerEntry(string id, RegisterWorker info, ControlChannel channel)
+internal sealed class WorkerEntry(string id, RegisterWorker info, ControlChannel channel, long registered)
 {
     public string Id { get; } = id;
     public RegisterWorker Info { get; } = info;
     public ControlChannel Channel { get; } = channel;
-    public long LastHeartbeat { get; set; } = Stopwatch.GetTimestamp();
+    /// <summary>When the last message from the worker arrived (the coordinator's clock).</summary>
+    public long LastHeartbeat { get; set; } = registered;
     public bool Retired { get; set; }
     public double Cpu { get; set; }
     public long Memory { get; set; }

@@ -19,7 +19,7 @@ internal sealed class WorkerRegistry(CoordinatorState s)
         lock (_s.Lock)
         {
             var id = "w" + (++_s.NextWorker).ToString(CultureInfo.InvariantCulture);
-            worker = new WorkerEntry(id, info, channel);
+            worker = new WorkerEntry(id, info, channel, _s.Heartbeats.Now);
             _s.Workers[id] = worker;
         }
         CoordinatorLog.LogWorkerRegistered(_s.Logger, worker.Id, info.Host, info.DataPort, info.Slots, info.Pid);
@@ -30,7 +30,7 @@ internal sealed class WorkerRegistry(CoordinatorState s)
         {
             while (await channel.ReceiveAsync(token).ConfigureAwait(false) is { } m)
             {
-                worker.LastHeartbeat = Stopwatch.GetTimestamp();
+                worker.LastHeartbeat = _s.Heartbeats.Now;
                 switch (m)
                 {
                     case Heartbeat h:
@@ -64,7 +64,7 @@ internal sealed class WorkerRegistry(CoordinatorState s)
         {
             try
             {
-                await Task.Delay(200, _s.Stopping).ConfigureAwait(false);
+                await Task.Delay(CoordinatorState.CheckPeriod, _s.Stopping).ConfigureAwait(false);
             }
             catch (OperationCanceledException)
             {
@@ -73,11 +73,12 @@ internal sealed class WorkerRegistry(CoordinatorState s)
             List<WorkerEntry> silent;
             lock (_s.Lock)
             {
-                silent = _s.Workers.Values.Where(w => Stopwatch.GetElapsedTime(w.LastHeartbeat) > _s.Options.HeartbeatTimeout).ToList();
+                // Judged from the heartbeats received: a stall of the coordinator itself is not the workers' silence.
+                silent = _s.Heartbeats.Silent(_s.Workers.Values, w => w.LastHeartbeat);
             }
             foreach (var w in silent)
             {
-                await LoseWorkerAsync(w, $"no heartbeat for {Stopwatch.GetElapsedTime(w.LastHeartbeat).TotalSeconds:F1} s").ConfigureAwait(false);
+                await LoseWorkerAsync(w, $"no heartbeat for {_s.Heartbeats.SilenceOf(w.LastHeartbeat).TotalSeconds:F1} s").ConfigureAwait(false);
                 await w.Channel.DisposeAsync().ConfigureAwait(false);
             }
         }
