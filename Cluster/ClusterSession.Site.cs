@@ -14,7 +14,7 @@ public sealed partial class ClusterSession
         {
             var go = session.Await(Reply.Go, step);
             int[] parallelisms;
-            lock (session._hosts) parallelisms = graph.Vertices.Where(v => !v.IsResultSink).Select(v => v.Parallelism).Distinct().Where(p => !session._pinned.Contains(p)).ToArray();
+            parallelisms = session._hosts.Unpinned(graph.Vertices.Where(v => !v.IsResultSink).Select(v => v.Parallelism).Distinct());
             await session._control.SendAsync(new StepReady(session.Job, step, fingerprint, description, parallelisms,
                 session.Placement.Policy, session.Placement.Predictor), cancellationToken).ConfigureAwait(false);
             var answer = (StepGo)await go.WaitAsync(cancellationToken).ConfigureAwait(false);

@@ -129,20 +129,11 @@ public sealed partial class ClusterSession
     /// <summary>Participant index of subtask <paramref name="subtask"/> of <paramref name="vertex"/>.</summary>
     public int HostOf(JobVertex vertex, int subtask) => vertex.IsResultSink ? 0 : HostOf(vertex.Parallelism, subtask);
 
-    private readonly Dictionary<int, int[]> _hosts = new();
-    private readonly HashSet<int> _pinned = new();
+    private readonly SubtaskHosts _hosts = new();
     private int _epoch;
 
     /// <summary>Participant index of subtask <paramref name="subtask"/> at <paramref name="parallelism"/> (state-holding vertices).</summary>
-    public int HostOf(int parallelism, int subtask)
-    {
-        lock (_hosts)
-        {
-            if (_hosts.TryGetValue(parallelism, out var hosts)) return hosts[subtask];
-            var active = ActiveWorkers;
-            return active[subtask % active.Count];
-        }
-    }
+    public int HostOf(int parallelism, int subtask) => _hosts.HostOf(parallelism, subtask, ActiveWorkers);
 
     /// <summary>
     /// Fixes where the subtasks of <paramref name="parallelism"/> run before iteration state moves to them
@@ -160,20 +151,18 @@ public sealed partial class ClusterSession
     /// (<see cref="PackedPlacement.PackByLocality"/>); a new worker gets what is left. Records kept per subtask are split by
     /// position, in proportion like the key groups, so what stays for them follows too.
     /// </remarks>
-    public void Pin(int parallelism, int[]? from = null, int maxParallelism = KeyGroups.DefaultMaxParallelism)
-    {
-        lock (_hosts)
-        {
+    public void Pin(int parallelism, int[]? from = null, int maxParallelism = KeyGroups.DefaultMaxParallelism) =>
+        _hosts.Pin(parallelism,
             // A job that changes its workers packs again every time: a position may hold another worker than when it was placed.
-            if (MaxWorkers <= 0 && _hosts.TryGetValue(parallelism, out var earlier) && earlier.All(h => !_roster[h].IsVacant())) return;
-            var active = ActiveWorkers;
-            int slots = SlotsPerWorker;
-            _hosts[parallelism] = MaxWorkers <= 0 ? Enumerable.Range(0, parallelism).Select(s => active[s % active.Count]).ToArray()
-                : from is null || parallelism > active.Count * slots ? Enumerable.Range(0, parallelism).Select(s => active[s / slots % active.Count]).ToArray()
-                : PackedPlacement.PackByLocality(parallelism, from, active, slots, maxParallelism);
-            _pinned.Add(parallelism);
-        }
-    }
+            keep: earlier => MaxWorkers <= 0 && earlier.All(h => !_roster[h].IsVacant()),
+            place: () =>
+            {
+                var active = ActiveWorkers;
+                int slots = SlotsPerWorker;
+                return MaxWorkers <= 0 ? Enumerable.Range(0, parallelism).Select(s => active[s % active.Count]).ToArray()
+                    : from is null || parallelism > active.Count * slots ? Enumerable.Range(0, parallelism).Select(s => active[s / slots % active.Count]).ToArray()
+                    : PackedPlacement.PackByLocality(parallelism, from, active, slots, maxParallelism);
+            });
 
 
     /// <summary>
@@ -246,15 +235,7 @@ public sealed partial class ClusterSession
         var next = _roster.ToArray();
         foreach (int i in idle) next[i] = Participant.Vacant;
         Adopt(next);
-        lock (_hosts)
-        {
-            // Placements that name a released position are gone: that parallelism is placed again when next used.
-            foreach (var (p, hosts) in _hosts.Where(x => x.Value.Any(h => idle.Contains(h))).ToList())
-            {
-                _hosts.Remove(p);
-                _pinned.Remove(p);
-            }
-        }
+        _hosts.Forget(idle);
         if (IsSubmitter) await _control.SendAsync(new ReleaseWorkers(Job, idle)).ConfigureAwait(false);
         if (!IsReplaying && idle.Contains(Index))
         {
@@ -277,14 +258,7 @@ public sealed partial class ClusterSession
     public int[] HostsOf(int parallelism) => Enumerable.Range(0, parallelism).Select(s => HostOf(parallelism, s)).ToArray();
 
     /// <summary>Sets where the subtasks of <paramref name="parallelism"/> run from now on (after their state moved there).</summary>
-    public void SetHosts(int parallelism, int[] hosts)
-    {
-        lock (_hosts)
-        {
-            _hosts[parallelism] = hosts;
-            _pinned.Add(parallelism);
-        }
-    }
+    public void SetHosts(int parallelism, int[] hosts) => _hosts.Set(parallelism, hosts);
 
     /// <summary>
     /// At a superstep barrier (submitter only): asks the coordinator's placement policy where the
@@ -302,74 +276,6 @@ public sealed partial class ClusterSession
         return decision.Workers.Select(w => Participants.Select((p, i) => (p, i)).First(x => x.p.Id == w).i).ToArray();
     }
 
-    /// <summary>A worker tells the submitter (through the coordinator) that its part of the last move is done.</summary>
-    /// <param name="phasesMs">How long this worker's phases of the move took (ms), e.g. export, exchange, import.</param>
-    public async Task ReportMovedAsync(params double[] phasesMs)
-    {
-        if (!IsSubmitter) await _control.SendAsync(new MoveDone(Job, _epoch, Index, phasesMs)).ConfigureAwait(false);
-    }
-
-    /// <summary>In the submitter, after a move: the slowest worker's time in each phase it reported (ms).</summary>
-    public double[] LastMovePhases { get; private set; } = [];
-
-    /// <summary>Numbers the next move of iteration state (every copy of the program, replaying ones too, at the same point).</summary>
-    /// <returns>The move's epoch, which tells its pieces from other moves'.</returns>
-    public int BeginMove()
-    {
-        ThrowIfFailed();
-        return ++_epoch;
-    }
-
-    /// <summary>
-    /// In the submitter, which holds no state: waits until every worker reported its part of move
-    /// <paramref name="epoch"/> done (<see cref="ReportMovedAsync"/>) and keeps the slowest worker's phase times.
-    /// </summary>
-    public async Task WaitMovedAsync(int epoch)
-    {
-        var waits = ActiveWorkers.Select(p => Await(Reply.Moved, epoch, p)).ToList();
-        double[] phases = [];
-        foreach (var wait in waits)
-        {
-            var reported = ((MoveDone)await wait.ConfigureAwait(false)).PhasesMs;
-            if (phases.Length < reported.Length) Array.Resize(ref phases, reported.Length);
-            for (int i = 0; i < reported.Length; i++) phases[i] = Math.Max(phases[i], reported[i]);
-        }
-        LastMovePhases = phases;
-    }
-
-    /// <summary>
-    /// Runs this worker's part of a move (<paramref name="move"/> sends and receives pieces): a failure of
-    /// the job anywhere cancels it, and a broken data connection fails the job.
-    /// </summary>
-    /// <exception cref="ClusterJobException">The job failed, or a data connection broke during the move.</exception>
-    public async Task RunMoveAsync(Func<CancellationToken, Task> move)
-    {
-        using var cancel = CancellationTokenSource.CreateLinkedTokenSource(_failed.Token);
-        try
-        {
-            await move(cancel.Token).ConfigureAwait(false);
-        }
-        catch (OperationCanceledException) when (_failure is not null)
-        {
-            throw new ClusterJobException(_failure);
-        }
-        catch (IOException e)
-        {
-            // A peer's connection broke: usually a lost worker, which the coordinator names once its heartbeats stop.
-            await _control.TrySendAsync(new StepFailed(Job, _step, $"Moving iteration state failed: {e.Message} (on {Self})", true)).ConfigureAwait(false);
-            throw new ClusterJobException($"Moving iteration state failed: {e.Message} (on {Self})");
-        }
-    }
-
-    /// <summary>Sends piece <paramref name="sequence"/> of move <paramref name="epoch"/> from this worker to participant <paramref name="to"/>, directly over the data planes.</summary>
-    public Task SendPieceAsync(int to, int epoch, int sequence, ReadOnlyMemory<byte> piece, CancellationToken cancellationToken) =>
-        _data.SendBlobAsync(EndpointOf(to), Job, PieceTag(epoch, sequence), Index, piece, cancellationToken);
-
-    /// <summary>Receives piece <paramref name="sequence"/> of move <paramref name="epoch"/> sent to this worker by participant <paramref name="from"/>.</summary>
-    public Task<ReceivedBlob> ReceivePieceAsync(int from, int epoch, int sequence, CancellationToken cancellationToken) =>
-        _data.ReceiveRentedBlobAsync(Job, PieceTag(epoch, sequence), from, cancellationToken);
-
-    private static long PieceTag(int epoch, int sequence) => ((long)epoch << 32) | (uint)sequence;
 
     /// <summary>The placement policy and load predictor the program chose (names; empty for the defaults), sent with its steps.</summary>
     public (string Policy, string Predictor) Placement { get; set; } = ("", "");
@@ -382,7 +288,7 @@ public sealed partial class ClusterSession
         foreach (var d in decisions)
         {
             var hosts = d.Workers.Select(w => Participants.Select((p, i) => (p, i)).First(x => x.p.Id == w).i).ToArray();
-            lock (_hosts) _hosts[d.Parallelism] = hosts;
+            _hosts.Placed(d.Parallelism, hosts);
             Placed?.Invoke(step, 0, d);
         }
     }

@@ -1,0 +1,69 @@
+namespace Dataflow.Cluster;
+
+/// <summary>
+/// Where the subtasks of each parallelism run in one copy of a cluster job: a participant per subtask,
+/// set by the coordinator's placement, by a rescale, or round-robin over the job's workers until then.
+/// Every copy of the program keeps the same table (it changes only at points all copies reach).
+/// </summary>
+internal sealed class SubtaskHosts
+{
+    private readonly Lock _lock = new();
+    private readonly Dictionary<int, int[]> _hosts = new();
+    private readonly HashSet<int> _pinned = new();
+
+    /// <summary>The participant of <paramref name="subtask"/> at <paramref name="parallelism"/>; round-robin over <paramref name="active"/> when not placed.</summary>
+    public int HostOf(int parallelism, int subtask, IReadOnlyList<int> active)
+    {
+        lock (_lock)
+        {
+            if (_hosts.TryGetValue(parallelism, out var hosts)) return hosts[subtask];
+            return active[subtask % active.Count];
+        }
+    }
+
+    /// <summary>Places <paramref name="parallelism"/> unless <paramref name="keep"/> says its current placement stands; <paramref name="place"/> computes a new one.</summary>
+    public void Pin(int parallelism, Func<int[], bool> keep, Func<int[]> place)
+    {
+        lock (_lock)
+        {
+            if (_hosts.TryGetValue(parallelism, out var earlier) && keep(earlier)) return;
+            _hosts[parallelism] = place();
+            _pinned.Add(parallelism);
+        }
+    }
+
+    /// <summary>Sets where the subtasks of <paramref name="parallelism"/> run from now on.</summary>
+    public void Set(int parallelism, int[] hosts)
+    {
+        lock (_lock)
+        {
+            _hosts[parallelism] = hosts;
+            _pinned.Add(parallelism);
+        }
+    }
+
+    /// <summary>Records a placement the coordinator made (not pinned: the coordinator places it again when workers change).</summary>
+    public void Placed(int parallelism, int[] hosts)
+    {
+        lock (_lock) _hosts[parallelism] = hosts;
+    }
+
+    /// <summary>Forgets placements that name one of <paramref name="released"/>: such a parallelism is placed again when next used.</summary>
+    public void Forget(IReadOnlyCollection<int> released)
+    {
+        lock (_lock)
+        {
+            foreach (var (p, hosts) in _hosts.Where(x => x.Value.Any(released.Contains)).ToList())
+            {
+                _hosts.Remove(p);
+                _pinned.Remove(p);
+            }
+        }
+    }
+
+    /// <summary>Of <paramref name="parallelisms"/>, those the coordinator has to place (not pinned by a rescale).</summary>
+    public int[] Unpinned(IEnumerable<int> parallelisms)
+    {
+        lock (_lock) return parallelisms.Where(p => !_pinned.Contains(p)).ToArray();
+    }
+}
