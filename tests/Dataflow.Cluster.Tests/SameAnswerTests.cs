@@ -61,5 +61,15 @@ public sealed class SameAnswerTests : IDisposable
         Assert.Contains("SKey { Name = user0, Part = 0 }\t18", Lines(Dir("w3"), "users-struct.txt"));
     }
 
+    [Fact]
+    public void CreateLocal_ProgramRunByTheLauncher_FailsSayingToUseCreate()
+    {
+        var run = Repo.Run(s_timeout, [Repo.Launcher, "run", "--workers", "2", "--secret-file", _secret, "--", Repo.TestProgram("SameAnswer"),
+            "--local", "true", "--output", Path.Combine(_dir, "out")]);
+        Assert.NotEqual(0, run.Exit);
+        Assert.Contains("DataflowEnvironment.CreateLocal", run.Err, StringComparison.Ordinal);
+        Assert.Contains("Use DataflowEnvironment.Create()", run.Err, StringComparison.Ordinal);
+    }
+
     private static string[] Lines(string dir, string name) => File.ReadAllLines(Path.Combine(dir, name)).Order(StringComparer.Ordinal).ToArray();
 }

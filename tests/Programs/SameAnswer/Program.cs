@@ -7,7 +7,8 @@ using Dataflow.Tests.SameAnswer;
 // and writes each result as text files under --output. The cluster tests run it embedded at
 // several parallelisms and on worker processes and compare the files exactly.
 var options = Options.Parse(args);
-var env = DataflowEnvironment.Create(options.Parallelism);
+// --local: an embedded environment on purpose (the launcher refuses it: a test checks that).
+var env = options.Local ? DataflowEnvironment.CreateLocal(options.Parallelism) : DataflowEnvironment.Create(options.Parallelism);
 Directory.CreateDirectory(options.Output);
 
 var rows = env.Generate(options.Rows, i => Row.Make(options.Seed, i));
@@ -92,7 +93,7 @@ namespace Dataflow.Tests.SameAnswer
         }
     }
 
-    internal sealed record Options(string Output, long Rows, int Seed, int? Parallelism)
+    internal sealed record Options(string Output, long Rows, int Seed, int? Parallelism, bool Local)
     {
         public static Options Parse(string[] args)
         {
@@ -100,10 +101,12 @@ namespace Dataflow.Tests.SameAnswer
             long rows = 12_000;
             int seed = 1;
             int? parallelism = null;
+            bool local = false;
             for (int i = 0; i + 1 < args.Length; i += 2)
             {
                 switch (args[i])
                 {
+                    case "--local": local = args[i + 1] == "true"; break;
                     case "--output": output = args[i + 1]; break;
                     case "--rows": rows = long.Parse(args[i + 1], CultureInfo.InvariantCulture); break;
                     case "--seed": seed = int.Parse(args[i + 1], CultureInfo.InvariantCulture); break;
@@ -111,7 +114,7 @@ namespace Dataflow.Tests.SameAnswer
                     default: throw new ArgumentException($"unknown option {args[i]}");
                 }
             }
-            return new Options(output ?? throw new ArgumentException("--output is required"), rows, seed, parallelism);
+            return new Options(output ?? throw new ArgumentException("--output is required"), rows, seed, parallelism, local);
         }
     }
 }
