@@ -1,7 +1,7 @@
 using System.Diagnostics;
 using Dataflow.Runtime.Extensibility;
 using Dataflow.Runtime.Iterations;
-using Dataflow.Runtime.Serialization;
+using Dataflow.Runtime.Hosting;
 
 namespace Dataflow.Cluster;
 
@@ -59,16 +59,8 @@ internal sealed class ClusterSuperstepHost : ISuperstepHost
             reports.Select(r => r.Aggregators).ToList(), workers);
     }
 
-    public async Task<int> AgreeAsync(int value)
-    {
-        // Every copy of the program consulted its policy; the submitter's decision holds for all.
-        if (_cluster.IsSubmitter)
-        {
-            await _cluster.ShareAsync(BitConverter.GetBytes(value)).ConfigureAwait(false);
-            return value;
-        }
-        return BitConverter.ToInt32(await _cluster.ShareAsync(null).ConfigureAwait(false));
-    }
+    // Every copy of the program consulted its policy; the submitter's decision holds for all.
+    public Task<int> AgreeAsync(int value) => SharedValue.ShareAsync(_cluster.IsSubmitter, _cluster.ShareAsync, value);
 
     public async Task<RescaleEvent> RescaleAsync(RescaleRequest request)
     {
@@ -86,7 +78,7 @@ internal sealed class ClusterSuperstepHost : ISuperstepHost
         if (_cluster.Placement.Policy.Length == 0) return;
         // The placement policy is consulted at every barrier; key groups move with their subtasks.
         int[] hosts = _cluster.IsSubmitter ? await _cluster.ReplaceAsync(superstep, parallelism).ConfigureAwait(false) : [];
-        hosts = await ShareHostsAsync(hosts).ConfigureAwait(false);
+        hosts = await SharedValue.ShareAsync(_cluster.IsSubmitter, _cluster.ShareAsync, hosts).ConfigureAwait(false);
         var now = _cluster.HostsOf(parallelism);
         if (!hosts.SequenceEqual(now))
         {
@@ -114,19 +106,6 @@ internal sealed class ClusterSuperstepHost : ISuperstepHost
         // The result stays on these workers until the program ends; the others may go.
         _cluster.Hold(_cluster.HostsOf(p));
         await _cluster.ReleaseIdleAsync([]).ConfigureAwait(false);
-    }
-
-    private async Task<int[]> ShareHostsAsync(int[] hosts)
-    {
-        var serializer = Serializers.Get<int[]>();
-        if (_cluster.IsSubmitter)
-        {
-            var w = new ByteWriter(64);
-            serializer.Write(w, hosts);
-            await _cluster.ShareAsync(w.WrittenSpan.ToArray()).ConfigureAwait(false);
-            return hosts;
-        }
-        return serializer.Read(new ByteReader(await _cluster.ShareAsync(null).ConfigureAwait(false)));
     }
 
     /// <summary>

@@ -93,20 +93,8 @@ public sealed class DataflowEnvironment
     public string Mode => Host.Mode.ToString().ToLowerInvariant();
 
     /// <summary>Makes a value the submitter computed from a job's result the value of every copy of the program.</summary>
-    internal async Task<TValue> ShareAsync<TValue>(TValue value)
-    {
-        if (Host.Mode == HostMode.Embedded) return value;
-        var serializer = Serializers.Get<TValue>();
-        if (Host.Mode == HostMode.Submitter)
-        {
-            var w = new ByteWriter(1024);
-            serializer.Write(w, value);
-            await Host.ShareAsync(w.WrittenSpan.ToArray()).ConfigureAwait(false);
-            return value;
-        }
-        var bytes = await Host.ShareAsync(null).ConfigureAwait(false);
-        return serializer.Read(new ByteReader(bytes));
-    }
+    internal Task<TValue> ShareAsync<TValue>(TValue value) =>
+        Host.Mode == HostMode.Embedded ? Task.FromResult(value) : SharedValue.ShareAsync(Host.Mode == HostMode.Submitter, Host.ShareAsync, value);
 
     /// <summary>Adds an observer (such as a <see cref="Dataflow.JsonStatisticsWriter"/> or a progress display).</summary>
     public DataflowEnvironment AddObserver(IDataflowObserver observer)

@@ -70,7 +70,7 @@ internal class Requirement<T>
 /// <summary>Hash partitioning on <see cref="KeySelector"/>.</summary>
 internal sealed class HashRequirement<T, TKey> : Requirement<T>
 {
-    private readonly string keyName;
+    private readonly string _keyName;
 
     /// <exception cref="Dataflow.UnstableKeyException">The key type cannot be hashed identically in every process (refused as the plan is built).</exception>
     public HashRequirement(Func<T, TKey> key, string keyName)
@@ -78,7 +78,7 @@ internal sealed class HashRequirement<T, TKey> : Requirement<T>
     {
         Runtime.Partitioning.StableHash.EnsureStable<TKey>($"The key {keyName}");
         KeySelector = key;
-        this.keyName = keyName;
+        _keyName = keyName;
     }
 
     public Func<T, TKey> KeySelector { get; }
@@ -86,7 +86,7 @@ internal sealed class HashRequirement<T, TKey> : Requirement<T>
     public override Delegate Key => KeySelector;
 
     public override string Describe(ShipStrategy strategy) =>
-        strategy == ShipStrategy.Hash ? $"hash({keyName})" : base.Describe(strategy);
+        strategy == ShipStrategy.Hash ? $"hash({_keyName})" : base.Describe(strategy);
 
     public override List<T>[] Repartition(List<T>[] parts, int parallelism, int maxParallelism)
     {
