@@ -34,8 +34,8 @@ public sealed class ClusterJobHost : IJobHost
     public int? Parallelism => _session.Parallelism;
 
     /// <inheritdoc />
-    public Task<JobExecutionResult> RunAsync(JobGraph graph, LocalExecutor executor, CancellationToken cancellationToken) =>
-        _session.RunStepAsync(graph, executor, cancellationToken);
+    public Task<JobExecutionResult> RunAsync(JobGraph graph, LocalExecutor executor, Action<TaskStatistics>? subtaskDone, CancellationToken cancellationToken) =>
+        _session.RunStepAsync(graph, executor, subtaskDone, cancellationToken);
 
     /// <inheritdoc />
     public Task<byte[]> ShareAsync(byte[]? value) => _session.ShareAsync(value);

@@ -294,8 +294,13 @@ public sealed partial class ClusterSession
     }
 
     /// <summary>Runs this participant's subtasks of <paramref name="graph"/> as the next step; returns the statistics of all subtasks.</summary>
+    /// <remarks>
+    /// The subtasks' done reports (<paramref name="subtaskDone"/>) are those every participant sent the
+    /// coordinator in its <see cref="StepDone"/>, in the order it relayed them, so every copy of the
+    /// program hears the same reports.
+    /// </remarks>
     /// <exception cref="ClusterJobException">The step failed elsewhere, or a worker was lost.</exception>
-    public async Task<JobExecutionResult> RunStepAsync(JobGraph graph, LocalExecutor executor, CancellationToken cancellationToken)
+    public async Task<JobExecutionResult> RunStepAsync(JobGraph graph, LocalExecutor executor, Action<TaskStatistics>? subtaskDone, CancellationToken cancellationToken)
     {
         ThrowIfFailed();
         int step = ++_step;
@@ -305,6 +310,7 @@ public sealed partial class ClusterSession
             var go = (StepGo)await Await(Reply.Go, step).WaitAsync(cancellationToken).ConfigureAwait(false);
             ApplyPlacement(step, go.Decisions);
             var completed = (StepComplete)await Await(Reply.Complete, step).WaitAsync(cancellationToken).ConfigureAwait(false);
+            Report(completed.Tasks, subtaskDone);
             return new JobExecutionResult(TimeSpan.Zero, completed.Tasks);
         }
         string description = graph.Vertices.Count == 0 ? "" : graph.Vertices[^1].Name;
@@ -313,7 +319,7 @@ public sealed partial class ClusterSession
         JobExecutionResult local;
         try
         {
-            local = await executor.ExecuteAsync(graph, site, link.Token).ConfigureAwait(false);
+            local = await executor.ExecuteAsync(graph, site, null, link.Token).ConfigureAwait(false);
         }
         catch (Exception) when (_failure is not null)
         {
@@ -333,12 +339,19 @@ public sealed partial class ClusterSession
             var done = Await(Reply.Complete, step);
             await _control.SendAsync(new StepDone(Job, step, local.Tasks.Select(t => t with { Worker = Self }).ToArray())).ConfigureAwait(false);
             var complete = (StepComplete)await done.ConfigureAwait(false);
+            Report(complete.Tasks, subtaskDone);
             return new JobExecutionResult(local.Duration, complete.Tasks);
         }
         finally
         {
             _data.Unregister(Job, step);
         }
+    }
+
+    private static void Report(TaskStatistics[] tasks, Action<TaskStatistics>? subtaskDone)
+    {
+        if (subtaskDone is null) return;
+        foreach (var t in tasks) subtaskDone(t);
     }
 
     /// <summary>

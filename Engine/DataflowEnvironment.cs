@@ -254,7 +254,7 @@ public sealed class DataflowEnvironment
         }
         if (Host.Mode != HostMode.Submitter) compiler.CheckInputs(); // the submitter reads no inputs
         var graph = compiler.Build();
-        var result = await Host.RunAsync(graph, new LocalExecutor(Options.ToExecutionOptions()), run.Token).ConfigureAwait(false);
+        var result = await Host.RunAsync(graph, new LocalExecutor(Options.ToExecutionOptions()), scope?.SubtaskDone, run.Token).ConfigureAwait(false);
         run.Jobs.Add(result);
         return result;
     }

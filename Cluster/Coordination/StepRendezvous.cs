@@ -141,11 +141,11 @@ internal sealed class StepRendezvous(CoordinatorState s)
         ControlMessage? followed = null;
         lock (_s.Lock)
         {
-            // A replaying copy needs the decisions and values, not every task's statistics (only the submitter reports them).
+            // A replaying copy needs the decisions and values, and the steps' task reports too: its
+            // superstep synchronizer checks at each barrier that every head reported done.
             var logged = job.Submit.MaxWorkers <= 0 ? null : m switch
             {
-                StepGo or BarrierRelease or Share or Roster => m,
-                StepComplete complete => complete with { Tasks = [] },
+                StepGo or BarrierRelease or Share or Roster or StepComplete => m,
                 _ => null,
             };
             if (logged is not null) job.Log.Add(logged);

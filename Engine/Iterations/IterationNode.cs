@@ -103,12 +103,12 @@ internal abstract class IterationNode
             await RescaleAsync(host, scope, new RescaleRequest(0, scope.Parallelism, first, policy.Name, "the policy's first parallelism")).ConfigureAwait(false);
         }
         var sync = new SuperstepSynchronizer(Name, MaxIterations, scope.Parallelism, Env.ActiveObservers, policy, Env.Options.MaxParallelism, [host.Capacity]);
+        scope.SubtaskDone = sync.ReportDone;
         var process = Process.GetCurrentProcess();
         for (int k = 1; ; k++)
         {
             Context.Superstep = k;
             scope.Superstep = k;
-            int jobsBefore = run.Jobs.Count;
             var cpu0 = process.TotalProcessorTime;
             long t0 = Stopwatch.GetTimestamp();
             var (workset, criterion) = await superstep(k).ConfigureAwait(false);
@@ -116,13 +116,6 @@ internal abstract class IterationNode
             process.Refresh();
             double cpu = Math.Clamp((process.TotalProcessorTime - cpu0).TotalSeconds / Math.Max(1e-9, wall.TotalSeconds * Environment.ProcessorCount), 0, 1);
 
-            // Every head subtask of the step reports done with the statistics of what it ran.
-            var tasks = run.Jobs.Skip(jobsBefore).SelectMany(j => j.Tasks).ToList();
-            for (int s = 0; s < sync.Parallelism; s++)
-            {
-                int head = s;
-                sync.ReportDone(new SuperstepDone(head, tasks.Where(t => t.Subtask % sync.Parallelism == head).ToList()));
-            }
             var local = Context.Barrier();
             var barrier = await host.BarrierAsync(new BarrierInput(k, workset, criterion, Context.WriteAggregators(), cpu)).ConfigureAwait(false);
             var aggregators = barrier.Aggregators is { } parts ? Context.CombineAggregators(parts) : local;

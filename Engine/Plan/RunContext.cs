@@ -75,6 +75,9 @@ internal sealed class IterationScope
     /// <summary>Operator state kept across supersteps, per (consumer, input), one slot per subtask.</summary>
     public Dictionary<(Node Consumer, int Input), StateSlot[]> Slots { get; } = new();
 
+    /// <summary>Where the step's subtasks report done (the iteration's synchronizer), or null.</summary>
+    public Action<TaskStatistics>? SubtaskDone { get; set; }
+
     /// <summary>Loop-invariant records as each consumer subtask received them in the first superstep.</summary>
     public Dictionary<(Node Consumer, int Input), Array> Recordings { get; } = new();
 }

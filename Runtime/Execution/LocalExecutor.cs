@@ -24,18 +24,25 @@ public sealed class LocalExecutor
     /// <exception cref="JobExecutionException">A subtask failed; the inner exception is the cause.</exception>
     /// <exception cref="OperationCanceledException"><paramref name="cancellationToken"/> was cancelled.</exception>
     public Task<JobExecutionResult> ExecuteAsync(JobGraph graph, CancellationToken cancellationToken = default) =>
-        ExecuteAsync(graph, null, cancellationToken);
+        ExecuteAsync(graph, null, null, cancellationToken);
 
     /// <summary>
     /// Runs this process's part of <paramref name="graph"/>: the subtasks <paramref name="site"/> places
     /// here, exchanging with the others over its network channels (all of them when it is null).
     /// </summary>
+    /// <param name="graph">The job.</param>
+    /// <param name="site">Where the other subtasks run, or null when all run here.</param>
+    /// <param name="subtaskDone">
+    /// Called on a subtask's thread when it has finished its part without failing, with its statistics,
+    /// before the returned task completes (an iteration's heads report done this way).
+    /// </param>
+    /// <param name="cancellationToken">Cancels the job.</param>
     /// <exception cref="JobExecutionException">A subtask failed; the inner exception is the cause.</exception>
     /// <exception cref="OperationCanceledException"><paramref name="cancellationToken"/> was cancelled.</exception>
-    public Task<JobExecutionResult> ExecuteAsync(JobGraph graph, ExecutionSite? site, CancellationToken cancellationToken = default)
+    public Task<JobExecutionResult> ExecuteAsync(JobGraph graph, ExecutionSite? site, Action<TaskStatistics>? subtaskDone, CancellationToken cancellationToken = default)
     {
         cancellationToken.ThrowIfCancellationRequested();
-        var run = new Run(graph, _options, site, cancellationToken);
+        var run = new Run(graph, _options, site, subtaskDone, cancellationToken);
         return run.StartAsync();
     }
 
@@ -45,6 +52,7 @@ public sealed class LocalExecutor
         private readonly ExecutionOptions _options;
         private readonly CancellationToken _token;
         private readonly ExecutionSite? _site;
+        private readonly Action<TaskStatistics>? _subtaskDone;
         private readonly JobAbort _abort = new();
         private readonly Dictionary<JobVertex, InputQueue?[]> _queues = new();
         private readonly List<(JobVertex Vertex, int Subtask, SubtaskMetrics Metrics)> _subtasks = new();
@@ -54,11 +62,12 @@ public sealed class LocalExecutor
         private long _startTicks;
         private CancellationTokenRegistration _registration;
 
-        public Run(JobGraph graph, ExecutionOptions options, ExecutionSite? site, CancellationToken token)
+        public Run(JobGraph graph, ExecutionOptions options, ExecutionSite? site, Action<TaskStatistics>? subtaskDone, CancellationToken token)
         {
             _graph = graph;
             _options = options;
             _site = site;
+            _subtaskDone = subtaskDone;
             _token = token;
         }
 
@@ -117,6 +126,7 @@ public sealed class LocalExecutor
             long t0 = Stopwatch.GetTimestamp();
             long cpu0 = ThreadCpu.NowNanos();
             long alloc0 = GC.GetAllocatedBytesForCurrentThread();
+            bool done = false;
             try
             {
                 var outputs = new object[vertex.Outputs.Count];
@@ -138,6 +148,7 @@ public sealed class LocalExecutor
                 }
                 _abort.ThrowIfAborted();
                 body.Close();
+                done = true;
             }
             catch (Exception ex)
             {
@@ -148,7 +159,21 @@ public sealed class LocalExecutor
                 metrics.WallTicks = Stopwatch.GetTimestamp() - t0;
                 metrics.CpuNanos = ThreadCpu.NowNanos() - cpu0;
                 metrics.AllocatedBytes = GC.GetAllocatedBytesForCurrentThread() - alloc0;
+                if (done) Report(vertex, subtask, metrics);
                 if (Interlocked.Decrement(ref _running) == 0) Finish();
+            }
+        }
+
+        private void Report(JobVertex vertex, int subtask, SubtaskMetrics metrics)
+        {
+            if (_subtaskDone is null) return;
+            try
+            {
+                _subtaskDone(TaskStatistics.From(vertex.Name, subtask, metrics));
+            }
+            catch (Exception ex)
+            {
+                Fail(vertex, subtask, ex);
             }
         }
 

@@ -32,7 +32,11 @@ public interface IJobHost
     int? Parallelism { get; }
 
     /// <summary>Runs one job graph (the subtasks this process hosts) and returns its statistics.</summary>
-    Task<JobExecutionResult> RunAsync(JobGraph graph, LocalExecutor executor, CancellationToken cancellationToken);
+    /// <param name="graph">The job.</param>
+    /// <param name="executor">Runs this process's subtasks.</param>
+    /// <param name="subtaskDone">Receives the report of every subtask of the job, wherever it ran, when it is done (or null).</param>
+    /// <param name="cancellationToken">Cancels the job.</param>
+    Task<JobExecutionResult> RunAsync(JobGraph graph, LocalExecutor executor, Action<TaskStatistics>? subtaskDone, CancellationToken cancellationToken);
 
     /// <summary>Makes the submitter's <paramref name="value"/> every copy's value (embedded: returns it).</summary>
     Task<byte[]> ShareAsync(byte[]? value);
@@ -57,10 +61,10 @@ public sealed class LocalJobHost : IJobHost
     public int? Parallelism => null;
 
     /// <inheritdoc />
-    public Task<JobExecutionResult> RunAsync(JobGraph graph, LocalExecutor executor, CancellationToken cancellationToken)
+    public Task<JobExecutionResult> RunAsync(JobGraph graph, LocalExecutor executor, Action<TaskStatistics>? subtaskDone, CancellationToken cancellationToken)
     {
         ArgumentNullException.ThrowIfNull(executor);
-        return executor.ExecuteAsync(graph, cancellationToken);
+        return executor.ExecuteAsync(graph, null, subtaskDone, cancellationToken);
     }
 
     /// <inheritdoc />

@@ -19,11 +19,6 @@ public enum TerminationReason
     Converged,
 }
 
-/// <summary>What every head of the iteration reports when its part of a superstep is done.</summary>
-/// <param name="Subtask">The head subtask.</param>
-/// <param name="Tasks">Statistics of the step's subtasks it accounts for.</param>
-public sealed record SuperstepDone(int Subtask, IReadOnlyList<TaskStatistics> Tasks);
-
 /// <summary>The synchronizer's answer to the heads at a barrier.</summary>
 /// <param name="Terminate">True to end the iteration.</param>
 /// <param name="Reason">Why it ends (or <see cref="TerminationReason.None"/>).</param>
@@ -51,7 +46,7 @@ public sealed class SuperstepSynchronizer
     private readonly IElasticityPolicy? _policy;
     private readonly int _maxParallelism;
     private readonly IReadOnlyList<WorkerInfo> _workers;
-    private readonly List<SuperstepDone> _reports = new();
+    private readonly List<TaskStatistics> _reports = new();
     private readonly List<IReadOnlyList<TaskStatistics>> _history = new();
     private readonly List<TimeSpan> _durations = new();
 
@@ -83,10 +78,15 @@ public sealed class SuperstepSynchronizer
         Parallelism = parallelism;
     }
 
-    /// <summary>A head reports that its part of the superstep is done.</summary>
-    public void ReportDone(SuperstepDone done)
+    /// <summary>
+    /// A subtask of the step reports that its part of the superstep is done, with its statistics
+    /// (called by the executor on the subtask's thread, or for a cluster's remote subtasks as the
+    /// coordinator relays them). Subtask <c>s</c> reports for head <c>s mod parallelism</c>.
+    /// </summary>
+    public void ReportDone(TaskStatistics task)
     {
-        lock (_reports) _reports.Add(done);
+        ArgumentNullException.ThrowIfNull(task);
+        lock (_reports) _reports.Add(task);
     }
 
     /// <summary>
@@ -99,11 +99,13 @@ public sealed class SuperstepSynchronizer
         List<TaskStatistics> tasks;
         lock (_reports)
         {
-            if (_reports.Select(r => r.Subtask).Distinct().Count() != Parallelism)
+            int heads = _reports.Select(r => r.Subtask % Parallelism).Distinct().Count();
+            if (heads != Parallelism)
             {
-                throw new InvalidOperationException($"Barrier of superstep {superstep} reached with {_reports.Count} of {Parallelism} heads reported.");
+                throw new InvalidOperationException($"Barrier of superstep {superstep} reached with {heads} of {Parallelism} heads reported.");
             }
-            tasks = _reports.SelectMany(r => r.Tasks).ToList();
+            // Reports arrive in completion order; statistics are listed in one order on every run and process.
+            tasks = _reports.OrderBy(t => t.Operator, StringComparer.Ordinal).ThenBy(t => t.Subtask).ThenBy(t => t.Worker, StringComparer.Ordinal).ToList();
             _reports.Clear();
         }
         var stats = new SuperstepStatistics(_iteration, superstep, Parallelism, duration, workset, aggregators, tasks, workers);

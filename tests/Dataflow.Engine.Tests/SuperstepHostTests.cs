@@ -21,7 +21,8 @@ public class SuperstepHostTests
 
         public int? Parallelism => null;
 
-        public Task<JobExecutionResult> RunAsync(JobGraph graph, LocalExecutor executor, CancellationToken cancellationToken) => _local.RunAsync(graph, executor, cancellationToken);
+        public Task<JobExecutionResult> RunAsync(JobGraph graph, LocalExecutor executor, Action<TaskStatistics>? subtaskDone, CancellationToken cancellationToken) =>
+            _local.RunAsync(graph, executor, subtaskDone, cancellationToken);
 
         public Task<byte[]> ShareAsync(byte[]? value) => _local.ShareAsync(value);
 
