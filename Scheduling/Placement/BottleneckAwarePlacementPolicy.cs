@@ -32,7 +32,7 @@ public sealed class BottleneckAwarePlacementPolicy : IExplainedPlacementPolicy
     /// <inheritdoc />
     public string Name => PolicyName;
 
-    /// <summary>Where the predictions come from (also what a <see cref="SplitAssigner"/> of the same job should use).</summary>
+    /// <summary>Where the predictions come from.</summary>
     public ILoadForecast Forecast { get; }
 
     /// <inheritdoc />

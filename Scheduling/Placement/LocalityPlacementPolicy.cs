@@ -11,7 +11,7 @@ using Placement = Dataflow.Runtime.Extensibility.Placement;
 /// free slot; the others go to the least-loaded workers. Without a previous placement, subtasks are
 /// spread evenly over the slots.
 /// </summary>
-/// <remarks>Pure: the decision depends only on its arguments. The locality delay applies to input splits (<see cref="SplitAssigner"/>).</remarks>
+/// <remarks>Pure: the decision depends only on its arguments.</remarks>
 public sealed class LocalityPlacementPolicy : IExplainedPlacementPolicy
 {
     /// <summary>The name used on the command line.</summary>

@@ -1,6 +1,6 @@
 namespace Dataflow.Scheduling.Placement;
 
-/// <summary>Options of the placement policies and the <see cref="SplitAssigner"/>.</summary>
+/// <summary>Options of the placement policies.</summary>
 public sealed class PlacementOptions
 {
     /// <summary>Score of placing a subtask on the worker holding its state or data; default 1.</summary>
@@ -15,9 +15,6 @@ public sealed class PlacementOptions
     /// <summary>Predicted load assumed for a worker without a forecast when others have one; default 0.5.</summary>
     public double UnknownLoad { get; set; } = 0.5;
 
-    /// <summary>How long a worker asking for an input split waits for a local one before it takes a remote one; default 500 ms (Spark's default is 3 s, for longer tasks).</summary>
-    public TimeSpan LocalityDelay { get; set; } = TimeSpan.FromMilliseconds(500);
-
     /// <summary>Throws when an option is out of range.</summary>
     /// <exception cref="ArgumentOutOfRangeException">An option is out of range.</exception>
     public void Validate()
@@ -26,6 +23,5 @@ public sealed class PlacementOptions
         if (!(LoadWeight >= 0)) throw new ArgumentOutOfRangeException(nameof(LoadWeight), LoadWeight, "Must be non-negative.");
         if (!(SpreadWeight >= 0)) throw new ArgumentOutOfRangeException(nameof(SpreadWeight), SpreadWeight, "Must be non-negative.");
         if (!(UnknownLoad >= 0 && UnknownLoad <= 1)) throw new ArgumentOutOfRangeException(nameof(UnknownLoad), UnknownLoad, "Must be in [0, 1].");
-        if (LocalityDelay < TimeSpan.Zero) throw new ArgumentOutOfRangeException(nameof(LocalityDelay), LocalityDelay, "Must be non-negative.");
     }
 }
