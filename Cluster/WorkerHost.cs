@@ -26,7 +26,7 @@ public sealed class WorkerOptions
     public int DataPort { get; set; }
 
     /// <summary>Where job files are cached and laid out.</summary>
-    public string WorkDirectory { get; set; } = Path.Combine(Path.GetTempPath(), "dataflow-worker");
+    public string WorkDirectory { get; set; } = Path.Combine(PrivateDirectory.UserRoot, "worker");
 
     /// <summary>How often it sends a heartbeat.</summary>
     public TimeSpan HeartbeatInterval { get; set; } = TimeSpan.FromMilliseconds(500);
@@ -59,7 +59,8 @@ public sealed partial class WorkerHost : IAsyncDisposable
         _options = options;
         _runner = runner;
         _logger = logger ?? NullLogger.Instance;
-        _files = new FileStore(Path.Combine(options.WorkDirectory, "cache"));
+        // Private (0700): the job folders below hold the programs this worker runs.
+        _files = new FileStore(Path.Combine(PrivateDirectory.Create(options.WorkDirectory), "cache"));
         _data = new DataPlane(new IPEndPoint(options.Advertise, options.DataPort), options.Secret, _logger);
     }
 

@@ -18,7 +18,7 @@ public sealed class CoordinatorOptions
     public TimeProvider TimeProvider { get; set; } = TimeProvider.System;
 
     /// <summary>Where job files are cached by content hash.</summary>
-    public string CacheDirectory { get; set; } = Path.Combine(Path.GetTempPath(), "dataflow-coordinator-cache");
+    public string CacheDirectory { get; set; } = Path.Combine(PrivateDirectory.UserRoot, "coordinator-cache");
 
     /// <summary>
     /// Where jobs that may grow (<see cref="SubmitJob.MaxWorkers"/>) get more workers: the provider is asked

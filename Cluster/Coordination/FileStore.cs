@@ -6,7 +6,9 @@ namespace Dataflow.Cluster;
 
 /// <summary>
 /// Files cached by the SHA-256 of their content: what a coordinator or worker already holds is never
-/// shipped again. A file is written under a temporary name and appears only once its hash checks.
+/// shipped again. A file is written under a temporary name and appears only once its hash checks,
+/// and it is checked again whenever it is used: a file changed or planted in the cache is removed
+/// and fetched again, never run.
 /// </summary>
 public sealed class FileStore
 {
@@ -17,12 +19,16 @@ public sealed class FileStore
     private readonly object _lock = new();
     private readonly string _instance = $"{Environment.ProcessId}-{Guid.NewGuid():N}";
 
-    /// <summary>Uses (and creates) <paramref name="directory"/>.</summary>
+    /// <summary>Uses (and creates, private to this user) <paramref name="directory"/>.</summary>
     public FileStore(string directory)
     {
-        _directory = directory;
-        Directory.CreateDirectory(directory);
+        _directory = PrivateDirectory.Create(directory);
     }
+
+    /// <summary>Cached files found not to match their hash (and removed) so far.</summary>
+    public int Tampered => _tampered;
+
+    private int _tampered;
 
     /// <summary>The hex SHA-256 of a file.</summary>
     public static string HashOf(string path)
@@ -49,8 +55,32 @@ public sealed class FileStore
         return Path.Combine(_directory, hash);
     }
 
-    /// <summary>True when the content is cached.</summary>
-    public bool Has(string hash) => File.Exists(PathOf(hash));
+    /// <summary>True when the content is cached and still matches its hash (a file that does not is removed).</summary>
+    public bool Has(string hash)
+    {
+        var path = PathOf(hash);
+        if (!File.Exists(path)) return false;
+        string actual;
+        try
+        {
+            actual = HashOf(path);
+        }
+        catch (FileNotFoundException)
+        {
+            return false;
+        }
+        if (actual == hash) return true;
+        Interlocked.Increment(ref _tampered);
+        try
+        {
+            File.Delete(path);
+        }
+        catch (IOException)
+        {
+            // Another process removed or replaced it meanwhile; it is checked again on use.
+        }
+        return false;
+    }
 
     /// <summary>Adds a chunk; true when it completed the file (whose hash was checked).</summary>
     /// <exception cref="ProtocolException">The chunks do not add up to content with the announced hash.</exception>
@@ -116,6 +146,13 @@ public sealed class FileStore
             if (!target.StartsWith(root + Path.DirectorySeparatorChar, StringComparison.Ordinal)) throw new ProtocolException($"File path '{f.Path}' leaves the job folder.");
             Directory.CreateDirectory(Path.GetDirectoryName(target)!);
             File.Copy(PathOf(f.Hash), target, overwrite: true);
+            // The copy is what runs: checked after copying, so a cache file swapped after Has() is caught too.
+            if (HashOf(target) != f.Hash)
+            {
+                File.Delete(target);
+                Interlocked.Increment(ref _tampered);
+                throw new ProtocolException($"The cached copy of {f.Path} does not match its hash {f.Hash} (changed in the cache); it was not used.");
+            }
         }
     }
 }

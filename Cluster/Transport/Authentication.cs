@@ -1,3 +1,4 @@
+using System.Buffers.Binary;
 using System.Security.Cryptography;
 using System.Text;
 
@@ -11,22 +12,41 @@ namespace Dataflow.Cluster.Transport;
 public static class Authentication
 {
     private const int NonceBytes = 32;
-    private static readonly TimeSpan s_timeout = TimeSpan.FromSeconds(5);
 
-    /// <summary>Reads a secret file (its bytes, trailing whitespace ignored); it must hold at least 16 bytes.</summary>
+    /// <summary>
+    /// Reads a secret file (its bytes, trailing whitespace ignored); it must hold at least 16 bytes
+    /// and, like an ssh key, be readable by its owner only.
+    /// </summary>
+    /// <exception cref="UnauthorizedAccessException">The file is readable or writable by group or others.</exception>
     public static byte[] ReadSecret(string path)
     {
         if (!File.Exists(path)) throw new FileNotFoundException($"Secret file not found: {path}", path);
+        if (!OperatingSystem.IsWindows())
+        {
+            var mode = File.GetUnixFileMode(path);
+            const UnixFileMode open = UnixFileMode.GroupRead | UnixFileMode.GroupWrite | UnixFileMode.OtherRead | UnixFileMode.OtherWrite;
+            if ((mode & open) != 0)
+            {
+                throw new UnauthorizedAccessException(
+                    $"The secret file {path} is accessible by group or others (mode {Convert.ToString((int)mode, 8).PadLeft(4, '0')}); run 'chmod 600 {path}' and try again.");
+            }
+        }
         var text = File.ReadAllText(path).TrimEnd();
         if (text.Length < 16) throw new ArgumentException($"The secret in {path} is shorter than 16 characters.");
         return Encoding.UTF8.GetBytes(text);
     }
 
-    /// <summary>Creates a random secret file readable only by its owner.</summary>
+    /// <summary>
+    /// Creates a random secret file readable only by its owner: created with mode 0600 (never briefly
+    /// readable by others), and only if no file of that name exists.
+    /// </summary>
+    /// <exception cref="IOException">The file exists.</exception>
     public static void WriteNewSecret(string path)
     {
-        File.WriteAllText(path, Convert.ToHexString(RandomNumberGenerator.GetBytes(32)));
-        if (!OperatingSystem.IsWindows()) File.SetUnixFileMode(path, UnixFileMode.UserRead | UnixFileMode.UserWrite);
+        var options = new FileStreamOptions { Mode = FileMode.CreateNew, Access = FileAccess.Write, Share = FileShare.None };
+        if (!OperatingSystem.IsWindows()) options.UnixCreateMode = UnixFileMode.UserRead | UnixFileMode.UserWrite;
+        using var stream = new FileStream(path, options);
+        stream.Write(Encoding.ASCII.GetBytes(Convert.ToHexString(RandomNumberGenerator.GetBytes(32))));
     }
 
     private static byte[] Proof(byte[] secret, string role, ReadOnlySpan<byte> first, ReadOnlySpan<byte> second)
@@ -38,53 +58,102 @@ public static class Authentication
         return HMACSHA256.HashData(secret, data);
     }
 
-    /// <summary>The server side; throws <see cref="ProtocolException"/> (drop the connection) unless the client proves the secret.</summary>
-    public static async Task AcceptAsync(FrameConnection connection, byte[] secret, CancellationToken cancellationToken)
+    /// <summary>
+    /// The largest frame either side accepts before the handshake has succeeded: the handshake's
+    /// frames are 33 to 65 bytes, and a stranger must not make a process buffer more than this.
+    /// </summary>
+    public const int HandshakeFrameBytes = 256;
+
+    /// <summary>How long a peer has to complete the handshake.</summary>
+    public static readonly TimeSpan HandshakeTimeout = TimeSpan.FromSeconds(5);
+
+    /// <summary>
+    /// The server side, on the raw stream before any buffering: reads exactly the handshake's bytes,
+    /// so nothing of a stranger's is buffered beyond <see cref="HandshakeFrameBytes"/> and nothing
+    /// after the handshake is consumed. Throws <see cref="ProtocolException"/> (drop the connection)
+    /// unless the client proves the secret within <see cref="HandshakeTimeout"/>.
+    /// </summary>
+    public static async Task AcceptAsync(Stream stream, byte[] secret, CancellationToken cancellationToken)
     {
         using var timeout = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
-        timeout.CancelAfter(s_timeout);
-        var serverNonce = RandomNumberGenerator.GetBytes(NonceBytes);
-        await connection.SendAsync(FrameType.Hello, serverNonce, timeout.Token).ConfigureAwait(false);
-        var auth = await Expect(connection, FrameType.Auth, timeout.Token).ConfigureAwait(false);
-        if (auth.Length != NonceBytes + 32) throw new ProtocolException("Malformed authentication frame.");
-        var clientNonce = auth[..NonceBytes];
-        var expected = Proof(secret, "client", serverNonce, clientNonce.Span);
-        if (!CryptographicOperations.FixedTimeEquals(expected, auth.Span[NonceBytes..])) throw new ProtocolException("Authentication failed: wrong secret.");
-        await connection.SendAsync(FrameType.AuthOk, Proof(secret, "server", clientNonce.Span, serverNonce), timeout.Token).ConfigureAwait(false);
+        timeout.CancelAfter(HandshakeTimeout);
+        try
+        {
+            var serverNonce = RandomNumberGenerator.GetBytes(NonceBytes);
+            await WriteAsync(stream, FrameType.Hello, serverNonce, timeout.Token).ConfigureAwait(false);
+            var auth = await ExpectAsync(stream, FrameType.Auth, timeout.Token).ConfigureAwait(false);
+            if (auth.Length != NonceBytes + 32) throw new ProtocolException("Malformed authentication frame.");
+            var clientNonce = auth.AsSpan(0, NonceBytes);
+            var expected = Proof(secret, "client", serverNonce, clientNonce);
+            if (!CryptographicOperations.FixedTimeEquals(expected, auth.AsSpan(NonceBytes))) throw new ProtocolException("Authentication failed: wrong secret.");
+            await WriteAsync(stream, FrameType.AuthOk, Proof(secret, "server", clientNonce, serverNonce), timeout.Token).ConfigureAwait(false);
+        }
+        catch (OperationCanceledException) when (timeout.IsCancellationRequested && !cancellationToken.IsCancellationRequested)
+        {
+            throw new ProtocolException($"No handshake within {HandshakeTimeout.TotalSeconds:0} s.");
+        }
     }
 
     /// <summary>The client side; throws <see cref="ProtocolException"/> unless the server proves the secret.</summary>
-    public static async Task ConnectAsync(FrameConnection connection, byte[] secret, CancellationToken cancellationToken)
+    public static async Task ConnectAsync(Stream stream, byte[] secret, CancellationToken cancellationToken)
     {
         using var timeout = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
-        timeout.CancelAfter(s_timeout);
-        var serverNonce = await Expect(connection, FrameType.Hello, timeout.Token).ConfigureAwait(false);
-        if (serverNonce.Length != NonceBytes) throw new ProtocolException("Malformed hello frame.");
-        var clientNonce = RandomNumberGenerator.GetBytes(NonceBytes);
-        var payload = new byte[NonceBytes + 32];
-        clientNonce.CopyTo(payload, 0);
-        Proof(secret, "client", serverNonce.Span, clientNonce).CopyTo(payload, NonceBytes);
-        await connection.SendAsync(FrameType.Auth, payload, timeout.Token).ConfigureAwait(false);
-        ReadOnlyMemory<byte> ok;
+        timeout.CancelAfter(HandshakeTimeout);
         try
         {
-            ok = await Expect(connection, FrameType.AuthOk, timeout.Token).ConfigureAwait(false);
+            var serverNonce = await ExpectAsync(stream, FrameType.Hello, timeout.Token).ConfigureAwait(false);
+            if (serverNonce.Length != NonceBytes) throw new ProtocolException("Malformed hello frame.");
+            var clientNonce = RandomNumberGenerator.GetBytes(NonceBytes);
+            var payload = new byte[NonceBytes + 32];
+            clientNonce.CopyTo(payload, 0);
+            Proof(secret, "client", serverNonce, clientNonce).CopyTo(payload, NonceBytes);
+            await WriteAsync(stream, FrameType.Auth, payload, timeout.Token).ConfigureAwait(false);
+            byte[] ok;
+            try
+            {
+                ok = await ExpectAsync(stream, FrameType.AuthOk, timeout.Token).ConfigureAwait(false);
+            }
+            catch (Exception e) when (e is IOException or ProtocolException)
+            {
+                throw new ProtocolException("Authentication failed: the server rejected the secret.");
+            }
+            if (!CryptographicOperations.FixedTimeEquals(Proof(secret, "server", clientNonce, serverNonce), ok))
+            {
+                throw new ProtocolException("Authentication failed: the server does not know the secret.");
+            }
         }
-        catch (Exception e) when (e is IOException or ProtocolException)
+        catch (OperationCanceledException) when (timeout.IsCancellationRequested && !cancellationToken.IsCancellationRequested)
         {
-            throw new ProtocolException("Authentication failed: the server rejected the secret.");
-        }
-        if (!CryptographicOperations.FixedTimeEquals(Proof(secret, "server", clientNonce, serverNonce.Span), ok.Span))
-        {
-            throw new ProtocolException("Authentication failed: the server does not know the secret.");
+            throw new ProtocolException($"No handshake within {HandshakeTimeout.TotalSeconds:0} s.");
         }
     }
 
-    private static async Task<ReadOnlyMemory<byte>> Expect(FrameConnection connection, FrameType type, CancellationToken token)
+    private static async Task WriteAsync(Stream stream, FrameType type, byte[] payload, CancellationToken token)
     {
-        var frame = await connection.ReceiveAsync(token).ConfigureAwait(false)
-            ?? throw new ProtocolException($"Connection closed while waiting for {type}.");
-        if (frame.Type != type) throw new ProtocolException($"Expected {type}, got {frame.Type}.");
-        return frame.Payload;
+        var frame = new byte[5 + payload.Length];
+        BinaryPrimitives.WriteInt32LittleEndian(frame, payload.Length + 1);
+        frame[4] = (byte)type;
+        payload.CopyTo(frame, 5);
+        await stream.WriteAsync(frame, token).ConfigureAwait(false);
+        await stream.FlushAsync(token).ConfigureAwait(false);
+    }
+
+    private static async Task<byte[]> ExpectAsync(Stream stream, FrameType type, CancellationToken token)
+    {
+        var header = new byte[5];
+        try
+        {
+            await stream.ReadExactlyAsync(header, token).ConfigureAwait(false);
+            int length = BinaryPrimitives.ReadInt32LittleEndian(header);
+            if (length < 1 || length > HandshakeFrameBytes) throw new ProtocolException($"Invalid frame length {length} during the handshake (limit {HandshakeFrameBytes}).");
+            if ((FrameType)header[4] != type) throw new ProtocolException($"Expected {type}, got frame type {header[4]}.");
+            var payload = new byte[length - 1];
+            await stream.ReadExactlyAsync(payload, token).ConfigureAwait(false);
+            return payload;
+        }
+        catch (EndOfStreamException)
+        {
+            throw new ProtocolException($"Connection closed while waiting for {type}.");
+        }
     }
 }

@@ -18,9 +18,12 @@ public sealed partial class FrameServer : IAsyncDisposable
     private readonly ILogger _logger;
     private readonly CancellationTokenSource _stop = new();
     private readonly int _maxFrameBytes;
+    private readonly Dictionary<IPAddress, int> _handshaking = new();
+    private readonly DropLog _drops;
     private Task? _acceptLoop;
     private int _accepted;
     private int _rejected;
+    private int _handshakingTotal;
 
     /// <summary>Creates a server on <paramref name="endPoint"/> (port 0 picks a free port).</summary>
     public FrameServer(IPEndPoint endPoint, byte[] secret, Func<FrameConnection, CancellationToken, Task> handler,
@@ -31,7 +34,14 @@ public sealed partial class FrameServer : IAsyncDisposable
         _handler = handler;
         _logger = logger ?? NullLogger.Instance;
         _maxFrameBytes = maxFrameBytes;
+        _drops = new DropLog(_logger);
     }
+
+    /// <summary>Connections that may be in their handshake at once; more are closed at once.</summary>
+    public int MaxHandshaking { get; init; } = 64;
+
+    /// <summary>Connections from one address that may be in their handshake at once (all local workers share 127.0.0.1).</summary>
+    public int MaxHandshakingPerAddress { get; init; } = 32;
 
     /// <summary>The bound address.</summary>
     public IPEndPoint EndPoint => (IPEndPoint)_listener.LocalEndpoint;
@@ -67,19 +77,55 @@ public sealed partial class FrameServer : IAsyncDisposable
                 LogAcceptFailed(_logger, e.Message);
                 continue;
             }
-            _ = Task.Run(() => ServeAsync(client));
+            var address = (client.Client.RemoteEndPoint as IPEndPoint)?.Address ?? IPAddress.None;
+            if (!TryAdmit(address))
+            {
+                // Closed before anything is read or allocated for it: a flood of strangers costs a socket each, briefly.
+                Interlocked.Increment(ref _rejected);
+                _drops.Dropped(address.ToString(), "too many connections in their handshake");
+                client.Dispose();
+                continue;
+            }
+            _ = Task.Run(() => ServeAsync(client, address));
         }
     }
 
-    private async Task ServeAsync(TcpClient client)
+    private bool TryAdmit(IPAddress address)
+    {
+        lock (_handshaking)
+        {
+            _handshaking.TryGetValue(address, out int n);
+            if (_handshakingTotal >= MaxHandshaking || n >= MaxHandshakingPerAddress) return false;
+            _handshaking[address] = n + 1;
+            _handshakingTotal++;
+            return true;
+        }
+    }
+
+    private void Admitted(IPAddress address)
+    {
+        lock (_handshaking)
+        {
+            if (--_handshaking[address] == 0) _handshaking.Remove(address);
+            _handshakingTotal--;
+        }
+    }
+
+    private async Task ServeAsync(TcpClient client, IPAddress address)
     {
         var remote = client.Client.RemoteEndPoint?.ToString() ?? "?";
         client.NoDelay = true;
-        var connection = new FrameConnection(client.GetStream(), _maxFrameBytes);
+        var stream = client.GetStream();
+        FrameConnection? connection = null;
+        bool handshaking = true;
         try
         {
-            await Authentication.AcceptAsync(connection, _secret, _stop.Token).ConfigureAwait(false);
+            // The handshake reads the raw stream with a small frame limit; only an authenticated peer gets buffers.
+            await Authentication.AcceptAsync(stream, _secret, _stop.Token).ConfigureAwait(false);
+            Admitted(address);
+            handshaking = false;
             Interlocked.Increment(ref _accepted);
+            connection = new FrameConnection(stream, _maxFrameBytes);
             await _handler(connection, _stop.Token).ConfigureAwait(false);
         }
         catch (Exception e) when (e is ProtocolException or IOException or OperationCanceledException or SocketException)
@@ -87,7 +133,7 @@ public sealed partial class FrameServer : IAsyncDisposable
             if (!_stop.IsCancellationRequested)
             {
                 Interlocked.Increment(ref _rejected);
-                LogDropped(_logger, remote, e.Message);
+                _drops.Dropped(remote, e.Message);
             }
         }
         catch (Exception e)
@@ -97,7 +143,9 @@ public sealed partial class FrameServer : IAsyncDisposable
         }
         finally
         {
-            await connection.DisposeAsync().ConfigureAwait(false);
+            if (handshaking) Admitted(address);
+            if (connection is not null) await connection.DisposeAsync().ConfigureAwait(false);
+            else await stream.DisposeAsync().ConfigureAwait(false);
             client.Dispose();
         }
     }
@@ -106,16 +154,15 @@ public sealed partial class FrameServer : IAsyncDisposable
     public static async Task<FrameConnection> ConnectAsync(IPEndPoint endPoint, byte[] secret, CancellationToken cancellationToken = default, int maxFrameBytes = 16 << 20)
     {
         var client = new TcpClient { NoDelay = true };
-        await client.ConnectAsync(endPoint, cancellationToken).ConfigureAwait(false);
-        var connection = new FrameConnection(client.GetStream(), maxFrameBytes);
         try
         {
-            await Authentication.ConnectAsync(connection, secret, cancellationToken).ConfigureAwait(false);
-            return connection;
+            await client.ConnectAsync(endPoint, cancellationToken).ConfigureAwait(false);
+            var stream = client.GetStream();
+            await Authentication.ConnectAsync(stream, secret, cancellationToken).ConfigureAwait(false);
+            return new FrameConnection(stream, maxFrameBytes);
         }
         catch
         {
-            await connection.DisposeAsync().ConfigureAwait(false);
             client.Dispose();
             throw;
         }
@@ -129,9 +176,6 @@ public sealed partial class FrameServer : IAsyncDisposable
         if (_acceptLoop is not null) await _acceptLoop.ConfigureAwait(false);
         _stop.Dispose();
     }
-
-    [LoggerMessage(Level = LogLevel.Warning, Message = "Dropped connection from {Remote}: {Reason}")]
-    private static partial void LogDropped(ILogger logger, string remote, string reason);
 
     [LoggerMessage(Level = LogLevel.Error, Message = "Connection handler for {Remote} failed")]
     private static partial void LogHandlerFailed(ILogger logger, string remote, Exception exception);

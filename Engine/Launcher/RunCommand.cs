@@ -27,8 +27,9 @@ internal static class RunCommand
         if (slots < 1) throw new ArgumentException("--slots must be at least 1");
         bool follow = CommandSupport.StandbysFollow(o);
         var dll = ProgramResolver.Resolve(program[0]);
-        var runDir = Path.Combine(Path.GetTempPath(), $"dataflow-run-{Environment.ProcessId}-{Guid.NewGuid():N}"[..40]);
-        Directory.CreateDirectory(runDir);
+        var runs = PrivateDirectory.UnderUserRoot("runs");
+        RemoveOrphans(runs);
+        var runDir = PrivateDirectory.Create(Path.Combine(runs, $"run-{Environment.ProcessId}-{Guid.NewGuid():N}"[..24]));
         string secretFile = o.Get("secret-file") ?? Path.Combine(runDir, "secret");
         if (o.Get("secret-file") is null) Authentication.WriteNewSecret(secretFile);
         var secret = Authentication.ReadSecret(secretFile);
@@ -92,6 +93,34 @@ internal static class RunCommand
         }
     }
 
+
+    /// <summary>
+    /// Removes the folders of earlier runs whose process is gone: a run killed with SIGKILL cannot
+    /// remove its own (secret, caches, worker logs), so the next run does.
+    /// </summary>
+    private static void RemoveOrphans(string runs)
+    {
+        foreach (var dir in Directory.EnumerateDirectories(runs, "run-*"))
+        {
+            var parts = Path.GetFileName(dir).Split('-');
+            if (parts.Length < 3 || !int.TryParse(parts[1], NumberStyles.None, CultureInfo.InvariantCulture, out int pid) || pid == Environment.ProcessId) continue;
+            if (IsRunning(pid)) continue;
+            CommandSupport.TryDelete(dir);
+        }
+    }
+
+    private static bool IsRunning(int pid)
+    {
+        try
+        {
+            using var process = Process.GetProcessById(pid);
+            return !process.HasExited;
+        }
+        catch (ArgumentException)
+        {
+            return false;
+        }
+    }
 
     private static ProcessStartInfo WorkerStartInfo(string? wrapper, IPEndPoint coordinator, int slots, string secretFile, string workDir)
     {

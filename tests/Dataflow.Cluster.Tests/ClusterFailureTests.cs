@@ -170,6 +170,31 @@ public sealed class ClusterFailureTests(Xunit.Abstractions.ITestOutputHelper log
     }
 
     [Fact]
+    public async Task Submit_ProgramPlantedInTheWorkersCaches_PlantIsDetectedAndTheSubmittedProgramRuns()
+    {
+        // Another program is planted under the content hash of the one submitted, in every worker's cache and the coordinator's.
+        var program = Repo.Example("ConnectedComponents");
+        var hash = FileStore.HashOf(program);
+        var planted = File.ReadAllBytes(Repo.Example("WordCount"));
+        for (int n = 1; n <= 3; n++)
+        {
+            var cache = Path.Combine(_dir, $"worker-{n}", "cache");
+            Directory.CreateDirectory(cache);
+            File.WriteAllBytes(Path.Combine(cache, hash), planted);
+        }
+        File.WriteAllBytes(Path.Combine(_dir, "cache", hash), planted);
+        var output = Path.Combine(_dir, "components.tsv");
+        using var job = Submit(3, program, "--edges", Repo.TestData("gnm300.edges"), "--vertices", Repo.TestData("gnm300.vertices"), "--output", output);
+        Assert.True(job.Wait(TimeSpan.FromMinutes(2)) == 0, job.Err);
+        Assert.Equal(File.ReadAllLines(Repo.TestData("gnm300.components.tsv")).Where(l => l.Length > 0).Order(StringComparer.Ordinal),
+            File.ReadAllLines(output).Order(StringComparer.Ordinal));
+        // The plants were replaced by the real program's content.
+        for (int n = 1; n <= 3; n++) Assert.Equal(hash, FileStore.HashOf(Path.Combine(_dir, $"worker-{n}", "cache", hash)));
+        Assert.Equal(hash, FileStore.HashOf(Path.Combine(_dir, "cache", hash)));
+        await Task.CompletedTask;
+    }
+
+    [Fact]
     public async Task Submit_MaxWorkersOnAPool_TakesFreeWorkersAndReturnsThemToThePool()
     {
         // The coordinator has no resource provider: the three hand-started workers are the pool.
