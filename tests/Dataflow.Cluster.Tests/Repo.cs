@@ -51,9 +51,16 @@ internal static class Repo
         private readonly System.Text.StringBuilder _err = new();
 
         public Child(params string[] args)
+            : this(null, args)
+        {
+        }
+
+        /// <summary>With extra environment variables.</summary>
+        public Child(IReadOnlyDictionary<string, string>? environment, params string[] args)
         {
             var psi = new ProcessStartInfo("dotnet") { RedirectStandardOutput = true, RedirectStandardError = true, UseShellExecute = false };
             foreach (var a in args) psi.ArgumentList.Add(a);
+            foreach (var (k, v) in environment ?? new Dictionary<string, string>()) psi.Environment[k] = v;
             _process = Process.Start(psi)!;
             _process.OutputDataReceived += (_, e) => Append(_out, e.Data);
             _process.ErrorDataReceived += (_, e) => Append(_err, e.Data);
@@ -112,9 +119,11 @@ internal static class Repo
         }
     }
 
-    public static (int Exit, string Out, string Err) Run(TimeSpan timeout, params string[] args)
+    public static (int Exit, string Out, string Err) Run(TimeSpan timeout, params string[] args) => Run(timeout, null, args);
+
+    public static (int Exit, string Out, string Err) Run(TimeSpan timeout, IReadOnlyDictionary<string, string>? environment, params string[] args)
     {
-        using var child = new Child(args);
+        using var child = new Child(environment, args);
         int exit = child.Wait(timeout);
         return (exit, child.Out, child.Err);
     }

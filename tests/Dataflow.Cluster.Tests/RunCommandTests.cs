@@ -56,6 +56,26 @@ public sealed class RunCommandTests : IDisposable
     }
 
     [Fact]
+    [System.Runtime.Versioning.SupportedOSPlatform("linux")]
+    public void Run_FolderOfAKilledRunLeftBehind_IsRemovedAndTheNewRunsFolderIsPrivate()
+    {
+        // A run killed with SIGKILL leaves its folder (secret, caches, logs) under the per-user root; the next run removes it.
+        var cacheHome = Path.Combine(_dir, "xdg");
+        var runs = Path.Combine(cacheHome, "dataflow", "runs");
+        var orphan = Path.Combine(runs, "run-2147483646-deadbeef");
+        Directory.CreateDirectory(orphan);
+        File.WriteAllText(Path.Combine(orphan, "secret"), "left behind");
+        var env = new Dictionary<string, string> { ["XDG_CACHE_HOME"] = cacheHome, ["DATAFLOW_KEEP_RUN_DIR"] = "1" };
+        var r = Repo.Run(s_timeout, env, Repo.Launcher, "run", "--workers", "1", "--", Repo.Example("PageRank"), "--edges", Repo.TestData("karate.edges"), "--iterations", "3");
+        Assert.True(r.Exit == 0, r.Err);
+        Assert.False(Directory.Exists(orphan));
+        // Its own folder (kept here on request) is private, and so is the secret it generated.
+        var own = Assert.Single(Directory.GetDirectories(runs));
+        Assert.Equal(UnixFileMode.UserRead | UnixFileMode.UserWrite | UnixFileMode.UserExecute, File.GetUnixFileMode(own));
+        Assert.Equal(UnixFileMode.UserRead | UnixFileMode.UserWrite, File.GetUnixFileMode(Path.Combine(own, "secret")));
+    }
+
+    [Fact]
     public void Run_ConnectedComponentsOnThreeWorkers_EqualsScipyExactly()
     {
         var output = Path.Combine(_dir, "components.tsv");
