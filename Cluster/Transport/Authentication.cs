@@ -49,12 +49,18 @@ public static class Authentication
         stream.Write(Encoding.ASCII.GetBytes(Convert.ToHexString(RandomNumberGenerator.GetBytes(32))));
     }
 
-    private static byte[] Proof(byte[] secret, string role, ReadOnlySpan<byte> first, ReadOnlySpan<byte> second)
+    /// <summary>
+    /// The proof of one side: an HMAC over its role, both nonces and the channel binding (the SHA-256
+    /// of the server's TLS certificate). A man in the middle terminating TLS shows the client its own
+    /// certificate, so the client's proof does not verify at the server, which knows its own.
+    /// </summary>
+    private static byte[] Proof(byte[] secret, string role, ReadOnlySpan<byte> first, ReadOnlySpan<byte> second, ReadOnlySpan<byte> binding)
     {
-        var data = new byte[role.Length + first.Length + second.Length];
+        var data = new byte[role.Length + first.Length + second.Length + binding.Length];
         Encoding.ASCII.GetBytes(role, data);
         first.CopyTo(data.AsSpan(role.Length));
         second.CopyTo(data.AsSpan(role.Length + first.Length));
+        binding.CopyTo(data.AsSpan(role.Length + first.Length + second.Length));
         return HMACSHA256.HashData(secret, data);
     }
 
@@ -73,7 +79,11 @@ public static class Authentication
     /// after the handshake is consumed. Throws <see cref="ProtocolException"/> (drop the connection)
     /// unless the client proves the secret within <see cref="HandshakeTimeout"/>.
     /// </summary>
-    public static async Task AcceptAsync(Stream stream, byte[] secret, CancellationToken cancellationToken)
+    /// <param name="stream">The connection (inside TLS when <paramref name="binding"/> is not empty).</param>
+    /// <param name="secret">The shared secret.</param>
+    /// <param name="binding">What ties the proof to this channel: the SHA-256 of the server's TLS certificate, or empty without TLS.</param>
+    /// <param name="cancellationToken">Cancels the handshake.</param>
+    public static async Task AcceptAsync(Stream stream, byte[] secret, byte[] binding, CancellationToken cancellationToken)
     {
         using var timeout = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
         timeout.CancelAfter(HandshakeTimeout);
@@ -84,9 +94,9 @@ public static class Authentication
             var auth = await ExpectAsync(stream, FrameType.Auth, timeout.Token).ConfigureAwait(false);
             if (auth.Length != NonceBytes + 32) throw new ProtocolException("Malformed authentication frame.");
             var clientNonce = auth.AsSpan(0, NonceBytes);
-            var expected = Proof(secret, "client", serverNonce, clientNonce);
+            var expected = Proof(secret, "client", serverNonce, clientNonce, binding);
             if (!CryptographicOperations.FixedTimeEquals(expected, auth.AsSpan(NonceBytes))) throw new ProtocolException("Authentication failed: wrong secret.");
-            await WriteAsync(stream, FrameType.AuthOk, Proof(secret, "server", clientNonce, serverNonce), timeout.Token).ConfigureAwait(false);
+            await WriteAsync(stream, FrameType.AuthOk, Proof(secret, "server", clientNonce, serverNonce, binding), timeout.Token).ConfigureAwait(false);
         }
         catch (OperationCanceledException) when (timeout.IsCancellationRequested && !cancellationToken.IsCancellationRequested)
         {
@@ -95,7 +105,11 @@ public static class Authentication
     }
 
     /// <summary>The client side; throws <see cref="ProtocolException"/> unless the server proves the secret.</summary>
-    public static async Task ConnectAsync(Stream stream, byte[] secret, CancellationToken cancellationToken)
+    /// <param name="stream">The connection (inside TLS when <paramref name="binding"/> is not empty).</param>
+    /// <param name="secret">The shared secret.</param>
+    /// <param name="binding">The SHA-256 of the certificate the server showed, or empty without TLS.</param>
+    /// <param name="cancellationToken">Cancels the handshake.</param>
+    public static async Task ConnectAsync(Stream stream, byte[] secret, byte[] binding, CancellationToken cancellationToken)
     {
         using var timeout = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
         timeout.CancelAfter(HandshakeTimeout);
@@ -106,7 +120,7 @@ public static class Authentication
             var clientNonce = RandomNumberGenerator.GetBytes(NonceBytes);
             var payload = new byte[NonceBytes + 32];
             clientNonce.CopyTo(payload, 0);
-            Proof(secret, "client", serverNonce, clientNonce).CopyTo(payload, NonceBytes);
+            Proof(secret, "client", serverNonce, clientNonce, binding).CopyTo(payload, NonceBytes);
             await WriteAsync(stream, FrameType.Auth, payload, timeout.Token).ConfigureAwait(false);
             byte[] ok;
             try
@@ -117,7 +131,7 @@ public static class Authentication
             {
                 throw new ProtocolException("Authentication failed: the server rejected the secret.");
             }
-            if (!CryptographicOperations.FixedTimeEquals(Proof(secret, "server", clientNonce, serverNonce), ok))
+            if (!CryptographicOperations.FixedTimeEquals(Proof(secret, "server", clientNonce, serverNonce, binding), ok))
             {
                 throw new ProtocolException("Authentication failed: the server does not know the secret.");
             }

@@ -6,7 +6,7 @@ using Microsoft.Extensions.Logging.Abstractions;
 namespace Dataflow.Cluster.Transport;
 
 /// <summary>
-/// Accepts TCP connections, authenticates each with the shared secret and hands it to a handler.
+/// Accepts TCP connections, secures each (TLS, then the shared secret: <see cref="SecureChannel"/>) and hands it to a handler.
 /// A connection that fails authentication or breaks the protocol is logged and dropped; nothing a
 /// peer sends can stop the server.
 /// </summary>
@@ -48,6 +48,15 @@ public sealed partial class FrameServer : IAsyncDisposable
 
     /// <summary>Connections that authenticated.</summary>
     public int Accepted => _accepted;
+
+    /// <summary>Connections in their handshake now.</summary>
+    public int Handshaking
+    {
+        get
+        {
+            lock (_handshaking) return _handshakingTotal;
+        }
+    }
 
     /// <summary>Connections dropped for a failed authentication or a protocol error.</summary>
     public int Rejected => _rejected;
@@ -115,13 +124,13 @@ public sealed partial class FrameServer : IAsyncDisposable
     {
         var remote = client.Client.RemoteEndPoint?.ToString() ?? "?";
         client.NoDelay = true;
-        var stream = client.GetStream();
+        Stream stream = client.GetStream();
         FrameConnection? connection = null;
         bool handshaking = true;
         try
         {
-            // The handshake reads the raw stream with a small frame limit; only an authenticated peer gets buffers.
-            await Authentication.AcceptAsync(stream, _secret, _stop.Token).ConfigureAwait(false);
+            // The handshake reads the stream with a small frame limit; only an authenticated peer gets buffers.
+            stream = await SecureChannel.AcceptAsync(stream, _secret, _stop.Token).ConfigureAwait(false);
             Admitted(address);
             handshaking = false;
             Interlocked.Increment(ref _accepted);
@@ -157,8 +166,7 @@ public sealed partial class FrameServer : IAsyncDisposable
         try
         {
             await client.ConnectAsync(endPoint, cancellationToken).ConfigureAwait(false);
-            var stream = client.GetStream();
-            await Authentication.ConnectAsync(stream, secret, cancellationToken).ConfigureAwait(false);
+            var stream = await SecureChannel.ConnectAsync(client.GetStream(), secret, cancellationToken).ConfigureAwait(false);
             return new FrameConnection(stream, maxFrameBytes);
         }
         catch

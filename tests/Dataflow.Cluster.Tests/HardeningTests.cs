@@ -58,14 +58,16 @@ public sealed class HardeningTests : IDisposable
         return total;
     }
 
-    /// <summary>Connects, reads the server's hello, then claims a frame of <paramref name="claimed"/> bytes and streams it; returns the bytes it got to write before the server cut it off.</summary>
+    /// <summary>
+    /// Connects and, without waiting for anything, claims a frame of <paramref name="claimed"/> bytes and
+    /// streams it; returns the bytes it got to write before the server cut it off. (With TLS the server
+    /// expects a TLS hello and fails on the first record; without, it reads the frame header.)
+    /// </summary>
     private static async Task<long> StreamHugeFrameBeforeAuthentication(IPEndPoint server, int claimed)
     {
         using var raw = new TcpClient();
         await raw.ConnectAsync(server);
         var stream = raw.GetStream();
-        var hello = new byte[5 + 32];
-        await stream.ReadExactlyAsync(hello);
         var header = new byte[5];
         BinaryPrimitives.WriteInt32LittleEndian(header, claimed + 1);
         header[4] = (byte)FrameType.Auth;
@@ -99,21 +101,23 @@ public sealed class HardeningTests : IDisposable
         await AssertEchoWorks(server);
     }
 
-    [Fact]
-    public async Task Coordinator_TwoUnauthenticatedConnectionsStreaming200MiBFrames_PeakMemoryGrowsLessThan64MB()
+    [Theory]
+    [InlineData("on")]
+    [InlineData("off")]
+    public async Task Coordinator_TwoUnauthenticatedConnectionsStreaming200MiBFrames_PeakMemoryGrowsLessThan64MB(string tls)
     {
         // A real coordinator process: its peak resident memory (VmHWM) before and after the probe.
+        var env = new Dictionary<string, string> { ["DATAFLOW_TLS"] = tls };
         var secretFile = Path.Combine(_dir, "secret");
         Authentication.WriteNewSecret(secretFile);
         int port = FreePort();
-        using var coordinator = new Repo.Child(Repo.Launcher, "coordinator", "--listen", $"127.0.0.1:{port.ToString(CultureInfo.InvariantCulture)}",
+        using var coordinator = new Repo.Child(env, Repo.Launcher, "coordinator", "--listen", $"127.0.0.1:{port.ToString(CultureInfo.InvariantCulture)}",
             "--secret-file", secretFile, "--cache-dir", Path.Combine(_dir, "cache"));
         var endPoint = new IPEndPoint(IPAddress.Loopback, port);
         await WaitListening(endPoint, coordinator);
-        // A legitimate client first, so the baseline includes what serving one costs.
-        await using (var channel = await ControlChannel.ConnectAsync(endPoint, Authentication.ReadSecret(secretFile)))
-        {
-        }
+        // A status query first (a legitimate client, from a process with the same setting), so the baseline includes what serving one costs.
+        var status = Repo.Run(TimeSpan.FromMinutes(1), env, Repo.Launcher, "status", "--coordinator", endPoint.ToString(), "--secret-file", secretFile);
+        Assert.True(status.Exit == 0, status.Err);
         long before = PeakResidentBytes(coordinator.Id);
         var probes = await Task.WhenAll(StreamHugeFrameBeforeAuthentication(endPoint, 200 << 20), StreamHugeFrameBeforeAuthentication(endPoint, 200 << 20));
         await Task.Delay(500);
@@ -121,7 +125,8 @@ public sealed class HardeningTests : IDisposable
         Assert.All(probes, written => Assert.True(written < 64L << 20, $"wrote {written} bytes before being cut off"));
         Assert.True(after - before < 64L << 20, $"peak RSS grew from {before >> 20} MiB to {after >> 20} MiB");
         // And it still serves a legitimate client.
-        await using var again = await ControlChannel.ConnectAsync(endPoint, Authentication.ReadSecret(secretFile));
+        status = Repo.Run(TimeSpan.FromMinutes(1), env, Repo.Launcher, "status", "--coordinator", endPoint.ToString(), "--secret-file", secretFile);
+        Assert.True(status.Exit == 0, status.Err);
         Assert.False(coordinator.HasExited);
     }
 
@@ -136,14 +141,15 @@ public sealed class HardeningTests : IDisposable
             {
                 var c = new TcpClient();
                 await c.ConnectAsync(server.EndPoint);
-                await c.GetStream().ReadExactlyAsync(new byte[5 + 32]); // admitted: it got the hello
                 idle.Add(c);
             }
+            Assert.True(SpinWait.SpinUntil(() => server.Handshaking == 3, TimeSpan.FromSeconds(30)));
             using (var extra = new TcpClient())
             {
                 await extra.ConnectAsync(server.EndPoint);
-                // Closed before any hello: nothing was read from it or allocated for it.
+                // Closed at once: nothing was read from it or allocated for it.
                 Assert.Equal(0, await ReadUntilClosed(extra.GetStream()));
+                Assert.Equal(3, server.Handshaking);
             }
             Assert.True(SpinWait.SpinUntil(() => server.Rejected >= 1, TimeSpan.FromSeconds(30)));
         }
@@ -162,8 +168,8 @@ public sealed class HardeningTests : IDisposable
         await using var server = EchoServer();
         using var raw = new TcpClient();
         await raw.ConnectAsync(server.EndPoint);
-        // The hello arrives, then nothing is sent back: the server closes after its handshake deadline.
-        Assert.Equal(5 + 32, await ReadUntilClosed(raw.GetStream()));
+        // Nothing is sent: the server closes after its handshake deadline.
+        await ReadUntilClosed(raw.GetStream());
         Assert.True(SpinWait.SpinUntil(() => server.Rejected == 1, TimeSpan.FromSeconds(30)));
     }
 
@@ -267,6 +273,136 @@ public sealed class HardeningTests : IDisposable
         Assert.Contains("0" + mode, e.Message, StringComparison.Ordinal);
         File.SetUnixFileMode(path, UnixFileMode.UserRead | UnixFileMode.UserWrite);
         Assert.Equal(32, Authentication.ReadSecret(path).Length);
+    }
+
+    /// <summary>A TCP relay on loopback to <paramref name="target"/> that records every byte either way.</summary>
+    private sealed class RecordingRelay : IDisposable
+    {
+        private readonly TcpListener _listener = new(IPAddress.Loopback, 0);
+        private readonly MemoryStream _seen = new();
+        private readonly CancellationTokenSource _stop = new();
+
+        public RecordingRelay(IPEndPoint target)
+        {
+            _listener.Start();
+            _ = Task.Run(async () =>
+            {
+                while (!_stop.IsCancellationRequested)
+                {
+                    TcpClient client;
+                    try
+                    {
+                        client = await _listener.AcceptTcpClientAsync(_stop.Token);
+                    }
+                    catch (Exception)
+                    {
+                        return;
+                    }
+                    var upstream = new TcpClient();
+                    await upstream.ConnectAsync(target);
+                    _ = Pump(client.GetStream(), upstream.GetStream(), client, upstream);
+                    _ = Pump(upstream.GetStream(), client.GetStream(), client, upstream);
+                }
+            });
+        }
+
+        public IPEndPoint EndPoint => (IPEndPoint)_listener.LocalEndpoint;
+
+        public byte[] Seen
+        {
+            get
+            {
+                lock (_seen) return _seen.ToArray();
+            }
+        }
+
+        private async Task Pump(NetworkStream from, NetworkStream to, TcpClient a, TcpClient b)
+        {
+            var buffer = new byte[64 << 10];
+            try
+            {
+                int n;
+                while ((n = await from.ReadAsync(buffer, _stop.Token)) > 0)
+                {
+                    lock (_seen) _seen.Write(buffer, 0, n);
+                    await to.WriteAsync(buffer.AsMemory(0, n), _stop.Token);
+                }
+            }
+            catch (Exception)
+            {
+            }
+            a.Dispose();
+            b.Dispose();
+        }
+
+        public void Dispose()
+        {
+            _stop.Cancel();
+            _listener.Stop();
+        }
+    }
+
+    [Theory]
+    [InlineData("on")]
+    [InlineData("off")]
+    public async Task Submit_ThroughARecordingRelay_JobDllIsOnTheWireOnlyWithoutTls(string tls)
+    {
+        var env = new Dictionary<string, string> { ["DATAFLOW_TLS"] = tls };
+        var secretFile = Path.Combine(_dir, "secret");
+        Authentication.WriteNewSecret(secretFile);
+        int port = FreePort();
+        using var coordinator = new Repo.Child(env, Repo.Launcher, "coordinator", "--listen", $"127.0.0.1:{port.ToString(CultureInfo.InvariantCulture)}",
+            "--secret-file", secretFile, "--cache-dir", Path.Combine(_dir, "cache"));
+        var endPoint = new IPEndPoint(IPAddress.Loopback, port);
+        await WaitListening(endPoint, coordinator);
+        using var relay = new RecordingRelay(endPoint);
+        // The coordinator has no workers: the job fails, but only after the submitter shipped its files through the relay.
+        var program = Repo.Example("PageRank");
+        var submit = Repo.Run(TimeSpan.FromMinutes(2), env, Repo.Launcher, "submit", "--coordinator", relay.EndPoint.ToString(), "--secret-file", secretFile,
+            "--workers", "1", "--", program, "--edges", Repo.TestData("karate.edges"));
+        Assert.Contains("free worker", submit.Err, StringComparison.Ordinal);
+        var dll = File.ReadAllBytes(program);
+        var slice = dll.AsSpan(dll.Length / 2, 64).ToArray();
+        Assert.True(slice.Distinct().Count() > 8, "a slice of the program with some variety");
+        bool onTheWire = relay.Seen.AsSpan().IndexOf(slice) >= 0;
+        Assert.Equal(tls == "off", onTheWire);
+    }
+
+    [Fact]
+    public async Task Connect_ThroughARelayThatTerminatesTls_FailsAuthenticationOnBothEnds()
+    {
+        // A man in the middle with its own certificate who relays the inner bytes faithfully: the proofs are bound to the server's certificate.
+        await using var server = EchoServer();
+        using var key = ECDsa.Create(ECCurve.NamedCurves.nistP256);
+        using var certificate = new System.Security.Cryptography.X509Certificates.CertificateRequest("CN=mitm", key, HashAlgorithmName.SHA256)
+            .CreateSelfSigned(DateTimeOffset.UtcNow.AddDays(-1), DateTimeOffset.UtcNow.AddDays(1));
+        var listener = new TcpListener(IPAddress.Loopback, 0);
+        listener.Start();
+        var mitm = Task.Run(async () =>
+        {
+            using var victim = await listener.AcceptTcpClientAsync();
+            await using var toVictim = new System.Net.Security.SslStream(victim.GetStream());
+            await toVictim.AuthenticateAsServerAsync(certificate);
+            using var upstream = new TcpClient();
+            await upstream.ConnectAsync(server.EndPoint);
+            await using var toServer = new System.Net.Security.SslStream(upstream.GetStream(), false, (_, _, _, _) => true);
+            await toServer.AuthenticateAsClientAsync("dataflow");
+            var a = toVictim.CopyToAsync(toServer);
+            var b = toServer.CopyToAsync(toVictim);
+            try
+            {
+                await Task.WhenAny(a, b);
+            }
+            catch (IOException)
+            {
+            }
+        });
+        var e = await Assert.ThrowsAsync<ProtocolException>(() => FrameServer.ConnectAsync((IPEndPoint)listener.LocalEndpoint, s_secret));
+        Assert.Contains("Authentication failed", e.Message, StringComparison.Ordinal);
+        Assert.True(SpinWait.SpinUntil(() => server.Rejected == 1, TimeSpan.FromSeconds(30)));
+        Assert.Equal(0, server.Accepted);
+        listener.Stop();
+        await mitm.WaitAsync(TimeSpan.FromSeconds(60)).ContinueWith(_ => { });
     }
 
     private static int FreePort()
