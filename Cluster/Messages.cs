@@ -146,6 +146,15 @@ public sealed record JobStatus(int Job, string Entry, string State, string[] Wor
 /// <summary>Coordinator → client: the cluster's state.</summary>
 public sealed record StatusReply(WorkerStatus[] Workers, JobStatus[] Jobs) : ControlMessage;
 
+/// <summary>Client (<c>dataflow stop</c>) → coordinator: stop the cluster (running jobs fail, workers exit, the coordinator exits); answered with a <see cref="StatusReply"/> of what is stopped.</summary>
+public sealed record StopCluster(string Reason) : ControlMessage;
+
+/// <summary>Coordinator → worker: exit cleanly, do not reconnect.</summary>
+public sealed record Shutdown(string Reason) : ControlMessage;
+
+/// <summary>Worker → coordinator, last message: it exits cleanly (its connection closing next is not a loss).</summary>
+public sealed record Leaving(string Reason) : ControlMessage;
+
 /// <summary>Encodes control messages: a tag byte (the message type) and the record's fields.</summary>
 public static class ControlCodec
 {
@@ -155,7 +164,8 @@ public static class ControlCodec
         typeof(StartJob), typeof(JobLoaded), typeof(StepReady), typeof(StepGo), typeof(StepDone), typeof(StepComplete),
         typeof(StepFailed), typeof(JobFailed), typeof(BarrierReport), typeof(BarrierRelease), typeof(Share), typeof(ProgramEnded),
         typeof(JobEnded), typeof(StatusRequest), typeof(StatusReply), typeof(MoveDone), typeof(PlaceRequest), typeof(PlaceReply),
-        typeof(AcquireWorkers), typeof(Roster), typeof(ReleaseWorkers), typeof(Joined),
+        typeof(AcquireWorkers), typeof(Roster), typeof(ReleaseWorkers), typeof(Joined), typeof(StopCluster), typeof(Shutdown),
+        typeof(Leaving),
     ];
 
     private static readonly Dictionary<Type, (byte Tag, Action<ByteWriter, ControlMessage> Write)> s_writers = new();

@@ -31,6 +31,13 @@ public sealed class WorkerOptions
     /// <summary>How often it sends a heartbeat.</summary>
     public TimeSpan HeartbeatInterval { get; set; } = TimeSpan.FromMilliseconds(500);
 
+    /// <summary>
+    /// How long the worker keeps trying to reach its coordinator — at start and after losing it — before
+    /// it gives up (with a backoff of up to 5 s between attempts; zero: give up at once). A standalone
+    /// pool survives a restart of its coordinator this way: the workers register with the new one.
+    /// </summary>
+    public TimeSpan ReconnectTimeout { get; set; } = TimeSpan.FromMinutes(5);
+
     /// <summary>Extra metrics sent with each heartbeat (names and values), e.g. from a node monitor.</summary>
     public Func<(string[] Names, double[] Values)>? Metrics { get; set; }
 }
@@ -78,41 +85,101 @@ public sealed partial class WorkerHost : IAsyncDisposable
         public List<ControlMessage> Pending { get; } = new();
     }
 
-    /// <summary>Registers and serves until the coordinator goes away or <paramref name="cancellationToken"/> fires.</summary>
-    /// <exception cref="IOException">The coordinator closed the connection.</exception>
-    public async Task RunAsync(CancellationToken cancellationToken)
+    /// <summary>
+    /// Registers and serves until the coordinator tells it to shut down or <paramref name="cancellationToken"/>
+    /// fires (then it tells the coordinator it leaves). A coordinator that cannot be reached or is lost
+    /// is retried for <see cref="WorkerOptions.ReconnectTimeout"/>; the jobs of a lost coordinator fail here.
+    /// </summary>
+    /// <returns>Why the worker stopped.</returns>
+    /// <exception cref="IOException">The coordinator could not be reached within the reconnect timeout.</exception>
+    public async Task<string> RunAsync(CancellationToken cancellationToken)
     {
         _data.Start();
-        _channel = await ControlChannel.ConnectAsync(_options.Coordinator, _options.Secret, cancellationToken).ConfigureAwait(false);
-        await _channel.SendAsync(new RegisterWorker(Environment.MachineName, _options.Advertise.ToString(), _data.EndPoint.Port, _options.Slots,
-            Environment.ProcessId), cancellationToken).ConfigureAwait(false);
-        if (await _channel.ReceiveAsync(cancellationToken).ConfigureAwait(false) is not Registered registered)
+        long? since = null;
+        var delay = TimeSpan.FromMilliseconds(100);
+        while (true)
         {
-            throw new ProtocolException("The coordinator did not accept the registration.");
+            try
+            {
+                return await ServeCoordinatorAsync(() =>
+                {
+                    since = null;
+                    delay = TimeSpan.FromMilliseconds(100);
+                }, cancellationToken).ConfigureAwait(false);
+            }
+            catch (Exception e) when (e is IOException or System.Net.Sockets.SocketException or ProtocolException && !cancellationToken.IsCancellationRequested)
+            {
+                since ??= Stopwatch.GetTimestamp();
+                var left = _options.ReconnectTimeout - Stopwatch.GetElapsedTime(since.Value);
+                if (left <= TimeSpan.Zero) throw new IOException($"{e.Message} (gave up after {_options.ReconnectTimeout.TotalSeconds:0} s)", e);
+                if (delay == TimeSpan.FromMilliseconds(100)) LogReconnecting(_logger, _options.Coordinator.ToString(), e.Message, _options.ReconnectTimeout.TotalSeconds);
+                await Task.Delay(delay < left ? delay : left, cancellationToken).ConfigureAwait(false);
+                delay = TimeSpan.FromTicks(Math.Min(delay.Ticks * 2, TimeSpan.FromSeconds(5).Ticks));
+            }
         }
-        Id = registered.WorkerId;
-        LogRegistered(_logger, Id, _data.EndPoint.ToString());
+    }
+
+    /// <summary>One connection to the coordinator: register, serve; returns the reason of a clean stop, throws when the connection is lost.</summary>
+    private async Task<string> ServeCoordinatorAsync(Action registeredCallback, CancellationToken cancellationToken)
+    {
+        var channel = await ControlChannel.ConnectAsync(_options.Coordinator, _options.Secret, cancellationToken).ConfigureAwait(false);
         using var stop = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
-        var heartbeats = HeartbeatAsync(_channel, stop.Token);
+        Task? heartbeats = null;
+        string reason = "the coordinator closed the connection";
         try
         {
-            while (await _channel.ReceiveAsync(cancellationToken).ConfigureAwait(false) is { } m)
+            await channel.SendAsync(new RegisterWorker(Environment.MachineName, _options.Advertise.ToString(), _data.EndPoint.Port, _options.Slots,
+                Environment.ProcessId), cancellationToken).ConfigureAwait(false);
+            if (await channel.ReceiveAsync(cancellationToken).ConfigureAwait(false) is not Registered registered)
             {
-                Dispatch(m);
+                throw new ProtocolException("The coordinator did not accept the registration.");
+            }
+            _channel = channel;
+            Id = registered.WorkerId;
+            LogRegistered(_logger, Id, _data.EndPoint.ToString());
+            registeredCallback();
+            heartbeats = HeartbeatAsync(channel, stop.Token);
+            try
+            {
+                while (await channel.ReceiveAsync(cancellationToken).ConfigureAwait(false) is { } m)
+                {
+                    if (m is Shutdown shutdown)
+                    {
+                        LogShutdown(_logger, shutdown.Reason);
+                        return shutdown.Reason;
+                    }
+                    Dispatch(m);
+                }
+            }
+            catch (OperationCanceledException) when (cancellationToken.IsCancellationRequested)
+            {
+                // Stopped here (Ctrl-C, SIGTERM): say so, so the coordinator does not count it as lost.
+                reason = "the worker was stopped";
+                await channel.TrySendAsync(new Leaving("shut down (stopped on its host)")).ConfigureAwait(false);
+                throw;
             }
             throw new IOException("The coordinator closed the connection.");
+        }
+        catch (Exception e) when (e is IOException or System.Net.Sockets.SocketException or ProtocolException)
+        {
+            reason = e.Message;
+            throw;
         }
         finally
         {
             stop.Cancel();
-            try
+            if (heartbeats is not null)
             {
-                await heartbeats.ConfigureAwait(false);
+                try
+                {
+                    await heartbeats.ConfigureAwait(false);
+                }
+                catch (Exception e) when (e is OperationCanceledException or IOException or ObjectDisposedException or InvalidOperationException or System.Net.Sockets.SocketException)
+                {
+                }
             }
-            catch (OperationCanceledException)
-            {
-            }
-            foreach (var job in _jobs.Values) job.Session?.Fail("The worker lost its coordinator.");
+            foreach (var job in _jobs.Values) job.Session?.Fail($"The worker lost its coordinator: {reason}.");
+            await channel.DisposeAsync().ConfigureAwait(false);
         }
     }
 
@@ -183,6 +250,8 @@ public sealed partial class WorkerHost : IAsyncDisposable
     private async Task RunJobAsync(JobRun run)
     {
         var s = run.Start;
+        // The connection the job came on: if it is lost the job fails, and a new connection to a restarted coordinator does not know it.
+        var channel = _channel!;
         string directory = Path.Combine(_options.WorkDirectory, "jobs", $"job-{s.Job}-{Guid.NewGuid():N}");
         string? error = null;
         int code = 1;
@@ -198,10 +267,10 @@ public sealed partial class WorkerHost : IAsyncDisposable
             }
             string[] missing;
             lock (run.Missing) missing = run.Missing.ToArray();
-            if (missing.Length > 0) await _channel!.SendAsync(new NeedFiles(missing)).ConfigureAwait(false);
+            if (missing.Length > 0) await channel.SendAsync(new NeedFiles(missing)).ConfigureAwait(false);
             await run.Files.Task.ConfigureAwait(false);
             _files.Materialize(s.Files, directory);
-            var session = new ClusterSession(s, _channel!, _data);
+            var session = new ClusterSession(s, channel, _data);
             string? early;
             lock (run)
             {
@@ -211,7 +280,7 @@ public sealed partial class WorkerHost : IAsyncDisposable
                 early = run.EndedEarly;
             }
             if (early is not null) session.Fail(early);
-            await _channel!.SendAsync(new JobLoaded(s.Job)).ConfigureAwait(false);
+            await channel.SendAsync(new JobLoaded(s.Job)).ConfigureAwait(false);
             LogJobStarted(_logger, s.Job, s.Entry);
             code = await _runner(directory, s.Entry, s.Args, session).ConfigureAwait(false);
         }
@@ -239,9 +308,9 @@ public sealed partial class WorkerHost : IAsyncDisposable
                 if (!replaced) _data.UnregisterJob(s.Job);
             }
             // A released worker is no longer part of the job, nor is a run that a newer one replaced: they say nothing more about it.
-            if (_channel is not null && run.Session?.Released != true && !replaced)
+            if (run.Session?.Released != true && !replaced)
             {
-                await _channel.TrySendAsync(new ProgramEnded(s.Job, code, error, s.Run)).ConfigureAwait(false);
+                await channel.TrySendAsync(new ProgramEnded(s.Job, code, error, s.Run)).ConfigureAwait(false);
             }
             try
             {
@@ -286,6 +355,12 @@ public sealed partial class WorkerHost : IAsyncDisposable
 
     [LoggerMessage(Level = LogLevel.Information, Message = "Registered as {Id}, data plane at {Data}")]
     private static partial void LogRegistered(ILogger logger, string id, string data);
+
+    [LoggerMessage(Level = LogLevel.Warning, Message = "No coordinator at {Coordinator} ({Reason}); trying again for up to {Seconds} s")]
+    private static partial void LogReconnecting(ILogger logger, string coordinator, string reason, double seconds);
+
+    [LoggerMessage(Level = LogLevel.Information, Message = "Shut down by the coordinator: {Reason}")]
+    private static partial void LogShutdown(ILogger logger, string reason);
 
     [LoggerMessage(Level = LogLevel.Information, Message = "Job {Job}: running {Entry}")]
     private static partial void LogJobStarted(ILogger logger, int job, string entry);

@@ -94,6 +94,35 @@ public sealed class Coordinator : IAsyncDisposable
         }
     }
 
+    /// <summary>Completes when a client asked the cluster to stop (<c>dataflow stop</c>): the workers were told to exit; dispose the coordinator next.</summary>
+    public Task StopRequested => _stopRequested.Task;
+
+    private readonly TaskCompletionSource _stopRequested = new(TaskCreationOptions.RunContinuationsAsynchronously);
+
+    /// <summary>
+    /// Stops the cluster: running jobs fail (their submitters hear why), every worker is told to exit
+    /// (it does not reconnect), the client gets the status of what was stopped, and
+    /// <see cref="StopRequested"/> completes.
+    /// </summary>
+    private async Task StopClusterAsync(ControlChannel client, string reason, CancellationToken token)
+    {
+        CoordinatorLog.LogStopping(_s.Logger, reason);
+        var status = Status();
+        List<JobEntry> running;
+        List<WorkerEntry> workers;
+        lock (_s.Lock)
+        {
+            running = _s.Jobs.Values.Where(j => j.State == JobState.Running).ToList();
+            workers = _s.Workers.Values.ToList();
+            // Leaving on request: their connections closing next are not losses.
+            foreach (var w in workers) w.Leaving = "stopped with the cluster";
+        }
+        foreach (var job in running) await _s.Lifecycle.FailJobAsync(job, $"The cluster was stopped ({reason}).").ConfigureAwait(false);
+        foreach (var w in workers) await w.Channel.TrySendAsync(new Shutdown(reason)).ConfigureAwait(false);
+        await client.SendAsync(status, token).ConfigureAwait(false);
+        _stopRequested.TrySetResult();
+    }
+
     /// <summary>The workers and jobs now (what <c>dataflow status</c> prints).</summary>
     public StatusReply Status() => _s.Lifecycle.Status();
 
@@ -106,6 +135,7 @@ public sealed class Coordinator : IAsyncDisposable
             case RegisterWorker r: await _s.Registry.ServeWorkerAsync(channel, r, token).ConfigureAwait(false); break;
             case SubmitJob s: await _s.Lifecycle.ServeSubmitterAsync(channel, s, token).ConfigureAwait(false); break;
             case StatusRequest: await channel.SendAsync(Status(), token).ConfigureAwait(false); break;
+            case StopCluster stop: await StopClusterAsync(channel, stop.Reason, token).ConfigureAwait(false); break;
             case null: return;
             default: throw new ProtocolException($"Unexpected first message {first.GetType().Name}.");
         }

@@ -11,6 +11,12 @@ internal static partial class CoordinatorLog
     [LoggerMessage(Level = LogLevel.Warning, Message = "Worker {Id} lost: {Reason}")]
     public static partial void LogWorkerLost(ILogger logger, string id, string reason);
 
+    [LoggerMessage(Level = LogLevel.Information, Message = "Worker {Id} left: {Reason}")]
+    public static partial void LogWorkerLeft(ILogger logger, string id, string reason);
+
+    [LoggerMessage(Level = LogLevel.Warning, Message = "Stopping the cluster: {Reason}")]
+    public static partial void LogStopping(ILogger logger, string reason);
+
     [LoggerMessage(Level = LogLevel.Information, Message = "Job {Job} ({Entry}) started on {Workers}")]
     public static partial void LogJobStarted(ILogger logger, int job, string entry, string workers);
 

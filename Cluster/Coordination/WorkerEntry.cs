@@ -19,6 +19,8 @@ internal sealed class WorkerEntry(string id, RegisterWorker info, ControlChannel
     /// <summary>Starts of a program on this worker as a standby (<see cref="StartJob.Run"/>); the last one is the one that follows.</summary>
     public int Runs { get; set; }
     public bool Lost { get; set; }
+    /// <summary>Why the worker said it leaves (<see cref="Leaving"/>), or null: its connection closing next is then no loss.</summary>
+    public string? Leaving { get; set; }
     public TaskCompletionSource<bool>? FilesReady { get; set; }
     public string Describe() => $"worker {Id} ({Info.Host}:{Info.DataPort}, pid {Info.Pid})";
 }

@@ -42,6 +42,9 @@ internal sealed class WorkerRegistry(CoordinatorState s)
                     case NeedFiles n:
                         await SendFilesAsync(channel, n.Hashes, token).ConfigureAwait(false);
                         break;
+                    case Leaving l:
+                        worker.Leaving = l.Reason;
+                        break;
                     default:
                         await _s.Dispatch(m, worker.Id).ConfigureAwait(false);
                         break;
@@ -99,11 +102,21 @@ internal sealed class WorkerRegistry(CoordinatorState s)
             worker.FollowLive?.TrySetException(new IOException($"Lost {worker.Describe()}: {reason}."));
         }
         if (_s.Stopping.IsCancellationRequested || worker.Retired) return; // shutting down or released: workers leave, nothing is lost
-        CoordinatorLog.LogWorkerLost(_s.Logger, worker.Id, reason);
+        if (worker.Leaving is { } leaving)
+        {
+            // It said goodbye: a clean exit, logged as such; a job it was part of still cannot go on without it.
+            reason = leaving;
+            CoordinatorLog.LogWorkerLeft(_s.Logger, worker.Id, leaving);
+        }
+        else
+        {
+            CoordinatorLog.LogWorkerLost(_s.Logger, worker.Id, reason);
+        }
         _s.Standbys.Follow(); // a lost standby is replaced if another worker is free
         if (job is not null && job.State == JobState.Running)
         {
-            await _s.Lifecycle.FailJobAsync(job, $"Lost {worker.Describe()}: {reason}. {job.Progress()}").ConfigureAwait(false);
+            var what = worker.Leaving is null ? "Lost" : "Left:";
+            await _s.Lifecycle.FailJobAsync(job, $"{what} {worker.Describe()}: {reason}. {job.Progress()}").ConfigureAwait(false);
         }
     }
 

@@ -55,6 +55,14 @@ internal static class CommandSupport
     }
 
     /// <summary>Cancels on SIGTERM; at a normal exit the source may already be disposed.</summary>
+    /// <summary>Turns SIGTERM into a cancellation of <paramref name="cts"/> instead of an immediate exit.</summary>
+    internal static System.Runtime.InteropServices.PosixSignalRegistration CancelOnSigterm(CancellationTokenSource cts) =>
+        System.Runtime.InteropServices.PosixSignalRegistration.Create(System.Runtime.InteropServices.PosixSignal.SIGTERM, context =>
+        {
+            context.Cancel = true;
+            CancelQuietly(cts);
+        });
+
     internal static void CancelQuietly(CancellationTokenSource cts)
     {
         try

@@ -20,7 +20,8 @@ internal static class CoordinatorCommand
             e.Cancel = true;
             cts.Cancel();
         };
-        AppDomain.CurrentDomain.ProcessExit += (_, _) => CommandSupport.CancelQuietly(cts);
+        // SIGTERM ends the process through the normal return path (so a worker can tell the coordinator it leaves).
+        using var onTerm = CommandSupport.CancelOnSigterm(cts);
         var options = new CoordinatorOptions
         {
             Listen = listen,
@@ -34,13 +35,9 @@ internal static class CoordinatorCommand
         using var trace = CommandSupport.RecordTrace(coordinator, o.Get("trace"));
         coordinator.Start();
         Console.Error.WriteLine($"coordinator listening on {coordinator.EndPoint}");
-        try
-        {
-            await Task.Delay(Timeout.Infinite, cts.Token);
-        }
-        catch (OperationCanceledException)
-        {
-        }
+        // Until Ctrl-C / SIGTERM (the workers wait for a restarted coordinator) or `dataflow stop` (the workers exit too).
+        await Task.WhenAny(Task.Delay(Timeout.Infinite, cts.Token), coordinator.StopRequested).ContinueWith(_ => { }, TaskScheduler.Default);
+        if (coordinator.StopRequested.IsCompleted) Console.Error.WriteLine("coordinator stopped with its cluster");
         return 0;
     }
 }

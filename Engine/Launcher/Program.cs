@@ -18,14 +18,18 @@ const string Usage = """
                --worker-wrapper prefixes each worker's command ("{n}" = the worker's number)
       coordinator --listen HOST:PORT --secret-file F [--heartbeat-timeout-ms T] [--cache-dir D] [--standbys follow|cold] [--trace F]
                runs a coordinator until stopped
-      worker --coordinator HOST:PORT --secret-file F [--slots S] [--advertise IP] [--data-port P] [--work-dir D] [--monitor-ms M]
-               runs a worker that offers S slots to the coordinator
+      worker --coordinator HOST:PORT --secret-file F [--slots S] [--advertise IP] [--data-port P] [--work-dir D] [--monitor-ms M] [--reconnect-timeout SECONDS]
+               runs a worker that offers S slots to the coordinator; it waits for a coordinator that
+               is not up yet or was lost, and registers again with a restarted one, for up to
+               --reconnect-timeout seconds (default 300; 0: exit when the coordinator is lost)
       submit --coordinator HOST:PORT --secret-file F [--workers N] [--max-workers M] [--advertise IP] -- <Job.dll | project> [job args]
                runs a program on a running cluster (N workers; default all free ones); with
                --max-workers the job takes more free workers when it scales out and returns
                idle ones to the pool
       status --coordinator HOST:PORT --secret-file F
                lists the workers (slots, load, heartbeat) and jobs
+      stop --coordinator HOST:PORT --secret-file F
+               stops a standalone cluster: running jobs fail, the workers and the coordinator exit
       predict-eval --trace F --model arima|slidhmm|last [--horizon H] [--threshold 0.9] [--window N] ...
                replays a metric trace (recorded with `run --trace F` or `coordinator --trace F`)
                and prints hit rate, recall and mean absolute error of the predictions per metric
@@ -51,6 +55,7 @@ try
         "worker" => await WorkerCommand.ExecuteAsync(args[1..]),
         "submit" => await SubmitCommand.ExecuteAsync(args[1..]),
         "status" => await StatusCommand.ExecuteAsync(args[1..]),
+        "stop" => await StopCommand.ExecuteAsync(args[1..]),
         "predict-eval" => Dataflow.Scheduling.Evaluation.PredictEval.Run(args[1..], Console.Out, Console.Error),
         _ => throw new ArgumentException($"unknown command '{args[0]}'"),
     };
@@ -61,7 +66,7 @@ catch (ArgumentException e)
     Console.Error.WriteLine(Usage);
     return 2;
 }
-catch (Exception e) when (e is IOException or FormatException or System.Net.Sockets.SocketException or Dataflow.Cluster.Transport.ProtocolException)
+catch (Exception e) when (e is IOException or FormatException or UnauthorizedAccessException or System.Net.Sockets.SocketException or Dataflow.Cluster.Transport.ProtocolException)
 {
     Console.Error.WriteLine($"error: {e.Message}");
     return 1;

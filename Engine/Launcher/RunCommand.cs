@@ -129,7 +129,7 @@ internal static class RunCommand
         // "{n}" in the wrapper becomes the worker's number (1-based): e.g. one cgroup per worker.
         if (wrapper is not null) command.AddRange(SplitCommand(wrapper.Replace("{n}", Path.GetFileName(workDir)["worker-".Length..], StringComparison.Ordinal)));
         command.AddRange(["dotnet", self, "worker", "--coordinator", coordinator.ToString(), "--slots", slots.ToString(CultureInfo.InvariantCulture),
-            "--secret-file", secretFile, "--work-dir", workDir]);
+            "--secret-file", secretFile, "--work-dir", workDir, "--reconnect-timeout", "0"]);
         var info = new ProcessStartInfo(command[0]);
         foreach (var a in command.Skip(1)) info.ArgumentList.Add(a);
         info.WorkingDirectory = Environment.CurrentDirectory;

@@ -110,11 +110,11 @@ public sealed class HardeningTests : IDisposable
         var env = new Dictionary<string, string> { ["DATAFLOW_TLS"] = tls };
         var secretFile = Path.Combine(_dir, "secret");
         Authentication.WriteNewSecret(secretFile);
-        int port = FreePort();
+        int port = Repo.FreePort();
         using var coordinator = new Repo.Child(env, Repo.Launcher, "coordinator", "--listen", $"127.0.0.1:{port.ToString(CultureInfo.InvariantCulture)}",
             "--secret-file", secretFile, "--cache-dir", Path.Combine(_dir, "cache"));
         var endPoint = new IPEndPoint(IPAddress.Loopback, port);
-        await WaitListening(endPoint, coordinator);
+        await Repo.WaitListening(endPoint, coordinator);
         // A status query first (a legitimate client, from a process with the same setting), so the baseline includes what serving one costs.
         var status = Repo.Run(TimeSpan.FromMinutes(1), env, Repo.Launcher, "status", "--coordinator", endPoint.ToString(), "--secret-file", secretFile);
         Assert.True(status.Exit == 0, status.Err);
@@ -350,11 +350,11 @@ public sealed class HardeningTests : IDisposable
         var env = new Dictionary<string, string> { ["DATAFLOW_TLS"] = tls };
         var secretFile = Path.Combine(_dir, "secret");
         Authentication.WriteNewSecret(secretFile);
-        int port = FreePort();
+        int port = Repo.FreePort();
         using var coordinator = new Repo.Child(env, Repo.Launcher, "coordinator", "--listen", $"127.0.0.1:{port.ToString(CultureInfo.InvariantCulture)}",
             "--secret-file", secretFile, "--cache-dir", Path.Combine(_dir, "cache"));
         var endPoint = new IPEndPoint(IPAddress.Loopback, port);
-        await WaitListening(endPoint, coordinator);
+        await Repo.WaitListening(endPoint, coordinator);
         using var relay = new RecordingRelay(endPoint);
         // The coordinator has no workers: the job fails, but only after the submitter shipped its files through the relay.
         var program = Repo.Example("PageRank");
@@ -403,34 +403,6 @@ public sealed class HardeningTests : IDisposable
         Assert.Equal(0, server.Accepted);
         listener.Stop();
         await mitm.WaitAsync(TimeSpan.FromSeconds(60)).ContinueWith(_ => { });
-    }
-
-    private static int FreePort()
-    {
-        var listener = new TcpListener(IPAddress.Loopback, 0);
-        listener.Start();
-        int port = ((IPEndPoint)listener.LocalEndpoint).Port;
-        listener.Stop();
-        return port;
-    }
-
-    private static async Task WaitListening(IPEndPoint endPoint, Repo.Child process)
-    {
-        for (int i = 0; i < 600; i++)
-        {
-            Assert.False(process.HasExited, process.Err);
-            try
-            {
-                using var probe = new TcpClient();
-                await probe.ConnectAsync(endPoint);
-                return;
-            }
-            catch (SocketException)
-            {
-                await Task.Delay(100);
-            }
-        }
-        Assert.Fail("the coordinator did not start listening");
     }
 
     private static long PeakResidentBytes(int pid)

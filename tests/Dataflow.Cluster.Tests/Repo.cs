@@ -157,4 +157,34 @@ internal static class Repo
         }
         return found;
     }
+
+    /// <summary>A port that was free a moment ago (for a process that must listen on a known port).</summary>
+    public static int FreePort()
+    {
+        var listener = new System.Net.Sockets.TcpListener(System.Net.IPAddress.Loopback, 0);
+        listener.Start();
+        int port = ((System.Net.IPEndPoint)listener.LocalEndpoint).Port;
+        listener.Stop();
+        return port;
+    }
+
+    /// <summary>Waits until something accepts connections at <paramref name="endPoint"/> (a hang guard of a minute), failing if <paramref name="process"/> exits first.</summary>
+    public static async Task WaitListening(System.Net.IPEndPoint endPoint, Child process)
+    {
+        for (int i = 0; i < 600; i++)
+        {
+            Assert.False(process.HasExited, process.Err);
+            try
+            {
+                using var probe = new System.Net.Sockets.TcpClient();
+                await probe.ConnectAsync(endPoint);
+                return;
+            }
+            catch (System.Net.Sockets.SocketException)
+            {
+                await Task.Delay(100);
+            }
+        }
+        Assert.Fail($"nothing listens at {endPoint}");
+    }
 }

@@ -1,0 +1,20 @@
+using Dataflow.Cluster;
+using Dataflow.Cluster.Transport;
+
+namespace Dataflow.Launcher;
+
+/// <summary><c>dataflow stop</c>: ends a standalone cluster — its running jobs fail, its workers and the coordinator exit.</summary>
+internal static class StopCommand
+{
+    /// <summary><c>stop --coordinator HOST:PORT --secret-file F</c>.</summary>
+    public static async Task<int> ExecuteAsync(string[] args)
+    {
+        var (o, _) = Options.Parse(args, ["coordinator", "secret-file"], requireProgram: false);
+        await using var channel = await ControlChannel.ConnectAsync(CommandSupport.ParseEndPoint(o.Require("coordinator")), Authentication.ReadSecret(o.Require("secret-file")));
+        await channel.SendAsync(new StopCluster($"dataflow stop from {Environment.MachineName}, pid {Environment.ProcessId}"));
+        if (await channel.ReceiveAsync() is not StatusReply stopped) throw new IOException("The coordinator did not confirm the stop.");
+        int running = stopped.Jobs.Count(j => j.State == "running");
+        Console.WriteLine($"stopped: the coordinator, {stopped.Workers.Length} worker(s){(running > 0 ? $", {running} running job(s) failed" : "")}");
+        return 0;
+    }
+}
