@@ -96,7 +96,7 @@ public readonly ref struct CsvRow
     private void ThrowMissing(int index) => throw new FormatException($"expected at least {index + 1} fields, found {Count}");
 
     private static void ThrowBad(int index, string what, ReadOnlySpan<char> found) =>
-        throw new FormatException($"field {index + 1}: expected {what}, found '{found.ToString()}'");
+        throw new FormatException($"field {index + 1}: expected {what}, found {InputFormatException.Quote(found)}");
 
     /// <summary>Splits <paramref name="line"/> into (start, length) pairs; returns the number of ints written.</summary>
     internal static int Split(ReadOnlySpan<char> line, CsvFormat format, ref int[] bounds)

@@ -1,3 +1,6 @@
+using System.Globalization;
+using System.Text;
+
 namespace Dataflow;
 
 /// <summary>An exception thrown by user code inside an operator, tagged with where it happened.</summary>
@@ -52,4 +55,38 @@ public sealed class InputFormatException : FormatException
 
     /// <summary>The 1-based line number.</summary>
     public long Line { get; }
+
+    /// <summary>
+    /// Text from an input file, quoted for an error message: control and invisible formatting characters
+    /// (bell, escape sequences, bidirectional overrides, unpaired surrogates) are shown as <c>\uXXXX</c> so a
+    /// terminal neither obeys nor hides them, and text past <paramref name="maxLength"/> characters is cut.
+    /// </summary>
+    /// <example><c>Quote("1\a2")</c> is <c>'1\u00072'</c>.</example>
+    public static string Quote(ReadOnlySpan<char> text, int maxLength = 100)
+    {
+        ArgumentOutOfRangeException.ThrowIfNegative(maxLength);
+        int shown = Math.Min(text.Length, maxLength);
+        if (shown < text.Length && shown > 0 && char.IsHighSurrogate(text[shown - 1])) shown--; // never cut a pair in half
+        var sb = new StringBuilder(shown + 2).Append('\'');
+        for (int i = 0; i < shown; i++)
+        {
+            char c = text[i];
+            if (char.IsHighSurrogate(c) && i + 1 < shown && char.IsLowSurrogate(text[i + 1]))
+            {
+                sb.Append(c).Append(text[++i]);
+            }
+            else if (char.IsControl(c) || char.GetUnicodeCategory(c) is UnicodeCategory.Format or UnicodeCategory.LineSeparator
+                         or UnicodeCategory.ParagraphSeparator or UnicodeCategory.Surrogate)
+            {
+                sb.Append(CultureInfo.InvariantCulture, $"\\u{(int)c:X4}");
+            }
+            else
+            {
+                sb.Append(c);
+            }
+        }
+        sb.Append('\'');
+        if (shown < text.Length) sb.Append(CultureInfo.InvariantCulture, $"... ({text.Length} characters)");
+        return sb.ToString();
+    }
 }

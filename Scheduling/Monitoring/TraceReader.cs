@@ -45,14 +45,14 @@ public static class TraceReader
         if (f.Length != 4) throw new InputFormatException(path, line, $"expected 4 comma-separated fields 'time_ms,worker,metric,value', found {f.Length}");
         if (!long.TryParse(f[0].Trim(), NumberStyles.Integer, CultureInfo.InvariantCulture, out var time))
         {
-            throw new InputFormatException(path, line, $"expected an integer time_ms, found '{f[0]}'");
+            throw new InputFormatException(path, line, $"expected an integer time_ms, found {InputFormatException.Quote(f[0])}");
         }
         var worker = f[1].Trim();
         var metric = f[2].Trim();
         if (worker.Length == 0 || metric.Length == 0) throw new InputFormatException(path, line, "expected non-empty worker and metric names");
         if (!double.TryParse(f[3].Trim(), NumberStyles.Float, CultureInfo.InvariantCulture, out var value))
         {
-            throw new InputFormatException(path, line, $"expected a number as value, found '{f[3]}'");
+            throw new InputFormatException(path, line, $"expected a number as value, found {InputFormatException.Quote(f[3])}");
         }
         return new TracePoint(time, worker, metric, value);
     }

@@ -107,6 +107,15 @@ public class CsvRowTests
         Assert.Equal("field 1: expected a number, found '1.5.3'", ex.Message);
     }
 
+    [Fact]
+    public void TypedGetters_ControlCharactersOrLongField_EscapedAndCutInMessage()
+    {
+        var ex = Assert.Throws<FormatException>(() => Parse("1,\u0007\u001b[2J", row => row.GetDouble(1)));
+        Assert.Equal("field 2: expected a number, found '\\u0007\\u001B[2J'", ex.Message);
+        ex = Assert.Throws<FormatException>(() => Parse(new string('9', 300) + "x", row => row.GetInt64(0)));
+        Assert.Equal($"field 1: expected an integer, found '{new string('9', 100)}'... (301 characters)", ex.Message);
+    }
+
     [Theory]
     [InlineData("a,b", 2, "expected at least 3 fields, found 2")]
     [InlineData("a", 1, "expected at least 2 fields, found 1")]
