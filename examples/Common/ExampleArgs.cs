@@ -17,7 +17,7 @@ internal sealed class ExampleArgs
         // --elasticity POLICY [policy options] (docs/architecture.md §8) first; the rest are the example's own.
         if (!Dataflow.Elasticity.ElasticityCommandLine.TryParse(args, out var policy, out var rest, out var error)) throw new ArgumentException(error);
         args = rest;
-        var set = new HashSet<string>(known, StringComparer.Ordinal) { "parallelism", "stats", "output", "placement", "predictor" };
+        var set = new HashSet<string>(known, StringComparer.Ordinal) { "parallelism", "stats", "output", "placement", "predictor", "data-dir" };
         var result = new ExampleArgs(set) { Elasticity = policy };
         for (int i = 0; i < args.Length; i++)
         {

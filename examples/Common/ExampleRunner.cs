@@ -22,18 +22,14 @@ internal static class ExampleRunner
         return (env, stats);
     }
 
-    /// <summary>The edge file given by <c>--edges</c>, or a generated R-MAT graph (<c>--scale</c>, default 16) in the temp folder.</summary>
+    /// <summary>The edge file given by <c>--edges</c>, or a generated R-MAT graph (<c>--scale</c>, default 16) in <see cref="GeneratedInputs.Folder"/>.</summary>
     public static string EdgesOrGenerated(ExampleArgs args)
     {
         if (args.Get("edges") is { } path) return path;
+        const int edgeFactor = 16, seed = 1;
         int scale = args.GetInt("scale", 16);
-        path = Path.Combine(Path.GetTempPath(), $"rmat-{scale}-16.edges");
-        if (!File.Exists(path))
-        {
-            Console.WriteLine($"generating R-MAT scale {scale} graph at {path} ...");
-            RmatGenerator.WriteEdges(path, scale, 16, seed: 1);
-        }
-        return path;
+        return GeneratedInputs.GetOrCreate(args, $"rmat-scale{scale}-ef{edgeFactor}-seed{seed}.edges", $"R-MAT scale {scale} graph",
+            file => RmatGenerator.WriteEdges(file, scale, edgeFactor, seed));
     }
 
     private sealed class RescaleObserver : IDataflowObserver

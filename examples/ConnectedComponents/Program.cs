@@ -3,7 +3,8 @@ using Dataflow.Examples;
 using Dataflow.Examples.ConnectedComponents;
 
 // ConnectedComponents: --edges F [--vertices F] [--output F] [--parallelism P] [--stats F]
-// With no --edges it runs on a generated R-MAT graph (--scale, default 16).
+// With no --edges it runs on a generated R-MAT graph (--scale, default 16), kept in --data-dir DIR or the per-user
+// cache folder (~/.cache/dataflow/inputs).
 var commandLine = args; // top-level args: also right when the launcher runs the program in its own process
 return await ExampleArgs.RunAsync(async ct =>
 {

@@ -4,7 +4,8 @@ using Dataflow.Examples;
 using Dataflow.Examples.KMeans;
 
 // KMeans: --points F --centroids F --iterations N [--output F] [--parallelism P] [--stats F]
-// With no --points it runs on generated Gaussian blobs (--count points, --k clusters, --dims).
+// With no --points it runs on generated Gaussian blobs (--count points, --k clusters, --dims), kept in --data-dir DIR
+// or the per-user cache folder (~/.cache/dataflow/inputs).
 var commandLine = args; // top-level args: also right when the launcher runs the program in its own process
 return await ExampleArgs.RunAsync(async ct =>
 {
@@ -15,14 +16,15 @@ return await ExampleArgs.RunAsync(async ct =>
     var centroidsPath = args.Get("centroids");
     if (pointsPath is null)
     {
+        const int seed = 7;
         int count = args.GetInt("count", 100_000), k = args.GetInt("k", 8), dims = args.GetInt("dims", 4);
-        pointsPath = Path.Combine(Path.GetTempPath(), $"blobs-{count}-{k}-{dims}.csv");
-        centroidsPath ??= Path.Combine(Path.GetTempPath(), $"blobs-{count}-{k}-{dims}.centroids.csv");
-        if (!File.Exists(pointsPath) || !File.Exists(centroidsPath))
-        {
-            Console.WriteLine($"generating {count} points in {k} Gaussian blobs at {pointsPath} ...");
-            BlobGenerator.Write(pointsPath, centroidsPath, count, k, dims, seed: 7);
-        }
+        var name = $"blobs-n{count}-k{k}-d{dims}-seed{seed}";
+        var points = GeneratedInputs.GetOrCreate(args, $"{name}.csv", $"{count} points in {k} Gaussian blobs",
+            file => BlobGenerator.WritePoints(file, count, k, dims, seed));
+        // The generated centroids are the first k points; a --centroids file is used as given, never overwritten.
+        centroidsPath ??= GeneratedInputs.GetOrCreate(args, $"{name}.centroids.csv", $"{k} initial centroids",
+            file => BlobGenerator.WriteFirstLines(points, file, k));
+        pointsPath = points;
     }
     else if (centroidsPath is null)
     {
@@ -52,25 +54,29 @@ return await ExampleArgs.RunAsync(async ct =>
 /// <summary>Gaussian blobs with overlapping clusters, and initial centroids taken from the first points.</summary>
 internal static class BlobGenerator
 {
-    public static void Write(string pointsPath, string centroidsPath, int count, int k, int dims, int seed)
+    /// <summary>Writes <paramref name="count"/> points around <paramref name="k"/> random centres (to a temporary file renamed into place).</summary>
+    public static void WritePoints(string path, int count, int k, int dims, int seed)
     {
         var rng = new Random(seed);
         var centers = Enumerable.Range(0, k).Select(_ => Enumerable.Range(0, dims).Select(_ => rng.NextDouble() * 10).ToArray()).ToArray();
-        var first = new List<string>();
-        string tmp = $"{pointsPath}.{Environment.ProcessId}.{Guid.NewGuid():N}.tmp"; // several processes (cluster copies of the program) may generate at once
+        string tmp = $"{path}.{Environment.ProcessId}.{Guid.NewGuid():N}.tmp"; // several processes (cluster copies of the program) may generate at once
         using (var w = new StreamWriter(tmp))
         {
             for (int i = 0; i < count; i++)
             {
                 var c = centers[rng.Next(k)];
-                var line = string.Join(',', c.Select(x => (x + Gaussian(rng) * 1.5).ToString("R", CultureInfo.InvariantCulture)));
-                w.WriteLine(line);
-                if (first.Count < k) first.Add(line);
+                w.WriteLine(string.Join(',', c.Select(x => (x + Gaussian(rng) * 1.5).ToString("R", CultureInfo.InvariantCulture))));
             }
         }
-        File.Move(tmp, pointsPath, overwrite: true);
-        File.WriteAllLines(tmp, first);
-        File.Move(tmp, centroidsPath, overwrite: true);
+        File.Move(tmp, path, overwrite: true);
+    }
+
+    /// <summary>Writes the first <paramref name="k"/> lines of <paramref name="source"/> to <paramref name="path"/> (through a temporary file).</summary>
+    public static void WriteFirstLines(string source, string path, int k)
+    {
+        string tmp = $"{path}.{Environment.ProcessId}.{Guid.NewGuid():N}.tmp";
+        File.WriteAllLines(tmp, File.ReadLines(source).Take(k));
+        File.Move(tmp, path, overwrite: true);
     }
 
     private static double Gaussian(Random rng) =>

@@ -4,7 +4,8 @@ using Dataflow.Examples;
 using Dataflow.Examples.PageRank;
 
 // PageRank: --edges F --iterations N [--damping 0.85] [--tolerance T] [--output F] [--parallelism P] [--stats F]
-// With no --edges it runs on a generated R-MAT graph (--scale, default 16).
+// With no --edges it runs on a generated R-MAT graph (--scale, default 16), kept in --data-dir DIR or the per-user
+// cache folder (~/.cache/dataflow/inputs).
 var commandLine = args; // top-level args: also right when the launcher runs the program in its own process
 return await ExampleArgs.RunAsync(async ct =>
 {

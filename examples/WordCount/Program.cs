@@ -4,7 +4,8 @@ using Dataflow.Examples;
 using Dataflow.Examples.WordCount;
 
 // WordCount: counts space-separated words of a text file and writes `word<TAB>count` lines.
-// With no --input it generates a text of Zipf-distributed words first.
+// With no --input it generates a text of Zipf-distributed words first (--megabytes, default 20), kept in
+// --data-dir DIR or the per-user cache folder (~/.cache/dataflow/inputs).
 var commandLine = args; // top-level args: also right when the launcher runs the program in its own process
 return await ExampleArgs.RunAsync(async ct =>
 {
@@ -13,12 +14,10 @@ return await ExampleArgs.RunAsync(async ct =>
     var input = args.Get("input");
     if (input is null)
     {
-        input = Path.Combine(Path.GetTempPath(), $"wordcount-{args.GetInt("megabytes", 20)}mb.txt");
-        if (!File.Exists(input))
-        {
-            Console.WriteLine($"generating {input} ...");
-            TextGenerator.Write(input, args.GetInt("megabytes", 20) * 1_000_000L, seed: 42);
-        }
+        const int seed = 42;
+        int megabytes = args.GetInt("megabytes", 20);
+        input = GeneratedInputs.GetOrCreate(args, $"wordcount-{megabytes}mb-seed{seed}.txt", $"{megabytes} MB of text",
+            file => TextGenerator.Write(file, megabytes * 1_000_000L, seed));
     }
     var output = args.Get("output");
 

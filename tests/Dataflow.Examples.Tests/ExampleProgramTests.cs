@@ -11,22 +11,7 @@ public sealed class ExampleProgramTests : IDisposable
 
     public void Dispose() => Directory.Delete(_dir, recursive: true);
 
-    private static (int Exit, string Out, string Err) Run(string program, params string[] args)
-    {
-        var dll = Path.Combine(AppContext.BaseDirectory, program + ".dll");
-        var psi = new ProcessStartInfo("dotnet") { RedirectStandardOutput = true, RedirectStandardError = true };
-        psi.ArgumentList.Add(dll);
-        foreach (var a in args) psi.ArgumentList.Add(a);
-        using var p = Process.Start(psi)!;
-        var stdout = p.StandardOutput.ReadToEndAsync();
-        var stderr = p.StandardError.ReadToEndAsync();
-        if (!p.WaitForExit(TimeSpan.FromMinutes(2)))
-        {
-            p.Kill(entireProcessTree: true);
-            throw new TimeoutException($"{program} did not finish in 2 minutes");
-        }
-        return (p.ExitCode, stdout.Result, stderr.Result);
-    }
+    private static (int Exit, string Out, string Err) Run(string program, params string[] args) => ExampleProcess.Run(program, args);
 
     [Fact]
     public void PageRankProgram_Karate_WritesNetworkxRanksAndStats()
@@ -104,7 +89,8 @@ public sealed class ExampleProgramTests : IDisposable
     [InlineData("WordCount", "--megabytes", "1")]
     public void ExampleProgram_GeneratedDefaultData_RunsAndPrintsResult(params string[] args)
     {
-        var (exit, stdout, stderr) = Run(args[0], args[1..]);
+        // --data-dir: the tests leave the user's cache of generated inputs alone.
+        var (exit, stdout, stderr) = Run(args[0], [.. args[1..], "--data-dir", _dir]);
         Assert.True(exit == 0, stderr);
         Assert.Contains("parallelism", stdout);
     }
