@@ -6,25 +6,32 @@ namespace Dataflow.Examples;
 internal sealed class ExampleArgs
 {
     private readonly Dictionary<string, string> _values = new(StringComparer.Ordinal);
-    private readonly HashSet<string> _known;
-
-    private ExampleArgs(HashSet<string> known) => _known = known;
+    private readonly HashSet<string> _flags = new(StringComparer.Ordinal);
 
     /// <summary>Parses <paramref name="args"/>; every option takes a value.</summary>
     /// <exception cref="ArgumentException">An unknown option or a missing value.</exception>
-    public static ExampleArgs Parse(string[] args, params string[] known)
+    public static ExampleArgs Parse(string[] args, params string[] known) => Parse(args, [], known);
+
+    /// <summary>Parses <paramref name="args"/>: the <paramref name="flags"/> stand alone, every other option takes a value.</summary>
+    /// <exception cref="ArgumentException">An unknown option or a missing value.</exception>
+    public static ExampleArgs Parse(string[] args, IReadOnlyCollection<string> flags, params string[] known)
     {
         // --elasticity POLICY [policy options] (docs/architecture.md §8) first; the rest are the example's own.
         if (!Dataflow.Elasticity.ElasticityCommandLine.TryParse(args, out var policy, out var rest, out var error)) throw new ArgumentException(error);
         args = rest;
         var set = new HashSet<string>(known, StringComparer.Ordinal) { "parallelism", "stats", "output", "placement", "predictor", "data-dir" };
-        var result = new ExampleArgs(set) { Elasticity = policy };
+        var result = new ExampleArgs { Elasticity = policy };
         for (int i = 0; i < args.Length; i++)
         {
             var a = args[i];
             if (!a.StartsWith("--", StringComparison.Ordinal)) throw new ArgumentException($"Unexpected argument '{a}'.");
             var name = a[2..];
-            if (!set.Contains(name)) throw new ArgumentException($"Unknown option '{a}'. Known: {string.Join(", ", set.Order().Select(k => "--" + k))}.");
+            if (flags.Contains(name))
+            {
+                result._flags.Add(name);
+                continue;
+            }
+            if (!set.Contains(name)) throw new ArgumentException($"Unknown option '{a}'. Known: {string.Join(", ", set.Concat(flags).Order().Select(k => "--" + k))}.");
             if (i + 1 >= args.Length) throw new ArgumentException($"Option '{a}' needs a value.");
             result._values[name] = args[++i];
         }
@@ -35,6 +42,9 @@ internal sealed class ExampleArgs
     public Runtime.Extensibility.IElasticityPolicy? Elasticity { get; private init; }
 
     public string? Get(string name) => _values.GetValueOrDefault(name);
+
+    /// <summary>True when the flag <c>--<paramref name="name"/></c> was given.</summary>
+    public bool Has(string name) => _flags.Contains(name);
 
     public int GetInt(string name, int fallback) => _values.TryGetValue(name, out var v) ? ParseInt(name, v) : fallback;
 
@@ -72,7 +82,9 @@ internal sealed class ExampleArgs
             Console.Error.WriteLine("cancelled");
             return 130;
         }
-        catch (Exception e) when (e is Dataflow.JobExecutionException or Dataflow.ClusterJobException or FileNotFoundException or DirectoryNotFoundException or FormatException)
+        // FormatException covers InputFormatException (path:line); InvalidDataException is input that is wrong as a whole (no rows, mismatched files).
+        catch (Exception e) when (e is Dataflow.JobExecutionException or Dataflow.ClusterJobException or FileNotFoundException or DirectoryNotFoundException
+                                       or FormatException or InvalidDataException)
         {
             Console.Error.WriteLine($"error: {e.Message}");
             return 1;

@@ -9,25 +9,21 @@ public readonly record struct VertexLabel(long Vertex, long Label);
 public static class ConnectedComponentsJob
 {
     /// <summary>Builds the components of the undirected graph in <paramref name="edgesPath"/> plus the isolated vertices in <paramref name="verticesPath"/>.</summary>
-    public static DataSet<VertexLabel> Build(DataflowEnvironment env, string edgesPath, string? verticesPath, int maxIterations = int.MaxValue)
+    /// <remarks>Both files hold non-negative integer ids separated by whitespace; any other line fails the job with <c>path:line</c>.</remarks>
+    public static DataSet<VertexLabel> Build(DataflowEnvironment env, string edgesPath, string? verticesPath, int maxIterations = int.MaxValue) =>
+        Build(env.ReadCsv(edgesPath, GraphInput.ParseEdge, CsvFormat.Whitespace),
+            verticesPath is null ? null : env.ReadCsv(verticesPath, GraphInput.ParseVertex, CsvFormat.Whitespace),
+            maxIterations);
+
+    /// <summary>Builds the components of the undirected graph of <paramref name="edgeRows"/> plus the isolated vertices in <paramref name="vertexRows"/>.</summary>
+    public static DataSet<VertexLabel> Build(DataSet<(long Src, long Dst)> edgeRows, DataSet<long>? vertexRows, int maxIterations = int.MaxValue)
     {
-        var edges = env.ReadCsv(edgesPath, row =>
-            {
-                row.ExpectFields(2);
-                return (row.GetInt64(0), row.GetInt64(1));
-            }, CsvFormat.Whitespace)
-            .SelectMany(e => new[] { (Src: e.Item1, Dst: e.Item2), (Src: e.Item2, Dst: e.Item1) })
+        var edges = edgeRows
+            .SelectMany(e => new[] { (Src: e.Src, Dst: e.Dst), (Src: e.Dst, Dst: e.Src) })
             .Where(e => e.Src != e.Dst)
             .Distinct();
         var vertices = edges.Select(e => e.Src);
-        if (verticesPath is not null)
-        {
-            vertices = vertices.Union(env.ReadCsv(verticesPath, row =>
-            {
-                row.ExpectFields(1);
-                return row.GetInt64(0);
-            }, CsvFormat.Whitespace));
-        }
+        if (vertexRows is not null) vertices = vertices.Union(vertexRows);
         var initial = vertices.Distinct().Select(v => new VertexLabel(v, v));
 
         return initial.IterateDelta(initial, v => v.Vertex, maxIterations, (solution, workset, ctx) =>

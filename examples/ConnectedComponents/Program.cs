@@ -1,19 +1,32 @@
 using System.Diagnostics;
+using Dataflow;
 using Dataflow.Examples;
 using Dataflow.Examples.ConnectedComponents;
 
-// ConnectedComponents: --edges F [--vertices F] [--output F] [--parallelism P] [--stats F]
+// ConnectedComponents: --edges F [--vertices F] [--skip-invalid] [--output F] [--parallelism P] [--stats F]
 // With no --edges it runs on a generated R-MAT graph (--scale, default 16), kept in --data-dir DIR or the per-user
-// cache folder (~/.cache/dataflow/inputs).
+// cache folder (~/.cache/dataflow/inputs). A line that is not non-negative integer ids (two per edge, one per
+// vertex) fails with path:line; --skip-invalid skips (and counts) such lines instead.
 var commandLine = args; // top-level args: also right when the launcher runs the program in its own process
 return await ExampleArgs.RunAsync(async ct =>
 {
-    var args = ExampleArgs.Parse(commandLine, "edges", "vertices", "scale", "iterations");
+    var args = ExampleArgs.Parse(commandLine, ["skip-invalid"], "edges", "vertices", "scale", "iterations");
     var (env, stats) = ExampleRunner.CreateEnvironment(args);
     using var _ = stats;
+    bool skipInvalid = args.Has("skip-invalid");
     var path = ExampleRunner.EdgesOrGenerated(args);
+    InputFiles.RequireRows(path, "edges", commentPrefix: '#');
+    var edges = new CheckedRows<(long Src, long Dst)>(env, path, "edges", GraphInput.ParseEdge, CsvFormat.Whitespace, skipInvalid);
+    CheckedRows<long>? vertices = null;
+    if (args.Get("vertices") is { } verticesPath)
+    {
+        InputFiles.RequireRows(verticesPath, "vertices", commentPrefix: '#');
+        vertices = new CheckedRows<long>(env, verticesPath, "vertices", GraphInput.ParseVertex, CsvFormat.Whitespace, skipInvalid);
+    }
     var sw = Stopwatch.StartNew();
-    var components = ConnectedComponentsJob.Build(env, path, args.Get("vertices"), args.GetInt("iterations", int.MaxValue));
+    await edges.ReportSkippedAsync(ct);
+    if (vertices is not null) await vertices.ReportSkippedAsync(ct);
+    var components = ConnectedComponentsJob.Build(edges.Valid, vertices?.Valid, args.GetInt("iterations", int.MaxValue));
     if (args.Get("output") is { } output)
     {
         await components.WriteTextAsync(output, v => $"{v.Vertex}\t{v.Label}", ct);

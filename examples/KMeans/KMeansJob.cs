@@ -9,37 +9,98 @@ public sealed record Centroid(int Id, double[] Coordinates);
 /// <summary>k-means (Lloyd's algorithm) as a bulk iteration with the centroids as a broadcast set.</summary>
 public static class KMeansJob
 {
-    /// <summary>Reads one point per CSV line.</summary>
+    /// <summary>Reads one point per CSV line; every row must have as many fields as the first.</summary>
+    /// <exception cref="InvalidDataException">The file has no rows.</exception>
+    /// <exception cref="InputFormatException">The first row is out of bounds (later rows fail the job the same way).</exception>
     public static DataSet<double[]> ReadPoints(DataflowEnvironment env, string path) =>
-        env.ReadCsv(path, row =>
+        ReadPoints(env, path, Dimensions(path));
+
+    /// <summary>Reads one point of <paramref name="dimensions"/> finite coordinates per CSV line; any other row fails the job with <c>path:line</c>.</summary>
+    public static DataSet<double[]> ReadPoints(DataflowEnvironment env, string path, int dimensions) =>
+        env.ReadCsv(path, row => ParsePoint(row, dimensions));
+
+    /// <summary>The number of comma-separated fields in the first row of <paramref name="path"/>: the points' dimension.</summary>
+    /// <exception cref="InvalidDataException">The file has no rows.</exception>
+    /// <exception cref="InputFormatException">The first row is longer than 1 MiB or has more than 10 000 fields.</exception>
+    public static int Dimensions(string path)
+    {
+        var (number, text) = InputFiles.RequireRows(path, "points");
+        int fields = text.AsSpan().Count(',') + 1;
+        if (fields > InputFiles.MaxFields) throw new InputFormatException(path, number, $"{fields} fields; at most {InputFiles.MaxFields} are accepted");
+        return fields;
+    }
+
+    /// <summary>One point: exactly <paramref name="dimensions"/> fields, each a finite number.</summary>
+    /// <exception cref="FormatException">Any other row (the source reports it as <c>path:line</c>).</exception>
+    public static double[] ParsePoint(CsvRow row, int dimensions)
+    {
+        InputFiles.CheckBounds(row);
+        if (row.Count != dimensions) throw new FormatException($"expected {dimensions} fields like the first row, found {row.Count}");
+        var p = new double[dimensions];
+        for (int i = 0; i < p.Length; i++)
         {
-            var p = new double[row.Count];
-            for (int i = 0; i < p.Length; i++) p[i] = row.GetDouble(i);
-            return p;
-        });
+            p[i] = row.GetDouble(i);
+            // NaN would never be nearest to any centroid and the point would vanish from the result.
+            if (!double.IsFinite(p[i])) throw new FormatException($"field {i + 1}: expected a finite number, found {InputFormatException.Quote(row[i])}");
+        }
+        return p;
+    }
 
     /// <summary>Reads the initial centroids: line i is cluster i.</summary>
-    public static List<Centroid> ReadCentroids(string path)
+    /// <exception cref="InvalidDataException">The file has no rows.</exception>
+    /// <exception cref="InputFormatException">A row is not as many finite numbers as the first row has fields.</exception>
+    public static List<Centroid> ReadCentroids(string path) => ReadCentroids(path, skipInvalid: false, out _);
+
+    /// <summary>
+    /// Reads the initial centroids: the i-th valid line is cluster i. With <paramref name="skipInvalid"/>, a row that
+    /// is not as many finite numbers as the first row has fields is skipped and counted instead of failing.
+    /// </summary>
+    /// <exception cref="InvalidDataException">The file has no (valid) rows.</exception>
+    /// <exception cref="InputFormatException">An invalid row without <paramref name="skipInvalid"/>; a line longer than 1 MiB, or a first row of more than 10 000 fields, always.</exception>
+    public static List<Centroid> ReadCentroids(string path, bool skipInvalid, out int skipped)
     {
-        if (!File.Exists(path)) throw new FileNotFoundException($"Input file not found: {path}", path);
         var result = new List<Centroid>();
-        int lineNo = 0;
-        foreach (var line in File.ReadLines(path))
+        skipped = 0;
+        int dimensions = 0;
+        long firstLine = 0;
+        foreach (var (number, line) in InputFiles.ReadLines(path))
         {
-            lineNo++;
             if (string.IsNullOrWhiteSpace(line)) continue;
             var fields = line.Split(',');
-            var c = new double[fields.Length];
-            for (int i = 0; i < c.Length; i++)
+            if (dimensions == 0)
             {
-                if (!double.TryParse(fields[i], NumberStyles.Float, CultureInfo.InvariantCulture, out c[i]))
-                {
-                    throw new Dataflow.InputFormatException(path, lineNo, $"field {i + 1}: expected a number, found '{fields[i]}'");
-                }
+                // The first row fixes the dimension even when its values are invalid.
+                if (fields.Length > InputFiles.MaxFields) throw new InputFormatException(path, number, $"{fields.Length} fields; at most {InputFiles.MaxFields} are accepted");
+                dimensions = fields.Length;
+                firstLine = number;
             }
-            result.Add(new Centroid(result.Count, c));
+            try
+            {
+                result.Add(new Centroid(result.Count, ParseCentroid(fields, dimensions, firstLine)));
+            }
+            catch (FormatException e)
+            {
+                if (!skipInvalid) throw new InputFormatException(path, number, e.Message, e);
+                skipped++;
+            }
         }
+        if (dimensions == 0) throw new InvalidDataException($"centroids file {path} has no rows");
+        if (result.Count == 0) throw new InvalidDataException($"centroids file {path} has no valid rows ({skipped} skipped)");
         return result;
+    }
+
+    private static double[] ParseCentroid(string[] fields, int dimensions, long firstLine)
+    {
+        if (fields.Length != dimensions) throw new FormatException($"expected {dimensions} fields like the first row (line {firstLine}), found {fields.Length}");
+        var c = new double[fields.Length];
+        for (int i = 0; i < c.Length; i++)
+        {
+            if (!double.TryParse(fields[i], NumberStyles.Float, CultureInfo.InvariantCulture, out c[i]) || !double.IsFinite(c[i]))
+            {
+                throw new FormatException($"field {i + 1}: expected a finite number, found {InputFormatException.Quote(fields[i])}");
+            }
+        }
+        return c;
     }
 
     /// <summary>The index of the nearest centroid; ties go to the lower id.</summary>

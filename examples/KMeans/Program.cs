@@ -1,17 +1,20 @@
 using System.Diagnostics;
 using System.Globalization;
+using Dataflow;
 using Dataflow.Examples;
 using Dataflow.Examples.KMeans;
 
-// KMeans: --points F --centroids F --iterations N [--output F] [--parallelism P] [--stats F]
+// KMeans: --points F --centroids F --iterations N [--skip-invalid] [--output F] [--parallelism P] [--stats F]
 // With no --points it runs on generated Gaussian blobs (--count points, --k clusters, --dims), kept in --data-dir DIR
-// or the per-user cache folder (~/.cache/dataflow/inputs).
+// or the per-user cache folder (~/.cache/dataflow/inputs). Every row of both files must be as many finite numbers
+// as the first row of the points file has fields; --skip-invalid skips (and counts) the rows that are not.
 var commandLine = args; // top-level args: also right when the launcher runs the program in its own process
 return await ExampleArgs.RunAsync(async ct =>
 {
-    var args = ExampleArgs.Parse(commandLine, "points", "centroids", "iterations", "count", "k", "dims");
+    var args = ExampleArgs.Parse(commandLine, ["skip-invalid"], "points", "centroids", "iterations", "count", "k", "dims");
     var (env, stats) = ExampleRunner.CreateEnvironment(args);
     using var _ = stats;
+    bool skipInvalid = args.Has("skip-invalid");
     var pointsPath = args.Get("points");
     var centroidsPath = args.Get("centroids");
     if (pointsPath is null)
@@ -31,8 +34,16 @@ return await ExampleArgs.RunAsync(async ct =>
         throw new ArgumentException("--points needs --centroids.");
     }
     var sw = Stopwatch.StartNew();
-    var initial = KMeansJob.ReadCentroids(centroidsPath!);
-    var result = KMeansJob.Build(KMeansJob.ReadPoints(env, pointsPath), env.FromCollection(initial), args.GetInt("iterations", 10));
+    var initial = KMeansJob.ReadCentroids(centroidsPath, skipInvalid, out int skippedCentroids);
+    if (skipInvalid) Console.WriteLine($"skipped {skippedCentroids} invalid rows of centroids file {centroidsPath}");
+    int dimensions = KMeansJob.Dimensions(pointsPath);
+    if (dimensions != initial[0].Coordinates.Length)
+    {
+        throw new InvalidDataException($"points file {pointsPath} has {dimensions} dimensions but centroids file {centroidsPath} has {initial[0].Coordinates.Length}; they must agree");
+    }
+    var pointRows = new CheckedRows<double[]>(env, pointsPath, "points", row => KMeansJob.ParsePoint(row, dimensions), CsvFormat.Default, skipInvalid);
+    await pointRows.ReportSkippedAsync(ct);
+    var result = KMeansJob.Build(pointRows.Valid, env.FromCollection(initial), args.GetInt("iterations", 10));
     var centroids = (await result.CollectAsync(ct)).OrderBy(c => c.Id).ToList();
     if (args.Get("output") is { } output)
     {

@@ -14,13 +14,9 @@ public readonly record struct WeightedEdge(long Src, long Dst, double Weight);
 /// </summary>
 public static class PageRankJob
 {
-    /// <summary>Reads <c>src dst</c> lines (whitespace-separated, <c>#</c> comments), without duplicates.</summary>
+    /// <summary>Reads <c>src dst</c> lines (non-negative ids, whitespace-separated, <c>#</c> comments), without duplicates; any other line fails the job with <c>path:line</c>.</summary>
     public static DataSet<(long Src, long Dst)> ReadEdges(DataflowEnvironment env, string path) =>
-        env.ReadCsv(path, row =>
-        {
-            row.ExpectFields(2);
-            return (row.GetInt64(0), row.GetInt64(1));
-        }, CsvFormat.Whitespace).Distinct();
+        env.ReadCsv(path, GraphInput.ParseEdge, CsvFormat.Whitespace).Distinct();
 
     /// <summary>Builds the ranks after at most <paramref name="iterations"/> supersteps.</summary>
     /// <param name="env">The environment.</param>
@@ -28,11 +24,15 @@ public static class PageRankJob
     /// <param name="iterations">Maximum supersteps.</param>
     /// <param name="damping">Damping factor (0.85).</param>
     /// <param name="tolerance">Stop once the L1 change of the ranks in a superstep is below this (0: never).</param>
+    /// <param name="ct">Stops the jobs.</param>
+    /// <exception cref="InvalidDataException">There are no edges.</exception>
     public static async Task<DataSet<Rank>> BuildAsync(DataflowEnvironment env, DataSet<(long Src, long Dst)> edges,
         int iterations, double damping, double tolerance, CancellationToken ct = default)
     {
         var vertices = edges.SelectMany(e => new[] { e.Src, e.Dst }).Distinct();
         long n = await vertices.CountAsync(ct);
+        // Every rank is 1/n: without a vertex there is nothing to rank.
+        if (n == 0) throw new InvalidDataException("PageRank needs at least one edge; the graph has none");
         var outDegrees = edges.GroupBy(e => e.Src).Count();
         var weighted = edges.Join(outDegrees, e => e.Src, d => d.Key, (e, d) => new WeightedEdge(e.Src, e.Dst, 1.0 / d.Count));
         var initial = vertices.LeftOuterJoin(outDegrees, v => v, d => d.Key, (v, d) => new Rank(v, 1.0 / n, d.Count == 0));

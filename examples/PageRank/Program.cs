@@ -1,21 +1,27 @@
 using System.Diagnostics;
 using System.Globalization;
+using Dataflow;
 using Dataflow.Examples;
 using Dataflow.Examples.PageRank;
 
-// PageRank: --edges F --iterations N [--damping 0.85] [--tolerance T] [--output F] [--parallelism P] [--stats F]
+// PageRank: --edges F --iterations N [--damping 0.85] [--tolerance T] [--skip-invalid] [--output F] [--parallelism P] [--stats F]
 // With no --edges it runs on a generated R-MAT graph (--scale, default 16), kept in --data-dir DIR or the per-user
-// cache folder (~/.cache/dataflow/inputs).
+// cache folder (~/.cache/dataflow/inputs). A line that is not two non-negative integer ids fails with path:line;
+// --skip-invalid skips (and counts) such lines instead.
 var commandLine = args; // top-level args: also right when the launcher runs the program in its own process
 return await ExampleArgs.RunAsync(async ct =>
 {
-    var args = ExampleArgs.Parse(commandLine, "edges", "iterations", "damping", "tolerance", "scale");
+    var args = ExampleArgs.Parse(commandLine, ["skip-invalid"], "edges", "iterations", "damping", "tolerance", "scale");
     var (env, stats) = ExampleRunner.CreateEnvironment(args);
     using var _ = stats;
     var path = ExampleRunner.EdgesOrGenerated(args);
+    InputFiles.RequireRows(path, "edges", commentPrefix: '#');
     int iterations = args.GetInt("iterations", 20);
     var sw = Stopwatch.StartNew();
-    var ranks = await PageRankJob.BuildAsync(env, PageRankJob.ReadEdges(env, path), iterations,
+    var edges = new CheckedRows<(long Src, long Dst)>(env, path, "edges", GraphInput.ParseEdge, CsvFormat.Whitespace, args.Has("skip-invalid"));
+    await edges.ReportSkippedAsync(ct);
+    // Distinct: a duplicate edge counts once, as in PageRankJob.ReadEdges.
+    var ranks = await PageRankJob.BuildAsync(env, edges.Valid.Distinct(), iterations,
         args.GetDouble("damping", 0.85), args.GetDouble("tolerance", 0), ct);
     if (args.Get("output") is { } output)
     {

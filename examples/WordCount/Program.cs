@@ -19,6 +19,7 @@ return await ExampleArgs.RunAsync(async ct =>
         input = GeneratedInputs.GetOrCreate(args, $"wordcount-{megabytes}mb-seed{seed}.txt", $"{megabytes} MB of text",
             file => TextGenerator.Write(file, megabytes * 1_000_000L, seed));
     }
+    if (!InputFiles.HasText(input)) throw new InvalidDataException($"input file {input} has no words");
     var output = args.Get("output");
 
     var counts = WordCountJob.Build(env, input);
