@@ -4,13 +4,23 @@ using Dataflow.Runtime.Extensibility;
 
 namespace Dataflow.Cluster;
 
+/// <summary>A resource provider that can say how a worker process it started ended (a signal, an exit code, the OOM killer).</summary>
+public interface IWorkerExitReporter
+{
+    /// <summary>
+    /// How the worker process that registered with <paramref name="pid"/> ended, waiting up to
+    /// <paramref name="wait"/> for it to end; null when it is not one of this provider's or still runs.
+    /// </summary>
+    Task<string?> DescribeExitAsync(int pid, TimeSpan wait);
+}
+
 /// <summary>
 /// Workers as local processes (docs/architecture.md §7): each acquired worker is a new <c>dataflow worker</c>
 /// process, optionally started through a wrapper command (e.g. one that puts it under a CPU quota,
 /// to emulate a slower node); releasing a worker stops its process. Everything it started is
 /// stopped on dispose, also when the caller fails.
 /// </summary>
-public sealed class LocalProcessProvider : IResourceProvider, IAsyncDisposable
+public sealed class LocalProcessProvider : IResourceProvider, IWorkerExitReporter, IAsyncDisposable
 {
     private readonly Func<int, ProcessStartInfo> _startInfo;
     private readonly Coordinator _coordinator;
@@ -92,7 +102,7 @@ public sealed class LocalProcessProvider : IResourceProvider, IAsyncDisposable
             {
                 if (p.HasExited)
                 {
-                    await Task.Delay(100, cancellationToken).ConfigureAwait(false); // let the log catch up
+                    await p.WaitForExitAsync(cancellationToken).ConfigureAwait(false); // also waits for its output to reach the log
                     string log = LogOf(int.Parse(info.Id["process-".Length..], CultureInfo.InvariantCulture));
                     string last = "";
                     try
@@ -111,6 +121,36 @@ public sealed class LocalProcessProvider : IResourceProvider, IAsyncDisposable
             await Task.Delay(50, cancellationToken).ConfigureAwait(false);
         }
         return started.Select(s => s.Item1).ToList();
+    }
+
+    /// <inheritdoc />
+    public async Task<string?> DescribeExitAsync(int pid, TimeSpan wait)
+    {
+        Process? process;
+        lock (_workers) process = _workers.Select(w => w.Process).FirstOrDefault(p => SafeId(p) == pid);
+        if (process is null) return null;
+        using var timeout = new CancellationTokenSource(wait);
+        try
+        {
+            await process.WaitForExitAsync(timeout.Token).ConfigureAwait(false);
+        }
+        catch (Exception e) when (e is OperationCanceledException or InvalidOperationException)
+        {
+            return null;
+        }
+        return ExitDescription.Of(process.ExitCode, pid);
+    }
+
+    private static int SafeId(Process p)
+    {
+        try
+        {
+            return p.Id;
+        }
+        catch (InvalidOperationException)
+        {
+            return -1;
+        }
     }
 
     private static void Write(StreamWriter log, string? line)

@@ -92,6 +92,9 @@ public static class Submitter
             }
         }, CancellationToken.None);
         using var cancel = cancellationToken.Register(() => session.Fail("The job was cancelled."));
+        // The coordinator judges the submitter alive by these, as it does workers: a stopped submitter must not hold its workers.
+        using var stopBeating = new CancellationTokenSource();
+        var heartbeats = HeartbeatAsync(channel, stopBeating.Token);
         int code = 1;
         string? error = null;
         try
@@ -107,6 +110,8 @@ public static class Submitter
         finally
         {
             session.Detach();
+            await stopBeating.CancelAsync().ConfigureAwait(false);
+            await heartbeats.ConfigureAwait(false);
             await channel.TrySendAsync(new ProgramEnded(start.Job, code, error)).ConfigureAwait(false);
             await channel.DisposeAsync().ConfigureAwait(false);
             try
@@ -117,6 +122,27 @@ public static class Submitter
             {
                 // The reader only ends the session.
             }
+        }
+    }
+
+    /// <summary>How often the submitter tells the coordinator it is alive while its program runs.</summary>
+    public static TimeSpan HeartbeatInterval { get; set; } = TimeSpan.FromMilliseconds(500);
+
+    private static async Task HeartbeatAsync(ControlChannel channel, CancellationToken token)
+    {
+        using var process = System.Diagnostics.Process.GetCurrentProcess();
+        try
+        {
+            while (!token.IsCancellationRequested)
+            {
+                await Task.Delay(HeartbeatInterval, token).ConfigureAwait(false);
+                process.Refresh();
+                await channel.SendAsync(new Heartbeat(0, process.WorkingSet64, [], []), token).ConfigureAwait(false);
+            }
+        }
+        catch (Exception e) when (e is OperationCanceledException or IOException or ObjectDisposedException or InvalidOperationException or System.Net.Sockets.SocketException)
+        {
+            // Stopped, or the connection is gone (the reader reports that).
         }
     }
 }

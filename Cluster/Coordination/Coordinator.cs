@@ -201,6 +201,16 @@ public sealed class Coordinator : IAsyncDisposable
             case ProgramEnded e when e.Error is not null:
                 await _s.Lifecycle.FailJobAsync(job, $"The program failed on {from}: {e.Error}").ConfigureAwait(false);
                 break;
+            case ProgramEnded e when e.ExitCode != 0:
+                lock (_s.Lock) job.Ended.Add(index);
+                // Its copy ended because the job failed where it runs — a peer's connection broke, usually a worker that was
+                // killed: the lost worker explains it better, so the job fails with this only if nothing else has meanwhile.
+                _ = Task.Run(async () =>
+                {
+                    await Task.Delay(_s.Options.HeartbeatTimeout / 2).ConfigureAwait(false);
+                    await _s.Lifecycle.FailJobAsync(job, $"The program on {from} ended with exit code {e.ExitCode} while the job ran.").ConfigureAwait(false);
+                });
+                break;
             case ProgramEnded:
                 bool pending;
                 lock (_s.Lock)
@@ -208,7 +218,7 @@ public sealed class Coordinator : IAsyncDisposable
                     job.Ended.Add(index);
                     pending = job.Ready.Count > 0 || job.Done.Count > 0 || job.Barriers.Count > 0;
                 }
-                // Its copy of the program is done: if the others still wait for it, the copies diverged.
+                // Its copy of the program returned normally: if the others still wait for it, the copies diverged.
                 if (pending) await _s.Lifecycle.FailJobAsync(job, $"The program on {from} ended while the others were still running a step (the copies of the program took different paths).").ConfigureAwait(false);
                 break;
             default:

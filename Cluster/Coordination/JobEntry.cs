@@ -39,6 +39,8 @@ internal sealed class JobEntry(int id, SubmitJob submit, ControlChannel submitte
     /// <summary>The workers of the running acquisition that have not caught up yet, and the signal that they all have.</summary>
     public (HashSet<string> Waiting, TaskCompletionSource Done)? Joining { get; set; }
     public JobState State { get; set; } = JobState.Starting;
+    /// <summary>When the last message from the submitter arrived once the job ran (the coordinator's clock): a stopped submitter is detected like a lost worker.</summary>
+    public long SubmitterHeard { get; set; }
     public Dictionary<int, Dictionary<int, StepReady>> Ready { get; } = new();
     public Dictionary<int, Dictionary<int, StepDone>> Done { get; } = new();
     public Dictionary<int, Dictionary<int, BarrierReport>> Barriers { get; } = new();

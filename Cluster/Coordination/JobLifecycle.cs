@@ -55,6 +55,7 @@ internal sealed class JobLifecycle(CoordinatorState s)
                 job.Participants.Add((new Participant("submitter", submit.DataHost, submit.DataPort, 0), channel, null));
                 foreach (var w in chosen) job.Participants.Add((new Participant(w.Id, w.Info.Host, w.Info.DataPort, w.Info.Slots), w.Channel, w));
                 job.State = JobState.Running;
+                job.SubmitterHeard = _s.Heartbeats.Now;
                 job.InitialRoster = job.Participants.Select(p => p.Participant).ToArray();
                 job.Parallelism = chosen.Sum(w => w.Info.Slots);
             }
@@ -70,6 +71,8 @@ internal sealed class JobLifecycle(CoordinatorState s)
             // 3. The submitter's part of the protocol until its program ends.
             while (await channel.ReceiveAsync(token).ConfigureAwait(false) is { } m)
             {
+                job.SubmitterHeard = _s.Heartbeats.Now;
+                if (m is Heartbeat) continue;
                 if (m is ProgramEnded ended)
                 {
                     await EndJobAsync(job, ended.Error is null ? JobState.Finished : JobState.Failed).ConfigureAwait(false);

@@ -84,6 +84,14 @@ internal sealed class WorkerRegistry(CoordinatorState s)
                 await LoseWorkerAsync(w, $"no heartbeat for {_s.Heartbeats.SilenceOf(w.LastHeartbeat).TotalSeconds:F1} s").ConfigureAwait(false);
                 await w.Channel.DisposeAsync().ConfigureAwait(false);
             }
+            // A submitter that stopped (SIGSTOP, a hung host) would hold its workers forever: its job fails and they are freed.
+            List<JobEntry> stopped;
+            lock (_s.Lock) stopped = _s.Heartbeats.Silent(_s.Jobs.Values.Where(j => j.State == JobState.Running), j => j.SubmitterHeard);
+            foreach (var job in stopped)
+            {
+                await _s.Lifecycle.FailJobAsync(job, $"The submitter stopped responding (no heartbeat for {_s.Heartbeats.SilenceOf(job.SubmitterHeard).TotalSeconds:F1} s). {job.Progress()}").ConfigureAwait(false);
+                await job.Submitter.DisposeAsync().ConfigureAwait(false); // ends its serving loop, which ends the job and frees the workers
+            }
         }
     }
 
@@ -102,6 +110,12 @@ internal sealed class WorkerRegistry(CoordinatorState s)
             worker.FollowLive?.TrySetException(new IOException($"Lost {worker.Describe()}: {reason}."));
         }
         if (_s.Stopping.IsCancellationRequested || worker.Retired) return; // shutting down or released: workers leave, nothing is lost
+        // A provider that started the worker's process can say how it ended (a signal, the OOM killer).
+        if (worker.Leaving is null && _s.ResolveProvider() is IWorkerExitReporter reporter
+            && await reporter.DescribeExitAsync(worker.Info.Pid, TimeSpan.FromSeconds(1)).ConfigureAwait(false) is { } exit)
+        {
+            reason += "; " + exit;
+        }
         if (worker.Leaving is { } leaving)
         {
             // It said goodbye: a clean exit, logged as such; a job it was part of still cannot go on without it.

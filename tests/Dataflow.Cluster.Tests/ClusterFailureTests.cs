@@ -195,6 +195,47 @@ public sealed class ClusterFailureTests(Xunit.Abstractions.ITestOutputHelper log
     }
 
     [Fact]
+    public async Task Submit_SubmitterStoppedWithSigstop_ItsJobFailsAndItsWorkersAreFreed()
+    {
+        using var stopped = Submit(2, Repo.Example("PageRank"), "--edges", Repo.TestData("karate.edges"), "--iterations", "100000000");
+        var guard = Stopwatch.StartNew();
+        while (!_coordinator.Status().Jobs.Any(j => j.State == "running" && j.Steps > 0))
+        {
+            Assert.False(stopped.HasExited, stopped.Err);
+            Assert.True(guard.Elapsed < TimeSpan.FromMinutes(2), "the job never ran");
+            await Task.Delay(100);
+        }
+        Signal("STOP", stopped.Id);
+        try
+        {
+            // The coordinator hears no heartbeat from the submitter: the job fails and its two workers are free again.
+            guard.Restart();
+            while (_coordinator.Status() is var status && (status.Jobs.Any(j => j.State == "running") || status.Workers.Any(w => w.Job != 0)))
+            {
+                Assert.True(guard.Elapsed < TimeSpan.FromMinutes(2), "the stopped submitter's job still holds its workers");
+                await Task.Delay(100);
+            }
+            Assert.Equal("failed", Assert.Single(_coordinator.Status().Jobs).State);
+            Assert.Equal(3, _coordinator.WorkerCount);
+        }
+        finally
+        {
+            Signal("KILL", stopped.Id);
+        }
+        var output = Path.Combine(_dir, "components.tsv");
+        using var next = Submit(3, Repo.Example("ConnectedComponents"), "--edges", Repo.TestData("gnm300.edges"), "--vertices", Repo.TestData("gnm300.vertices"), "--output", output);
+        Assert.True(next.Wait(TimeSpan.FromMinutes(2)) == 0, next.Err);
+        Assert.Equal(File.ReadAllLines(Repo.TestData("gnm300.components.tsv")).Where(l => l.Length > 0).Order(StringComparer.Ordinal),
+            File.ReadAllLines(output).Order(StringComparer.Ordinal));
+    }
+
+    private static void Signal(string signal, int pid)
+    {
+        using var kill = Process.Start("kill", ["-" + signal, pid.ToString(CultureInfo.InvariantCulture)]);
+        kill.WaitForExit();
+    }
+
+    [Fact]
     public async Task Submit_MaxWorkersOnAPool_TakesFreeWorkersAndReturnsThemToThePool()
     {
         // The coordinator has no resource provider: the three hand-started workers are the pool.

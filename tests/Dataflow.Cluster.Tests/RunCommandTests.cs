@@ -56,6 +56,26 @@ public sealed class RunCommandTests : IDisposable
     }
 
     [Fact]
+    public void Run_WorkerKilledBySigkillMidJob_ErrorNamesTheWorkerAndTheSignal()
+    {
+        using var run = new Repo.Child(Repo.Launcher, "run", "--workers", "2", "--secret-file", _secret, "--",
+            Repo.Example("PageRank"), "--edges", Repo.TestData("gnp200.edges"), "--iterations", "100000000");
+        var guard = System.Diagnostics.Stopwatch.StartNew();
+        while (!run.Out.Contains("superstep   5", StringComparison.Ordinal))
+        {
+            Assert.False(run.HasExited, run.Err);
+            Assert.True(guard.Elapsed < TimeSpan.FromMinutes(2), "the job never reached superstep 5");
+            Thread.Sleep(50);
+        }
+        // One of the worker processes run started (their command lines name the secret file and "worker").
+        int victim = Repo.ProcessesWith(_secret).First(pid => File.ReadAllText($"/proc/{pid}/cmdline").Split('\0').Contains("worker"));
+        System.Diagnostics.Process.GetProcessById(victim).Kill();
+        Assert.Equal(1, run.Wait(TimeSpan.FromMinutes(1)));
+        Assert.Contains($"pid {victim}", run.Err, StringComparison.Ordinal);
+        Assert.Contains("its process was killed by SIGKILL", run.Err, StringComparison.Ordinal);
+    }
+
+    [Fact]
     [System.Runtime.Versioning.SupportedOSPlatform("linux")]
     public void Run_FolderOfAKilledRunLeftBehind_IsRemovedAndTheNewRunsFolderIsPrivate()
     {
