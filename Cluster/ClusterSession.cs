@@ -409,6 +409,16 @@ public sealed partial class ClusterSession
         }
     }
 
+    /// <summary>True once the job failed here.</summary>
+    public bool IsFailed => Volatile.Read(ref _failure) is not null;
+
+    /// <summary>Fails the job everywhere with <paramref name="message"/>: the coordinator is told (and tells every participant), then it fails here.</summary>
+    public void FailEverywhere(string message)
+    {
+        if (!IsFailed) _ = _control.TrySendAsync(new StepFailed(Job, _step, message, Transport: false));
+        Fail(message);
+    }
+
     /// <summary>Fails the job here: every wait ends with <see cref="ClusterJobException"/> and the running step is aborted.</summary>
     public void Fail(string message)
     {

@@ -59,6 +59,7 @@ public sealed partial class WorkerHost : IAsyncDisposable
     private readonly DataPlane _data;
     private readonly ConcurrentDictionary<int, JobRun> _jobs = new();
     private ControlChannel? _channel;
+    private readonly MemoryGuard _memory = new();
 
     /// <summary>Creates a worker; <see cref="RunAsync"/> connects it.</summary>
     public WorkerHost(WorkerOptions options, ProgramRunner runner, ILogger? logger = null)
@@ -340,8 +341,21 @@ public sealed partial class WorkerHost : IAsyncDisposable
             double utilization = Math.Clamp((cpu - lastCpu).TotalSeconds / Math.Max(1e-9, wall * Environment.ProcessorCount), 0, 1);
             lastCpu = cpu;
             last = Stopwatch.GetTimestamp();
+            if (_memory.Check(process.WorkingSet64) is { } over) StopJobsForMemory(over);
             var (names, values) = _options.Metrics?.Invoke() ?? ([], []);
             await channel.SendAsync(new Heartbeat(utilization, process.WorkingSet64, names, values), token).ConfigureAwait(false);
+        }
+    }
+
+    /// <summary>Fails every job running here, everywhere, with why: better than the kernel ending the worker and every job on it without a word.</summary>
+    private void StopJobsForMemory(string over)
+    {
+        foreach (var job in _jobs.Values)
+        {
+            if (job.Session is not { IsFailed: false } session) continue;
+            var message = $"Worker {Id} stopped job {job.Start.Job} before the kernel's OOM killer would end the worker: {over}. Give the workers more memory, or the job more workers.";
+            LogMemory(_logger, message);
+            session.FailEverywhere(message);
         }
     }
 
@@ -358,6 +372,9 @@ public sealed partial class WorkerHost : IAsyncDisposable
 
     [LoggerMessage(Level = LogLevel.Warning, Message = "No coordinator at {Coordinator} ({Reason}); trying again for up to {Seconds} s")]
     private static partial void LogReconnecting(ILogger logger, string coordinator, string reason, double seconds);
+
+    [LoggerMessage(Level = LogLevel.Error, Message = "{Message}")]
+    private static partial void LogMemory(ILogger logger, string message);
 
     [LoggerMessage(Level = LogLevel.Information, Message = "Shut down by the coordinator: {Reason}")]
     private static partial void LogShutdown(ILogger logger, string reason);
