@@ -118,10 +118,10 @@ public sealed class HardeningTests : IDisposable
         // A status query first (a legitimate client, from a process with the same setting), so the baseline includes what serving one costs.
         var status = Repo.Run(TimeSpan.FromMinutes(1), env, Repo.Launcher, "status", "--coordinator", endPoint.ToString(), "--secret-file", secretFile);
         Assert.True(status.Exit == 0, status.Err);
-        long before = PeakResidentBytes(coordinator.Id);
+        long before = Repo.PeakResidentBytes(coordinator.Id);
         var probes = await Task.WhenAll(StreamHugeFrameBeforeAuthentication(endPoint, 200 << 20), StreamHugeFrameBeforeAuthentication(endPoint, 200 << 20));
         await Task.Delay(500);
-        long after = PeakResidentBytes(coordinator.Id);
+        long after = Repo.PeakResidentBytes(coordinator.Id);
         Assert.All(probes, written => Assert.True(written < 64L << 20, $"wrote {written} bytes before being cut off"));
         Assert.True(after - before < 64L << 20, $"peak RSS grew from {before >> 20} MiB to {after >> 20} MiB");
         // And it still serves a legitimate client.
@@ -403,11 +403,5 @@ public sealed class HardeningTests : IDisposable
         Assert.Equal(0, server.Accepted);
         listener.Stop();
         await mitm.WaitAsync(TimeSpan.FromSeconds(60)).ContinueWith(_ => { });
-    }
-
-    private static long PeakResidentBytes(int pid)
-    {
-        var line = File.ReadAllLines($"/proc/{pid}/status").Single(l => l.StartsWith("VmHWM:", StringComparison.Ordinal));
-        return long.Parse(line.Split(' ', StringSplitOptions.RemoveEmptyEntries)[1], CultureInfo.InvariantCulture) * 1024;
     }
 }

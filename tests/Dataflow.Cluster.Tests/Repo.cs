@@ -187,4 +187,11 @@ internal static class Repo
         }
         Assert.Fail($"nothing listens at {endPoint}");
     }
+
+    /// <summary>The peak resident memory of a process so far (VmHWM).</summary>
+    public static long PeakResidentBytes(int pid)
+    {
+        var line = File.ReadAllLines($"/proc/{pid}/status").Single(l => l.StartsWith("VmHWM:", StringComparison.Ordinal));
+        return long.Parse(line.Split(' ', StringSplitOptions.RemoveEmptyEntries)[1], CultureInfo.InvariantCulture) * 1024;
+    }
 }

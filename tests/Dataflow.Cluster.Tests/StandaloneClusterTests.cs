@@ -134,4 +134,89 @@ public sealed class StandaloneClusterTests : IDisposable
         Assert.DoesNotContain("Worker w1 lost", coordinator.Err, StringComparison.Ordinal);
         Assert.True(Launcher("stop").Exit == 0);
     }
+
+    [Fact]
+    public async Task Coordinator_StoppedTenSecondsWithSigstop_KeepsBothWorkersAndRunsTheNextJob()
+    {
+        var coordinator = Coordinator();
+        Worker(1);
+        Worker(2);
+        WaitForWorkers(2);
+        Signal("STOP", coordinator.Id);
+        await Task.Delay(TimeSpan.FromSeconds(10));
+        Signal("CONT", coordinator.Id);
+        // It counts its own stall against nobody: both workers stay registered and run the next job.
+        AssertComponentsJobIsCorrect(2);
+        Assert.DoesNotContain(" lost", coordinator.Err, StringComparison.Ordinal);
+        Assert.True(Launcher("stop").Exit == 0);
+        Assert.Equal(0, coordinator.Wait(TimeSpan.FromMinutes(1)));
+    }
+
+    /// <summary>Random frames from an authenticated peer: a bounded number, seeded so that a failure can be replayed.</summary>
+    private static async Task<int> SendRandomFramesAfterAuthentication(IPEndPoint target, byte[] secret, int connections, int seed)
+    {
+        var random = new Random(seed);
+        var types = Enum.GetValues<FrameType>();
+        int dropped = 0;
+        for (int c = 0; c < connections; c++)
+        {
+            await using var connection = await FrameServer.ConnectAsync(target, secret, CancellationToken.None, 1 << 20);
+            try
+            {
+                for (int f = random.Next(1, 4); f > 0; f--)
+                {
+                    var payload = new byte[random.Next(0, 4) == 0 ? random.Next(0, 16) : random.Next(0, 64 << 10)];
+                    random.NextBytes(payload);
+                    // Sometimes a control message's real tag, so the decoder gets past the first byte.
+                    if (payload.Length > 0 && random.Next(2) == 0) payload[0] = (byte)random.Next(0, 32);
+                    await connection.SendAsync(types[random.Next(types.Length)], payload);
+                }
+                // The peer drops a connection that breaks the protocol: reading ends, or it answers and waits.
+                using var wait = new CancellationTokenSource(TimeSpan.FromSeconds(2));
+                while (await connection.ReceiveAsync(wait.Token) is not null)
+                {
+                }
+                dropped++;
+            }
+            catch (Exception e) when (e is IOException or ProtocolException or OperationCanceledException or System.Net.Sockets.SocketException)
+            {
+                if (e is not OperationCanceledException) dropped++;
+            }
+        }
+        return dropped;
+    }
+
+    [Fact]
+    public async Task Fuzz_RandomFramesAfterAuthenticationToTheCoordinatorAndAWorkersDataPort_EveryoneStaysUpBoundedAndCorrect()
+    {
+        var coordinator = Coordinator();
+        var worker = Worker(1);
+        WaitForWorkers(1);
+        var secret = Authentication.ReadSecret(_secret);
+        int dataPort;
+        await using (var status = await ControlChannel.ConnectAsync(_endPoint, secret))
+        {
+            await status.SendAsync(new StatusRequest(1));
+            dataPort = Assert.IsType<StatusReply>(await status.ReceiveAsync()).Workers.Single().DataPort;
+        }
+        long coordinatorBefore = Repo.PeakResidentBytes(coordinator.Id), workerBefore = Repo.PeakResidentBytes(worker.Id);
+        int droppedByCoordinator = await SendRandomFramesAfterAuthentication(_endPoint, secret, 150, seed: 1);
+        int droppedByWorker = await SendRandomFramesAfterAuthentication(new IPEndPoint(IPAddress.Loopback, dataPort), secret, 150, seed: 2);
+        Assert.True(droppedByCoordinator > 100, $"the coordinator dropped {droppedByCoordinator} of 150 connections");
+        Assert.True(droppedByWorker > 100, $"the worker dropped {droppedByWorker} of 150 connections");
+        long coordinatorGrowth = Repo.PeakResidentBytes(coordinator.Id) - coordinatorBefore, workerGrowth = Repo.PeakResidentBytes(worker.Id) - workerBefore;
+        Assert.True(coordinatorGrowth < 64L << 20, $"the coordinator's peak memory grew {coordinatorGrowth >> 20} MiB");
+        Assert.True(workerGrowth < 64L << 20, $"the worker's peak memory grew {workerGrowth >> 20} MiB");
+        // Both still serve: the worker is registered (the fuzzers' connections are gone) and a job on it is correct.
+        WaitForWorkers(1);
+        AssertComponentsJobIsCorrect(1);
+        Assert.False(coordinator.HasExited || worker.HasExited);
+        Assert.True(Launcher("stop").Exit == 0);
+    }
+
+    private static void Signal(string signal, int pid)
+    {
+        using var kill = Process.Start("kill", ["-" + signal, pid.ToString(CultureInfo.InvariantCulture)]);
+        kill.WaitForExit();
+    }
 }
