@@ -66,7 +66,7 @@ public static class Authentication
 
     /// <summary>
     /// The largest frame either side accepts before the handshake has succeeded: the handshake's
-    /// frames are 33 to 65 bytes, and a stranger must not make a process buffer more than this.
+    /// frames are under 200 bytes (nonces, proofs, build identities), and a stranger must not make a process buffer more than this.
     /// </summary>
     public const int HandshakeFrameBytes = 256;
 
@@ -83,19 +83,25 @@ public static class Authentication
     /// <param name="secret">The shared secret.</param>
     /// <param name="binding">What ties the proof to this channel: the SHA-256 of the server's TLS certificate, or empty without TLS.</param>
     /// <param name="cancellationToken">Cancels the handshake.</param>
-    public static async Task AcceptAsync(Stream stream, byte[] secret, byte[] binding, CancellationToken cancellationToken)
+    public static Task AcceptAsync(Stream stream, byte[] secret, byte[] binding, CancellationToken cancellationToken) =>
+        AcceptAsync(stream, secret, binding, BuildIdentity.Current, cancellationToken);
+
+    /// <summary>The server side, as a process of build <paramref name="build"/> (tests: a process of another build).</summary>
+    internal static async Task AcceptAsync(Stream stream, byte[] secret, byte[] binding, string build, CancellationToken cancellationToken)
     {
         using var timeout = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
         timeout.CancelAfter(HandshakeTimeout);
         try
         {
             var serverNonce = RandomNumberGenerator.GetBytes(NonceBytes);
-            await WriteAsync(stream, FrameType.Hello, serverNonce, timeout.Token).ConfigureAwait(false);
+            await WriteAsync(stream, FrameType.Hello, [.. serverNonce, .. Encoding.UTF8.GetBytes(build)], timeout.Token).ConfigureAwait(false);
             var auth = await ExpectAsync(stream, FrameType.Auth, timeout.Token).ConfigureAwait(false);
-            if (auth.Length != NonceBytes + 32) throw new ProtocolException("Malformed authentication frame.");
+            if (auth.Length < NonceBytes + 32) throw new ProtocolException("Malformed authentication frame.");
+            var peerBuild = Encoding.UTF8.GetString(auth.AsSpan(NonceBytes + 32));
             var clientNonce = auth.AsSpan(0, NonceBytes);
             var expected = Proof(secret, "client", serverNonce, clientNonce, binding);
-            if (!CryptographicOperations.FixedTimeEquals(expected, auth.AsSpan(NonceBytes))) throw new ProtocolException("Authentication failed: wrong secret.");
+            if (!CryptographicOperations.FixedTimeEquals(expected, auth.AsSpan(NonceBytes, 32))) throw new ProtocolException("Authentication failed: wrong secret.");
+            if (peerBuild != build) throw new ProtocolException($"Refused a peer of another build ({Printable(peerBuild)}; this process: {build}).");
             await WriteAsync(stream, FrameType.AuthOk, Proof(secret, "server", clientNonce, serverNonce, binding), timeout.Token).ConfigureAwait(false);
         }
         catch (OperationCanceledException) when (timeout.IsCancellationRequested && !cancellationToken.IsCancellationRequested)
@@ -109,18 +115,30 @@ public static class Authentication
     /// <param name="secret">The shared secret.</param>
     /// <param name="binding">The SHA-256 of the certificate the server showed, or empty without TLS.</param>
     /// <param name="cancellationToken">Cancels the handshake.</param>
-    public static async Task ConnectAsync(Stream stream, byte[] secret, byte[] binding, CancellationToken cancellationToken)
+    public static Task ConnectAsync(Stream stream, byte[] secret, byte[] binding, CancellationToken cancellationToken) =>
+        ConnectAsync(stream, secret, binding, BuildIdentity.Current, cancellationToken);
+
+    /// <summary>The client side, as a process of build <paramref name="build"/> (tests: a process of another build).</summary>
+    internal static async Task ConnectAsync(Stream stream, byte[] secret, byte[] binding, string build, CancellationToken cancellationToken)
     {
         using var timeout = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
         timeout.CancelAfter(HandshakeTimeout);
         try
         {
-            var serverNonce = await ExpectAsync(stream, FrameType.Hello, timeout.Token).ConfigureAwait(false);
-            if (serverNonce.Length != NonceBytes) throw new ProtocolException("Malformed hello frame.");
+            var hello = await ExpectAsync(stream, FrameType.Hello, timeout.Token).ConfigureAwait(false);
+            if (hello.Length < NonceBytes) throw new ProtocolException("Malformed hello frame.");
+            var serverNonce = hello[..NonceBytes];
+            var peerBuild = Encoding.UTF8.GetString(hello.AsSpan(NonceBytes));
+            if (peerBuild != build)
+            {
+                throw new ProtocolException($"The peer runs another build of Dataflow ({Printable(peerBuild)}); this process: {build}. Run the same build on every process of a cluster.");
+            }
             var clientNonce = RandomNumberGenerator.GetBytes(NonceBytes);
-            var payload = new byte[NonceBytes + 32];
+            var buildBytes = Encoding.UTF8.GetBytes(build);
+            var payload = new byte[NonceBytes + 32 + buildBytes.Length];
             clientNonce.CopyTo(payload, 0);
             Proof(secret, "client", serverNonce, clientNonce, binding).CopyTo(payload, NonceBytes);
+            buildBytes.CopyTo(payload, NonceBytes + 32);
             await WriteAsync(stream, FrameType.Auth, payload, timeout.Token).ConfigureAwait(false);
             byte[] ok;
             try
@@ -141,6 +159,9 @@ public static class Authentication
             throw new ProtocolException($"No handshake within {HandshakeTimeout.TotalSeconds:0} s.");
         }
     }
+
+    /// <summary>A peer's build for a message, quoted (control characters a stranger might send escaped).</summary>
+    private static string Printable(string text) => Dataflow.InputFormatException.Quote(text);
 
     private static async Task WriteAsync(Stream stream, FrameType type, byte[] payload, CancellationToken token)
     {

@@ -89,4 +89,71 @@ public sealed class ProtocolTests : IAsyncLifetime
         Assert.Throws<ProtocolException>(() => ControlCodec.Decode(ReadOnlyMemory<byte>.Empty));
         await Task.CompletedTask;
     }
+
+    /// <summary>An instance of a message type with every field filled (strings, numbers, arrays of one, nested records likewise).</summary>
+    private static object Sample(Type type, int depth = 0)
+    {
+        if (type == typeof(string)) return "s";
+        if (type == typeof(int)) return 7;
+        if (type == typeof(long)) return 1L << 40;
+        if (type == typeof(double)) return 0.5;
+        if (type == typeof(bool)) return true;
+        if (type == typeof(byte[])) return new byte[] { 1, 2, 3 };
+        if (type == typeof(TaskStatistics)) return new TaskStatistics("op", 1, "w1", 2, 3, 4, 5, 6.5, 7.5, 8.5, 9.5, 10);
+        if (type.IsArray)
+        {
+            var array = Array.CreateInstance(type.GetElementType()!, 1);
+            array.SetValue(Sample(type.GetElementType()!, depth + 1), 0);
+            return array;
+        }
+        var ctor = type.GetConstructors().OrderByDescending(c => c.GetParameters().Length).First();
+        return ctor.Invoke(ctor.GetParameters().Select(p => Sample(Nullable.GetUnderlyingType(p.ParameterType) ?? p.ParameterType, depth + 1)).ToArray());
+    }
+
+    [Fact]
+    public void ControlCodec_EveryMessageType_RoundTripsUnderItsExplicitUnionKey()
+    {
+        var unions = typeof(ControlMessage).GetCustomAttributes(typeof(MessagePack.UnionAttribute), false).Cast<MessagePack.UnionAttribute>().ToList();
+        // Every concrete message is a union case, each under its own key.
+        var messages = typeof(ControlMessage).Assembly.GetTypes().Where(t => t.IsSubclassOf(typeof(ControlMessage)) && !t.IsAbstract).ToList();
+        Assert.Equal(messages.OrderBy(t => t.Name), unions.Select(u => u.SubType).OrderBy(t => t.Name));
+        Assert.Equal(unions.Count, unions.Select(u => u.Key).Distinct().Count());
+        foreach (var union in unions)
+        {
+            var message = (ControlMessage)Sample(union.SubType);
+            var bytes = ControlCodec.Encode(message);
+            // A two-element array: the union key, then the message's keyed fields.
+            Assert.Equal(0x92, bytes[0]);
+            Assert.Equal(union.Key, bytes[1]);
+            var decoded = ControlCodec.Decode(bytes);
+            Assert.IsType(union.SubType, decoded);
+            Assert.Equal(bytes, ControlCodec.Encode(decoded));
+        }
+    }
+
+    [Fact]
+    public void ControlCodec_Registered_HasTheDocumentedWireForm()
+    {
+        // [1 (Registered), ["w1"]]: a wire form that only changes on purpose.
+        Assert.Equal(new byte[] { 0x92, 0x01, 0x91, 0xa2, (byte)'w', (byte)'1' }, ControlCodec.Encode(new Registered("w1")));
+    }
+
+    [Fact]
+    public async Task Handshake_PeerOfAnotherBuild_IsRefusedWithAMessageNamingBothBuilds()
+    {
+        var listener = new System.Net.Sockets.TcpListener(IPAddress.Loopback, 0);
+        listener.Start();
+        var client = new System.Net.Sockets.TcpClient();
+        await client.ConnectAsync((IPEndPoint)listener.LocalEndpoint);
+        using var server = await listener.AcceptTcpClientAsync();
+        listener.Stop();
+        const string other = "protocol 1, engine 0.9, build 0123456789ab";
+        var accept = Authentication.AcceptAsync(server.GetStream(), _secret, [], other, CancellationToken.None);
+        var e = await Assert.ThrowsAsync<ProtocolException>(() => Authentication.ConnectAsync(client.GetStream(), _secret, [], BuildIdentity.Current, CancellationToken.None));
+        Assert.Contains("another build", e.Message, StringComparison.Ordinal);
+        Assert.Contains(other, e.Message, StringComparison.Ordinal);
+        Assert.Contains(BuildIdentity.Current, e.Message, StringComparison.Ordinal);
+        client.Dispose();
+        await Assert.ThrowsAnyAsync<Exception>(() => accept);
+    }
 }
