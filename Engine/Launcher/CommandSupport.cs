@@ -1,3 +1,4 @@
+using System.CommandLine;
 using System.Diagnostics;
 using System.Globalization;
 using System.Net;
@@ -27,12 +28,82 @@ internal static class CommandSupport
     }
 
     /// <summary><c>--standbys follow|cold</c> (default follow): whether free workers follow the jobs that may acquire them (<see cref="CoordinatorOptions.StandbysFollow"/>).</summary>
-    internal static bool StandbysFollow(Options o) => o.Get("standbys") switch
+    internal static Option<string> Standbys() =>
+        new Option<string>("--standbys") { Description = "follow: free workers follow the jobs that may take them (replaying them, so taking one is a change of roster); cold: they wait idle", DefaultValueFactory = _ => "follow" }
+            .AcceptOnlyFromAmong("follow", "cold");
+
+    /// <summary><c>--secret-file F</c>: the cluster's shared secret (mode 0600).</summary>
+    internal static Option<string> SecretFile(bool required = true) =>
+        new("--secret-file") { Description = "the cluster's shared secret (16+ characters, readable by its owner only)", Required = required };
+
+    /// <summary><c>--coordinator HOST:PORT</c>.</summary>
+    internal static Option<IPEndPoint> Coordinator() => EndPoint("--coordinator", "the coordinator's address");
+
+    /// <summary>An option whose value is HOST:PORT, parsed (a bad one is a usage error naming the option).</summary>
+    internal static Option<IPEndPoint> EndPoint(string name, string description) => new(name)
     {
-        null or "follow" => true,
-        "cold" => false,
-        var v => throw new ArgumentException($"--standbys expects follow or cold, got '{v}'"),
+        Description = description + " (HOST:PORT)",
+        Required = true,
+        CustomParser = result =>
+        {
+            try
+            {
+                return ParseEndPoint(result.Tokens.Single().Value);
+            }
+            catch (ArgumentException e)
+            {
+                result.AddError($"{name}: {e.Message}");
+                return null;
+            }
+        },
     };
+
+    /// <summary>An IP address option (loopback unless given); a bad one is a usage error naming the option.</summary>
+    internal static Option<IPAddress> Address(string name, string description) => new(name)
+    {
+        Description = description,
+        DefaultValueFactory = _ => IPAddress.Loopback,
+        CustomParser = result =>
+        {
+            if (IPAddress.TryParse(result.Tokens.Single().Value, out var address)) return address;
+            result.AddError($"{name} expects an IP address, got '{result.Tokens.Single().Value}'");
+            return null;
+        },
+    };
+
+    /// <summary>An integer option with a lower bound (a value below it is a usage error naming the option).</summary>
+    internal static Option<int> Int(string name, string description, int fallback, int minimum) => new(name)
+    {
+        Description = description,
+        DefaultValueFactory = _ => fallback,
+        CustomParser = result =>
+        {
+            var text = result.Tokens.Single().Value;
+            if (!int.TryParse(text, NumberStyles.Integer, CultureInfo.InvariantCulture, out int value))
+            {
+                result.AddError($"{name} expects an integer, got '{text}'");
+            }
+            else if (value < minimum)
+            {
+                result.AddError($"{name} must be at least {minimum.ToString(CultureInfo.InvariantCulture)}, got {text}");
+            }
+            return value;
+        },
+    };
+
+    /// <summary>
+    /// The program and its own arguments, after <c>--</c>: everything there is the program's. A token
+    /// before <c>--</c> that looks like an option is one this command does not know.
+    /// </summary>
+    internal static Argument<string[]> Program()
+    {
+        var program = new Argument<string[]>("program") { Description = "-- <examples/Name | project folder | .csproj | Job.dll> [the program's arguments]", Arity = ArgumentArity.OneOrMore };
+        program.Validators.Add(r =>
+        {
+            if (r.Tokens.Count > 0 && r.Tokens[0].Value.StartsWith('-')) r.AddError($"unknown option '{r.Tokens[0].Value}'");
+        });
+        return program;
+    }
 
     /// <summary>Records every worker heartbeat's metrics into a trace file (for <c>predict-eval</c>); null when no path is given.</summary>
     internal static TraceWriter? RecordTrace(Coordinator coordinator, string? path)
@@ -54,7 +125,6 @@ internal static class CommandSupport
         return writer;
     }
 
-    /// <summary>Cancels on SIGTERM; at a normal exit the source may already be disposed.</summary>
     /// <summary>Turns SIGTERM into a cancellation of <paramref name="cts"/> instead of an immediate exit.</summary>
     internal static System.Runtime.InteropServices.PosixSignalRegistration CancelOnSigterm(CancellationTokenSource cts) =>
         System.Runtime.InteropServices.PosixSignalRegistration.Create(System.Runtime.InteropServices.PosixSignal.SIGTERM, context =>
@@ -63,6 +133,7 @@ internal static class CommandSupport
             CancelQuietly(cts);
         });
 
+    /// <summary>Cancels; at a normal exit the source may already be disposed.</summary>
     internal static void CancelQuietly(CancellationTokenSource cts)
     {
         try
@@ -132,46 +203,6 @@ internal static class ProgramResolver
             .Select(File.GetLastWriteTimeUtc).DefaultIfEmpty(DateTime.MinValue).Max();
 }
 
-/// <summary><c>--name value</c> options, then <c>--</c> and a program with its own arguments.</summary>
-internal sealed class Options
-{
-    private readonly Dictionary<string, string> _values = new(StringComparer.Ordinal);
-
-    public static (Options Options, string[] Program) Parse(string[] args, string[] known, bool requireProgram)
-    {
-        var o = new Options();
-        int i = 0;
-        for (; i < args.Length; i++)
-        {
-            if (args[i] == "--")
-            {
-                i++;
-                break;
-            }
-            if (!args[i].StartsWith("--", StringComparison.Ordinal) || !known.Contains(args[i][2..]))
-            {
-                throw new ArgumentException($"unknown option '{args[i]}' (known: {string.Join(", ", known.Select(k => "--" + k))})");
-            }
-            if (i + 1 >= args.Length) throw new ArgumentException($"option '{args[i]}' needs a value");
-            o._values[args[i][2..]] = args[++i];
-        }
-        var program = args[i..];
-        if (requireProgram && program.Length == 0) throw new ArgumentException("missing the program: ... -- <examples/Name | Job.dll> [job args]");
-        if (!requireProgram && program.Length > 0) throw new ArgumentException($"unexpected arguments: {string.Join(' ', program)}");
-        return (o, program);
-    }
-
-    public string? Get(string name) => _values.GetValueOrDefault(name);
-
-    public string Require(string name) => Get(name) ?? throw new ArgumentException($"missing --{name}");
-
-    public int Int(string name, int fallback) =>
-        Get(name) is not { } v ? fallback
-        : int.TryParse(v, NumberStyles.Integer, CultureInfo.InvariantCulture, out int x) ? x
-        : throw new ArgumentException($"--{name} expects an integer, got '{v}'");
-}
-
-/// <summary>A minimal logger to standard error.</summary>
 /// <summary>Loggers that write one line per message to standard error.</summary>
 internal sealed class StderrLoggerFactory(LogLevel minimum) : ILoggerFactory
 {

@@ -1,3 +1,4 @@
+using System.CommandLine;
 using Dataflow.Cluster;
 using Dataflow.Cluster.Transport;
 using Microsoft.Extensions.DependencyInjection;
@@ -8,12 +9,33 @@ namespace Dataflow.Launcher;
 /// <summary><c>dataflow coordinator</c>: a standalone coordinator that runs until stopped.</summary>
 internal static class CoordinatorCommand
 {
-    /// <summary><c>coordinator --listen HOST:PORT --secret-file F</c>: serves until stopped.</summary>
-    public static async Task<int> ExecuteAsync(string[] args)
+    /// <summary><c>coordinator --listen HOST:PORT --secret-file F [--heartbeat-timeout-ms T] [--cache-dir D] [--standbys follow|cold] [--trace F]</c>: serves until stopped.</summary>
+    public static Command Create()
     {
-        var (o, _) = Options.Parse(args, ["listen", "secret-file", "heartbeat-timeout-ms", "cache-dir", "standbys", "trace"], requireProgram: false);
-        var listen = CommandSupport.ParseEndPoint(o.Require("listen"));
-        var secret = Authentication.ReadSecret(o.Require("secret-file"));
+        var listen = CommandSupport.EndPoint("--listen", "the address to listen on");
+        var secret = CommandSupport.SecretFile();
+        var heartbeat = CommandSupport.Int("--heartbeat-timeout-ms", "a worker silent this long is lost", 3000, 100);
+        var cache = new Option<string>("--cache-dir") { Description = "where job files are cached (default: ~/.cache/dataflow/coordinator-cache, private)" };
+        var standbys = CommandSupport.Standbys();
+        var trace = new Option<string>("--trace") { Description = "records every worker heartbeat's metrics to this file (for predict-eval)" };
+        var command = new Command("coordinator", "runs a coordinator until stopped (Ctrl-C, SIGTERM, or dataflow stop)") { listen, secret, heartbeat, cache, standbys, trace };
+        command.SetAction((r, _) =>
+        {
+            var options = new CoordinatorOptions
+            {
+                Listen = r.GetValue(listen)!,
+                Secret = Authentication.ReadSecret(r.GetValue(secret)!),
+                HeartbeatTimeout = TimeSpan.FromMilliseconds(r.GetValue(heartbeat)),
+                StandbysFollow = r.GetValue(standbys) == "follow",
+            };
+            if (r.GetValue(cache) is { } dir) options.CacheDirectory = dir;
+            return ExecuteAsync(options, r.GetValue(trace));
+        });
+        return command;
+    }
+
+    private static async Task<int> ExecuteAsync(CoordinatorOptions options, string? tracePath)
+    {
         using var cts = new CancellationTokenSource();
         Console.CancelKeyPress += (_, e) =>
         {
@@ -22,17 +44,9 @@ internal static class CoordinatorCommand
         };
         // SIGTERM ends the process through the normal return path (so a worker can tell the coordinator it leaves).
         using var onTerm = CommandSupport.CancelOnSigterm(cts);
-        var options = new CoordinatorOptions
-        {
-            Listen = listen,
-            Secret = secret,
-            HeartbeatTimeout = TimeSpan.FromMilliseconds(o.Int("heartbeat-timeout-ms", 3000)),
-        };
-        if (o.Get("cache-dir") is { } cache) options.CacheDirectory = cache;
-        options.StandbysFollow = CommandSupport.StandbysFollow(o);
         await using var services = CommandSupport.CoordinatorServices(options, LogLevel.Information);
         var coordinator = services.GetRequiredService<Coordinator>();
-        using var trace = CommandSupport.RecordTrace(coordinator, o.Get("trace"));
+        using var trace = CommandSupport.RecordTrace(coordinator, tracePath);
         coordinator.Start();
         Console.Error.WriteLine($"coordinator listening on {coordinator.EndPoint}");
         // Until Ctrl-C / SIGTERM (the workers wait for a restarted coordinator) or `dataflow stop` (the workers exit too).

@@ -1,3 +1,4 @@
+using System.CommandLine;
 using System.Diagnostics;
 using System.Globalization;
 using System.Net;
@@ -11,27 +12,51 @@ namespace Dataflow.Launcher;
 /// <summary><c>dataflow run</c>: a coordinator and worker processes on this machine for one program, stopped again when it ends.</summary>
 internal static class RunCommand
 {
-    /// <summary><c>run --workers N [--initial-workers K] [--max-workers M] [--slots S] [--worker-wrapper CMD] [--secret-file F] -- PROGRAM [args]</c>.</summary>
-    public static async Task<int> ExecuteAsync(string[] args)
+    /// <summary><c>run --workers N [--initial-workers K] [--max-workers M] [--slots S] [--standbys follow|cold] [--worker-wrapper CMD] [--secret-file F] [--heartbeat-timeout-ms T] [--trace F] -- PROGRAM [args]</c>.</summary>
+    public static Command Create()
     {
-        var (o, program) = Options.Parse(args, ["workers", "initial-workers", "max-workers", "slots", "standbys", "worker-wrapper", "secret-file", "heartbeat-timeout-ms", "trace"],
-            requireProgram: true);
-        int workers = o.Int("workers", 0);
-        if (workers < 1) throw new ArgumentException("run needs --workers N (N ≥ 1)");
-        int maxWorkers = o.Int("max-workers", 0);
-        int initial = o.Int("initial-workers", workers);
+        var workers = CommandSupport.Int("--workers", "worker processes to start on this machine", 0, 1);
+        workers.Required = true;
+        workers.DefaultValueFactory = null;
+        var initial = new Option<int?>("--initial-workers") { Description = "workers the job starts on (the others are warm standbys it takes when an elastic iteration scales out; default: all)" };
+        var maxWorkers = CommandSupport.Int("--max-workers", "the job may start more worker processes, up to M in the job, and stops those beyond N it releases", 0, 0);
+        var slots = CommandSupport.Int("--slots", "subtasks each worker runs at once", 1, 1);
+        var standbys = CommandSupport.Standbys();
+        var wrapper = new Option<string>("--worker-wrapper") { Description = "a command put before each worker's (\"{n}\": the worker's number), e.g. one that puts it under a CPU quota" };
+        var secret = CommandSupport.SecretFile(required: false);
+        secret.Description = "the shared secret (default: a new one, created 0600 in a private run folder)";
+        var heartbeat = CommandSupport.Int("--heartbeat-timeout-ms", "a worker silent this long is lost", 3000, 100);
+        var trace = new Option<string>("--trace") { Description = "records every worker heartbeat's metrics to this file (for predict-eval)" };
+        var program = CommandSupport.Program();
+        var command = new Command("run", "starts a coordinator and N worker processes on this machine, runs the program on them (its output, files and statistics appear here) and stops every process again")
+        {
+            workers, initial, maxWorkers, slots, standbys, wrapper, secret, heartbeat, trace, program,
+        };
+        command.SetAction((r, _) => ExecuteAsync(new Settings(r.GetValue(workers), r.GetValue(initial), r.GetValue(maxWorkers), r.GetValue(slots),
+            r.GetValue(standbys) == "follow", r.GetValue(wrapper), r.GetValue(secret), r.GetValue(heartbeat), r.GetValue(trace), r.GetValue(program)!)));
+        return command;
+    }
+
+    private sealed record Settings(int Workers, int? InitialWorkers, int MaxWorkers, int Slots, bool Follow, string? Wrapper, string? SecretFile, int HeartbeatMs,
+        string? Trace, string[] Program);
+
+    private static async Task<int> ExecuteAsync(Settings o)
+    {
+        int workers = o.Workers;
+        int maxWorkers = o.MaxWorkers;
+        int initial = o.InitialWorkers ?? workers;
         if (initial < 1 || initial > workers) throw new ArgumentException("--initial-workers must be between 1 and --workers");
         if (maxWorkers != 0 && maxWorkers < initial) throw new ArgumentException("--max-workers must be at least the workers the job starts with");
         if (initial < workers && maxWorkers == 0) maxWorkers = workers;
-        int slots = o.Int("slots", 1);
-        if (slots < 1) throw new ArgumentException("--slots must be at least 1");
-        bool follow = CommandSupport.StandbysFollow(o);
+        int slots = o.Slots;
+        bool follow = o.Follow;
+        var program = o.Program;
         var dll = ProgramResolver.Resolve(program[0]);
         var runs = PrivateDirectory.UnderUserRoot("runs");
         RemoveOrphans(runs);
         var runDir = PrivateDirectory.Create(Path.Combine(runs, $"run-{Environment.ProcessId}-{Guid.NewGuid():N}"[..24]));
-        string secretFile = o.Get("secret-file") ?? Path.Combine(runDir, "secret");
-        if (o.Get("secret-file") is null) Authentication.WriteNewSecret(secretFile);
+        string secretFile = o.SecretFile ?? Path.Combine(runDir, "secret");
+        if (o.SecretFile is null) Authentication.WriteNewSecret(secretFile);
         var secret = Authentication.ReadSecret(secretFile);
         using var cts = new CancellationTokenSource();
         ConsoleCancelEventHandler onCancel = (_, e) =>
@@ -41,13 +66,13 @@ internal static class RunCommand
         };
         Console.CancelKeyPress += onCancel;
         // The coordinator and what it resolves (placement policies; the provider that starts worker processes) come from DI.
-        var wrapper = o.Get("worker-wrapper");
+        var wrapper = o.Wrapper;
         await using var services = CommandSupport.CoordinatorServices(new CoordinatorOptions
         {
             Listen = new IPEndPoint(IPAddress.Loopback, 0),
             Secret = secret,
             CacheDirectory = Path.Combine(runDir, "coordinator-cache"),
-            HeartbeatTimeout = TimeSpan.FromMilliseconds(o.Int("heartbeat-timeout-ms", 3000)),
+            HeartbeatTimeout = TimeSpan.FromMilliseconds(o.HeartbeatMs),
             StandbysFollow = follow,
             // The N workers started stay as warm standbys when a job releases them; more (started for a job that grows) are stopped again.
             KeepWorkers = workers,
@@ -57,7 +82,7 @@ internal static class RunCommand
             return new LocalProcessProvider(c, n => WorkerStartInfo(wrapper, c.EndPoint, slots, secretFile, Path.Combine(runDir, $"worker-{n}")), runDir);
         }));
         var coordinator = services.GetRequiredService<Coordinator>();
-        using var trace = CommandSupport.RecordTrace(coordinator, o.Get("trace"));
+        using var trace = CommandSupport.RecordTrace(coordinator, o.Trace);
         coordinator.Start();
         var provider = (LocalProcessProvider)services.GetRequiredService<Dataflow.Runtime.Extensibility.IResourceProvider>();
         using var stopOnExit = new ProcessExitGuard(provider);

@@ -1,3 +1,4 @@
+using System.CommandLine;
 using System.Globalization;
 using Dataflow.Cluster;
 using Dataflow.Cluster.Transport;
@@ -7,11 +8,19 @@ namespace Dataflow.Launcher;
 /// <summary><c>dataflow status</c>: the workers and jobs of a running cluster.</summary>
 internal static class StatusCommand
 {
-    /// <summary><c>status --coordinator HOST:PORT --secret-file F</c>: workers, slots, jobs.</summary>
-    public static async Task<int> ExecuteAsync(string[] args)
+    /// <summary><c>status --coordinator HOST:PORT --secret-file F</c>.</summary>
+    public static Command Create()
     {
-        var (o, _) = Options.Parse(args, ["coordinator", "secret-file"], requireProgram: false);
-        await using var channel = await ControlChannel.ConnectAsync(CommandSupport.ParseEndPoint(o.Require("coordinator")), Authentication.ReadSecret(o.Require("secret-file")));
+        var coordinator = CommandSupport.Coordinator();
+        var secret = CommandSupport.SecretFile();
+        var command = new Command("status", "lists the workers (slots, load, heartbeat) and jobs of a running cluster") { coordinator, secret };
+        command.SetAction((r, _) => ExecuteAsync(r.GetValue(coordinator)!, r.GetValue(secret)!));
+        return command;
+    }
+
+    private static async Task<int> ExecuteAsync(System.Net.IPEndPoint coordinator, string secretFile)
+    {
+        await using var channel = await ControlChannel.ConnectAsync(coordinator, Authentication.ReadSecret(secretFile));
         await channel.SendAsync(new StatusRequest(1));
         if (await channel.ReceiveAsync() is not StatusReply reply) throw new IOException("The coordinator sent no status.");
         var inv = CultureInfo.InvariantCulture;

@@ -1,3 +1,4 @@
+using System.CommandLine;
 using Dataflow.Cluster;
 using Dataflow.Cluster.Transport;
 
@@ -7,10 +8,18 @@ namespace Dataflow.Launcher;
 internal static class StopCommand
 {
     /// <summary><c>stop --coordinator HOST:PORT --secret-file F</c>.</summary>
-    public static async Task<int> ExecuteAsync(string[] args)
+    public static Command Create()
     {
-        var (o, _) = Options.Parse(args, ["coordinator", "secret-file"], requireProgram: false);
-        await using var channel = await ControlChannel.ConnectAsync(CommandSupport.ParseEndPoint(o.Require("coordinator")), Authentication.ReadSecret(o.Require("secret-file")));
+        var coordinator = CommandSupport.Coordinator();
+        var secret = CommandSupport.SecretFile();
+        var command = new Command("stop", "stops a standalone cluster: running jobs fail, the workers and the coordinator exit") { coordinator, secret };
+        command.SetAction((r, _) => ExecuteAsync(r.GetValue(coordinator)!, r.GetValue(secret)!));
+        return command;
+    }
+
+    private static async Task<int> ExecuteAsync(System.Net.IPEndPoint coordinator, string secretFile)
+    {
+        await using var channel = await ControlChannel.ConnectAsync(coordinator, Authentication.ReadSecret(secretFile));
         await channel.SendAsync(new StopCluster($"dataflow stop from {Environment.MachineName}, pid {Environment.ProcessId}"));
         if (await channel.ReceiveAsync() is not StatusReply stopped) throw new IOException("The coordinator did not confirm the stop.");
         int running = stopped.Jobs.Count(j => j.State == "running");

@@ -1,3 +1,4 @@
+using System.CommandLine;
 using System.Net;
 using Dataflow.Cluster;
 using Dataflow.Cluster.Transport;
@@ -8,19 +9,30 @@ namespace Dataflow.Launcher;
 internal static class SubmitCommand
 {
     /// <summary><c>submit --coordinator HOST:PORT --secret-file F [--workers N] [--max-workers M] [--advertise IP] -- PROGRAM [args]</c>.</summary>
-    public static async Task<int> ExecuteAsync(string[] args)
+    public static Command Create()
     {
-        var (o, program) = Options.Parse(args, ["coordinator", "secret-file", "workers", "max-workers", "advertise"], requireProgram: true);
-        var options = new SubmitOptions
+        var coordinator = CommandSupport.Coordinator();
+        var secret = CommandSupport.SecretFile();
+        var workers = CommandSupport.Int("--workers", "workers to run on (0: every free one)", 0, 0);
+        var maxWorkers = CommandSupport.Int("--max-workers", "with M > 0 the job takes more free workers (up to M) when it scales out and returns idle ones to the pool", 0, 0);
+        var advertise = CommandSupport.Address("--advertise", "the address the workers reach this process at");
+        var program = CommandSupport.Program();
+        var command = new Command("submit", "runs a program on a running cluster") { coordinator, secret, workers, maxWorkers, advertise, program };
+        command.SetAction((r, _) => ExecuteAsync(new SubmitOptions
         {
-            Coordinator = CommandSupport.ParseEndPoint(o.Require("coordinator")),
-            Secret = Authentication.ReadSecret(o.Require("secret-file")),
-            Program = ProgramResolver.Resolve(program[0]),
-            Args = program[1..],
-            Workers = o.Int("workers", 0),
-            MaxWorkers = o.Int("max-workers", 0),
-        };
-        if (o.Get("advertise") is { } advertise) options.Advertise = IPAddress.Parse(advertise);
+            Coordinator = r.GetValue(coordinator)!,
+            Secret = Authentication.ReadSecret(r.GetValue(secret)!),
+            Program = ProgramResolver.Resolve(r.GetValue(program)![0]),
+            Args = r.GetValue(program)![1..],
+            Workers = r.GetValue(workers),
+            MaxWorkers = r.GetValue(maxWorkers),
+            Advertise = r.GetValue(advertise)!,
+        }));
+        return command;
+    }
+
+    private static async Task<int> ExecuteAsync(SubmitOptions options)
+    {
         using var cts = new CancellationTokenSource();
         Console.CancelKeyPress += (_, e) =>
         {

@@ -1,3 +1,4 @@
+using System.CommandLine;
 using System.Net;
 using Dataflow.Cluster;
 using Dataflow.Cluster.Transport;
@@ -9,24 +10,39 @@ namespace Dataflow.Launcher;
 /// <summary><c>dataflow worker</c>: a worker that offers its slots to a coordinator.</summary>
 internal static class WorkerCommand
 {
-    /// <summary><c>worker --coordinator HOST:PORT --slots S --secret-file F [--advertise IP] [--data-port P] [--work-dir D]</c>.</summary>
-    public static async Task<int> ExecuteAsync(string[] args)
+    /// <summary><c>worker --coordinator HOST:PORT --secret-file F [--slots S] [--advertise IP] [--data-port P] [--work-dir D] [--monitor-ms M] [--reconnect-timeout S]</c>.</summary>
+    public static Command Create()
     {
-        var (o, _) = Options.Parse(args, ["coordinator", "slots", "secret-file", "advertise", "data-port", "work-dir", "monitor-ms", "reconnect-timeout"], requireProgram: false);
-        var options = new WorkerOptions
+        var coordinator = CommandSupport.Coordinator();
+        var secret = CommandSupport.SecretFile();
+        var slots = CommandSupport.Int("--slots", "subtasks it runs at once", 1, 1);
+        var advertise = CommandSupport.Address("--advertise", "the address other processes reach its data plane at");
+        var dataPort = CommandSupport.Int("--data-port", "the data plane's port (0: any free one)", 0, 0);
+        var workDir = new Option<string>("--work-dir") { Description = "where job files are cached and laid out (default: ~/.cache/dataflow/worker, private)" };
+        var monitorMs = CommandSupport.Int("--monitor-ms", "how often the node monitor samples, in ms", 500, 10);
+        var reconnect = CommandSupport.Int("--reconnect-timeout",
+            "seconds it keeps trying to reach a coordinator that is not up yet or was lost, registering again with a restarted one (0: exit when it is lost)", 300, 0);
+        var command = new Command("worker", "runs a worker that offers its slots to a coordinator") { coordinator, secret, slots, advertise, dataPort, workDir, monitorMs, reconnect };
+        command.SetAction((r, _) =>
         {
-            Coordinator = CommandSupport.ParseEndPoint(o.Require("coordinator")),
-            Slots = o.Int("slots", 1),
-            Secret = Authentication.ReadSecret(o.Require("secret-file")),
-            DataPort = o.Int("data-port", 0),
-        };
-        if (o.Get("advertise") is { } advertise) options.Advertise = IPAddress.Parse(advertise);
-        if (o.Get("work-dir") is { } dir) options.WorkDirectory = dir;
-        if (options.Slots < 1) throw new ArgumentException("--slots must be at least 1");
-        int reconnect = o.Int("reconnect-timeout", 300);
-        if (reconnect < 0) throw new ArgumentException("--reconnect-timeout must be 0 or more seconds");
-        options.ReconnectTimeout = TimeSpan.FromSeconds(reconnect);
-        using var monitor = new NodeMonitor(new NodeMonitorOptions { Interval = TimeSpan.FromMilliseconds(o.Int("monitor-ms", 500)) });
+            var options = new WorkerOptions
+            {
+                Coordinator = r.GetValue(coordinator)!,
+                Slots = r.GetValue(slots),
+                Secret = Authentication.ReadSecret(r.GetValue(secret)!),
+                DataPort = r.GetValue(dataPort),
+                Advertise = r.GetValue(advertise)!,
+                ReconnectTimeout = TimeSpan.FromSeconds(r.GetValue(reconnect)),
+            };
+            if (r.GetValue(workDir) is { } dir) options.WorkDirectory = dir;
+            return ExecuteAsync(options, TimeSpan.FromMilliseconds(r.GetValue(monitorMs)));
+        });
+        return command;
+    }
+
+    private static async Task<int> ExecuteAsync(WorkerOptions options, TimeSpan monitorInterval)
+    {
+        using var monitor = new NodeMonitor(new NodeMonitorOptions { Interval = monitorInterval });
         monitor.Start();
         // Under a CPU quota (an emulated node), the node's CPU utilization is the cgroup's, relative to the quota.
         var cgroup = CgroupCpu.Detect();

@@ -78,7 +78,7 @@ public sealed class PredictEvalTests : IDisposable
         var output = new StringWriter();
         var error = new StringWriter();
 
-        int code = PredictEval.Run(["--trace", path, "--model", "slidhmm", "--horizon", "3", "--metrics", "cpu"], output, error);
+        int code = PredictEval.Run(new PredictEvalOptions { Model = "slidhmm", Horizon = 3, Metrics = ["cpu"] }, path, output, error);
 
         Assert.Equal(0, code);
         Assert.Equal("", error.ToString());
@@ -88,27 +88,10 @@ public sealed class PredictEvalTests : IDisposable
         Assert.Contains(lines, l => l.StartsWith("all "));
     }
 
-    [Theory]
-    [InlineData("--bogus", "1")]
-    [InlineData("--horizon", "zero")]
-    [InlineData("--model", "lstm")]
-    [InlineData("--horizon", "0")]
-    public void Run_BadOption_ExitsTwoWithMessage(string name, string value)
-    {
-        var output = new StringWriter();
-        var error = new StringWriter();
-
-        int code = PredictEval.Run(["--trace", "x.csv", "--model", "arima", name, value], output, error);
-
-        Assert.Equal(2, code);
-        Assert.Contains("predict-eval:", error.ToString());
-        Assert.Contains("usage:", error.ToString());
-    }
-
     [Fact]
-    public void Run_MissingModel_ExitsTwo()
+    public void Run_HorizonZero_IsRefusedByValidation()
     {
-        Assert.Equal(2, PredictEval.Run(["--trace", "x.csv"], TextWriter.Null, new StringWriter()));
+        Assert.ThrowsAny<ArgumentException>(() => PredictEval.Run(new PredictEvalOptions { Horizon = 0 }, "x.csv", TextWriter.Null, TextWriter.Null));
     }
 
     [Fact]
@@ -117,7 +100,7 @@ public sealed class PredictEvalTests : IDisposable
         var error = new StringWriter();
         var path = Path.Combine(_dir, "missing.csv");
 
-        Assert.Equal(1, PredictEval.Run(["--trace", path, "--model", "arima"], TextWriter.Null, error));
+        Assert.Equal(1, PredictEval.Run(new PredictEvalOptions { Model = "arima" }, path, TextWriter.Null, error));
         Assert.Contains(path, error.ToString());
     }
 
@@ -128,7 +111,7 @@ public sealed class PredictEvalTests : IDisposable
         File.WriteAllText(path, "time_ms,worker,metric,value\n1,w,cpu,0.5\n2,w,cpu,oops\n");
         var error = new StringWriter();
 
-        Assert.Equal(1, PredictEval.Run(["--trace", path, "--model", "arima"], TextWriter.Null, error));
+        Assert.Equal(1, PredictEval.Run(new PredictEvalOptions { Model = "arima" }, path, TextWriter.Null, error));
         Assert.Contains($"{path}:3:", error.ToString());
     }
 
