@@ -20,18 +20,15 @@ public sealed partial class ClusterSession
 
     private readonly ControlChannel _control;
     private readonly DataPlane _data;
-    private Participant[] _roster;
-    private IPEndPoint?[] _endpoints;
+    private readonly JobRoster _roster;
     private readonly string _self;
     private int _joinSequence;
     private readonly int _followAfter;
     private readonly HashSet<int> _holding = new();
     private int _acquisitions;
     private int _barrier;
-    private readonly Dictionary<(Reply Kind, int Sequence, int From), TaskCompletionSource<ControlMessage>> _waiters = new();
-    private readonly CancellationTokenSource _failed = new();
+    private readonly JobReplies _replies = new();
     private readonly int _credits;
-    private string? _failure;
     private int _step;
     private int _share;
 
@@ -52,15 +49,15 @@ public sealed partial class ClusterSession
         _control = control;
         _data = data;
         _credits = credits;
-        _roster = start.Participants.ToArray();
-        _endpoints = Endpoints(_roster);
+        _roster = new JobRoster(start.Participants);
+        Moves = new SessionMoves(this);
         data.Broken += OnDataBroken;
     }
 
     private void OnDataBroken(int job, string reason)
     {
         // A peer's data connection to this process ended mid-step: fail the job everywhere (a lost worker, if that is the cause, is named instead).
-        if (job == Job && _failure is null) _ = _control.TrySendAsync(new StepFailed(Job, _step, $"{reason} (on {Self})", true));
+        if (job == Job && _replies.Failure is null) _ = _control.TrySendAsync(new StepFailed(Job, _step, $"{reason} (on {Self})", true));
     }
 
     /// <summary>Stops listening to the data plane (the job is over here).</summary>
@@ -82,12 +79,10 @@ public sealed partial class ClusterSession
     public string Self => _self;
 
     /// <summary>The submitter (index 0) and the workers' positions (vacant ones: <see cref="Participant.IsVacant"/>).</summary>
-    public IReadOnlyList<Participant> Participants => _roster;
+    public IReadOnlyList<Participant> Participants => _roster.Participants;
 
     /// <summary>The positions of the job's workers now (ascending; vacant positions left out).</summary>
-    public IReadOnlyList<int> ActiveWorkers => _active ??= Enumerable.Range(1, _roster.Length - 1).Where(i => !_roster[i].IsVacant()).ToArray();
-
-    private int[]? _active;
+    public IReadOnlyList<int> ActiveWorkers => _roster.ActiveWorkers;
 
     /// <summary>The number of workers the job has now.</summary>
     public int Workers => ActiveWorkers.Count;
@@ -103,67 +98,36 @@ public sealed partial class ClusterSession
     public bool IsReplaying => _acquisitions < _joinSequence;
 
     /// <summary>The slots of each of the job's workers (they are alike).</summary>
-    public int SlotsPerWorker => Math.Max(1, _roster[ActiveWorkers[0]].Slots);
+    public int SlotsPerWorker => _roster.SlotsPerWorker;
 
-    private void Adopt(Participant[] roster)
-    {
-        _roster = roster;
-        _active = null;
-        _endpoints = Endpoints(roster);
-    }
-
-    private static IPEndPoint?[] Endpoints(Participant[] roster) =>
-        roster.Select(p => p.IsVacant() ? null : new IPEndPoint(IPAddress.Parse(p.Host), p.DataPort)).ToArray();
-
-    private IPEndPoint EndpointOf(int position) =>
+    internal IPEndPoint EndpointOf(int position) =>
         // A following standby (no position yet) reaches only itself: it rehearses a move through its own data plane.
         position < 0 && position == Index ? _data.EndPoint
-        : _endpoints[position] ?? throw new InvalidOperationException($"Position {position} of job {Job} has no worker.");
+        : _roster.EndpointOf(position, Job);
 
     /// <summary>The default parallelism (the workers' slots).</summary>
     public int Parallelism { get; }
 
     /// <summary>Signalled when the job fails anywhere.</summary>
-    public CancellationToken Failed => _failed.Token;
+    public CancellationToken Failed => _replies.Failed;
 
     /// <summary>Participant index of subtask <paramref name="subtask"/> of <paramref name="vertex"/>.</summary>
     public int HostOf(JobVertex vertex, int subtask) => vertex.IsResultSink ? 0 : HostOf(vertex.Parallelism, subtask);
 
     private readonly SubtaskHosts _hosts = new();
-    private int _epoch;
 
     /// <summary>Participant index of subtask <paramref name="subtask"/> at <paramref name="parallelism"/> (state-holding vertices).</summary>
     public int HostOf(int parallelism, int subtask) => _hosts.HostOf(parallelism, subtask, ActiveWorkers);
 
     /// <summary>
     /// Fixes where the subtasks of <paramref name="parallelism"/> run before iteration state moves to them
-    /// (a rescale at a barrier): an earlier placement if there is one and its workers are still in the job,
-    /// else round-robin over the workers — or, when the job acquires and releases workers
-    /// (<see cref="MaxWorkers"/>), packed: each worker's slots filled before the next worker's.
-    /// Every participant computes the same; the coordinator is not asked to place it again.
+    /// (a rescale at a barrier); every participant computes the same (<see cref="SubtaskHosts.Pin(int, int[], int, IReadOnlyList{int}, int, bool, Func{int, bool})"/>).
     /// </summary>
     /// <param name="parallelism">The subtasks to place.</param>
     /// <param name="from">Where the subtasks of the parallelism the state moves from run (participant per subtask), if it moves.</param>
     /// <param name="maxParallelism">The number of key groups.</param>
-    /// <remarks>
-    /// Packed placement keeps as much state where it is as it can: it takes the workers that hold the most of
-    /// the key groups, and gives each new subtask the worker that holds the most of its key groups
-    /// (<see cref="PackedPlacement.PackByLocality"/>); a new worker gets what is left. Records kept per subtask are split by
-    /// position, in proportion like the key groups, so what stays for them follows too.
-    /// </remarks>
     public void Pin(int parallelism, int[]? from = null, int maxParallelism = KeyGroups.DefaultMaxParallelism) =>
-        _hosts.Pin(parallelism,
-            // A job that changes its workers packs again every time: a position may hold another worker than when it was placed.
-            keep: earlier => MaxWorkers <= 0 && earlier.All(h => !_roster[h].IsVacant()),
-            place: () =>
-            {
-                var active = ActiveWorkers;
-                int slots = SlotsPerWorker;
-                return MaxWorkers <= 0 ? Enumerable.Range(0, parallelism).Select(s => active[s % active.Count]).ToArray()
-                    : from is null || parallelism > active.Count * slots ? Enumerable.Range(0, parallelism).Select(s => active[s / slots % active.Count]).ToArray()
-                    : PackedPlacement.PackByLocality(parallelism, from, active, slots, maxParallelism);
-            });
-
+        _hosts.Pin(parallelism, from, maxParallelism, ActiveWorkers, SlotsPerWorker, packed: MaxWorkers > 0, isVacant: _roster.IsVacant);
 
     /// <summary>
     /// Before state moves to <paramref name="parallelism"/> subtasks (every copy of the program at the
@@ -188,8 +152,7 @@ public sealed partial class ClusterSession
         var received = (Roster)await roster.ConfigureAwait(false);
         var next = received.Participants;
         JoinedFromStandby = received.FromStandby ?? [];
-        var joined = Enumerable.Range(1, next.Length - 1).Where(i => !next[i].IsVacant() && (i >= _roster.Length || _roster[i].IsVacant())).ToArray();
-        Adopt(next);
+        var joined = _roster.Adopt(next);
         if (IsFollowing && sequence > _followAfter && joined.FirstOrDefault(i => next[i].Id == _self) is var position and > 0)
         {
             // A following standby was taken: it has replayed everything up to here and takes part from now on.
@@ -231,10 +194,7 @@ public sealed partial class ClusterSession
         var busy = keep.Concat(_holding).ToHashSet();
         var idle = ActiveWorkers.Where(i => !busy.Contains(i)).ToArray();
         if (idle.Length == 0 || idle.Length == Workers) return [];
-        var ids = idle.Select(i => _roster[i].Id).ToArray();
-        var next = _roster.ToArray();
-        foreach (int i in idle) next[i] = Participant.Vacant;
-        Adopt(next);
+        var ids = _roster.Vacate(idle);
         _hosts.Forget(idle);
         if (IsSubmitter) await _control.SendAsync(new ReleaseWorkers(Job, idle)).ConfigureAwait(false);
         if (!IsReplaying && idle.Contains(Index))
@@ -315,16 +275,16 @@ public sealed partial class ClusterSession
         }
         string description = graph.Vertices.Count == 0 ? "" : graph.Vertices[^1].Name;
         var site = new Site(this, step, PlanFingerprint.Of(graph), description);
-        using var link = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken, _failed.Token);
+        using var link = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken, _replies.Failed);
         JobExecutionResult local;
         try
         {
             local = await executor.ExecuteAsync(graph, site, null, link.Token).ConfigureAwait(false);
         }
-        catch (Exception) when (_failure is not null)
+        catch (Exception) when (_replies.Failure is not null)
         {
             _data.Unregister(Job, step);
-            throw new ClusterJobException(_failure);
+            throw new ClusterJobException(_replies.Failure!);
         }
         catch (Exception e)
         {
@@ -410,7 +370,7 @@ public sealed partial class ClusterSession
     }
 
     /// <summary>True once the job failed here.</summary>
-    public bool IsFailed => Volatile.Read(ref _failure) is not null;
+    public bool IsFailed => _replies.Failure is not null;
 
     /// <summary>Fails the job everywhere with <paramref name="message"/>: the coordinator is told (and tells every participant), then it fails here.</summary>
     public void FailEverywhere(string message)
@@ -419,68 +379,27 @@ public sealed partial class ClusterSession
         Fail(message);
     }
 
-    /// <summary>Fails the job here: every wait ends with <see cref="ClusterJobException"/> and the running step is aborted.</summary>
-    public void Fail(string message)
-    {
-        List<TaskCompletionSource<ControlMessage>> waiters;
-        lock (_waiters)
-        {
-            _failure ??= message;
-            waiters = _waiters.Values.ToList();
-            _waiters.Clear();
-        }
-        foreach (var w in waiters) w.TrySetException(new ClusterJobException(_failure));
-        // Not on the caller's thread (often the control connection's reader): aborting the local run
-        // wakes subtask threads, and one may be stuck in a socket write.
-        _ = Task.Run(_failed.Cancel);
-    }
+    /// <summary>This copy's side of the moves of iteration state between workers.</summary>
+    public SessionMoves Moves { get; }
 
-    private void ThrowIfFailed()
+    internal ControlChannel Control => _control;
+
+    internal DataPlane Data => _data;
+
+    internal JobReplies Replies => _replies;
+
+    internal int Step => _step;
+
+    /// <summary>Fails the job here: every wait ends with <see cref="ClusterJobException"/> and the running step is aborted.</summary>
+    public void Fail(string message) => _replies.Fail(message);
+
+    internal void ThrowIfFailed()
     {
         if (Released) throw new WorkerReleasedException(Job, Self);
-        if (_failure is { } f) throw new ClusterJobException(f);
+        if (_replies.Failure is { } f) throw new ClusterJobException(f);
     }
 
-    /// <summary>What a copy of the program waits for from the coordinator, each numbered by its step, barrier or request.</summary>
-    private enum Reply
-    {
-        Go,
-        Complete,
-        Barrier,
-        Roster,
-        Share,
-        Place,
-        /// <summary>A worker finished its part of a move (numbered by the move, one per worker).</summary>
-        Moved,
-    }
+    private Task<ControlMessage> Await(Reply kind, int sequence, int from = 0) => _replies.Await(kind, sequence, from);
 
-    private TaskCompletionSource<ControlMessage> Waiter(Reply kind, int sequence, int from = 0)
-    {
-        lock (_waiters)
-        {
-            if (!_waiters.TryGetValue((kind, sequence, from), out var tcs))
-            {
-                tcs = new TaskCompletionSource<ControlMessage>(TaskCreationOptions.RunContinuationsAsynchronously);
-                if (_failure is not null) tcs.TrySetException(new ClusterJobException(_failure));
-                else _waiters[(kind, sequence, from)] = tcs;
-            }
-            return tcs;
-        }
-    }
-
-    private async Task<ControlMessage> Await(Reply kind, int sequence, int from = 0)
-    {
-        var tcs = Waiter(kind, sequence, from);
-        try
-        {
-            return await tcs.Task.ConfigureAwait(false);
-        }
-        finally
-        {
-            lock (_waiters) _waiters.Remove((kind, sequence, from));
-        }
-    }
-
-    private void Complete(Reply kind, int sequence, ControlMessage message, int from = 0) => Waiter(kind, sequence, from).TrySetResult(message);
-
+    private void Complete(Reply kind, int sequence, ControlMessage message, int from = 0) => _replies.Complete(kind, sequence, message, from);
 }

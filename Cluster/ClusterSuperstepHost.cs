@@ -69,7 +69,7 @@ internal sealed class ClusterSuperstepHost : ISuperstepHost
         {
             Acquire = acquire, JoinRehearsal = joinRehearsal, Joined = joined, Released = released, Workers = _cluster.Workers,
             JoinedFromStandby = joined.Length > 0 ? [.. _cluster.JoinedFromStandby] : [],
-            Phases = _cluster.IsSubmitter ? _cluster.LastMovePhases : [],
+            Phases = _cluster.IsSubmitter ? _cluster.Moves.LastMovePhases : [],
         };
     }
 
@@ -165,18 +165,18 @@ internal sealed class ClusterSuperstepHost : ISuperstepHost
     private async Task<TimeSpan> RehearseWithJoinersAsync(List<MovableState> states, int[] old, int[] joiners)
     {
         long t0 = Stopwatch.GetTimestamp();
-        int epoch = _cluster.BeginMove();
+        int epoch = _cluster.Moves.BeginMove();
         // In replay nothing runs here; the value shared below comes from the log.
         if (_cluster.IsSubmitter && !_cluster.IsReplaying)
         {
-            await _cluster.WaitMovedAsync(epoch).ConfigureAwait(false);
+            await _cluster.Moves.WaitMovedAsync(epoch).ConfigureAwait(false);
         }
         else if (!_cluster.IsReplaying)
         {
             var holders = old.Distinct().Order().ToArray();
             var mover = new StateMover(_cluster, _run.MaxParallelism);
-            await _cluster.RunMoveAsync(ct => mover.RehearseWithJoinersAsync(states, holders, joiners, epoch, ct)).ConfigureAwait(false);
-            await _cluster.ReportMovedAsync().ConfigureAwait(false);
+            await _cluster.Moves.RunMoveAsync(ct => mover.RehearseWithJoinersAsync(states, holders, joiners, epoch, ct)).ConfigureAwait(false);
+            await _cluster.Moves.ReportMovedAsync().ConfigureAwait(false);
         }
         // No worker starts the move before every worker is done rehearsing (the submitter says so once they all reported):
         // the move's time, measured in the submitter from here, then holds all of it.
@@ -192,22 +192,22 @@ internal sealed class ClusterSuperstepHost : ISuperstepHost
     private async Task MoveAsync(List<MovableState> states, int from, int to, Func<int, int> oldHost, Func<int, int> newHost, Action placed)
     {
         int maxP = _run.MaxParallelism;
-        int epoch = _cluster.BeginMove();
+        int epoch = _cluster.Moves.BeginMove();
         if (_cluster.IsReplaying || _cluster.IsSubmitter)
         {
             // The submitter holds no iteration state, nor did a worker that joined later (replaying this move):
             // their (empty) state takes the new shape; the submitter waits for the workers.
             foreach (var st in states) st.MoveLocal(to, maxP);
-            if (_cluster.IsSubmitter && !_cluster.IsReplaying) await _cluster.WaitMovedAsync(epoch).ConfigureAwait(false);
+            if (_cluster.IsSubmitter && !_cluster.IsReplaying) await _cluster.Moves.WaitMovedAsync(epoch).ConfigureAwait(false);
             placed();
             return;
         }
         long started = Stopwatch.GetTimestamp();
         var mover = new StateMover(_cluster, maxP);
-        await _cluster.RunMoveAsync(ct => mover.ExchangeAsync(states, from, to, oldHost, newHost, epoch, loopback: false, ct)).ConfigureAwait(false);
+        await _cluster.Moves.RunMoveAsync(ct => mover.ExchangeAsync(states, from, to, oldHost, newHost, epoch, loopback: false, ct)).ConfigureAwait(false);
         placed();
         static double Ms(long ticks) => ticks * 1000.0 / Stopwatch.Frequency;
-        await _cluster.ReportMovedAsync(Ms(mover.ExportTicks), Stopwatch.GetElapsedTime(started).TotalMilliseconds, Ms(mover.ImportTicks)).ConfigureAwait(false);
+        await _cluster.Moves.ReportMovedAsync(Ms(mover.ExportTicks), Stopwatch.GetElapsedTime(started).TotalMilliseconds, Ms(mover.ImportTicks)).ConfigureAwait(false);
     }
 
     /// <summary>

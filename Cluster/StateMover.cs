@@ -89,7 +89,7 @@ internal sealed class StateMover(ClusterSession cluster, int maxParallelism)
                                 ExportTicks += Stopwatch.GetTimestamp() - t;
                                 w.WrittenSpanMutable[0] = last ? (byte)1 : (byte)0;
                                 inFlight.GetAwaiter().GetResult(); // the other buffer is free once its piece is sent
-                                inFlight = cluster.SendPieceAsync(r, epoch, sequences[r]++, w.WrittenMemory, ct);
+                                inFlight = cluster.Moves.SendPieceAsync(r, epoch, sequences[r]++, w.WrittenMemory, ct);
                             }
                             while (!last);
                         }
@@ -124,7 +124,7 @@ internal sealed class StateMover(ClusterSession cluster, int maxParallelism)
                         bool last;
                         do
                         {
-                            using var piece = await cluster.ReceivePieceAsync(p, epoch, sequence[p]++, ct).ConfigureAwait(false);
+                            using var piece = await cluster.Moves.ReceivePieceAsync(p, epoch, sequence[p]++, ct).ConfigureAwait(false);
                             var bytes = piece.Memory;
                             if (bytes.Length == 0) throw new InvalidDataException($"An empty piece of state from participant {p}.");
                             last = bytes.Span[0] == 1;

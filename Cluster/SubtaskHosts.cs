@@ -32,6 +32,33 @@ internal sealed class SubtaskHosts
         }
     }
 
+    /// <summary>
+    /// Fixes where the subtasks of <paramref name="parallelism"/> run before iteration state moves to
+    /// them: an earlier placement if there is one and its workers are still in the job, else
+    /// round-robin over the workers — or, when the job acquires and releases workers
+    /// (<paramref name="packed"/>), packed: each worker's slots filled before the next worker's.
+    /// The coordinator is not asked to place it again.
+    /// </summary>
+    /// <param name="parallelism">The subtasks to place.</param>
+    /// <param name="from">Where the subtasks of the parallelism the state moves from run (participant per subtask), if it moves.</param>
+    /// <param name="maxParallelism">The number of key groups.</param>
+    /// <param name="active">The positions of the job's workers.</param>
+    /// <param name="slots">The slots of each worker.</param>
+    /// <param name="packed">Whether the job acquires and releases workers (then it packs again every time: a position may hold another worker than when it was placed).</param>
+    /// <param name="isVacant">Whether a position's worker was released.</param>
+    /// <remarks>
+    /// Packed placement keeps as much state where it is as it can: it takes the workers that hold the most of
+    /// the key groups, and gives each new subtask the worker that holds the most of its key groups
+    /// (<see cref="PackedPlacement.PackByLocality"/>); a new worker gets what is left. Records kept per subtask are split by
+    /// position, in proportion like the key groups, so what stays for them follows too.
+    /// </remarks>
+    public void Pin(int parallelism, int[]? from, int maxParallelism, IReadOnlyList<int> active, int slots, bool packed, Func<int, bool> isVacant) =>
+        Pin(parallelism,
+            keep: earlier => !packed && earlier.All(h => !isVacant(h)),
+            place: () => !packed ? Enumerable.Range(0, parallelism).Select(s => active[s % active.Count]).ToArray()
+                : from is null || parallelism > active.Count * slots ? Enumerable.Range(0, parallelism).Select(s => active[s / slots % active.Count]).ToArray()
+                : PackedPlacement.PackByLocality(parallelism, from, active, slots, maxParallelism));
+
     /// <summary>Sets where the subtasks of <paramref name="parallelism"/> run from now on.</summary>
     public void Set(int parallelism, int[] hosts)
     {

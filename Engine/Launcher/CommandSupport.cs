@@ -29,8 +29,23 @@ internal static class CommandSupport
 
     /// <summary><c>--standbys follow|cold</c> (default follow): whether free workers follow the jobs that may acquire them (<see cref="CoordinatorOptions.StandbysFollow"/>).</summary>
     internal static Option<string> Standbys() =>
-        new Option<string>("--standbys") { Description = "follow: free workers follow the jobs that may take them (replaying them, so taking one is a change of roster); cold: they wait idle", DefaultValueFactory = _ => "follow" }
-            .AcceptOnlyFromAmong("follow", "cold");
+        OneOf(new Option<string>("--standbys") { Description = "follow: free workers follow the jobs that may take them (replaying them, so taking one is a change of roster); cold: they wait idle", DefaultValueFactory = _ => "follow" },
+            "follow", "cold");
+
+    /// <summary>Restricts <paramref name="option"/> to <paramref name="values"/>; another value is a usage error naming the option and the values.</summary>
+    internal static Option<string> OneOf(Option<string> option, params string[] values)
+    {
+        option.Validators.Add(r =>
+        {
+            var value = r.GetValueOrDefault<string>();
+            if (value is not null && !values.Contains(value, StringComparer.Ordinal))
+            {
+                r.AddError($"{option.Name} expects {string.Join(", ", values[..^1])} or {values[^1]}, got '{value}'");
+            }
+        });
+        option.CompletionSources.Add(values);
+        return option;
+    }
 
     /// <summary><c>--secret-file F</c>: the cluster's shared secret (mode 0600).</summary>
     internal static Option<string> SecretFile(bool required = true) =>

@@ -13,8 +13,8 @@ internal static class ToolCommands
     public static Command PredictEvalCommand()
     {
         var trace = new Option<string>("--trace") { Description = "the metric trace (CSV: time_ms,worker,metric,value), recorded with run --trace or coordinator --trace", Required = true };
-        var model = new Option<string>("--model") { Description = "the predictor", Required = true }
-            .AcceptOnlyFromAmong([.. LoadPredictors.Names, PredictEval.PersistenceName]);
+        var model = CommandSupport.OneOf(new Option<string>("--model") { Description = "the predictor", Required = true },
+            [.. LoadPredictors.Names, PredictEval.PersistenceName]);
         var defaults = new PredictEvalOptions();
         var horizon = CommandSupport.Int("--horizon", "steps ahead to predict", defaults.Horizon, 1);
         var threshold = new Option<double>("--threshold") { Description = "the utilization at which a node is a bottleneck", DefaultValueFactory = _ => defaults.Threshold };
@@ -22,7 +22,7 @@ internal static class ToolCommands
         var warmup = CommandSupport.Int("--warmup", "points of each series seen before predicting", defaults.Warmup, 1);
         var metrics = new Option<string>("--metrics") { Description = "the metrics to evaluate, comma-separated (default: all in the trace)" };
         var capacity = new Option<string[]>("--capacity") { Description = "METRIC=VALUE: the capacity of a metric that is not a utilization (bytes/s); may be repeated", AllowMultipleArgumentsPerToken = false };
-        var hmmMode = new Option<string>("--hmm-mode") { Description = "how the sliding HMM predicts", DefaultValueFactory = _ => "most-likely" }.AcceptOnlyFromAmong("expected", "most-likely");
+        var hmmMode = CommandSupport.OneOf(new Option<string>("--hmm-mode") { Description = "how the sliding HMM predicts", DefaultValueFactory = _ => "most-likely" }, "expected", "most-likely");
         var command = new Command("predict-eval", "replays a metric trace through a load predictor and prints, per metric, the bottleneck hit rate, recall and mean absolute error")
         {
             trace, model, horizon, threshold, window, warmup, metrics, capacity, hmmMode,

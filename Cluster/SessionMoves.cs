@@ -1,17 +1,22 @@
-using System.Net;
-using Dataflow.Runtime.Execution;
-using Dataflow.Runtime.Partitioning;
-
 namespace Dataflow.Cluster;
 
-// Moves of iteration state between the job's workers: numbered by epoch, carried in pieces over the data planes, reported to the submitter.
-public sealed partial class ClusterSession
+/// <summary>
+/// One copy's side of the moves of iteration state between the job's workers (<see cref="ClusterSession.Moves"/>):
+/// each move numbered by an epoch that every copy reaches at the same point, its pieces carried
+/// directly over the data planes, and each worker's part reported to the submitter.
+/// </summary>
+public sealed class SessionMoves
 {
+    private readonly ClusterSession _session;
+    private int _epoch;
+
+    internal SessionMoves(ClusterSession session) => _session = session;
+
     /// <summary>A worker tells the submitter (through the coordinator) that its part of the last move is done.</summary>
     /// <param name="phasesMs">How long this worker's phases of the move took (ms), e.g. export, exchange, import.</param>
     public async Task ReportMovedAsync(params double[] phasesMs)
     {
-        if (!IsSubmitter) await _control.SendAsync(new MoveDone(Job, _epoch, Index, phasesMs)).ConfigureAwait(false);
+        if (!_session.IsSubmitter) await _session.Control.SendAsync(new MoveDone(_session.Job, _epoch, _session.Index, phasesMs)).ConfigureAwait(false);
     }
 
     /// <summary>In the submitter, after a move: the slowest worker's time in each phase it reported (ms).</summary>
@@ -21,7 +26,7 @@ public sealed partial class ClusterSession
     /// <returns>The move's epoch, which tells its pieces from other moves'.</returns>
     public int BeginMove()
     {
-        ThrowIfFailed();
+        _session.ThrowIfFailed();
         return ++_epoch;
     }
 
@@ -31,7 +36,7 @@ public sealed partial class ClusterSession
     /// </summary>
     public async Task WaitMovedAsync(int epoch)
     {
-        var waits = ActiveWorkers.Select(p => Await(Reply.Moved, epoch, p)).ToList();
+        var waits = _session.ActiveWorkers.Select(p => _session.Replies.Await(Reply.Moved, epoch, p)).ToList();
         double[] phases = [];
         foreach (var wait in waits)
         {
@@ -49,30 +54,31 @@ public sealed partial class ClusterSession
     /// <exception cref="ClusterJobException">The job failed, or a data connection broke during the move.</exception>
     public async Task RunMoveAsync(Func<CancellationToken, Task> move)
     {
-        using var cancel = CancellationTokenSource.CreateLinkedTokenSource(_failed.Token);
+        using var cancel = CancellationTokenSource.CreateLinkedTokenSource(_session.Replies.Failed);
         try
         {
             await move(cancel.Token).ConfigureAwait(false);
         }
-        catch (OperationCanceledException) when (_failure is not null)
+        catch (OperationCanceledException) when (_session.Replies.Failure is not null)
         {
-            throw new ClusterJobException(_failure);
+            throw new ClusterJobException(_session.Replies.Failure!);
         }
         catch (IOException e)
         {
             // A peer's connection broke: usually a lost worker, which the coordinator names once its heartbeats stop.
-            await _control.TrySendAsync(new StepFailed(Job, _step, $"Moving iteration state failed: {e.Message} (on {Self})", true)).ConfigureAwait(false);
-            throw new ClusterJobException($"Moving iteration state failed: {e.Message} (on {Self})");
+            var message = $"Moving iteration state failed: {e.Message} (on {_session.Self})";
+            await _session.Control.TrySendAsync(new StepFailed(_session.Job, _session.Step, message, true)).ConfigureAwait(false);
+            throw new ClusterJobException(message);
         }
     }
 
     /// <summary>Sends piece <paramref name="sequence"/> of move <paramref name="epoch"/> from this worker to participant <paramref name="to"/>, directly over the data planes.</summary>
     public Task SendPieceAsync(int to, int epoch, int sequence, ReadOnlyMemory<byte> piece, CancellationToken cancellationToken) =>
-        _data.SendBlobAsync(EndpointOf(to), Job, PieceTag(epoch, sequence), Index, piece, cancellationToken);
+        _session.Data.SendBlobAsync(_session.EndpointOf(to), _session.Job, PieceTag(epoch, sequence), _session.Index, piece, cancellationToken);
 
     /// <summary>Receives piece <paramref name="sequence"/> of move <paramref name="epoch"/> sent to this worker by participant <paramref name="from"/>.</summary>
     public Task<ReceivedBlob> ReceivePieceAsync(int from, int epoch, int sequence, CancellationToken cancellationToken) =>
-        _data.ReceiveRentedBlobAsync(Job, PieceTag(epoch, sequence), from, cancellationToken);
+        _session.Data.ReceiveRentedBlobAsync(_session.Job, PieceTag(epoch, sequence), from, cancellationToken);
 
     private static long PieceTag(int epoch, int sequence) => ((long)epoch << 32) | (uint)sequence;
 }
