@@ -1,6 +1,7 @@
 using System.Runtime.CompilerServices;
 using Dataflow.Operators.Basic;
 using Dataflow.Operators.Join;
+using JoinKind = Dataflow.Operators.Join.HashJoinKind;
 using Dataflow.Plan;
 
 namespace Dataflow;
@@ -21,7 +22,7 @@ public sealed partial class DataSet<T>
         Func<T, TOther, TResult> result,
         [CallerArgumentExpression(nameof(key))] string? keyName = null,
         [CallerArgumentExpression(nameof(otherKey))] string? otherKeyName = null) =>
-        HashJoin(other, key, otherKey, result, outer: false, keyName, otherKeyName);
+        HashJoin(other, key, otherKey, result, JoinKind.Inner, keyName, otherKeyName);
 
     /// <summary>
     /// Left outer equi-join: like <see cref="Join{TOther, TKey, TResult}"/>, and every record of this
@@ -31,22 +32,54 @@ public sealed partial class DataSet<T>
         Func<T, TOther?, TResult> result,
         [CallerArgumentExpression(nameof(key))] string? keyName = null,
         [CallerArgumentExpression(nameof(otherKey))] string? otherKeyName = null) =>
-        HashJoin(other, key, otherKey, (a, b) => result(a, b), outer: true, keyName, otherKeyName);
+        HashJoin(other, key, otherKey, (a, b) => result(a, b), JoinKind.LeftOuter, keyName, otherKeyName);
+
+    /// <summary>
+    /// Right outer equi-join: like <see cref="Join{TOther, TKey, TResult}"/>, and every record of
+    /// <paramref name="other"/> without a match meets <c>default(T)</c> once (as <c>Enumerable.RightJoin</c>
+    /// does). This data set is the build side held in a hash table, <paramref name="other"/> is streamed.
+    /// </summary>
+    public DataSet<TResult> RightOuterJoin<TOther, TKey, TResult>(DataSet<TOther> other, Func<T, TKey> key, Func<TOther, TKey> otherKey,
+        Func<T?, TOther, TResult> result,
+        [CallerArgumentExpression(nameof(key))] string? keyName = null,
+        [CallerArgumentExpression(nameof(otherKey))] string? otherKeyName = null)
+    {
+        ArgumentNullException.ThrowIfNull(other);
+        ArgumentNullException.ThrowIfNull(result);
+        // A left outer join with the sides swapped: the preserved side is the one streamed through the table.
+        return other.HashJoin(this, otherKey, key, (b, a) => result(a, b), JoinKind.LeftOuter, otherKeyName, keyName, "RightOuterJoin");
+    }
+
+    /// <summary>
+    /// Full outer equi-join: like <see cref="Join{TOther, TKey, TResult}"/>, and every record of either
+    /// side without a match meets <c>default</c> of the other side's type once. Records whose key is
+    /// null match nothing (as in <c>Enumerable.Join</c>) and so appear once each with <c>default</c>.
+    /// <paramref name="other"/> is the build side; its unmatched records are emitted after the probe
+    /// side has ended.
+    /// </summary>
+    public DataSet<TResult> FullOuterJoin<TOther, TKey, TResult>(DataSet<TOther> other, Func<T, TKey> key, Func<TOther, TKey> otherKey,
+        Func<T?, TOther?, TResult> result,
+        [CallerArgumentExpression(nameof(key))] string? keyName = null,
+        [CallerArgumentExpression(nameof(otherKey))] string? otherKeyName = null) =>
+        HashJoin(other, key, otherKey, (a, b) => result(a, b), JoinKind.FullOuter, keyName, otherKeyName);
 
     private DataSet<TResult> HashJoin<TOther, TKey, TResult>(DataSet<TOther> other, Func<T, TKey> key, Func<TOther, TKey> otherKey,
-        Func<T, TOther, TResult> result, bool outer, string? keyName, string? otherKeyName)
+        Func<T, TOther, TResult> result, JoinKind kind, string? keyName, string? otherKeyName, string? name = null)
     {
         ArgumentNullException.ThrowIfNull(other);
         ArgumentNullException.ThrowIfNull(key);
         ArgumentNullException.ThrowIfNull(otherKey);
         ArgumentNullException.ThrowIfNull(result);
-        return new(new BinaryOperatorNode<T, TOther, TResult>(Node, other.Node, outer ? "LeftOuterJoin" : "Join",
+        return new(new BinaryOperatorNode<T, TOther, TResult>(Node, other.Node, name ?? kind switch { JoinKind.LeftOuter => "LeftOuterJoin", JoinKind.FullOuter => "FullOuterJoin", _ => "Join" },
             new HashRequirement<T, TKey>(key, keyName ?? "key"), new HashRequirement<TOther, TKey>(otherKey, otherKeyName ?? "key"),
             (down, info) =>
             {
-                var op = new HashJoinOperator<T, TOther, TKey, TResult>(key, otherKey, result, outer, down, info);
+                var op = new HashJoinOperator<T, TOther, TKey, TResult>(key, otherKey, result, kind, down, info);
                 return (op.Probe, op.Build);
-            }, cacheableStaticInput: 1, cachedState: maxP => new Operators.Tables.KeyGroupedMultiMap<TKey, TOther>(maxP)));
+            },
+            // A full outer join emits the unmatched build records of each run, so its table is not reused across supersteps.
+            cacheableStaticInput: kind == JoinKind.FullOuter ? -1 : 1,
+            cachedState: kind == JoinKind.FullOuter ? null : maxP => new Operators.Tables.KeyGroupedMultiMap<TKey, TOther>(maxP)));
     }
 
     /// <summary>

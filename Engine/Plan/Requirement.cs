@@ -106,3 +106,42 @@ internal sealed class HashRequirement<T, TKey> : Requirement<T>
     public override object CreateOutput(ShipStrategy strategy, ExchangeTargets targets, string consumer) =>
         strategy == ShipStrategy.Hash ? new HashOutput<T, TKey>(targets, KeySelector, consumer) : base.CreateOutput(strategy, targets, consumer);
 }
+
+/// <summary>
+/// Range partitioning for a global sort: the producer has tagged every record with its range, and
+/// the exchange sends ranges to consumers in order (<see cref="RangeOutput{T}"/>).
+/// </summary>
+internal sealed class RangeRequirement<T> : Requirement<(int Range, T Item)>
+{
+    private readonly int _ranges;
+    private readonly string _description;
+
+    // A key of its own: no node is ever partitioned by it, so the compiler always places the exchange.
+    private readonly Func<(int Range, T Item), int> _key = static x => x.Range;
+
+    public RangeRequirement(int ranges, string description)
+        : base(RequirementKind.Hash)
+    {
+        _ranges = ranges;
+        _description = description;
+    }
+
+    public override Delegate Key => _key;
+
+    public override string Describe(ShipStrategy strategy) =>
+        strategy == ShipStrategy.Hash ? $"range({_description})" : base.Describe(strategy);
+
+    public override List<(int Range, T Item)>[] Repartition(List<(int Range, T Item)>[] parts, int parallelism, int maxParallelism)
+    {
+        var result = new List<(int Range, T Item)>[parallelism];
+        for (int i = 0; i < parallelism; i++) result[i] = new();
+        foreach (var part in parts)
+        {
+            foreach (var x in part) result[RangeOutput<T>.SubtaskOf(x.Range, _ranges, parallelism)].Add(x);
+        }
+        return result;
+    }
+
+    public override object CreateOutput(ShipStrategy strategy, ExchangeTargets targets, string consumer) =>
+        strategy == ShipStrategy.Hash ? new RangeOutput<T>(targets, _ranges) : base.CreateOutput(strategy, targets, consumer);
+}

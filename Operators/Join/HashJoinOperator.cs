@@ -5,9 +5,23 @@ using Dataflow.Runtime.Records;
 
 namespace Dataflow.Operators.Join;
 
+/// <summary>Which records of a hash join without a match are kept.</summary>
+public enum HashJoinKind
+{
+    /// <summary>Only matching pairs.</summary>
+    Inner,
+
+    /// <summary>Also every unmatched probe record, with <c>default</c> for the build side.</summary>
+    LeftOuter,
+
+    /// <summary>Also every unmatched record of either side, with <c>default</c> for the other.</summary>
+    FullOuter,
+}
+
 /// <summary>
 /// Equi-join by hashing the build side into a multimap and streaming the probe side through it.
-/// Inner join, or left outer join on the probe side (unmatched probe records meet <c>default</c>).
+/// Inner join, left outer join on the probe side (unmatched probe records meet <c>default</c>), or
+/// full outer join (unmatched build records, too, once the probe side has ended).
 /// </summary>
 public sealed class HashJoinOperator<TProbe, TBuild, TKey, TOut> : BuildProbeOperator<TProbe, TBuild, TOut>
 {
@@ -15,6 +29,10 @@ public sealed class HashJoinOperator<TProbe, TBuild, TKey, TOut> : BuildProbeOpe
     private readonly Func<TBuild, TKey> _buildKey;
     private readonly Func<TProbe, TBuild, TOut> _result;
     private readonly bool _outer;
+    private readonly bool _full;
+    // Full outer join only: build records in arrival order (to emit the unmatched ones) and the keys probed with a match.
+    private readonly List<TBuild>? _builds;
+    private readonly OpenHashMap<TKey, bool>? _matched;
     // Exactly one of the two: a plain multimap, or, when the build side is cached across
     // supersteps, one per key group (so that a rescale moves key groups, not records).
     private readonly HashMultiMap<TKey, TBuild>? _table;
@@ -30,12 +48,32 @@ public sealed class HashJoinOperator<TProbe, TBuild, TKey, TOut> : BuildProbeOpe
     /// <param name="downstream">Where results go.</param>
     /// <param name="info">Operator name and subtask.</param>
     public HashJoinOperator(Func<TProbe, TKey> probeKey, Func<TBuild, TKey> buildKey, Func<TProbe, TBuild, TOut> result,
-        bool outer, Collector<TOut> downstream, OperatorInfo info) : base(downstream, info)
+        bool outer, Collector<TOut> downstream, OperatorInfo info)
+        : this(probeKey, buildKey, result, outer ? HashJoinKind.LeftOuter : HashJoinKind.Inner, downstream, info)
+    {
+    }
+
+    /// <summary>Creates the operator for a join of kind <paramref name="kind"/>.</summary>
+    /// <param name="probeKey">Key of a probe record.</param>
+    /// <param name="buildKey">Key of a build record.</param>
+    /// <param name="result">Result of a matching pair (for outer joins, either record may be <c>default</c>).</param>
+    /// <param name="kind">Which unmatched records are kept.</param>
+    /// <param name="downstream">Where results go.</param>
+    /// <param name="info">Operator name and subtask.</param>
+    public HashJoinOperator(Func<TProbe, TKey> probeKey, Func<TBuild, TKey> buildKey, Func<TProbe, TBuild, TOut> result,
+        HashJoinKind kind, Collector<TOut> downstream, OperatorInfo info) : base(downstream, info)
     {
         _probeKey = probeKey;
         _buildKey = buildKey;
         _result = result;
-        _outer = outer;
+        _outer = kind != HashJoinKind.Inner;
+        _full = kind == HashJoinKind.FullOuter;
+        if (_full)
+        {
+            if (info.StaticState is not null) throw new InvalidOperationException("A full outer join does not keep its build side across supersteps.");
+            _builds = new List<TBuild>();
+            _matched = new OpenHashMap<TKey, bool>();
+        }
         _buffer = new BatchBuffer<TOut>(info.BatchSize);
         if (info.StaticState?.Value is KeyGroupedMultiMap<TKey, TBuild> cached)
         {
@@ -72,6 +110,7 @@ public sealed class HashJoinOperator<TProbe, TBuild, TKey, TOut> : BuildProbeOpe
         {
             var table = _table;
             var grouped = _grouped;
+            _builds?.AddRange(batch);
             foreach (ref readonly var b in batch)
             {
                 // As in Enumerable.Join, a null key matches nothing.
@@ -105,6 +144,7 @@ public sealed class HashJoinOperator<TProbe, TBuild, TKey, TOut> : BuildProbeOpe
                     if (_outer) _buffer.Add(_result(p, default!), down);
                     continue;
                 }
+                if (_matched is not null) _matched.GetValueRefOrAddDefault(k!, out _) = true;
                 foreach (ref readonly var b in matches) _buffer.Add(_result(p, b), down);
             }
         }
@@ -117,6 +157,22 @@ public sealed class HashJoinOperator<TProbe, TBuild, TKey, TOut> : BuildProbeOpe
     /// <inheritdoc />
     protected override void OnEnd()
     {
+        if (_builds is not null)
+        {
+            try
+            {
+                foreach (var b in _builds)
+                {
+                    var k = _buildKey(b);
+                    if (k is null || _matched!.IndexOf(k) < 0) _buffer.Add(_result(default!, b), Downstream);
+                }
+            }
+            catch (Exception e) when (OperatorInfo.IsUserFault(e))
+            {
+                Info.Throw(e);
+            }
+            _builds.Clear();
+        }
         _buffer.Flush(Downstream);
         Downstream.Close();
     }
