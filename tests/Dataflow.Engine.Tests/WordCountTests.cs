@@ -89,4 +89,36 @@ public sealed class WordCountTests : IDisposable
         Assert.Equal(9, byWord.Count);
         Assert.Equal(11, byWord.Values.Sum());
     }
+
+    /// <summary>The ten most common words, ties broken by the word (ordinal), as LINQ to Objects computes them.</summary>
+    private static List<(string Key, long Count)> LinqTopTen(string path) =>
+        LinqWordCount(path).OrderByDescending(c => c.Item2).ThenBy(c => c.Item1, StringComparer.Ordinal).Take(10).ToList();
+
+    [Theory]
+    [InlineData(1, 21)]
+    [InlineData(2, 22)]
+    [InlineData(3, 23)]
+    [InlineData(4, 24)]
+    public async Task WordCountTopTen_OrderByTake_MatchesLinq(int p, int seed)
+    {
+        var path = WriteText(seed, lines: 20_000);
+        var actual = await WordCount(DataflowEnvironment.CreateLocal(p), path)
+            .OrderByDescending(c => c.Count).ThenBy(c => c.Key).Take(10).CollectAsync();
+        Assert.Equal(LinqTopTen(path), actual);
+    }
+
+    [Theory]
+    [InlineData(1, 31)]
+    [InlineData(2, 32)]
+    [InlineData(3, 33)]
+    [InlineData(4, 34)]
+    public async Task WordCountTopTen_Top_MatchesLinq(int p, int seed)
+    {
+        var path = WriteText(seed, lines: 20_000);
+        // A total key: more occurrences first, then the ordinally smaller word.
+        var byCountThenWord = Comparer<(string Key, long Count)>.Create((a, b) =>
+            a.Count != b.Count ? a.Count.CompareTo(b.Count) : string.CompareOrdinal(b.Key, a.Key));
+        var actual = await WordCount(DataflowEnvironment.CreateLocal(p), path).Top(10, c => c, byCountThenWord).CollectAsync();
+        Assert.Equal(LinqTopTen(path), actual);
+    }
 }
