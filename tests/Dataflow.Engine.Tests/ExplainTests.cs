@@ -130,4 +130,19 @@ public class ExplainTests
         Assert.Contains("Combine(Count)", plan);
         Assert.True(Occurrences(plan, "hash(") == 2, plan);
     }
+
+    [Fact]
+    public void Explain_OrderByThenTake_ShowsSampleBroadcastRangeExchangeAndSingleMerge()
+    {
+        var env = DataflowEnvironment.CreateLocal(4);
+        var (orders, _) = Inputs(env);
+        var plan = orders.OrderBy(o => o.Amount).ThenBy(o => o.Id).Take(3).Explain();
+        Assert.Contains("Sample(OrderBy(o => o.Amount).ThenBy(o => o.Id))", plan);
+        Assert.Contains("broadcast", plan);
+        Assert.Contains("range(OrderBy(o => o.Amount).ThenBy(o => o.Id))", plan);
+        // The per-partition take runs in the sort's task; one subtask merges.
+        Assert.Matches(@"OrderBy\(o => o.Amount\).ThenBy\(o => o.Id\) -> Combine\(Take\(3\)\)", plan);
+        Assert.Contains("Take(3)  (parallelism 1)", plan);
+        Assert.DoesNotContain("hash(", plan);
+    }
 }
