@@ -11,7 +11,11 @@ public sealed partial class DataSet<T>
     private OperatorNode<T, T> Sink(string name, Func<Runtime.Records.Collector<T>, Operators.Core.OperatorInfo, Collector<T>> create) =>
         new(Node, name, Requirement<T>.Any, create, parallelism: Node.Parallelism) { IsResultSink = true };
 
-    /// <summary>Runs the job and returns all records (in subtask order; for a fixed order, sort them).</summary>
+    /// <summary>
+    /// Runs the job and returns all records in subtask order: subtask 0's records first, each
+    /// subtask's in the order it produced them. After <see cref="OrderBy{TKey}"/> that is the global
+    /// order; otherwise the order is not specified.
+    /// </summary>
     public async Task<List<T>> CollectAsync(CancellationToken cancellationToken = default)
     {
         var parts = new List<T>[Node.Parallelism];
@@ -33,7 +37,8 @@ public sealed partial class DataSet<T>
     }
 
     /// <summary>
-    /// Runs the job and writes one line per record to <paramref name="path"/>. Subtasks write part
+    /// Runs the job and writes one line per record to <paramref name="path"/>, in the order of
+    /// <see cref="CollectAsync"/> (the global order after <see cref="OrderBy{TKey}"/>). Subtasks write part
     /// files under temporary names; only a successful job renames the result into place, so a failed
     /// or cancelled job leaves no output file.
     /// </summary>
