@@ -33,6 +33,38 @@ public class IterationTests
         Assert.Equal(expected.Order(), result.Order());
     }
 
+    [Theory]
+    [InlineData(1)]
+    [InlineData(3)]
+    public async Task IterateBulk_OuterJoinsWithLoopInvariantSideAndOrderByTake_EqualLoopOverLinq(int parallelism)
+    {
+        var env = DataflowEnvironment.CreateLocal(parallelism);
+        var table = Enumerable.Range(0, 60).Select(i => (Key: i * 2, Add: (long)i)).ToList();
+        var data = Enumerable.Range(0, 400).Select(i => (Key: i % 90, Value: (long)i)).ToList();
+        var invariant = env.FromCollection(table);
+        var result = await env.FromCollection(data)
+            .IterateBulk(4, xs =>
+            {
+                // Full outer: the loop-invariant build side is not cached, its unmatched rows appear every superstep.
+                var full = xs.FullOuterJoin(invariant, x => x.Key, t => t.Key, (x, t) => (Key: (x.Key + t.Key + 1) % 90, Value: x.Value + t.Add));
+                // Right outer: the loop-invariant side is the build side and is indexed once.
+                var right = invariant.RightOuterJoin(full, t => t.Key, x => x.Key, (t, x) => (x.Key, Value: x.Value + t.Add));
+                return right.OrderByDescending(x => x.Value).ThenBy(x => x.Key).Take(300);
+            })
+            .CollectAsync();
+        IEnumerable<(int Key, long Value)> expected = data;
+        for (int i = 0; i < 4; i++)
+        {
+            var l = expected.ToList();
+            var leftKeys = l.Select(x => x.Key).ToHashSet();
+            var full = l.LeftJoin(table, x => x.Key, t => t.Key, (x, t) => (Key: (x.Key + t.Key + 1) % 90, Value: x.Value + t.Add))
+                .Concat(table.Where(t => !leftKeys.Contains(t.Key)).Select(t => (Key: (t.Key + 1) % 90, Value: t.Add)));
+            expected = table.RightJoin(full, t => t.Key, x => x.Key, (t, x) => (x.Key, Value: x.Value + t.Add))
+                .OrderByDescending(x => x.Value).ThenBy(x => x.Key).Take(300).ToList();
+        }
+        Assert.Equal(expected, result);
+    }
+
     [Fact]
     public async Task IterateBulk_ConvergenceCriterion_EndsEarly()
     {
