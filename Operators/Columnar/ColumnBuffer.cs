@@ -29,7 +29,16 @@ public abstract class ColumnBuffer
     public abstract Field ArrowField(string name);
 
     /// <summary>True when a Parquet column of this CLR type can be read into this buffer.</summary>
-    public bool Accepts(DataField field) => !field.IsArray && field.ClrType == ValueType;
+    public bool Accepts(DataField field) => !field.IsArray && ClrTypeOf(field) == ValueType;
+
+    /// <summary>
+    /// The CLR type a Parquet column holds: Parquet.Net 6 reports text and binary columns of a file it
+    /// reads as <c>ReadOnlyMemory</c> of chars or bytes; they are <c>string</c> and <c>byte[]</c> here.
+    /// </summary>
+    public static Type ClrTypeOf(DataField field) =>
+        field.ClrType == typeof(ReadOnlyMemory<char>) ? typeof(string)
+        : field.ClrType == typeof(ReadOnlyMemory<byte>) ? typeof(byte[])
+        : field.ClrType;
 
     /// <summary>True when an Arrow column of this type can be read into this buffer.</summary>
     public abstract bool Accepts(IArrowType type);

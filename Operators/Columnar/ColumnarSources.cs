@@ -47,7 +47,7 @@ public static class ColumnMatch
         {
             var f = fields[Find(fileNames, names[k], path)];
             if (f is not DataField d || d.IsArray) throw Mismatch(path, f.Name, buffers[k].ValueType.Name, $"{f.SchemaType} (nested)");
-            if (!buffers[k].Accepts(d)) throw Mismatch(path, f.Name, buffers[k].ValueType.Name, d.ClrType.Name);
+            if (!buffers[k].Accepts(d)) throw Mismatch(path, f.Name, buffers[k].ValueType.Name, ColumnBuffer.ClrTypeOf(d).Name);
             result[k] = d;
         }
         return result;
@@ -145,7 +145,7 @@ public sealed class ParquetVectorSource(string path, SubtaskContext context, Col
         var data = new DataField[fields.Length];
         for (int k = 0; k < fields.Length; k++)
         {
-            var t = (fields[k] as DataField)?.ClrType;
+            var t = fields[k] is DataField df ? ColumnBuffer.ClrTypeOf(df) : null;
             if (fields[k] is not DataField { IsArray: false } d || (t != typeof(int) && t != typeof(long) && t != typeof(float) && t != typeof(double)))
             {
                 throw ColumnMatch.Mismatch(path, fields[k].Name, "a number (int, long, float or double)", t?.Name ?? $"{fields[k].SchemaType} (nested)");
