@@ -6,7 +6,8 @@ using Dataflow.Examples.ConnectedComponents;
 // ConnectedComponents: --edges F [--vertices F] [--skip-invalid] [--output F] [--parallelism P] [--stats F]
 // With no --edges it runs on a generated R-MAT graph (--scale, default 16), kept in --data-dir DIR or the per-user
 // cache folder (~/.cache/dataflow/inputs). A line that is not non-negative integer ids (two per edge, one per
-// vertex) fails with path:line; --skip-invalid skips (and counts) such lines instead.
+// vertex) fails with path:line; --skip-invalid skips (and counts) such lines instead. A .parquet --edges file has
+// int64 columns src and dst; a .parquet --output gets columns vertex and label.
 var commandLine = args; // top-level args: also right when the launcher runs the program in its own process
 return await ExampleArgs.RunAsync(async ct =>
 {
@@ -15,8 +16,10 @@ return await ExampleArgs.RunAsync(async ct =>
     using var _ = stats;
     bool skipInvalid = args.Has("skip-invalid");
     var path = ExampleRunner.EdgesOrGenerated(args);
-    InputFiles.RequireRows(path, "edges", commentPrefix: '#');
-    var edges = new CheckedRows<(long Src, long Dst)>(env, path, "edges", GraphInput.ParseEdge, CsvFormat.Whitespace, skipInvalid);
+    bool parquet = ColumnarInput.IsParquet(path);
+    if (parquet) await ColumnarInput.RequireRowsAsync(path, "edges", ct);
+    else InputFiles.RequireRows(path, "edges", commentPrefix: '#');
+    var edges = parquet ? null : new CheckedRows<(long Src, long Dst)>(env, path, "edges", GraphInput.ParseEdge, CsvFormat.Whitespace, skipInvalid);
     CheckedRows<long>? vertices = null;
     if (args.Get("vertices") is { } verticesPath)
     {
@@ -24,12 +27,13 @@ return await ExampleArgs.RunAsync(async ct =>
         vertices = new CheckedRows<long>(env, verticesPath, "vertices", GraphInput.ParseVertex, CsvFormat.Whitespace, skipInvalid);
     }
     var sw = Stopwatch.StartNew();
-    await edges.ReportSkippedAsync(ct);
+    if (edges is not null) await edges.ReportSkippedAsync(ct);
     if (vertices is not null) await vertices.ReportSkippedAsync(ct);
-    var components = ConnectedComponentsJob.Build(edges.Valid, vertices?.Valid, args.GetInt("iterations", int.MaxValue));
+    var components = ConnectedComponentsJob.Build(edges?.Valid ?? ColumnarInput.ReadEdges(env, path), vertices?.Valid, args.GetInt("iterations", int.MaxValue));
     if (args.Get("output") is { } output)
     {
-        await components.WriteTextAsync(output, v => $"{v.Vertex}\t{v.Label}", ct);
+        if (ColumnarInput.IsParquet(output)) await components.WriteParquetAsync(output, ["vertex", "label"], cancellationToken: ct);
+        else await components.WriteTextAsync(output, v => $"{v.Vertex}\t{v.Label}", ct);
         Console.WriteLine($"wrote {output} in {sw.Elapsed.TotalSeconds:F2} s (parallelism {env.Parallelism})");
     }
     else

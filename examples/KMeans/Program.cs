@@ -8,6 +8,8 @@ using Dataflow.Examples.KMeans;
 // With no --points it runs on generated Gaussian blobs (--count points, --k clusters, --dims), kept in --data-dir DIR
 // or the per-user cache folder (~/.cache/dataflow/inputs). Every row of both files must be as many finite numbers
 // as the first row of the points file has fields; --skip-invalid skips (and counts) the rows that are not.
+// A .parquet --points file holds one point per row in all its (numeric) columns, in file order; a .parquet --output
+// gets columns centroid, dimension and value (one row per coordinate).
 var commandLine = args; // top-level args: also right when the launcher runs the program in its own process
 return await ExampleArgs.RunAsync(async ct =>
 {
@@ -36,21 +38,47 @@ return await ExampleArgs.RunAsync(async ct =>
     var sw = Stopwatch.StartNew();
     var initial = KMeansJob.ReadCentroids(centroidsPath, skipInvalid, out int skippedCentroids);
     if (skipInvalid) Console.WriteLine($"skipped {skippedCentroids} invalid rows of centroids file {centroidsPath}");
-    int dimensions = KMeansJob.Dimensions(pointsPath);
+    bool parquet = ColumnarInput.IsParquet(pointsPath);
+    int dimensions;
+    if (parquet)
+    {
+        await ColumnarInput.RequireRowsAsync(pointsPath, "points", ct);
+        dimensions = (await ColumnarFiles.ParquetVectorShapeAsync(pointsPath, ct)).Columns;
+    }
+    else
+    {
+        dimensions = KMeansJob.Dimensions(pointsPath);
+    }
     if (dimensions != initial[0].Coordinates.Length)
     {
         throw new InvalidDataException($"points file {pointsPath} has {dimensions} dimensions but centroids file {centroidsPath} has {initial[0].Coordinates.Length}; they must agree");
     }
-    var pointRows = new CheckedRows<double[]>(env, pointsPath, "points", row => KMeansJob.ParsePoint(row, dimensions), CsvFormat.Default, skipInvalid);
-    await pointRows.ReportSkippedAsync(ct);
-    var result = KMeansJob.Build(pointRows.Valid, env.FromCollection(initial), args.GetInt("iterations", 10));
+    DataSet<double[]> pointSet;
+    if (parquet)
+    {
+        pointSet = ColumnarInput.ReadPoints(env, pointsPath); // --skip-invalid applies to text inputs
+    }
+    else
+    {
+        var pointRows = new CheckedRows<double[]>(env, pointsPath, "points", row => KMeansJob.ParsePoint(row, dimensions), CsvFormat.Default, skipInvalid);
+        await pointRows.ReportSkippedAsync(ct);
+        pointSet = pointRows.Valid;
+    }
+    var result = KMeansJob.Build(pointSet, env.FromCollection(initial), args.GetInt("iterations", 10));
     var centroids = (await result.CollectAsync(ct)).OrderBy(c => c.Id).ToList();
-    if (args.Get("output") is { } output)
+    if (args.Get("output") is { } output && ColumnarInput.IsParquet(output))
+    {
+        // One row per coordinate, so that any dimension fits fixed columns.
+        var rows = centroids.SelectMany(c => c.Coordinates.Select((x, d) => (c.Id, d, x))).ToList();
+        await env.FromEnumerable(rows).WriteParquetAsync(output, ["centroid", "dimension", "value"], cancellationToken: ct);
+        Console.WriteLine($"wrote {output} in {sw.Elapsed.TotalSeconds:F2} s (parallelism {env.Parallelism})");
+    }
+    else if (args.Get("output") is { } textOutput)
     {
         var lines = centroids.Select(c => string.Join(',', c.Coordinates.Select(x => x.ToString("R", CultureInfo.InvariantCulture))));
         // Through a sink, so that under the launcher the submitter writes the file (not every copy of the program).
-        await env.FromEnumerable(lines).WriteTextAsync(output, cancellationToken: ct);
-        Console.WriteLine($"wrote {output} in {sw.Elapsed.TotalSeconds:F2} s (parallelism {env.Parallelism})");
+        await env.FromEnumerable(lines).WriteTextAsync(textOutput, cancellationToken: ct);
+        Console.WriteLine($"wrote {textOutput} in {sw.Elapsed.TotalSeconds:F2} s (parallelism {env.Parallelism})");
     }
     else
     {
