@@ -117,6 +117,16 @@ internal abstract class ValueKind<TV> where TV : struct
 
     public virtual double ToDouble(TV value) => throw new NotSupportedException();
 
+    /// <summary>Adjusts values before Parquet.Net encodes them (in the sink's own buffer).</summary>
+    public virtual void BeforeParquet(Span<TV> values)
+    {
+    }
+
+    /// <summary>Adjusts values before Parquet.Net encodes them (in the sink's own buffer).</summary>
+    public virtual void BeforeParquet(Span<TV?> values)
+    {
+    }
+
     public virtual bool IsNumeric => false;
 
     private static ValueKind<TV> Create()
@@ -233,6 +243,17 @@ internal sealed class DateTimeKind : ValueKind<DateTime>
         return b.Build();
     }
 
+    // Ticks are stored as they are, whatever the kind, as the Arrow path does (no conversion from local time).
+    public override void BeforeParquet(Span<DateTime> values)
+    {
+        foreach (ref var v in values) v = DateTime.SpecifyKind(v, System.DateTimeKind.Utc);
+    }
+
+    public override void BeforeParquet(Span<DateTime?> values)
+    {
+        foreach (ref var v in values) if (v is DateTime x) v = DateTime.SpecifyKind(x, System.DateTimeKind.Utc);
+    }
+
     public override DataField ParquetField(string name, bool nullable) =>
         new DateTimeDataField(name, DateTimeFormat.DateAndTimeMicros, isAdjustedToUTC: true, isNullable: nullable);
 }
@@ -301,8 +322,11 @@ public sealed class RequiredColumn<TV> : ColumnBuffer<TV> where TV : struct
     }
 
     /// <inheritdoc />
-    public override Task WriteParquetAsync(ParquetRowGroupWriter rowGroup, DataField field, int rows) =>
-        rowGroup.WriteAsync<TV>(field, new ReadOnlyMemory<TV>(Data, 0, rows));
+    public override Task WriteParquetAsync(ParquetRowGroupWriter rowGroup, DataField field, int rows)
+    {
+        ValueKind<TV>.Instance.BeforeParquet(Data.AsSpan(0, rows));
+        return rowGroup.WriteAsync<TV>(field, new ReadOnlyMemory<TV>(Data, 0, rows));
+    }
 
     /// <inheritdoc />
     public override void ReadArrow(IArrowArray array, int rows, string path, string column)
@@ -361,8 +385,11 @@ public sealed class OptionalColumn<TV> : ColumnBuffer<TV?> where TV : struct
     }
 
     /// <inheritdoc />
-    public override Task WriteParquetAsync(ParquetRowGroupWriter rowGroup, DataField field, int rows) =>
-        rowGroup.WriteAsync<TV>(field, new ReadOnlyMemory<TV?>(Data, 0, rows));
+    public override Task WriteParquetAsync(ParquetRowGroupWriter rowGroup, DataField field, int rows)
+    {
+        ValueKind<TV>.Instance.BeforeParquet(Data.AsSpan(0, rows));
+        return rowGroup.WriteAsync<TV>(field, new ReadOnlyMemory<TV?>(Data, 0, rows));
+    }
 
     /// <inheritdoc />
     public override void ReadArrow(IArrowArray array, int rows, string path, string column)

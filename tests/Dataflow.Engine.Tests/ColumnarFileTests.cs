@@ -260,3 +260,31 @@ public sealed class ColumnarFileTests : IDisposable
         return string.Join(" / ", all);
     }
 }
+
+/// <summary>What a DateTime of another kind, or with ticks below a microsecond, reads back as.</summary>
+public sealed class ColumnarDateTimeTests : IDisposable
+{
+    private readonly TempDir _dir = new();
+
+    public void Dispose() => _dir.Dispose();
+
+    [Theory]
+    [InlineData(ColumnarFormat.Parquet)]
+    [InlineData(ColumnarFormat.Arrow)]
+    public async Task Write_LocalAndUnspecifiedWithSubMicrosecondTicks_ReadsSameTicksTruncatedToMicrosecondsAsUtc(ColumnarFormat format)
+    {
+        var env = DataflowEnvironment.CreateLocal(1);
+        var path = _dir.File("t" + (format == ColumnarFormat.Parquet ? ".parquet" : ".arrow"));
+        var baseTicks = new DateTime(2020, 5, 6, 7, 8, 9).Ticks + 1234567;
+        var rows = new[] { (1, new DateTime(baseTicks, DateTimeKind.Local)), (2, new DateTime(baseTicks, DateTimeKind.Unspecified)), (3, new DateTime(baseTicks, DateTimeKind.Utc)) };
+        var data = env.FromCollection(rows);
+        if (format == ColumnarFormat.Parquet) await data.WriteParquetAsync(path);
+        else await data.WriteArrowAsync(path);
+        var back = format == ColumnarFormat.Parquet ? env.ReadParquet<(int, DateTime)>(path) : env.ReadArrow<(int, DateTime)>(path);
+        foreach (var (_, t) in await back.CollectAsync())
+        {
+            Assert.Equal(DateTimeKind.Utc, t.Kind);
+            Assert.Equal(baseTicks / 10 * 10, t.Ticks);
+        }
+    }
+}
