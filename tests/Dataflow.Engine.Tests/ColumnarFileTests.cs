@@ -190,6 +190,21 @@ public sealed class ColumnarFileTests : IDisposable
         Assert.Contains($"{path}: no column 'Missing'; the file's columns are: Id, Name", message);
     }
 
+    [Theory]
+    [MemberData(nameof(Formats))]
+    public async Task Read_NullIntoNonNullableMember_FailsNamingFileAndColumn(ColumnarFormat format)
+    {
+        var env = DataflowEnvironment.CreateLocal(1);
+        var path = _dir.File("optional" + Ext(format));
+        var withNull = _dir.File("with-null" + Ext(format));
+        await WriteAsync(env.FromCollection([((long?)1, "a"), (2, "b")]), format, path, columns: ["Id", "Name"]);
+        await WriteAsync(env.FromCollection([((long?)1, "a"), (null, "b")]), format, withNull, columns: ["Id", "Name"]);
+        // An optional column without nulls reads into a non-nullable member; a null fails.
+        Assert.Equal([1L, 2L], (await Read<WithMissing>(env, format, path, ["Id", "Name"]).CollectAsync()).Select(r => r.Id).Order());
+        var ex = await Assert.ThrowsAnyAsync<Exception>(() => Read<WithMissing>(env, format, withNull, ["Id", "Name"]).CollectAsync());
+        Assert.Contains($"{withNull}: column 'Id' has a null, but the member it maps to is not nullable", Messages(ex));
+    }
+
     [Fact]
     public void ReadParquet_MemberOfUnsupportedType_ThrowsBeforeTheJobNamingTheMember()
     {
