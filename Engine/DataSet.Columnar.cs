@@ -1,4 +1,3 @@
-using System.Collections.Concurrent;
 using Dataflow.Operators.Columnar;
 
 namespace Dataflow;
@@ -30,43 +29,16 @@ public sealed partial class DataSet<T>
     public Task WriteArrowAsync(string path, IReadOnlyList<string>? columns = null, int rowsPerGroup = DefaultRowsPerGroup, CancellationToken cancellationToken = default) =>
         WriteColumnarAsync(path, ColumnarFormat.Arrow, columns, rowsPerGroup, cancellationToken);
 
-    private async Task WriteColumnarAsync(string path, ColumnarFormat format, IReadOnlyList<string>? columns, int rowsPerGroup, CancellationToken cancellationToken)
+    private Task WriteColumnarAsync(string path, ColumnarFormat format, IReadOnlyList<string>? columns, int rowsPerGroup, CancellationToken cancellationToken)
     {
         ArgumentException.ThrowIfNullOrEmpty(path);
         ArgumentOutOfRangeException.ThrowIfLessThan(rowsPerGroup, 1);
         var layout = new ColumnarLayout<T>(columns);
-        string sinkName = $"Write{format}({Path.GetFileName(path)})";
-        if (Environment.IsWorkerCopy)
-        {
-            // A cluster worker's copy of the program: the submitter writes the file; the same plan runs here.
-            await Environment.RunAsync([Sink(sinkName, (_, _) => throw new InvalidOperationException("Result sinks run in the submitting process."))],
-                cancellationToken).ConfigureAwait(false);
-            return;
-        }
-        var full = Path.GetFullPath(path);
-        var dir = Path.GetDirectoryName(full)!;
-        if (!Directory.Exists(dir)) throw new DirectoryNotFoundException($"Output directory not found: {dir}");
-        string stem = $"{full}.{Guid.NewGuid():N}";
-        var parts = Enumerable.Range(0, Node.Parallelism).Select(i => $"{stem}.part{i}").ToArray();
-        var sinks = new ConcurrentBag<ColumnarFileSink<T>>();
-        string tmp = stem + ".tmp";
-        try
-        {
-            await Environment.RunAsync([Sink(sinkName, (_, info) =>
-            {
-                var sink = new ColumnarFileSink<T>(parts[info.Subtask], format, layout, rowsPerGroup, info);
-                sinks.Add(sink);
-                return sink;
-            })], cancellationToken).ConfigureAwait(false);
+        return WritePartsAsync(path, $"Write{format}({Path.GetFileName(path)})",
+            (part, info) => new ColumnarFileSink<T>(part, format, layout, rowsPerGroup, info),
+            sink => sink.Abandon(),
             // Parts hold whole row groups; merging re-encodes them into one file rather than concatenating bytes.
-            await ColumnarPartWriter.MergeAsync(format, layout, parts, tmp, cancellationToken).ConfigureAwait(false);
-            File.Move(tmp, full, overwrite: true);
-        }
-        finally
-        {
-            foreach (var s in sinks) s.Abandon();
-            foreach (var part in parts) File.Delete(part);
-            File.Delete(tmp);
-        }
+            (parts, tmp) => ColumnarPartWriter.MergeAsync(format, layout, parts, tmp, cancellationToken),
+            cancellationToken);
     }
 }

@@ -70,12 +70,35 @@ public sealed partial class DataSet<T>
         }, cancellationToken);
     }
 
-    private async Task WriteFileAsync(string path, string name, Func<Action<T, TextWriter>> writerPerSubtask, CancellationToken cancellationToken)
+    private Task WriteFileAsync(string path, string name, Func<Action<T, TextWriter>> writerPerSubtask, CancellationToken cancellationToken) =>
+        WritePartsAsync(path, $"{name}({Path.GetFileName(path)})",
+            (part, info) => new TextFileSink<T>(part, writerPerSubtask(), info),
+            sink => sink.Abandon(),
+            async (parts, tmp) =>
+            {
+                await using var output = new FileStream(tmp, FileMode.CreateNew, FileAccess.Write, FileShare.None, 1 << 16);
+                foreach (var part in parts)
+                {
+                    if (!File.Exists(part)) continue;
+                    await using var input = new FileStream(part, FileMode.Open, FileAccess.Read, FileShare.Read, 1 << 16);
+                    await input.CopyToAsync(output, cancellationToken).ConfigureAwait(false);
+                }
+            },
+            cancellationToken);
+
+    /// <summary>
+    /// Writes one output file through part files, one per subtask: the job's sinks write the parts, and
+    /// only when the job succeeded does <paramref name="merge"/> combine them (in subtask order) into a
+    /// temporary file that is renamed to <paramref name="path"/> — a failed or cancelled job leaves no
+    /// output file, and an existing one as it was. A cluster worker's copy of the program runs the same
+    /// plan without writing (the submitter writes).
+    /// </summary>
+    private async Task WritePartsAsync<TSink>(string path, string sinkName, Func<string, Operators.Core.OperatorInfo, TSink> createSink, Action<TSink> abandon,
+        Func<string[], string, Task> merge, CancellationToken cancellationToken)
+        where TSink : Collector<T>
     {
-        string sinkName = $"{name}({Path.GetFileName(path)})";
         if (Environment.IsWorkerCopy)
         {
-            // A cluster worker's copy of the program: the submitter writes the file; the same plan runs here.
             await Environment.RunAsync([Sink(sinkName, (_, _) => throw new InvalidOperationException("Result sinks run in the submitting process."))],
                 cancellationToken).ConfigureAwait(false);
             return;
@@ -85,32 +108,24 @@ public sealed partial class DataSet<T>
         if (!Directory.Exists(dir)) throw new DirectoryNotFoundException($"Output directory not found: {dir}");
         string stem = $"{full}.{Guid.NewGuid():N}";
         var parts = Enumerable.Range(0, Node.Parallelism).Select(i => $"{stem}.part{i}").ToArray();
-        var sinks = new ConcurrentBag<TextFileSink<T>>();
+        var sinks = new ConcurrentBag<TSink>();
+        string tmp = stem + ".tmp";
         try
         {
             await Environment.RunAsync([Sink(sinkName, (_, info) =>
             {
-                var sink = new TextFileSink<T>(parts[info.Subtask], writerPerSubtask(), info);
+                var sink = createSink(parts[info.Subtask], info);
                 sinks.Add(sink);
                 return sink;
             })], cancellationToken).ConfigureAwait(false);
-            string tmp = stem + ".tmp";
-            await using (var output = new FileStream(tmp, FileMode.CreateNew, FileAccess.Write, FileShare.None, 1 << 16))
-            {
-                foreach (var part in parts)
-                {
-                    if (!File.Exists(part)) continue;
-                    await using var input = new FileStream(part, FileMode.Open, FileAccess.Read, FileShare.Read, 1 << 16);
-                    await input.CopyToAsync(output, cancellationToken).ConfigureAwait(false);
-                }
-            }
+            await merge(parts, tmp).ConfigureAwait(false);
             File.Move(tmp, full, overwrite: true);
         }
         finally
         {
-            foreach (var s in sinks) s.Abandon();
+            foreach (var s in sinks) abandon(s);
             foreach (var part in parts) File.Delete(part);
-            File.Delete(stem + ".tmp");
+            File.Delete(tmp);
         }
     }
 }

@@ -101,6 +101,27 @@ public sealed class HardeningTests : IDisposable
         await AssertEchoWorks(server);
     }
 
+    /// <summary>A coordinator process (with a new secret) listening on a free loopback port.</summary>
+    private async Task<(Repo.Child Process, IPEndPoint EndPoint, string SecretFile)> StartCoordinator(IReadOnlyDictionary<string, string> env)
+    {
+        var secretFile = Path.Combine(_dir, "secret");
+        Authentication.WriteNewSecret(secretFile);
+        int port = Repo.FreePort();
+        var coordinator = new Repo.Child(env, Repo.Launcher, "coordinator", "--listen", $"127.0.0.1:{port.ToString(CultureInfo.InvariantCulture)}",
+            "--secret-file", secretFile, "--cache-dir", Path.Combine(_dir, "cache"));
+        var endPoint = new IPEndPoint(IPAddress.Loopback, port);
+        try
+        {
+            await Repo.WaitListening(endPoint, coordinator);
+        }
+        catch
+        {
+            coordinator.Dispose();
+            throw;
+        }
+        return (coordinator, endPoint, secretFile);
+    }
+
     [Theory]
     [InlineData("on")]
     [InlineData("off")]
@@ -108,13 +129,8 @@ public sealed class HardeningTests : IDisposable
     {
         // A real coordinator process: its peak resident memory (VmHWM) before and after the probe.
         var env = new Dictionary<string, string> { ["DATAFLOW_TLS"] = tls };
-        var secretFile = Path.Combine(_dir, "secret");
-        Authentication.WriteNewSecret(secretFile);
-        int port = Repo.FreePort();
-        using var coordinator = new Repo.Child(env, Repo.Launcher, "coordinator", "--listen", $"127.0.0.1:{port.ToString(CultureInfo.InvariantCulture)}",
-            "--secret-file", secretFile, "--cache-dir", Path.Combine(_dir, "cache"));
-        var endPoint = new IPEndPoint(IPAddress.Loopback, port);
-        await Repo.WaitListening(endPoint, coordinator);
+        var (coordinator, endPoint, secretFile) = await StartCoordinator(env);
+        using var _ = coordinator;
         // A status query first (a legitimate client, from a process with the same setting), so the baseline includes what serving one costs.
         var status = Repo.Run(TimeSpan.FromMinutes(1), env, Repo.Launcher, "status", "--coordinator", endPoint.ToString(), "--secret-file", secretFile);
         Assert.True(status.Exit == 0, status.Err);
@@ -348,13 +364,8 @@ public sealed class HardeningTests : IDisposable
     public async Task Submit_ThroughARecordingRelay_JobDllIsOnTheWireOnlyWithoutTls(string tls)
     {
         var env = new Dictionary<string, string> { ["DATAFLOW_TLS"] = tls };
-        var secretFile = Path.Combine(_dir, "secret");
-        Authentication.WriteNewSecret(secretFile);
-        int port = Repo.FreePort();
-        using var coordinator = new Repo.Child(env, Repo.Launcher, "coordinator", "--listen", $"127.0.0.1:{port.ToString(CultureInfo.InvariantCulture)}",
-            "--secret-file", secretFile, "--cache-dir", Path.Combine(_dir, "cache"));
-        var endPoint = new IPEndPoint(IPAddress.Loopback, port);
-        await Repo.WaitListening(endPoint, coordinator);
+        var (coordinator, endPoint, secretFile) = await StartCoordinator(env);
+        using var _ = coordinator;
         using var relay = new RecordingRelay(endPoint);
         // The coordinator has no workers: the job fails, but only after the submitter shipped its files through the relay.
         var program = Repo.Example("PageRank");
