@@ -26,9 +26,6 @@ public sealed class MemoryGuard
     /// <summary>False when the environment variable <c>DATAFLOW_MEMORY_GUARD</c> is <c>off</c> (then the kernel decides, as without a guard).</summary>
     public static bool Enabled { get; } = !string.Equals(Environment.GetEnvironmentVariable("DATAFLOW_MEMORY_GUARD"), "off", StringComparison.OrdinalIgnoreCase);
 
-    /// <summary>The cgroup memory limit in bytes, or 0 when there is none.</summary>
-    public long CgroupLimitBytes => _cgroupLimit;
-
     /// <summary>
     /// Null while memory is within the limits; otherwise why it is not (what is used, of which limit).
     /// Before it says the managed heap is too large it collects, so garbage does not count.

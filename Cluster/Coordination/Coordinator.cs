@@ -165,12 +165,8 @@ public sealed class Coordinator : IAsyncDisposable
             case StepReady r: await _s.Steps.OnStepReadyAsync(job, index, r).ConfigureAwait(false); break;
             case StepDone d: await _s.Steps.OnStepDoneAsync(job, index, d).ConfigureAwait(false); break;
             case StepFailed f when f.Transport:
-                // A broken connection is usually the symptom of a lost worker, which explains it better: wait for the heartbeat verdict.
-                _ = Task.Run(async () =>
-                {
-                    await Task.Delay(_s.Options.HeartbeatTimeout / 2).ConfigureAwait(false);
-                    await _s.Lifecycle.FailJobAsync(job, f.Message).ConfigureAwait(false);
-                });
+                // A broken connection is usually the symptom of a lost worker, which explains it better.
+                FailUnlessExplained(job, f.Message);
                 break;
             case StepFailed f:
                 await _s.Lifecycle.FailJobAsync(job, f.Message).ConfigureAwait(false);
@@ -204,12 +200,8 @@ public sealed class Coordinator : IAsyncDisposable
             case ProgramEnded e when e.ExitCode != 0:
                 lock (_s.Lock) job.Ended.Add(index);
                 // Its copy ended because the job failed where it runs — a peer's connection broke, usually a worker that was
-                // killed: the lost worker explains it better, so the job fails with this only if nothing else has meanwhile.
-                _ = Task.Run(async () =>
-                {
-                    await Task.Delay(_s.Options.HeartbeatTimeout / 2).ConfigureAwait(false);
-                    await _s.Lifecycle.FailJobAsync(job, $"The program on {from} ended with exit code {e.ExitCode} while the job ran.").ConfigureAwait(false);
-                });
+                // killed: the lost worker explains it better.
+                FailUnlessExplained(job, $"The program on {from} ended with exit code {e.ExitCode} while the job ran.");
                 break;
             case ProgramEnded:
                 bool pending;
@@ -225,6 +217,16 @@ public sealed class Coordinator : IAsyncDisposable
                 break;
         }
     }
+
+    /// <summary>
+    /// Fails the job with <paramref name="message"/> after half a heartbeat timeout, unless it failed
+    /// meanwhile for a reason that explains more (the heartbeat verdict on a lost worker).
+    /// </summary>
+    private void FailUnlessExplained(JobEntry job, string message) => _ = Task.Run(async () =>
+    {
+        await Task.Delay(_s.Options.HeartbeatTimeout / 2).ConfigureAwait(false);
+        await _s.Lifecycle.FailJobAsync(job, message).ConfigureAwait(false);
+    });
 
     /// <inheritdoc />
     public async ValueTask DisposeAsync()

@@ -1,4 +1,5 @@
 using System.Net;
+using Dataflow.Runtime.Hosting;
 
 namespace Dataflow.Cluster;
 

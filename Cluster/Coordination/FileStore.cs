@@ -1,6 +1,7 @@
 using System.Runtime.CompilerServices;
 using System.Security.Cryptography;
 using Dataflow.Cluster.Transport;
+using Dataflow.Runtime.Hosting;
 
 namespace Dataflow.Cluster;
 

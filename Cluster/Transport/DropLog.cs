@@ -14,9 +14,6 @@ internal sealed partial class DropLog(ILogger logger, TimeProvider? time = null,
     private long _lastLogged = long.MinValue;
     private int _suppressed;
 
-    /// <summary>Lines written so far.</summary>
-    public int Written { get; private set; }
-
     /// <summary>Records one dropped connection; logs it unless a line was written within the interval.</summary>
     public void Dropped(string remote, string reason)
     {
@@ -32,7 +29,6 @@ internal sealed partial class DropLog(ILogger logger, TimeProvider? time = null,
             _lastLogged = now;
             suppressed = _suppressed;
             _suppressed = 0;
-            Written++;
         }
         if (suppressed == 0) LogDropped(logger, remote, reason);
         else LogDroppedMore(logger, remote, reason, suppressed);

@@ -4,6 +4,7 @@ using System.Globalization;
 using System.Net;
 using Dataflow.Cluster;
 using Dataflow.Cluster.Transport;
+using Dataflow.Runtime.Hosting;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Logging;
 

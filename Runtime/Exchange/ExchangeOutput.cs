@@ -45,6 +45,54 @@ public abstract class ExchangeOutput<T> : Collector<T>
 }
 
 /// <summary>
+/// Base of the outputs that choose a consumer per record (by key group, by sort range): one pooled
+/// batch per consumer, sent when full; <see cref="Close"/> sends what is left.
+/// </summary>
+public abstract class PartitioningOutput<T> : ExchangeOutput<T>
+{
+    private readonly T[][] _buffers;
+    private readonly int[] _counts;
+
+    private protected PartitioningOutput(ExchangeTargets targets) : base(targets)
+    {
+        int p = targets.Queues.Length;
+        _buffers = new T[p][];
+        _counts = new int[p];
+        for (int i = 0; i < p; i++) _buffers[i] = Rent();
+    }
+
+    /// <summary>The number of consumer subtasks.</summary>
+    private protected int Consumers => _buffers.Length;
+
+    /// <summary>Adds <paramref name="item"/> to consumer <paramref name="target"/>'s batch (inlined into the subclasses' per-record loops).</summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private protected void Append(int target, in T item)
+    {
+        int c = _counts[target];
+        _buffers[target][c] = item;
+        if (++c == _targets.BatchSize)
+        {
+            Send(target, _buffers[target], c);
+            _buffers[target] = Rent();
+            c = 0;
+        }
+        _counts[target] = c;
+    }
+
+    /// <inheritdoc />
+    public override void Close()
+    {
+        for (int t = 0; t < _buffers.Length; t++)
+        {
+            if (_counts[t] > 0) Send(t, _buffers[t], _counts[t]);
+            else Return(_buffers[t], 0);
+            _counts[t] = 0;
+        }
+        SendEndToAll();
+    }
+}
+
+/// <summary>
 /// Sends full batches to one consumer at a time: forward edges keep the consumer with the producer's
 /// own index (one-to-one); rebalance edges move round-robin to the next consumer after each batch.
 /// </summary>

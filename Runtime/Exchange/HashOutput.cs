@@ -10,11 +10,9 @@ namespace Dataflow.Runtime.Exchange;
 /// The per-record work is the user's key selector, a stable hash (JIT-specialized per key type),
 /// the murmur finalizer and one array store; no allocation.
 /// </remarks>
-public sealed class HashOutput<T, TKey> : ExchangeOutput<T>
+public sealed class HashOutput<T, TKey> : PartitioningOutput<T>
 {
     private readonly Func<T, TKey> _key;
-    private readonly T[][] _buffers;
-    private readonly int[] _counts;
     private readonly int[] _subtaskOfGroup;
     private readonly string _consumer;
 
@@ -24,9 +22,6 @@ public sealed class HashOutput<T, TKey> : ExchangeOutput<T>
         _key = key;
         _consumer = consumer;
         int p = targets.Queues.Length;
-        _buffers = new T[p][];
-        _counts = new int[p];
-        for (int i = 0; i < p; i++) _buffers[i] = Rent();
         _subtaskOfGroup = new int[targets.MaxParallelism];
         for (int g = 0; g < _subtaskOfGroup.Length; g++)
         {
@@ -39,7 +34,6 @@ public sealed class HashOutput<T, TKey> : ExchangeOutput<T>
     public override void Push(ReadOnlySpan<T> batch)
     {
         int maxP = _targets.MaxParallelism;
-        int size = _targets.BatchSize;
         foreach (ref readonly T item in batch)
         {
             TKey key;
@@ -53,34 +47,7 @@ public sealed class HashOutput<T, TKey> : ExchangeOutput<T>
                 throw new Dataflow.UserCodeException(_consumer, _targets.ProducerSubtask, e);
             }
             int group = KeyGroups.KeyGroupOf(StableHash.Of(key), maxP);
-            int t = _subtaskOfGroup[group];
-            int c = _counts[t];
-            _buffers[t][c] = item;
-            if (++c == size)
-            {
-                Send(t, _buffers[t], c);
-                _buffers[t] = Rent();
-                c = 0;
-            }
-            _counts[t] = c;
+            Append(_subtaskOfGroup[group], item);
         }
-    }
-
-    /// <inheritdoc />
-    public override void Close()
-    {
-        for (int t = 0; t < _buffers.Length; t++)
-        {
-            if (_counts[t] > 0)
-            {
-                Send(t, _buffers[t], _counts[t]);
-            }
-            else
-            {
-                Return(_buffers[t], 0);
-            }
-            _counts[t] = 0;
-        }
-        SendEndToAll();
     }
 }

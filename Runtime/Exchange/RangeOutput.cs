@@ -6,20 +6,14 @@ namespace Dataflow.Runtime.Exchange;
 /// monotone, so consumers hold consecutive ranges in order even when their number differs from
 /// the number of ranges (an iteration rescaled).
 /// </summary>
-public sealed class RangeOutput<T> : ExchangeOutput<(int Range, T Item)>
+public sealed class RangeOutput<T> : PartitioningOutput<(int Range, T Item)>
 {
     private readonly int _ranges;
-    private readonly (int, T)[][] _buffers;
-    private readonly int[] _counts;
 
     /// <summary>Creates the output for <paramref name="ranges"/> ranges.</summary>
     public RangeOutput(ExchangeTargets targets, int ranges) : base(targets)
     {
         _ranges = Math.Max(1, ranges);
-        int p = targets.Queues.Length;
-        _buffers = new (int, T)[p][];
-        _counts = new int[p];
-        for (int i = 0; i < p; i++) _buffers[i] = Rent();
     }
 
     /// <summary>The consumer subtask of range <paramref name="range"/>.</summary>
@@ -29,32 +23,7 @@ public sealed class RangeOutput<T> : ExchangeOutput<(int Range, T Item)>
     /// <inheritdoc />
     public override void Push(ReadOnlySpan<(int Range, T Item)> batch)
     {
-        int consumers = _buffers.Length;
-        int size = _targets.BatchSize;
-        foreach (ref readonly var item in batch)
-        {
-            int t = SubtaskOf(item.Range, _ranges, consumers);
-            int c = _counts[t];
-            _buffers[t][c] = item;
-            if (++c == size)
-            {
-                Send(t, _buffers[t], c);
-                _buffers[t] = Rent();
-                c = 0;
-            }
-            _counts[t] = c;
-        }
-    }
-
-    /// <inheritdoc />
-    public override void Close()
-    {
-        for (int t = 0; t < _buffers.Length; t++)
-        {
-            if (_counts[t] > 0) Send(t, _buffers[t], _counts[t]);
-            else Return(_buffers[t], 0);
-            _counts[t] = 0;
-        }
-        SendEndToAll();
+        int consumers = Consumers;
+        foreach (ref readonly var item in batch) Append(SubtaskOf(item.Range, _ranges, consumers), item);
     }
 }

@@ -1,8 +1,8 @@
-namespace Dataflow.Cluster;
+namespace Dataflow.Runtime.Hosting;
 
 /// <summary>
 /// Folders only their owner can read or write (mode 0700): caches of job files, a run's secret and
-/// the workers' job folders. A shared, predictable folder under the system temp directory would let
+/// the workers' job folders, the examples' generated inputs. A shared, predictable folder under the system temp directory would let
 /// another user plant a file that a worker later runs.
 /// </summary>
 public static class PrivateDirectory
@@ -12,15 +12,17 @@ public static class PrivateDirectory
         | UnixFileMode.OtherRead | UnixFileMode.OtherWrite | UnixFileMode.OtherExecute;
 
     /// <summary>
-    /// The engine's folder for this user: <c>$XDG_CACHE_HOME/dataflow</c>, else <c>~/.cache/dataflow</c>
-    /// (or, without a home, <c>dataflow-USER</c> in the temp directory).
+    /// The engine's folder for this user: <c>$XDG_CACHE_HOME/dataflow</c> (an absolute one; a relative
+    /// value is invalid and ignored), else <c>~/.cache/dataflow</c>; on Windows under local application
+    /// data; without a home folder, <c>dataflow-USER</c> in the temp directory.
     /// </summary>
     public static string UserRoot
     {
         get
         {
+            if (OperatingSystem.IsWindows()) return Path.Combine(Environment.GetFolderPath(Environment.SpecialFolder.LocalApplicationData), "dataflow");
             var cache = Environment.GetEnvironmentVariable("XDG_CACHE_HOME");
-            if (string.IsNullOrEmpty(cache))
+            if (string.IsNullOrEmpty(cache) || !Path.IsPathRooted(cache))
             {
                 var home = Environment.GetFolderPath(Environment.SpecialFolder.UserProfile);
                 if (string.IsNullOrEmpty(home)) return Path.Combine(Path.GetTempPath(), $"dataflow-{Environment.UserName}");
@@ -40,14 +42,8 @@ public static class PrivateDirectory
     /// <exception cref="UnauthorizedAccessException">The folder exists and its mode cannot be made private (it belongs to someone else).</exception>
     public static string Create(string path)
     {
-        if (OperatingSystem.IsWindows())
-        {
-            Directory.CreateDirectory(path);
-            return path;
-        }
-        var parent = Path.GetDirectoryName(Path.GetFullPath(path));
-        if (!string.IsNullOrEmpty(parent)) Directory.CreateDirectory(parent);
-        Directory.CreateDirectory(path, OwnerOnly);
+        EnsureExists(path);
+        if (OperatingSystem.IsWindows()) return path;
         if ((File.GetUnixFileMode(path) & GroupOrOthers) != 0)
         {
             try
@@ -59,6 +55,23 @@ public static class PrivateDirectory
                 throw new UnauthorizedAccessException($"The folder {path} is open to other users and is not yours to close (chmod 700 failed): use another folder.", e);
             }
         }
+        return path;
+    }
+
+    /// <summary>
+    /// Creates <paramref name="path"/> and each missing parent with mode 0700; a folder that exists is
+    /// left as it is (one the user chose, e.g. <c>--data-dir</c>). Returns the path.
+    /// </summary>
+    public static string EnsureExists(string path)
+    {
+        if (OperatingSystem.IsWindows())
+        {
+            Directory.CreateDirectory(path);
+            return path;
+        }
+        if (Directory.Exists(path)) return path;
+        if (Path.GetDirectoryName(Path.GetFullPath(path)) is { } parent) EnsureExists(parent);
+        Directory.CreateDirectory(path, OwnerOnly); // a no-op if another process was first
         return path;
     }
 }
