@@ -24,8 +24,14 @@ public sealed class ClusterJobHost : IJobHost
                 };
                 Placed?.Invoke(record);
             };
+            // The coordinator shows the job on its dashboard from the same events the program's --stats file gets.
+            var control = session.Control;
+            Observers = [new JsonStatisticsWriter(line => _ = control.TrySendAsync(new JobEvent(session.Job, line)))];
         }
     }
+
+    /// <inheritdoc />
+    public IReadOnlyList<IDataflowObserver> Observers { get; } = [];
 
     /// <inheritdoc />
     public HostMode Mode => _session.IsSubmitter ? HostMode.Submitter : HostMode.Worker;

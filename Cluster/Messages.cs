@@ -37,6 +37,7 @@ namespace Dataflow.Cluster;
 [Union(28, typeof(StopCluster))]
 [Union(29, typeof(Shutdown))]
 [Union(30, typeof(Leaving))]
+[Union(31, typeof(JobEvent))]
 public abstract record ControlMessage;
 
 /// <summary>Worker → coordinator, first message: a worker offers its slots.</summary>
@@ -223,6 +224,10 @@ public sealed record Shutdown([property: Key(0)] string Reason) : ControlMessage
 /// <summary>Worker → coordinator, last message: it exits cleanly (its connection closing next is not a loss).</summary>
 [MessagePackObject]
 public sealed record Leaving([property: Key(0)] string Reason) : ControlMessage;
+
+/// <summary>Submitter → coordinator: one statistics event of the job (a line of the <c>--stats</c> format) for the dashboard.</summary>
+[MessagePackObject]
+public sealed record JobEvent([property: Key(0)] int Job, [property: Key(1)] string Json) : ControlMessage;
 
 /// <summary>
 /// Encodes control messages with MessagePack: each message is a union case with an explicit key (the

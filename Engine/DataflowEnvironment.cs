@@ -78,7 +78,7 @@ public sealed class DataflowEnvironment
     }
 
     /// <summary>The observers told of events here: none in a cluster worker's copy of the program (the submitter tells them).</summary>
-    internal IReadOnlyList<IDataflowObserver> ActiveObservers => IsWorkerCopy ? [] : _observers;
+    internal IReadOnlyList<IDataflowObserver> ActiveObservers => IsWorkerCopy ? [] : Host.Observers.Count == 0 ? _observers : [.. _observers, .. Host.Observers];
 
     /// <summary>Where this program's jobs run (the engine reaches a cluster only through it).</summary>
     internal IJobHost Host { get; }

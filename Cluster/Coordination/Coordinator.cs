@@ -64,6 +64,13 @@ public sealed class Coordinator : IAsyncDisposable
         remove => _s.HeartbeatReceived -= value;
     }
 
+    /// <summary>Raised for every statistics event a job's submitter forwards (job id, program, one JSON line of the <c>--stats</c> format): feeds the dashboard.</summary>
+    public event Action<int, string, string>? JobEventReceived
+    {
+        add => _s.JobEventReceived += value;
+        remove => _s.JobEventReceived -= value;
+    }
+
     /// <summary>The process ids the registered workers gave.</summary>
     public IReadOnlyList<int> RegisteredPids()
     {

@@ -63,5 +63,8 @@ internal sealed class CoordinatorState
     /// <summary>Raised for every worker heartbeat.</summary>
     public Action<string, Heartbeat>? HeartbeatReceived { get; set; }
 
+    /// <summary>A submitter's statistics event (job, program, JSON line): the dashboard's feed.</summary>
+    public Action<int, string, string>? JobEventReceived { get; set; }
+
     public IResourceProvider? ResolveProvider() => Options.Provider ??= Options.ProviderFactory?.Invoke();
 }

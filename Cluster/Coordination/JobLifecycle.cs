@@ -73,6 +73,11 @@ internal sealed class JobLifecycle(CoordinatorState s)
             {
                 job.SubmitterHeard = _s.Heartbeats.Now;
                 if (m is Heartbeat) continue;
+                if (m is JobEvent e)
+                {
+                    _s.JobEventReceived?.Invoke(job.Id, job.Submit.Entry, e.Json);
+                    continue;
+                }
                 if (m is ProgramEnded ended)
                 {
                     await EndJobAsync(job, ended.Error is null ? JobState.Finished : JobState.Failed).ConfigureAwait(false);
@@ -87,6 +92,11 @@ internal sealed class JobLifecycle(CoordinatorState s)
         {
             job.State = JobState.Failed;
             await channel.TrySendAsync(new JobFailed(job.Id, e.Message)).ConfigureAwait(false);
+            await EndJobAsync(job, JobState.Failed).ConfigureAwait(false);
+        }
+        catch (OperationCanceledException) when (token.IsCancellationRequested)
+        {
+            await FailJobAsync(job, "The coordinator stopped.").ConfigureAwait(false);
             await EndJobAsync(job, JobState.Failed).ConfigureAwait(false);
         }
         catch (Exception)

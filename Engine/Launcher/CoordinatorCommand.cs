@@ -18,7 +18,9 @@ internal static class CoordinatorCommand
         var cache = new Option<string>("--cache-dir") { Description = "where job files are cached (default: ~/.cache/dataflow/coordinator-cache, private)" };
         var standbys = CommandSupport.Standbys();
         var trace = new Option<string>("--trace") { Description = "records every worker heartbeat's metrics to this file (for predict-eval)" };
-        var command = new Command("coordinator", "runs a coordinator until stopped (Ctrl-C, SIGTERM, or dataflow stop)") { listen, secret, heartbeat, cache, standbys, trace };
+        var ui = ClusterDashboard.UiOption();
+        var uiAddress = ClusterDashboard.AddressOption();
+        var command = new Command("coordinator", "runs a coordinator until stopped (Ctrl-C, SIGTERM, or dataflow stop)") { listen, secret, heartbeat, cache, standbys, trace, ui, uiAddress };
         command.SetAction((r, _) =>
         {
             var options = new CoordinatorOptions
@@ -29,12 +31,12 @@ internal static class CoordinatorCommand
                 StandbysFollow = r.GetValue(standbys) == "follow",
             };
             if (r.GetValue(cache) is { } dir) options.CacheDirectory = dir;
-            return ExecuteAsync(options, r.GetValue(trace));
+            return ExecuteAsync(options, r.GetValue(trace), r.GetValue(ui), r.GetValue(uiAddress)!);
         });
         return command;
     }
 
-    private static async Task<int> ExecuteAsync(CoordinatorOptions options, string? tracePath)
+    private static async Task<int> ExecuteAsync(CoordinatorOptions options, string? tracePath, int? ui, System.Net.IPAddress uiAddress)
     {
         using var cts = new CancellationTokenSource();
         Console.CancelKeyPress += (_, e) =>
@@ -49,6 +51,7 @@ internal static class CoordinatorCommand
         using var trace = CommandSupport.RecordTrace(coordinator, tracePath);
         coordinator.Start();
         Console.Error.WriteLine($"coordinator listening on {coordinator.EndPoint}");
+        await using var dashboard = ui is int port ? await ClusterDashboard.StartAsync(coordinator, uiAddress, port, options.Secret) : null;
         // Until Ctrl-C / SIGTERM (the workers wait for a restarted coordinator) or `dataflow stop` (the workers exit too).
         await Task.WhenAny(Task.Delay(Timeout.Infinite, cts.Token), coordinator.StopRequested).ContinueWith(_ => { }, TaskScheduler.Default);
         if (coordinator.StopRequested.IsCompleted) Console.Error.WriteLine("coordinator stopped with its cluster");

@@ -28,18 +28,20 @@ internal static class RunCommand
         secret.Description = "the shared secret (default: a new one, created 0600 in a private run folder)";
         var heartbeat = CommandSupport.Int("--heartbeat-timeout-ms", "a worker silent this long is lost", 3000, 100);
         var trace = new Option<string>("--trace") { Description = "records every worker heartbeat's metrics to this file (for predict-eval)" };
+        var ui = ClusterDashboard.UiOption();
+        var uiAddress = ClusterDashboard.AddressOption();
         var program = CommandSupport.Program();
         var command = new Command("run", "starts a coordinator and N worker processes on this machine, runs the program on them (its output, files and statistics appear here) and stops every process again")
         {
-            workers, initial, maxWorkers, slots, standbys, wrapper, secret, heartbeat, trace, program,
+            workers, initial, maxWorkers, slots, standbys, wrapper, secret, heartbeat, trace, ui, uiAddress, program,
         };
         command.SetAction((r, _) => ExecuteAsync(new Settings(r.GetValue(workers), r.GetValue(initial), r.GetValue(maxWorkers), r.GetValue(slots),
-            r.GetValue(standbys) == "follow", r.GetValue(wrapper), r.GetValue(secret), r.GetValue(heartbeat), r.GetValue(trace), r.GetValue(program)!)));
+            r.GetValue(standbys) == "follow", r.GetValue(wrapper), r.GetValue(secret), r.GetValue(heartbeat), r.GetValue(trace), r.GetValue(ui), r.GetValue(uiAddress)!, r.GetValue(program)!)));
         return command;
     }
 
     private sealed record Settings(int Workers, int? InitialWorkers, int MaxWorkers, int Slots, bool Follow, string? Wrapper, string? SecretFile, int HeartbeatMs,
-        string? Trace, string[] Program);
+        string? Trace, int? Ui, IPAddress UiAddress, string[] Program);
 
     private static async Task<int> ExecuteAsync(Settings o)
     {
@@ -85,6 +87,7 @@ internal static class RunCommand
         var coordinator = services.GetRequiredService<Coordinator>();
         using var trace = CommandSupport.RecordTrace(coordinator, o.Trace);
         coordinator.Start();
+        await using var dashboard = o.Ui is int port ? await ClusterDashboard.StartAsync(coordinator, o.UiAddress, port, secret) : null;
         var provider = (LocalProcessProvider)services.GetRequiredService<Dataflow.Runtime.Extensibility.IResourceProvider>();
         using var stopOnExit = new ProcessExitGuard(provider);
         try
@@ -113,6 +116,8 @@ internal static class RunCommand
         finally
         {
             Console.CancelKeyPress -= onCancel;
+            // The submitter's last message (its program's end) may still be on its way: a coordinator stopped before reading it would call the job failed.
+            for (int i = 0; i < 40 && !cts.IsCancellationRequested && coordinator.Status().Jobs.Any(j => j.State is "running" or "starting"); i++) await Task.Delay(50);
             await coordinator.DisposeAsync();
             await provider.DisposeAsync(); // stops the worker processes
             if (Environment.GetEnvironmentVariable("DATAFLOW_KEEP_RUN_DIR") != "1") CommandSupport.TryDelete(runDir); // kept for debugging: worker logs

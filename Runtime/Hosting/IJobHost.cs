@@ -49,6 +49,9 @@ public interface IJobHost
 
     /// <summary>The superstep host of one run of an iteration.</summary>
     ISuperstepHost OpenIteration(IterationRun run);
+
+    /// <summary>Observers the host adds to the program's (a cluster submitter's: one that forwards the events to the coordinator's dashboard).</summary>
+    IReadOnlyList<IDataflowObserver> Observers => [];
 }
 
 /// <summary>The host of an embedded program: every job runs in this process.</summary>

@@ -26,6 +26,11 @@ public sealed class JsonStatisticsWriter : IDataflowObserver, IDisposable
     /// <summary>Writes to <paramref name="stream"/> (left open).</summary>
     public JsonStatisticsWriter(Stream stream) => _opened = stream;
 
+    /// <summary>Hands each event, as one JSON line without its newline, to <paramref name="line"/> (a dashboard, a cluster job's submitter that forwards them).</summary>
+    public JsonStatisticsWriter(Action<string> line) => _line = line ?? throw new ArgumentNullException(nameof(line));
+
+    private readonly Action<string>? _line;
+
     private Stream Output => _opened ??= new FileStream(_path!, FileMode.Create, FileAccess.Write, FileShare.Read);
 
     /// <inheritdoc />
@@ -157,6 +162,18 @@ public sealed class JsonStatisticsWriter : IDataflowObserver, IDisposable
 
     private void Write(Action<Utf8JsonWriter> body)
     {
+        if (_line is not null)
+        {
+            var buffer = new System.Buffers.ArrayBufferWriter<byte>(256);
+            using (var w = new Utf8JsonWriter(buffer))
+            {
+                w.WriteStartObject();
+                body(w);
+                w.WriteEndObject();
+            }
+            _line(System.Text.Encoding.UTF8.GetString(buffer.WrittenSpan));
+            return;
+        }
         lock (_lock)
         {
             using (var w = new Utf8JsonWriter(Output))
