@@ -57,8 +57,14 @@ internal static class Repo
 
         /// <summary>With extra environment variables.</summary>
         public Child(IReadOnlyDictionary<string, string>? environment, params string[] args)
+            : this("dotnet", environment, args)
         {
-            var psi = new ProcessStartInfo("dotnet") { RedirectStandardOutput = true, RedirectStandardError = true, UseShellExecute = false };
+        }
+
+        /// <summary>A program other than <c>dotnet</c> (an installed .NET tool's command, say).</summary>
+        public Child(string program, IReadOnlyDictionary<string, string>? environment, string[] args)
+        {
+            var psi = new ProcessStartInfo(program) { RedirectStandardOutput = true, RedirectStandardError = true, UseShellExecute = false };
             foreach (var a in args) psi.ArgumentList.Add(a);
             foreach (var (k, v) in environment ?? new Dictionary<string, string>()) psi.Environment[k] = v;
             _process = Process.Start(psi)!;
@@ -99,7 +105,7 @@ internal static class Repo
             if (!_process.WaitForExit(timeout))
             {
                 _process.Kill(entireProcessTree: true);
-                throw new TimeoutException($"dotnet {string.Join(' ', _process.StartInfo.ArgumentList)} did not end within {timeout.TotalSeconds:F0} s.\nstdout:\n{Out}\nstderr:\n{Err}");
+                throw new TimeoutException($"{_process.StartInfo.FileName} {string.Join(' ', _process.StartInfo.ArgumentList)} did not end within {timeout.TotalSeconds:F0} s.\nstdout:\n{Out}\nstderr:\n{Err}");
             }
             _process.WaitForExit(); // flush the output readers
             return _process.ExitCode;
@@ -121,9 +127,13 @@ internal static class Repo
 
     public static (int Exit, string Out, string Err) Run(TimeSpan timeout, params string[] args) => Run(timeout, null, args);
 
-    public static (int Exit, string Out, string Err) Run(TimeSpan timeout, IReadOnlyDictionary<string, string>? environment, params string[] args)
+    public static (int Exit, string Out, string Err) Run(TimeSpan timeout, IReadOnlyDictionary<string, string>? environment, params string[] args) =>
+        RunProgram("dotnet", timeout, environment, args);
+
+    /// <summary>Runs <paramref name="program"/> (not <c>dotnet</c>) to its end, killed after <paramref name="timeout"/> (a hang guard).</summary>
+    public static (int Exit, string Out, string Err) RunProgram(string program, TimeSpan timeout, IReadOnlyDictionary<string, string>? environment, params string[] args)
     {
-        using var child = new Child(environment, args);
+        using var child = new Child(program, environment, args);
         int exit = child.Wait(timeout);
         return (exit, child.Out, child.Err);
     }
