@@ -1,4 +1,5 @@
 using System.Globalization;
+using System.IO.Compression;
 using System.Text.RegularExpressions;
 using Dataflow.Cluster.Transport;
 
@@ -68,6 +69,19 @@ public sealed partial class OwnJobTests : IDisposable
         Assert.Equal(
             libraries.SelectMany(l => new[] { $"{l}.{version}.nupkg", $"{l}.{version}.snupkg" }).Order(StringComparer.Ordinal),
             Directory.GetFiles(feed).Select(Path.GetFileName).Order(StringComparer.Ordinal)); // nothing else (tests, examples, benchmarks) is packed
+        using (var engine = ZipFile.OpenRead(Path.Combine(feed, $"Dataflow.Engine.{version}.nupkg")))
+        {
+            var entries = engine.Entries.Select(e => e.FullName).ToHashSet(StringComparer.Ordinal);
+            Assert.Superset(new HashSet<string>(["README.md", "LICENSE", "lib/net10.0/Dataflow.Engine.dll", "lib/net10.0/Dataflow.Engine.xml"], StringComparer.Ordinal), entries);
+            using var nuspec = new StreamReader(engine.GetEntry("Dataflow.Engine.nuspec")!.Open());
+            string metadata = nuspec.ReadToEnd();
+            Assert.Contains("<license type=\"expression\">MIT</license>", metadata, StringComparison.Ordinal);
+            foreach (var library in libraries.Take(4)) Assert.Contains($"<dependency id=\"{library}\" version=\"{version}\"", metadata, StringComparison.Ordinal);
+        }
+        using (var symbols = ZipFile.OpenRead(Path.Combine(feed, $"Dataflow.Engine.{version}.snupkg")))
+        {
+            Assert.Contains("lib/net10.0/Dataflow.Engine.pdb", symbols.Entries.Select(e => e.FullName));
+        }
 
         // The only sources: the packed folder for Dataflow.*, and for the engine's dependencies (MessagePack, Parquet.Net,
         // Microsoft.Extensions.*) the machine's global packages folder, where building the repository put them (a folder
