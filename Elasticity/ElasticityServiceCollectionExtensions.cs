@@ -42,7 +42,7 @@ public static class ElasticityServiceCollectionExtensions
         return services.AddPolicy(configure, (sp, o) => new FixedPolicy(o, sp.GetService<ILogger<FixedPolicy>>()));
     }
 
-    /// <summary>Registers a policy built elsewhere, e.g. by <see cref="ElasticityCommandLine"/>; null removes any registered policy.</summary>
+    /// <summary>Registers a policy built elsewhere, e.g. from a command line by <c>Dataflow.CommandLine.ElasticityOptions</c>; null removes any registered policy.</summary>
     /// <param name="services">The service collection.</param>
     /// <param name="policy">The policy, or null for none (<c>--elasticity none</c>).</param>
     /// <returns>The service collection.</returns>

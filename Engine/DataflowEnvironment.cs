@@ -70,7 +70,7 @@ public sealed class DataflowEnvironment
         return this;
     }
 
-    /// <summary>Rescales iterations with <paramref name="policy"/> (null: fixed parallelism); see <c>ElasticityCommandLine</c> for the command-line form.</summary>
+    /// <summary>Rescales iterations with <paramref name="policy"/> (null: fixed parallelism); see <c>Dataflow.CommandLine.ElasticityOptions</c> for the command-line form.</summary>
     public DataflowEnvironment UseElasticity(IElasticityPolicy? policy)
     {
         ElasticityPolicy = policy;

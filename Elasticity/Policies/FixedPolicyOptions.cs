@@ -16,16 +16,19 @@ public sealed class FixedPolicyOptions
     /// <exception cref="ArgumentException">The schedule is empty or invalid.</exception>
     public void Validate()
     {
-        if (Error() is { } error) throw new ArgumentException(error);
+        if (FindError() is { } error) throw new ArgumentException(error);
     }
 
     /// <summary>What is wrong with the schedule, or null when it is valid.</summary>
-    internal string? Error()
+    /// <param name="nameOf">How the description names an option, given its property name (e.g. a command line's flag); the property name when null.</param>
+    /// <returns>The description, or null.</returns>
+    public string? FindError(Func<string, string>? nameOf = null)
     {
-        if (Schedule is null || Schedule.Count == 0) return "Schedule needs at least one parallelism.";
+        nameOf ??= static n => n;
+        if (Schedule is null || Schedule.Count == 0) return $"{nameOf(nameof(Schedule))} needs at least one parallelism.";
         for (int i = 0; i < Schedule.Count; i++)
         {
-            if (Schedule[i] < 1) return $"Schedule entry {i + 1} is {Schedule[i]}; every parallelism must be at least 1.";
+            if (Schedule[i] < 1) return $"{nameOf(nameof(Schedule))} entry {i + 1} is {Schedule[i]}; every parallelism must be at least 1.";
         }
         return null;
     }

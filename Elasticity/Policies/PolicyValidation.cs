@@ -4,8 +4,8 @@ namespace Dataflow.Elasticity.Policies;
 internal static class PolicyValidation
 {
     /// <summary>What is wrong with the parallelism range, or null when 1 ≤ min ≤ max (when max is set).</summary>
-    public static string? RangeError(int min, int? max) =>
-        min < 1 ? $"MinParallelism must be at least 1, not {min}."
-        : max is { } m && m < min ? $"MaxParallelism must be at least MinParallelism ({min}), not {m}."
+    public static string? RangeError(int min, int? max, Func<string, string> nameOf) =>
+        min < 1 ? $"{nameOf("MinParallelism")} must be at least 1, not {min}."
+        : max is { } m && m < min ? $"{nameOf("MaxParallelism")} must be at least {nameOf("MinParallelism")} ({min}), not {m}."
         : null;
 }

@@ -42,17 +42,22 @@ public sealed class RuntimeTargetPolicyOptions
     /// <exception cref="ArgumentException">An option is out of its documented range.</exception>
     public void Validate()
     {
-        if (Error() is { } error) throw new ArgumentException(error);
+        if (FindError() is { } error) throw new ArgumentException(error);
     }
 
     /// <summary>The first option out of range, described, or null when all are valid.</summary>
-    internal string? Error() =>
-        !(TargetMs > 0) || double.IsInfinity(TargetMs) ? $"TargetMs must be a positive number of milliseconds, not {F(TargetMs)}."
-        : ExpectedSupersteps is < 1 ? $"ExpectedSupersteps must be at least 1 when set, not {ExpectedSupersteps}."
-        : !(ScaleOutAbove > 1) ? $"ScaleOutAbove must be greater than 1, not {F(ScaleOutAbove)}."
-        : !(ScaleInBelow > 0 && ScaleInBelow < 1) ? $"ScaleInBelow must be in (0, 1), not {F(ScaleInBelow)}."
-        : !(PickUnder >= ScaleInBelow && PickUnder <= 1) ? $"PickUnder must be in [ScaleInBelow, 1] = [{F(ScaleInBelow)}, 1], not {F(PickUnder)}."
-        : PolicyValidation.RangeError(MinParallelism, MaxParallelism);
+    /// <param name="nameOf">How the description names an option, given its property name (e.g. a command line's flag); the property name when null.</param>
+    /// <returns>The description, or null.</returns>
+    public string? FindError(Func<string, string>? nameOf = null)
+    {
+        nameOf ??= static n => n;
+        return !(TargetMs > 0) || double.IsInfinity(TargetMs) ? $"{nameOf(nameof(TargetMs))} must be a positive number of milliseconds, not {F(TargetMs)}."
+            : ExpectedSupersteps is < 1 ? $"{nameOf(nameof(ExpectedSupersteps))} must be at least 1 when set, not {ExpectedSupersteps}."
+            : !(ScaleOutAbove > 1) ? $"{nameOf(nameof(ScaleOutAbove))} must be greater than 1, not {F(ScaleOutAbove)}."
+            : !(ScaleInBelow > 0 && ScaleInBelow < 1) ? $"{nameOf(nameof(ScaleInBelow))} must be in (0, 1), not {F(ScaleInBelow)}."
+            : !(PickUnder >= ScaleInBelow && PickUnder <= 1) ? $"{nameOf(nameof(PickUnder))} must be in [{nameOf(nameof(ScaleInBelow))}, 1] = [{F(ScaleInBelow)}, 1], not {F(PickUnder)}."
+            : PolicyValidation.RangeError(MinParallelism, MaxParallelism, nameOf);
+    }
 
     private static string F(double v) => v.ToString(System.Globalization.CultureInfo.InvariantCulture);
 }

@@ -69,17 +69,24 @@ public sealed class UtilizationPolicyOptions
     /// <exception cref="ArgumentException">An option is out of its documented range.</exception>
     public void Validate()
     {
-        if (Error() is { } error) throw new ArgumentException(error);
+        if (FindError() is { } error) throw new ArgumentException(error);
     }
 
     /// <summary>The first option out of range, described, or null when all are valid.</summary>
-    internal string? Error() =>
-        !(TargetCpu > 0 && TargetCpu <= 1) ? $"TargetCpu must be in (0, 1], not {TargetCpu.ToString(System.Globalization.CultureInfo.InvariantCulture)}."
-        : !(Band >= 0 && Band < 1) ? $"Band must be in [0, 1), not {Band.ToString(System.Globalization.CultureInfo.InvariantCulture)}."
-        : CooldownSupersteps < 1 ? $"CooldownSupersteps must be at least 1, not {CooldownSupersteps}."
-        : ScaleInPatience < 1 ? $"ScaleInPatience must be at least 1, not {ScaleInPatience}."
-        : OverloadMemory < 0 ? $"OverloadMemory must be at least 0, not {OverloadMemory}."
-        : !(ScaleOutMinSuperstepMs >= 0 && double.IsFinite(ScaleOutMinSuperstepMs)) ? $"ScaleOutMinSuperstepMs must be at least 0, not {ScaleOutMinSuperstepMs.ToString(System.Globalization.CultureInfo.InvariantCulture)}."
-        : !(SlotCapacity > 0 && SlotCapacity <= 64) ? $"SlotCapacity must be in (0, 64], not {SlotCapacity.ToString(System.Globalization.CultureInfo.InvariantCulture)}."
-        : PolicyValidation.RangeError(MinParallelism, MaxParallelism);
+    /// <param name="nameOf">How the description names an option, given its property name (e.g. a command line's flag); the property name when null.</param>
+    /// <returns>The description, or null.</returns>
+    public string? FindError(Func<string, string>? nameOf = null)
+    {
+        nameOf ??= static n => n;
+        return !(TargetCpu > 0 && TargetCpu <= 1) ? $"{nameOf(nameof(TargetCpu))} must be in (0, 1], not {F(TargetCpu)}."
+            : !(Band >= 0 && Band < 1) ? $"{nameOf(nameof(Band))} must be in [0, 1), not {F(Band)}."
+            : CooldownSupersteps < 1 ? $"{nameOf(nameof(CooldownSupersteps))} must be at least 1, not {CooldownSupersteps}."
+            : ScaleInPatience < 1 ? $"{nameOf(nameof(ScaleInPatience))} must be at least 1, not {ScaleInPatience}."
+            : OverloadMemory < 0 ? $"{nameOf(nameof(OverloadMemory))} must be at least 0, not {OverloadMemory}."
+            : !(ScaleOutMinSuperstepMs >= 0 && double.IsFinite(ScaleOutMinSuperstepMs)) ? $"{nameOf(nameof(ScaleOutMinSuperstepMs))} must be at least 0, not {F(ScaleOutMinSuperstepMs)}."
+            : !(SlotCapacity > 0 && SlotCapacity <= 64) ? $"{nameOf(nameof(SlotCapacity))} must be in (0, 64], not {F(SlotCapacity)}."
+            : PolicyValidation.RangeError(MinParallelism, MaxParallelism, nameOf);
+    }
+
+    private static string F(double v) => v.ToString(System.Globalization.CultureInfo.InvariantCulture);
 }

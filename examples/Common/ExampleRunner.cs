@@ -7,28 +7,27 @@ namespace Dataflow.Examples;
 internal static class ExampleRunner
 {
     /// <summary>Creates the environment from the common options; dispose the returned writer at the end.</summary>
-    public static (DataflowEnvironment Env, IDisposable? Stats) CreateEnvironment(ExampleArgs args, bool progress = true)
+    public static (DataflowEnvironment Env, IDisposable? Stats) CreateEnvironment(ExampleSettings settings, bool progress = true)
     {
-        var env = DataflowEnvironment.Create(args.GetIntOrNull("parallelism")).UseElasticity(args.Elasticity)
-            .UsePlacement(args.Get("placement"), args.Get("predictor"));
+        var env = DataflowEnvironment.Create(settings.Parallelism).UseElasticity(settings.Elasticity)
+            .UsePlacement(settings.Placement, settings.Predictor);
         JsonStatisticsWriter? stats = null;
-        if (args.Get("stats") is { } path)
+        if (settings.Stats is { } path)
         {
             stats = new JsonStatisticsWriter(path);
             env.AddObserver(stats);
         }
         if (progress) env.AddObserver(new ProgressObserver());
-        if (progress && args.Elasticity is not null) env.AddObserver(new RescaleObserver());
+        if (progress && settings.Elasticity is not null) env.AddObserver(new RescaleObserver());
         return (env, stats);
     }
 
     /// <summary>The edge file given by <c>--edges</c>, or a generated R-MAT graph (<c>--scale</c>, default 16) in <see cref="GeneratedInputs.Folder"/>.</summary>
-    public static string EdgesOrGenerated(ExampleArgs args)
+    public static string EdgesOrGenerated(string? edges, int scale, ExampleSettings settings)
     {
-        if (args.Get("edges") is { } path) return path;
+        if (edges is not null) return edges;
         const int edgeFactor = 16, seed = 1;
-        int scale = args.GetInt("scale", 16);
-        return GeneratedInputs.GetOrCreate(args, $"rmat-scale{scale}-ef{edgeFactor}-seed{seed}.edges", $"R-MAT scale {scale} graph",
+        return GeneratedInputs.GetOrCreate(settings, $"rmat-scale{scale}-ef{edgeFactor}-seed{seed}.edges", $"R-MAT scale {scale} graph",
             file => RmatGenerator.WriteEdges(file, scale, edgeFactor, seed));
     }
 

@@ -10,10 +10,10 @@ namespace Dataflow.Examples;
 internal static class GeneratedInputs
 {
     /// <summary>The folder for generated inputs, created (owner-only on Unix) if missing.</summary>
-    public static string Folder(ExampleArgs args)
+    public static string Folder(ExampleSettings settings)
     {
         // Not the shared temp folder: there anyone can plant a file of the expected name (or read ours).
-        return args.Get("data-dir") is { } dir
+        return settings.DataDir is { } dir
             ? PrivateDirectory.EnsureExists(Path.GetFullPath(dir))
             : PrivateDirectory.UnderUserRoot("inputs");
     }
@@ -24,9 +24,9 @@ internal static class GeneratedInputs
     /// never sees half a file and several processes generating at once (cluster copies of a program) each
     /// rename a complete, identical copy.
     /// </summary>
-    public static string GetOrCreate(ExampleArgs args, string name, string description, Action<string> generate)
+    public static string GetOrCreate(ExampleSettings settings, string name, string description, Action<string> generate)
     {
-        var path = Path.Combine(Folder(args), name);
+        var path = Path.Combine(Folder(settings), name);
         if (!File.Exists(path))
         {
             Console.WriteLine($"generating {description} at {path} ...");

@@ -1,6 +1,8 @@
+using System.CommandLine;
 using System.Diagnostics;
 using System.Globalization;
 using Dataflow;
+using Dataflow.CommandLine;
 using Dataflow.Examples;
 using Dataflow.Examples.KMeans;
 
@@ -10,24 +12,32 @@ using Dataflow.Examples.KMeans;
 // as the first row of the points file has fields; --skip-invalid skips (and counts) the rows that are not.
 // A .parquet --points file holds one point per row in all its (numeric) columns, in file order; a .parquet --output
 // gets columns centroid, dimension and value (one row per coordinate).
-var commandLine = args; // top-level args: also right when the launcher runs the program in its own process
-return await ExampleArgs.RunAsync(async ct =>
+var pointsOption = new Option<string>("--points") { Description = "the points: CSV rows of numbers, or .parquet with numeric columns (default: generated Gaussian blobs); needs --centroids" };
+var centroidsOption = new Option<string>("--centroids") { Description = "the initial centroids: CSV rows with as many numbers as a point (default with generated points: the first k points)" };
+var iterationsOption = CommandLineOptions.Int("--iterations", "supersteps", 10, 1);
+var countOption = CommandLineOptions.Int("--count", "without --points: how many points to generate", 100_000, 1);
+var kOption = CommandLineOptions.Int("--k", "without --points: how many clusters (and centroids) to generate", 8, 1);
+var dimsOption = CommandLineOptions.Int("--dims", "without --points: the dimensions of the generated points", 4, 1);
+var skipInvalidOption = SharedOptions.SkipInvalid();
+var command = new ExampleCommand("KMeans", "k-means clustering by bulk iteration: prints the final centroids, or writes them with --output",
+    "writes the final centroids to this file: CSV rows, or a .parquet file with columns centroid, dimension and value",
+    pointsOption, centroidsOption, iterationsOption, countOption, kOption, dimsOption, skipInvalidOption);
+return await command.RunAsync(args, async (parsed, settings, ct) =>
 {
-    var args = ExampleArgs.Parse(commandLine, ["skip-invalid"], "points", "centroids", "iterations", "count", "k", "dims");
-    var (env, stats) = ExampleRunner.CreateEnvironment(args);
+    var (env, stats) = ExampleRunner.CreateEnvironment(settings);
     using var _ = stats;
-    bool skipInvalid = args.Has("skip-invalid");
-    var pointsPath = args.Get("points");
-    var centroidsPath = args.Get("centroids");
+    bool skipInvalid = parsed.GetValue(skipInvalidOption);
+    var pointsPath = parsed.GetValue(pointsOption);
+    var centroidsPath = parsed.GetValue(centroidsOption);
     if (pointsPath is null)
     {
         const int seed = 7;
-        int count = args.GetInt("count", 100_000), k = args.GetInt("k", 8), dims = args.GetInt("dims", 4);
+        int count = parsed.GetValue(countOption), k = parsed.GetValue(kOption), dims = parsed.GetValue(dimsOption);
         var name = $"blobs-n{count}-k{k}-d{dims}-seed{seed}";
-        var points = GeneratedInputs.GetOrCreate(args, $"{name}.csv", $"{count} points in {k} Gaussian blobs",
+        var points = GeneratedInputs.GetOrCreate(settings, $"{name}.csv", $"{count} points in {k} Gaussian blobs",
             file => BlobGenerator.WritePoints(file, count, k, dims, seed));
         // The generated centroids are the first k points; a --centroids file is used as given, never overwritten.
-        centroidsPath ??= GeneratedInputs.GetOrCreate(args, $"{name}.centroids.csv", $"{k} initial centroids",
+        centroidsPath ??= GeneratedInputs.GetOrCreate(settings, $"{name}.centroids.csv", $"{k} initial centroids",
             file => BlobGenerator.WriteFirstLines(points, file, k));
         pointsPath = points;
     }
@@ -64,16 +74,16 @@ return await ExampleArgs.RunAsync(async ct =>
         await pointRows.ReportSkippedAsync(ct);
         pointSet = pointRows.Valid;
     }
-    var result = KMeansJob.Build(pointSet, env.FromCollection(initial), args.GetInt("iterations", 10));
+    var result = KMeansJob.Build(pointSet, env.FromCollection(initial), parsed.GetValue(iterationsOption));
     var centroids = (await result.CollectAsync(ct)).OrderBy(c => c.Id).ToList();
-    if (args.Get("output") is { } output && ColumnarInput.IsParquet(output))
+    if (settings.Output is { } output && ColumnarInput.IsParquet(output))
     {
         // One row per coordinate, so that any dimension fits fixed columns.
         var rows = centroids.SelectMany(c => c.Coordinates.Select((x, d) => (c.Id, d, x))).ToList();
         await env.FromEnumerable(rows).WriteParquetAsync(output, ["centroid", "dimension", "value"], cancellationToken: ct);
         Console.WriteLine($"wrote {output} in {sw.Elapsed.TotalSeconds:F2} s (parallelism {env.Parallelism})");
     }
-    else if (args.Get("output") is { } textOutput)
+    else if (settings.Output is { } textOutput)
     {
         var lines = centroids.Select(c => string.Join(',', c.Coordinates.Select(x => x.ToString("R", CultureInfo.InvariantCulture))));
         // Through a sink, so that under the launcher the submitter writes the file (not every copy of the program).

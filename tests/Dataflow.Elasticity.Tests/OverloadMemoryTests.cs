@@ -46,9 +46,9 @@ public class OverloadMemoryTests
     }
 
     [Fact]
-    public void TryParse_OverloadMemory_SetsOption()
+    public void CommandLine_OverloadMemory_SetsOption()
     {
-        Assert.True(ElasticityCommandLine.TryParse(["--elasticity", "utilization", "--overload-memory", "4"], out var policy, out _, out var error), error);
+        var policy = ElasticityOptionsTests.Parses("--elasticity", "utilization", "--overload-memory", "4");
         Assert.Equal(4, Assert.IsType<UtilizationPolicy>(policy).Options.OverloadMemory);
     }
 }

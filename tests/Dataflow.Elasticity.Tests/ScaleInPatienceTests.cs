@@ -29,9 +29,9 @@ public class ScaleInPatienceTests
     }
 
     [Fact]
-    public void TryParse_ScaleInPatience_SetsOption()
+    public void CommandLine_ScaleInPatience_SetsOption()
     {
-        Assert.True(ElasticityCommandLine.TryParse(["--elasticity", "utilization", "--scale-in-patience", "3"], out var policy, out _, out var error), error);
+        var policy = ElasticityOptionsTests.Parses("--elasticity", "utilization", "--scale-in-patience", "3");
         Assert.Equal(3, Assert.IsType<UtilizationPolicy>(policy).Options.ScaleInPatience);
     }
 }

@@ -45,25 +45,25 @@ public class ScaleOutMinSuperstepTests
     }
 
     [Fact]
-    public void TryParse_ScaleOutMinSuperstepMs_SetsOption()
+    public void CommandLine_ScaleOutMinSuperstepMs_SetsOption()
     {
-        Assert.True(ElasticityCommandLine.TryParse(["--elasticity", "utilization", "--scale-out-min-superstep-ms", "75.5"], out var policy, out _, out var error), error);
+        var policy = ElasticityOptionsTests.Parses("--elasticity", "utilization", "--scale-out-min-superstep-ms", "75.5");
         Assert.Equal(75.5, Assert.IsType<UtilizationPolicy>(policy).Options.ScaleOutMinSuperstepMs);
     }
 
     [Fact]
-    public void TryParse_NegativeScaleOutMinSuperstepMs_FailsNamingTheFlag()
+    public void CommandLine_NegativeScaleOutMinSuperstepMs_FailsNamingTheFlag()
     {
-        Assert.False(ElasticityCommandLine.TryParse(["--elasticity", "utilization", "--scale-out-min-superstep-ms", "-1"], out _, out _, out var error));
+        var error = ElasticityOptionsTests.Fails("--elasticity", "utilization", "--scale-out-min-superstep-ms", "-1");
         Assert.Contains("--scale-out-min-superstep-ms", error);
     }
 
     [Theory]
     [InlineData("--scale-in-patience", "0")]
     [InlineData("--overload-memory", "-1")]
-    public void TryParse_OtherUtilizationOptionOutOfRange_FailsNamingTheFlag(string flag, string value)
+    public void CommandLine_OtherUtilizationOptionOutOfRange_FailsNamingTheFlag(string flag, string value)
     {
-        Assert.False(ElasticityCommandLine.TryParse(["--elasticity", "utilization", flag, value], out _, out _, out var error));
+        var error = ElasticityOptionsTests.Fails("--elasticity", "utilization", flag, value);
         Assert.Contains(flag, error);
     }
 }
