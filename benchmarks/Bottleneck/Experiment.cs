@@ -22,21 +22,21 @@ internal static class Experiment
 
     private sealed record Run(int Index, string Policy, string Query, double Seconds, bool BottleneckOn, double StartSeconds, List<string> Placements);
 
-    public static async Task<int> RunAsync(Args o)
+    public static async Task<int> RunAsync(ExperimentOptions o)
     {
         string root = RepoRoot();
         string launcher = Path.Combine(root, "Engine", "Launcher", "bin", "Release", "net10.0", "dataflow.dll");
         string self = typeof(Experiment).Assembly.Location;
-        string data = o.Get("data", Path.Combine(Path.GetTempPath(), "dataflow-bottleneck"));
-        int queries = o.Int("queries", 16);
-        int seed = o.Int("seed", 7);
-        double quota = o.Double("quota", 0.5);
-        int bottlenecks = o.Int("bottlenecks", 1);
-        int parallelism = o.Int("parallelism", 6);
+        string data = o.Data;
+        int queries = o.Queries;
+        int seed = o.Seed;
+        double quota = o.Quota;
+        int bottlenecks = o.Bottlenecks;
+        int parallelism = o.Parallelism;
         if (!File.Exists(Path.Combine(data, "uservisits.csv")))
         {
             Console.Error.WriteLine($"generating tables in {data}");
-            Queries.Generate(data, o.Int("pages", 1_000_000), o.Int("visits", 3_000_000), 42);
+            Queries.Generate(data, o.Pages, o.Visits, 42);
         }
         var work = Directory.CreateTempSubdirectory("dataflow-bottleneck-run-").FullName;
         string secret = Path.Combine(work, "secret");

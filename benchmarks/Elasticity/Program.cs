@@ -1,9 +1,11 @@
+using System.CommandLine;
 using System.Diagnostics;
 using System.Globalization;
 using System.Runtime.InteropServices;
 using System.Text;
 using System.Text.Json;
 using Dataflow;
+using Dataflow.CommandLine;
 using Dataflow.Elasticity.Policies;
 using Dataflow.Examples;
 using Dataflow.Examples.KMeans;
@@ -16,26 +18,41 @@ using Dataflow.Runtime.Statistics;
 //   (a) under-provisioned start: elastic (utilization policy) from p=1 vs fixed p=1 -> runtime
 //   (b) over-provisioned start: elastic from p=8 vs fixed p=8 -> slot-seconds released, runtime change
 //   ElasticityExperiment [--nodes threads|processes] [--quota 0.25] [--slots 8] [--scale 17] [--points 400000] [--iterations 30]
-var opts = Args.Parse(args);
-if (opts.Text("plot", "") is { Length: > 0 } saved)
+var plotOption = new Option<string>("--plot") { Description = "re-draws the plot of saved results (FILE.json -> FILE.svg) and exits", HelpName = "FILE.json" };
+var quotaOption = CommandLineOptions.Double("--quota", "cores per emulated node (one cgroup per subtask slot)", 0.25);
+var slotsOption = CommandLineOptions.Int("--slots", "emulated nodes (subtask slots)", 8, 1);
+var iterationsOption = CommandLineOptions.Int("--iterations", "supersteps of every job", 30, 1);
+var scaleOption = CommandLineOptions.Int("--scale", "the R-MAT scale of the under-provisioned PageRank's graph", 17, 1);
+var nodesOption = CommandLineOptions.OneOf(new Option<string>("--nodes") { Description = "threads: slots of one process; processes: worker processes under dataflow run", DefaultValueFactory = _ => "threads" },
+    "threads", "processes");
+var pointsOption = CommandLineOptions.Int("--points", "points of the under-provisioned k-means", 400_000, 1);
+var root = new RootCommand("the elasticity experiment: elastic against fixed parallelism, under- and over-provisioned, on emulated nodes (cgroups)")
+{
+    plotOption, quotaOption, slotsOption, iterationsOption, scaleOption, nodesOption, pointsOption,
+};
+var opts = root.Parse(args);
+if (opts.Errors.Count > 0) return CommandLineOptions.ReportUsageErrors(opts, Console.Error);
+if (opts.Action is not null) return await opts.InvokeAsync(); // --help
+if (opts.GetValue(plotOption) is { } saved)
 {
     // Re-draw a plot from saved results (FILE.json → FILE.svg).
     var loaded = JsonSerializer.Deserialize<List<Result>>(File.ReadAllText(saved))!;
     File.WriteAllText(Path.ChangeExtension(saved, ".svg"), Plots.Plot(loaded));
     return 0;
 }
-double quota = opts.Double("quota", 0.25);
-int slots = opts.Int("slots", 8);
-int iterations = opts.Int("iterations", 30);
+double quota = opts.GetValue(quotaOption);
+int slots = opts.GetValue(slotsOption);
+int iterations = opts.GetValue(iterationsOption);
+int scale = opts.GetValue(scaleOption);
 string data = Path.Combine(Path.GetTempPath(), "dataflow-elasticity");
 Directory.CreateDirectory(data);
-string bigGraph = Path.Combine(data, $"rmat-{opts.Int("scale", 17)}.edges"), smallGraph = Path.Combine(data, "rmat-11.edges");
-if (!File.Exists(bigGraph)) RmatGenerator.WriteEdges(bigGraph, opts.Int("scale", 17), 16, seed: 3);
+string bigGraph = Path.Combine(data, $"rmat-{scale}.edges"), smallGraph = Path.Combine(data, "rmat-11.edges");
+if (!File.Exists(bigGraph)) RmatGenerator.WriteEdges(bigGraph, scale, 16, seed: 3);
 if (!File.Exists(smallGraph)) RmatGenerator.WriteEdges(smallGraph, 11, 16, seed: 3);
-bool processes = opts.Text("nodes", "threads") == "processes";
+bool processes = opts.GetValue(nodesOption) == "processes";
 // Between processes a scale-out first acquires a worker (≈1.1–2 s on 0.25 core: it replays the job and rehearses a move), which
 // k-means on 400 000 points (≈200 ms supersteps at p=1) hardly wins back in 30 iterations; README also shows --points 1600000.
-int pointCount = opts.Int("points", 400_000);
+int pointCount = opts.GetValue(pointsOption);
 string bigPoints = Points(data, pointCount), smallPoints = Points(data, 5_000);
 
 if (processes)
@@ -310,25 +327,6 @@ internal sealed partial class EmulatedNodes : IDisposable
         {
         }
     }
-}
-
-/// <summary><c>--name value</c> options.</summary>
-internal sealed class Args
-{
-    private readonly Dictionary<string, string> _v = new(StringComparer.Ordinal);
-
-    public static Args Parse(string[] args)
-    {
-        var a = new Args();
-        for (int i = 0; i + 1 < args.Length; i += 2) a._v[args[i].TrimStart('-')] = args[i + 1];
-        return a;
-    }
-
-    public int Int(string name, int fallback) => _v.TryGetValue(name, out var v) ? int.Parse(v, CultureInfo.InvariantCulture) : fallback;
-
-    public double Double(string name, double fallback) => _v.TryGetValue(name, out var v) ? double.Parse(v, CultureInfo.InvariantCulture) : fallback;
-
-    public string Text(string name, string fallback) => _v.GetValueOrDefault(name) ?? fallback;
 }
 
 /// <summary>

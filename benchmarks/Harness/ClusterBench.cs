@@ -21,8 +21,8 @@ internal static class ClusterBench
 
     public static int Run(Options o)
     {
-        int reps = o.GetInt("reps", 3);
-        long megabytes = o.GetInt("megabytes", 1024);
+        int reps = o.Reps;
+        long megabytes = o.Megabytes;
         var sb = new StringBuilder();
         var shuffle = new List<double>();
         var raw = new List<double>();
@@ -47,9 +47,9 @@ internal static class ClusterBench
         double s = Stats.Median(shuffle), r = Stats.Median(raw);
         sb.AppendLine(CultureInfo.InvariantCulture, $"| shuffle {megabytes} MB of (long, long) records, 1024 per batch | {s:F0} MB/s | raw socket {r:F0} MB/s | {s / r:F2} |");
 
-        if (o.Get("pagerank", "yes") == "no") return 0;
+        if (!o.PageRank) return 0;
         var edges = Data.Edges(o);
-        int iterations = o.GetInt("iterations", 10);
+        int iterations = o.Iterations;
         var cluster = new List<double>();
         var embedded = new List<double>();
         for (int rep = 0; rep < reps; rep++)
@@ -67,7 +67,7 @@ internal static class ClusterBench
             shuffle_mb_per_s = shuffle, raw_socket_mb_per_s = raw, shuffle_ratio = s / r,
             pagerank_edges = edges, pagerank_cluster_superstep_ms = cluster, pagerank_embedded_superstep_ms = embedded, pagerank_ratio = c / e,
         };
-        var outDir = o.Get("out", Path.Combine(Data.RepoRoot(), "benchmarks", "results"));
+        var outDir = o.Out ?? Path.Combine(Data.RepoRoot(), "benchmarks", "results");
         Directory.CreateDirectory(outDir);
         var file = Path.Combine(outDir, $"{DateTime.UtcNow:yyyy-MM-dd}-cluster.json");
         File.WriteAllText(file, JsonSerializer.Serialize(report, new JsonSerializerOptions { WriteIndented = true }));

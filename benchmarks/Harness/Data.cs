@@ -7,19 +7,19 @@ namespace Dataflow.Benchmarks.Harness;
 /// <summary>Generates (once, seeded) and locates the benchmark inputs.</summary>
 internal static class Data
 {
-    public static string Dir(Options o) => o.Get("data", Path.Combine(Path.GetTempPath(), "dataflow-bench"));
+    public static string Dir(Options o) => o.Data;
 
-    public static int Scale(Options o) => o.GetInt("scale", 20);
+    public static int Scale(Options o) => o.Scale;
 
     public static string Edges(Options o) => Path.Combine(Dir(o), $"rmat-{Scale(o)}-16.edges");
 
-    public static int PointCount(Options o) => o.GetInt("points", 1_000_000);
+    public static int PointCount(Options o) => o.Points;
 
     public static string Points(Options o) => Path.Combine(Dir(o), $"points-{PointCount(o)}x8.csv");
 
     public static string Centroids(Options o) => Path.Combine(Dir(o), $"points-{PointCount(o)}x8.centroids.csv");
 
-    public static string Text(Options o) => Path.Combine(Dir(o), $"text-{o.GetInt("text-mb", 200)}mb.txt");
+    public static string Text(Options o) => Path.Combine(Dir(o), $"text-{o.TextMb}mb.txt");
 
     public static string RepoRoot()
     {
@@ -45,8 +45,8 @@ internal static class Data
         }
         if (!File.Exists(Text(o)))
         {
-            Console.Error.WriteLine($"generating {o.GetInt("text-mb", 200)} MB of text at {Text(o)}");
-            TextGenerator.Write(Text(o), o.GetInt("text-mb", 200) * 1_000_000L, seed: 200);
+            Console.Error.WriteLine($"generating {o.TextMb} MB of text at {Text(o)}");
+            TextGenerator.Write(Text(o), o.TextMb * 1_000_000L, seed: 200);
         }
     }
 
