@@ -34,6 +34,28 @@ public static class CommandLineOptions
         CustomParser = r => ParseInt(r, name, minimum),
     };
 
+    /// <summary>
+    /// An option that may stand alone or take a port: absent → null; <c>--ui</c> → <paramref name="fallback"/>;
+    /// <c>--ui 9000</c> → 9000 (0: any free port).
+    /// </summary>
+    /// <param name="name">The option's name.</param>
+    /// <param name="description">What it does, for the help text.</param>
+    /// <param name="fallback">The port when the option is given without one.</param>
+    /// <returns>The option.</returns>
+    public static Option<int?> OptionalPort(string name, string description, int fallback) => new(name)
+    {
+        Description = description,
+        HelpName = "PORT",
+        Arity = ArgumentArity.ZeroOrOne,
+        CustomParser = r =>
+        {
+            if (r.Tokens.Count == 0) return fallback;
+            if (int.TryParse(r.Tokens[0].Value, NumberStyles.None, CultureInfo.InvariantCulture, out int port) && port <= 65535) return port;
+            r.AddError($"{name} expects a port (0-65535), got '{r.Tokens[0].Value}'");
+            return null;
+        },
+    };
+
     /// <summary>A finite number with a default (invariant culture: <c>0.5</c>, not <c>0,5</c>).</summary>
     /// <param name="name">The option's name.</param>
     /// <param name="description">What it sets, for the help text.</param>

@@ -2,6 +2,7 @@ using System.CommandLine;
 using System.Globalization;
 using System.Net;
 using Dataflow.Cluster;
+using Dataflow.CommandLine;
 using Dataflow.Dashboard;
 
 namespace Dataflow.Launcher;
@@ -21,20 +22,8 @@ internal sealed class ClusterDashboard : IAsyncDisposable
     }
 
     /// <summary><c>--ui [PORT]</c>: serve the dashboard (default port <see cref="DashboardOptions.DefaultPort"/>).</summary>
-    public static Option<int?> UiOption() => new("--ui")
-    {
-        Description = $"serve the live dashboard and /metrics on this port (default {DashboardOptions.DefaultPort}; loopback unless --ui-address)",
-        Arity = ArgumentArity.ZeroOrOne,
-        CustomParser = r => r.Tokens.Count == 0 ? DashboardOptions.DefaultPort
-            : int.TryParse(r.Tokens[0].Value, NumberStyles.None, CultureInfo.InvariantCulture, out var p) && p is >= 0 and <= 65535 ? p
-            : Error(r, $"--ui expects a port (0-65535), got '{r.Tokens[0].Value}'"),
-    };
-
-    private static int? Error(System.CommandLine.Parsing.ArgumentResult r, string message)
-    {
-        r.AddError(message);
-        return null;
-    }
+    public static Option<int?> UiOption() => CommandLineOptions.OptionalPort("--ui",
+        $"serve the live dashboard and /metrics on this port (default {DashboardOptions.DefaultPort}; loopback unless --ui-address)", DashboardOptions.DefaultPort);
 
     /// <summary><c>--ui-address ADDRESS</c>: off loopback the dashboard asks for a token derived from the cluster's secret.</summary>
     public static Option<IPAddress> AddressOption() =>

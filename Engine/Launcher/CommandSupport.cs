@@ -4,6 +4,7 @@ using System.Globalization;
 using System.Net;
 using System.Xml.Linq;
 using Dataflow.Cluster;
+using Dataflow.CommandLine;
 using Dataflow.Scheduling.Monitoring;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Logging;
@@ -29,23 +30,8 @@ internal static class CommandSupport
 
     /// <summary><c>--standbys follow|cold</c> (default follow): whether free workers follow the jobs that may acquire them (<see cref="CoordinatorOptions.StandbysFollow"/>).</summary>
     internal static Option<string> Standbys() =>
-        OneOf(new Option<string>("--standbys") { Description = "follow: free workers follow the jobs that may take them (replaying them, so taking one is a change of roster); cold: they wait idle", DefaultValueFactory = _ => "follow" },
+        CommandLineOptions.OneOf(new Option<string>("--standbys") { Description = "follow: free workers follow the jobs that may take them (replaying them, so taking one is a change of roster); cold: they wait idle", DefaultValueFactory = _ => "follow" },
             "follow", "cold");
-
-    /// <summary>Restricts <paramref name="option"/> to <paramref name="values"/>; another value is a usage error naming the option and the values.</summary>
-    internal static Option<string> OneOf(Option<string> option, params string[] values)
-    {
-        option.Validators.Add(r =>
-        {
-            var value = r.GetValueOrDefault<string>();
-            if (value is not null && !values.Contains(value, StringComparer.Ordinal))
-            {
-                r.AddError($"{option.Name} expects {string.Join(", ", values[..^1])} or {values[^1]}, got '{value}'");
-            }
-        });
-        option.CompletionSources.Add(values);
-        return option;
-    }
 
     /// <summary><c>--secret-file F</c>: the cluster's shared secret (mode 0600).</summary>
     internal static Option<string> SecretFile(bool required = true) =>
@@ -83,26 +69,6 @@ internal static class CommandSupport
             if (IPAddress.TryParse(result.Tokens.Single().Value, out var address)) return address;
             result.AddError($"{name} expects an IP address, got '{result.Tokens.Single().Value}'");
             return null;
-        },
-    };
-
-    /// <summary>An integer option with a lower bound (a value below it is a usage error naming the option).</summary>
-    internal static Option<int> Int(string name, string description, int fallback, int minimum) => new(name)
-    {
-        Description = description,
-        DefaultValueFactory = _ => fallback,
-        CustomParser = result =>
-        {
-            var text = result.Tokens.Single().Value;
-            if (!int.TryParse(text, NumberStyles.Integer, CultureInfo.InvariantCulture, out int value))
-            {
-                result.AddError($"{name} expects an integer, got '{text}'");
-            }
-            else if (value < minimum)
-            {
-                result.AddError($"{name} must be at least {minimum.ToString(CultureInfo.InvariantCulture)}, got {text}");
-            }
-            return value;
         },
     };
 

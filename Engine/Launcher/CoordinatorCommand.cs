@@ -1,6 +1,7 @@
 using System.CommandLine;
 using Dataflow.Cluster;
 using Dataflow.Cluster.Transport;
+using Dataflow.CommandLine;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Logging;
 
@@ -14,7 +15,7 @@ internal static class CoordinatorCommand
     {
         var listen = CommandSupport.EndPoint("--listen", "the address to listen on");
         var secret = CommandSupport.SecretFile();
-        var heartbeat = CommandSupport.Int("--heartbeat-timeout-ms", "a worker silent this long is lost", 3000, 100);
+        var heartbeat = CommandLineOptions.Int("--heartbeat-timeout-ms", "a worker silent this long is lost", 3000, 100);
         var cache = new Option<string>("--cache-dir") { Description = "where job files are cached (default: ~/.cache/dataflow/coordinator-cache, private)" };
         var standbys = CommandSupport.Standbys();
         var trace = new Option<string>("--trace") { Description = "records every worker heartbeat's metrics to this file (for predict-eval)" };

@@ -4,6 +4,7 @@ using System.Globalization;
 using System.Net;
 using Dataflow.Cluster;
 using Dataflow.Cluster.Transport;
+using Dataflow.CommandLine;
 using Dataflow.Runtime.Hosting;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Logging;
@@ -16,17 +17,17 @@ internal static class RunCommand
     /// <summary><c>run --workers N [--initial-workers K] [--max-workers M] [--slots S] [--standbys follow|cold] [--worker-wrapper CMD] [--secret-file F] [--heartbeat-timeout-ms T] [--trace F] -- PROGRAM [args]</c>.</summary>
     public static Command Create()
     {
-        var workers = CommandSupport.Int("--workers", "worker processes to start on this machine", 0, 1);
+        var workers = CommandLineOptions.Int("--workers", "worker processes to start on this machine", 0, 1);
         workers.Required = true;
         workers.DefaultValueFactory = null;
         var initial = new Option<int?>("--initial-workers") { Description = "workers the job starts on (the others are warm standbys it takes when an elastic iteration scales out; default: all)" };
-        var maxWorkers = CommandSupport.Int("--max-workers", "the job may start more worker processes, up to M in the job, and stops those beyond N it releases", 0, 0);
-        var slots = CommandSupport.Int("--slots", "subtasks each worker runs at once", 1, 1);
+        var maxWorkers = CommandLineOptions.Int("--max-workers", "the job may start more worker processes, up to M in the job, and stops those beyond N it releases", 0, 0);
+        var slots = CommandLineOptions.Int("--slots", "subtasks each worker runs at once", 1, 1);
         var standbys = CommandSupport.Standbys();
         var wrapper = new Option<string>("--worker-wrapper") { Description = "a command put before each worker's (\"{n}\": the worker's number), e.g. one that puts it under a CPU quota" };
         var secret = CommandSupport.SecretFile(required: false);
         secret.Description = "the shared secret (default: a new one, created 0600 in a private run folder)";
-        var heartbeat = CommandSupport.Int("--heartbeat-timeout-ms", "a worker silent this long is lost", 3000, 100);
+        var heartbeat = CommandLineOptions.Int("--heartbeat-timeout-ms", "a worker silent this long is lost", 3000, 100);
         var trace = new Option<string>("--trace") { Description = "records every worker heartbeat's metrics to this file (for predict-eval)" };
         var ui = ClusterDashboard.UiOption();
         var uiAddress = ClusterDashboard.AddressOption();

@@ -2,6 +2,7 @@ using System.CommandLine;
 using System.Net;
 using Dataflow.Cluster;
 using Dataflow.Cluster.Transport;
+using Dataflow.CommandLine;
 
 namespace Dataflow.Launcher;
 
@@ -13,8 +14,8 @@ internal static class SubmitCommand
     {
         var coordinator = CommandSupport.Coordinator();
         var secret = CommandSupport.SecretFile();
-        var workers = CommandSupport.Int("--workers", "workers to run on (0: every free one)", 0, 0);
-        var maxWorkers = CommandSupport.Int("--max-workers", "with M > 0 the job takes more free workers (up to M) when it scales out and returns idle ones to the pool", 0, 0);
+        var workers = CommandLineOptions.Int("--workers", "workers to run on (0: every free one)", 0, 0);
+        var maxWorkers = CommandLineOptions.Int("--max-workers", "with M > 0 the job takes more free workers (up to M) when it scales out and returns idle ones to the pool", 0, 0);
         var advertise = CommandSupport.Address("--advertise", "the address the workers reach this process at");
         var program = CommandSupport.Program();
         var command = new Command("submit", "runs a program on a running cluster") { coordinator, secret, workers, maxWorkers, advertise, program };

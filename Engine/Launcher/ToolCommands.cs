@@ -1,5 +1,6 @@
 using System.CommandLine;
 using System.Globalization;
+using Dataflow.CommandLine;
 using Dataflow.Elasticity.ScaleOut;
 using Dataflow.Scheduling.Evaluation;
 using Dataflow.Scheduling.Prediction;
@@ -13,16 +14,16 @@ internal static class ToolCommands
     public static Command PredictEvalCommand()
     {
         var trace = new Option<string>("--trace") { Description = "the metric trace (CSV: time_ms,worker,metric,value), recorded with run --trace or coordinator --trace", Required = true };
-        var model = CommandSupport.OneOf(new Option<string>("--model") { Description = "the predictor", Required = true },
+        var model = CommandLineOptions.OneOf(new Option<string>("--model") { Description = "the predictor", Required = true },
             [.. LoadPredictors.Names, PredictEval.PersistenceName]);
         var defaults = new PredictEvalOptions();
-        var horizon = CommandSupport.Int("--horizon", "steps ahead to predict", defaults.Horizon, 1);
+        var horizon = CommandLineOptions.Int("--horizon", "steps ahead to predict", defaults.Horizon, 1);
         var threshold = new Option<double>("--threshold") { Description = "the utilization at which a node is a bottleneck", DefaultValueFactory = _ => defaults.Threshold };
         var window = new Option<int?>("--window") { Description = "the predictor's sliding window (at least 10; default: the predictor's)" };
-        var warmup = CommandSupport.Int("--warmup", "points of each series seen before predicting", defaults.Warmup, 1);
+        var warmup = CommandLineOptions.Int("--warmup", "points of each series seen before predicting", defaults.Warmup, 1);
         var metrics = new Option<string>("--metrics") { Description = "the metrics to evaluate, comma-separated (default: all in the trace)" };
         var capacity = new Option<string[]>("--capacity") { Description = "METRIC=VALUE: the capacity of a metric that is not a utilization (bytes/s); may be repeated", AllowMultipleArgumentsPerToken = false };
-        var hmmMode = CommandSupport.OneOf(new Option<string>("--hmm-mode") { Description = "how the sliding HMM predicts", DefaultValueFactory = _ => "most-likely" }, "expected", "most-likely");
+        var hmmMode = CommandLineOptions.OneOf(new Option<string>("--hmm-mode") { Description = "how the sliding HMM predicts", DefaultValueFactory = _ => "most-likely" }, "expected", "most-likely");
         var command = new Command("predict-eval", "replays a metric trace through a load predictor and prints, per metric, the bottleneck hit rate, recall and mean absolute error")
         {
             trace, model, horizon, threshold, window, warmup, metrics, capacity, hmmMode,
@@ -58,10 +59,10 @@ internal static class ToolCommands
     {
         var history = new Option<string>("--history") { Description = "earlier runs (CSV: header, then scale-out,runtime-ms rows)", Required = true };
         var target = new Option<double>("--target-ms") { Description = "the runtime to finish under", Required = true };
-        var min = CommandSupport.Int("--min", "the smallest scale-out to consider", 1, 1);
+        var min = CommandLineOptions.Int("--min", "the smallest scale-out to consider", 1, 1);
         min.Required = true;
         min.DefaultValueFactory = null;
-        var max = CommandSupport.Int("--max", "the largest scale-out to consider", 1, 1);
+        var max = CommandLineOptions.Int("--max", "the largest scale-out to consider", 1, 1);
         max.Required = true;
         max.DefaultValueFactory = null;
         var command = new Command("scaleout", "the allocation assistant for recurring jobs: from earlier runs picks the smallest scale-out in [min, max] predicted to finish under the target (Bell inside the observed range, Ernest outside)")

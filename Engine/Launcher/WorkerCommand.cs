@@ -2,6 +2,7 @@ using System.CommandLine;
 using System.Net;
 using Dataflow.Cluster;
 using Dataflow.Cluster.Transport;
+using Dataflow.CommandLine;
 using Dataflow.Scheduling.Monitoring;
 using Microsoft.Extensions.Logging;
 
@@ -15,12 +16,12 @@ internal static class WorkerCommand
     {
         var coordinator = CommandSupport.Coordinator();
         var secret = CommandSupport.SecretFile();
-        var slots = CommandSupport.Int("--slots", "subtasks it runs at once", 1, 1);
+        var slots = CommandLineOptions.Int("--slots", "subtasks it runs at once", 1, 1);
         var advertise = CommandSupport.Address("--advertise", "the address other processes reach its data plane at");
-        var dataPort = CommandSupport.Int("--data-port", "the data plane's port (0: any free one)", 0, 0);
+        var dataPort = CommandLineOptions.Int("--data-port", "the data plane's port (0: any free one)", 0, 0);
         var workDir = new Option<string>("--work-dir") { Description = "where job files are cached and laid out (default: ~/.cache/dataflow/worker, private)" };
-        var monitorMs = CommandSupport.Int("--monitor-ms", "how often the node monitor samples, in ms", 500, 10);
-        var reconnect = CommandSupport.Int("--reconnect-timeout",
+        var monitorMs = CommandLineOptions.Int("--monitor-ms", "how often the node monitor samples, in ms", 500, 10);
+        var reconnect = CommandLineOptions.Int("--reconnect-timeout",
             "seconds it keeps trying to reach a coordinator that is not up yet or was lost, registering again with a restarted one (0: exit when it is lost)", 300, 0);
         var command = new Command("worker", "runs a worker that offers its slots to a coordinator") { coordinator, secret, slots, advertise, dataPort, workDir, monitorMs, reconnect };
         command.SetAction((r, _) =>

@@ -13,8 +13,9 @@ namespace Dataflow.Examples;
 /// <param name="Predictor"><c>--predictor arima|slidhmm</c>, or null.</param>
 /// <param name="DataDir"><c>--data-dir DIR</c>: where generated inputs are kept, or null for the per-user cache folder.</param>
 /// <param name="Elasticity"><c>--elasticity POLICY</c> and its options, built; null for none.</param>
+/// <param name="Ui"><c>--ui [PORT]</c>: the port of the live dashboard, or null for none.</param>
 internal sealed record ExampleSettings(int? Parallelism, string? Stats, string? Output, string? Placement, string? Predictor, string? DataDir,
-    IElasticityPolicy? Elasticity);
+    IElasticityPolicy? Elasticity, int? Ui = null);
 
 /// <summary>
 /// An example's command line on System.CommandLine: the options every example shares (declared once, here, and bound
@@ -30,6 +31,8 @@ internal sealed class ExampleCommand
     private readonly Option<string> _placement = new("--placement") { Description = "the placement policy of a cluster run: locality or bottleneck-aware (default locality)", HelpName = "POLICY" };
     private readonly Option<string> _predictor = CommandLineOptions.OneOf(new Option<string>("--predictor") { Description = "the load predictor of bottleneck-aware placement" }, "arima", "slidhmm");
     private readonly Option<string> _dataDir = new("--data-dir") { Description = "where generated inputs are kept (default: the per-user cache folder, ~/.cache/dataflow/inputs)", HelpName = "DIR" };
+    private readonly Option<int?> _ui = CommandLineOptions.OptionalPort("--ui",
+        $"serves a live dashboard of the run and /metrics on this loopback port while it runs (default {Dataflow.Dashboard.DashboardOptions.DefaultPort})", Dataflow.Dashboard.DashboardOptions.DefaultPort);
     private readonly ElasticityOptions _elasticity = new();
 
     /// <summary>An example's command: <paramref name="options"/> are its own, then the common ones.</summary>
@@ -42,7 +45,7 @@ internal sealed class ExampleCommand
         _output = new Option<string>("--output") { Description = output, HelpName = "FILE" };
         _command = new Command(name, description) { new HelpOption() };
         foreach (var o in options) _command.Options.Add(o);
-        foreach (var o in new Option[] { _parallelism, _stats, _output, _placement, _predictor, _dataDir }) _command.Options.Add(o);
+        foreach (var o in new Option[] { _parallelism, _stats, _output, _placement, _predictor, _dataDir, _ui }) _command.Options.Add(o);
         _elasticity.AddTo(_command);
     }
 
@@ -57,7 +60,7 @@ internal sealed class ExampleCommand
         if (parsed.Action is not null) return await parsed.InvokeAsync(); // --help
         if (!_elasticity.TryCreatePolicy(parsed, out var policy, out var error)) return CommandLineOptions.ReportUsageError(parsed, Console.Error, error);
         var settings = new ExampleSettings(parsed.GetValue(_parallelism), parsed.GetValue(_stats), parsed.GetValue(_output), parsed.GetValue(_placement),
-            parsed.GetValue(_predictor), parsed.GetValue(_dataDir), policy);
+            parsed.GetValue(_predictor), parsed.GetValue(_dataDir), policy, parsed.GetValue(_ui));
         return await RunAsync(ct => body(parsed, settings, ct));
     }
 

@@ -10,8 +10,8 @@ namespace Dataflow.Examples;
 /// </summary>
 internal static class ExampleRunner
 {
-    /// <summary>Creates the environment from the common options; dispose the returned writer at the end.</summary>
-    public static (DataflowEnvironment Env, IDisposable? Stats) CreateEnvironment(ExampleSettings settings, bool progress = true)
+    /// <summary>Creates the environment from the common options (with the dashboard of <c>--ui</c>); dispose what it returns at the end.</summary>
+    public static async Task<(DataflowEnvironment Env, IAsyncDisposable Resources)> CreateEnvironmentAsync(ExampleSettings settings, bool progress = true)
     {
         var env = DataflowEnvironment.Create(settings.Parallelism).UseElasticity(settings.Elasticity)
             .UsePlacement(settings.Placement, settings.Predictor);
@@ -27,7 +27,24 @@ internal static class ExampleRunner
             env.AddObserver(new ProgressObserver(terminal));
             if (settings.Elasticity is not null) env.AddObserver(new RescaleObserver(terminal));
         }
-        return (env, stats);
+        Dataflow.Dashboard.DashboardServer? dashboard = null;
+        if (settings.Ui is int port)
+        {
+            // Null in a cluster worker's copy: the submitter's copy serves it (and `dataflow run --ui` the coordinator's).
+            dashboard = await Dataflow.Dashboard.DataflowDashboard.StartDashboardAsync(env, new Dataflow.Dashboard.DashboardOptions { Port = port });
+            if (dashboard is not null) Console.Error.WriteLine($"dashboard: {dashboard.Url}");
+        }
+        return (env, new Resources(stats, dashboard));
+    }
+
+    /// <summary>The statistics file and the dashboard of a run, closed at its end.</summary>
+    private sealed class Resources(IDisposable? stats, IAsyncDisposable? dashboard) : IAsyncDisposable
+    {
+        public async ValueTask DisposeAsync()
+        {
+            stats?.Dispose();
+            if (dashboard is not null) await dashboard.DisposeAsync();
+        }
     }
 
     /// <summary>The edge file given by <c>--edges</c>, or a generated R-MAT graph (<c>--scale</c>, default 16) in <see cref="GeneratedInputs.Folder"/>.</summary>

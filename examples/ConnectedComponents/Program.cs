@@ -19,8 +19,8 @@ var command = new ExampleCommand("ConnectedComponents", "connected components of
     edgesOption, verticesOption, iterationsOption, skipInvalidOption, scaleOption);
 return await command.RunAsync(args, async (parsed, settings, ct) =>
 {
-    var (env, stats) = ExampleRunner.CreateEnvironment(settings);
-    using var _ = stats;
+    var (env, resources) = await ExampleRunner.CreateEnvironmentAsync(settings);
+    await using var _ = resources;
     bool skipInvalid = parsed.GetValue(skipInvalidOption);
     var path = ExampleRunner.EdgesOrGenerated(parsed.GetValue(edgesOption), parsed.GetValue(scaleOption), settings);
     bool parquet = ColumnarInput.IsParquet(path);

@@ -24,8 +24,8 @@ var command = new ExampleCommand("KMeans", "k-means clustering by bulk iteration
     pointsOption, centroidsOption, iterationsOption, countOption, kOption, dimsOption, skipInvalidOption);
 return await command.RunAsync(args, async (parsed, settings, ct) =>
 {
-    var (env, stats) = ExampleRunner.CreateEnvironment(settings);
-    using var _ = stats;
+    var (env, resources) = await ExampleRunner.CreateEnvironmentAsync(settings);
+    await using var _ = resources;
     bool skipInvalid = parsed.GetValue(skipInvalidOption);
     var pointsPath = parsed.GetValue(pointsOption);
     var centroidsPath = parsed.GetValue(centroidsOption);

@@ -22,8 +22,8 @@ var command = new ExampleCommand("PageRank", "PageRank of a graph by bulk iterat
     edgesOption, iterationsOption, dampingOption, toleranceOption, skipInvalidOption, scaleOption);
 return await command.RunAsync(args, async (parsed, settings, ct) =>
 {
-    var (env, stats) = ExampleRunner.CreateEnvironment(settings);
-    using var _ = stats;
+    var (env, resources) = await ExampleRunner.CreateEnvironmentAsync(settings);
+    await using var _ = resources;
     var path = ExampleRunner.EdgesOrGenerated(parsed.GetValue(edgesOption), parsed.GetValue(scaleOption), settings);
     bool parquet = ColumnarInput.IsParquet(path);
     if (parquet) await ColumnarInput.RequireRowsAsync(path, "edges", ct);

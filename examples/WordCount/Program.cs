@@ -14,8 +14,8 @@ var command = new ExampleCommand("WordCount", "counts the space-separated words 
     "writes every word's count to this file: 'word<TAB>count' lines", inputOption, megabytesOption);
 return await command.RunAsync(args, async (parsed, settings, ct) =>
 {
-    var (env, stats) = ExampleRunner.CreateEnvironment(settings);
-    using var _ = stats;
+    var (env, resources) = await ExampleRunner.CreateEnvironmentAsync(settings);
+    await using var _ = resources;
     var input = parsed.GetValue(inputOption);
     if (input is null)
     {

@@ -49,6 +49,8 @@ public sealed class ExampleCommandLineTests
     [InlineData("PageRank", "--elasticity magic", "--elasticity expects none, utilization, runtime-target or fixed, got 'magic'")]
     [InlineData("PageRank", "--elasticity utilization --target-cpu 2", "--elasticity utilization: --target-cpu must be in (0, 1], not 2.")]
     [InlineData("KMeans", "--elasticity runtime-target", "--elasticity runtime-target: needs --target-ms")]
+    [InlineData("PageRank", "--ui http", "--ui expects a port (0-65535), got 'http'")]
+    [InlineData("WordCount", "--ui 70000", "--ui expects a port (0-65535), got '70000'")]
     public void InvalidValue_ExitsTwoNamingTheOption(string program, string args, string message)
     {
         var (exit, stdout, stderr) = ExampleProcess.Run(program, args.Split(' '));
@@ -77,4 +79,18 @@ public sealed class ExampleCommandLineTests
         Assert.Equal(2, exit);
         Assert.Contains("--points needs --centroids", stderr, StringComparison.Ordinal);
     }
+
+    [Fact]
+    public void Ui_EmbeddedPageRank_ServesWhileRunningAndGivesTheSameRanks()
+    {
+        string[] args = ["--edges", TestData.Path("karate.edges"), "--iterations", "30"];
+        var plain = ExampleProcess.Run("PageRank", args);
+        var served = ExampleProcess.Run("PageRank", [.. args, "--ui", "0"]);
+        Assert.Equal(0, served.Exit);
+        Assert.Matches(@"dashboard: http://127\.0\.0\.1:\d+/", served.Err);
+        Assert.Equal(0, plain.Exit);
+        Assert.Equal(Ranks(plain.Out), Ranks(served.Out));
+    }
+
+    private static List<string> Ranks(string stdout) => stdout.Split('\n').Where(l => l.Contains('\t', StringComparison.Ordinal)).ToList();
 }
