@@ -22,11 +22,20 @@ internal static class CommandSupport
     internal static ServiceProvider CoordinatorServices(CoordinatorOptions options, LogLevel level, Action<IClusterBuilder>? configure = null)
     {
         var services = new ServiceCollection();
-        services.AddSingleton<ILoggerFactory>(new StderrLoggerFactory(level));
+        services.AddLogging(b => AddStderr(b, level));
         var cluster = services.AddDataflowCluster(options);
         configure?.Invoke(cluster);
         return services.BuildServiceProvider();
     }
+
+    /// <summary>One line per message on standard error (Microsoft.Extensions.Logging.Console): the program's own output stays on stdout.</summary>
+    internal static ILoggingBuilder AddStderr(ILoggingBuilder builder, LogLevel level) => builder.SetMinimumLevel(level)
+        .AddSimpleConsole(o =>
+        {
+            o.SingleLine = true;
+            o.TimestampFormat = "HH:mm:ss.fff ";
+        })
+        .AddConsole(o => o.LogToStandardErrorThreshold = LogLevel.Trace);
 
     /// <summary><c>--standbys follow|cold</c> (default follow): whether free workers follow the jobs that may acquire them (<see cref="CoordinatorOptions.StandbysFollow"/>).</summary>
     internal static Option<string> Standbys() =>
@@ -182,29 +191,4 @@ internal static class ProgramResolver
     private static DateTime NewestSource(string dir) =>
         Directory.EnumerateFiles(dir, "*.cs", SearchOption.AllDirectories).Where(f => !f.Contains("/obj/", StringComparison.Ordinal) && !f.Contains("/bin/", StringComparison.Ordinal))
             .Select(File.GetLastWriteTimeUtc).DefaultIfEmpty(DateTime.MinValue).Max();
-}
-
-/// <summary>Loggers that write one line per message to standard error.</summary>
-internal sealed class StderrLoggerFactory(LogLevel minimum) : ILoggerFactory
-{
-    public ILogger CreateLogger(string categoryName) => new StderrLogger(categoryName, minimum);
-
-    public void AddProvider(ILoggerProvider provider) => throw new NotSupportedException("Standard error is the only provider.");
-
-    public void Dispose()
-    {
-    }
-}
-
-internal sealed class StderrLogger(string category, LogLevel minimum) : ILogger
-{
-    public IDisposable? BeginScope<TState>(TState state) where TState : notnull => null;
-
-    public bool IsEnabled(LogLevel logLevel) => logLevel >= minimum;
-
-    public void Log<TState>(LogLevel logLevel, EventId eventId, TState state, Exception? exception, Func<TState, Exception?, string> formatter)
-    {
-        if (!IsEnabled(logLevel)) return;
-        Console.Error.WriteLine($"{DateTime.Now:HH:mm:ss.fff} {category} {logLevel.ToString().ToLowerInvariant()}: {formatter(state, exception)}{(exception is null ? "" : " " + exception)}");
-    }
 }

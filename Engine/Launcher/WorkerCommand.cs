@@ -67,7 +67,9 @@ internal static class WorkerCommand
         // The code of a rescale is compiled while the worker waits for work, not during a job's first rescale.
         var warmUp = new Thread(() => Runtime.Execution.JitWarmUp.Prepare([.. Dataflow.Iterations.RescaleWarmUp.Roots, .. Dataflow.Cluster.ClusterWarmUp.Roots])) { IsBackground = true, Priority = ThreadPriority.BelowNormal, Name = "rescale warm-up" };
         warmUp.Start();
-        await using var host = new WorkerHost(options, CommandSupport.RunProgram, new StderrLogger("worker", LogLevel.Information));
+        // Disposed last: flushes the console logger's queue.
+        using var logging = LoggerFactory.Create(b => CommandSupport.AddStderr(b, LogLevel.Information));
+        await using var host = new WorkerHost(options, CommandSupport.RunProgram, logging.CreateLogger("worker"));
         try
         {
             var reason = await host.RunAsync(cts.Token);

@@ -65,7 +65,7 @@ public sealed partial class OwnJobTests : IDisposable
         var feed = Path.Combine(_dir, "feed");
         var pack = Repo.Run(TimeSpan.FromMinutes(10), "pack", Path.Combine(Repo.Root, "Dataflow.sln"), "-c", "Release", "-o", feed, "-nologo");
         Assert.True(pack.Exit == 0, pack.Out + pack.Err);
-        string[] libraries = ["Dataflow.Runtime", "Dataflow.Operators", "Dataflow.Scheduling", "Dataflow.Elasticity", "Dataflow.Engine", "Dataflow.Cluster", "Dataflow.Dashboard", "Dataflow.Launcher"];
+        string[] libraries = ["Dataflow.Runtime", "Dataflow.Operators", "Dataflow.Scheduling", "Dataflow.Elasticity", "Dataflow.Engine", "Dataflow.Cluster", "Dataflow.Dashboard", "Dataflow.CommandLine", "Dataflow.Launcher"];
         Assert.Equal(
             libraries.SelectMany(l => new[] { $"{l}.{version}.nupkg", $"{l}.{version}.snupkg" }).Order(StringComparer.Ordinal),
             Directory.GetFiles(feed).Select(Path.GetFileName).Order(StringComparer.Ordinal)); // nothing else (tests, examples, benchmarks) is packed
