@@ -39,12 +39,23 @@ internal sealed class ClusterDashboard : IAsyncDisposable
             var metrics = h.Names.Zip(h.Values).ToDictionary(x => x.First, x => x.Second, StringComparer.Ordinal);
             lock (heartbeats) heartbeats[worker] = metrics;
         };
-        coordinator.JobEventReceived += (job, entry, line) => state.Ingest(Id(job), Path.GetFileNameWithoutExtension(entry), line);
+        coordinator.JobEventReceived += (job, entry, line) =>
+        {
+            try
+            {
+                state.Ingest(Id(job), Path.GetFileNameWithoutExtension(entry), line);
+            }
+            catch (System.Text.Json.JsonException)
+            {
+                // A line the dashboard cannot read is not the job's failure: the page misses one event.
+            }
+        };
         state.WorkersSource = () =>
         {
+            var status = coordinator.Status();
             lock (heartbeats)
             {
-                return coordinator.Status().Workers.Select(w => new DashboardWorker(w.Id, w.Host, w.Slots, w.Job, w.Cpu, w.MemoryBytes, w.SecondsSinceHeartbeat,
+                return status.Workers.Select(w => new DashboardWorker(w.Id, w.Host, w.Slots, w.Job, w.Cpu, w.MemoryBytes, w.SecondsSinceHeartbeat,
                     heartbeats.GetValueOrDefault(w.Id) ?? new Dictionary<string, double>())).ToList();
             }
         };
