@@ -77,6 +77,44 @@ public sealed class DataflowEnvironment
         return this;
     }
 
+    /// <summary>
+    /// Checkpoints every iteration's state after every <paramref name="interval"/>-th superstep (docs/checkpoints.md):
+    /// partial solution, solution set, workset, aggregator values, the elasticity policy's memory and the
+    /// superstep, in a folder of this job under <paramref name="directory"/> (default: <c>checkpoints</c> under
+    /// the working directory). The iteration stands still only to serialize its state; files are written in the
+    /// background. A run of <see cref="ResumeFrom"/> goes on from the last complete one. An iteration's
+    /// checkpoints are removed when it ends; a failed or cancelled job's stay.
+    /// </summary>
+    /// <exception cref="ArgumentOutOfRangeException"><paramref name="interval"/> is below 1.</exception>
+    public DataflowEnvironment EnableCheckpoints(int interval, string? directory = null)
+    {
+        ArgumentOutOfRangeException.ThrowIfLessThan(interval, 1);
+        if (directory is { Length: 0 }) throw new ArgumentException("A checkpoint directory is not empty (null: the default).", nameof(directory));
+        Options.CheckpointInterval = interval;
+        Options.CheckpointDirectory = directory;
+        return this;
+    }
+
+    /// <summary>
+    /// Makes the iterations of this run go on from the checkpoints of an earlier run of the same program:
+    /// <paramref name="directory"/> is that job's checkpoint folder (it holds <c>job.json</c>), or a checkpoint
+    /// directory, whose newest job is taken. Each iteration that has a complete checkpoint there restores it
+    /// and goes on with the next superstep; its loop-invariant inputs are read again. With
+    /// <see cref="EnableCheckpoints"/>, new checkpoints go to the same job folder.
+    /// </summary>
+    /// <exception cref="DirectoryNotFoundException">The folder does not exist or holds no job's checkpoints.</exception>
+    public DataflowEnvironment ResumeFrom(string directory)
+    {
+        ArgumentException.ThrowIfNullOrEmpty(directory);
+        Options.ResumeFrom = CheckpointJob.FindJob(directory);
+        return this;
+    }
+
+    /// <summary>This run's checkpoint job folder and iteration runs (created at the first iteration that checkpoints or resumes).</summary>
+    internal CheckpointJob Checkpoints => _checkpoints ??= new CheckpointJob(Options);
+
+    private CheckpointJob? _checkpoints;
+
     /// <summary>The observers told of events here: none in a cluster worker's copy of the program (the submitter tells them).</summary>
     internal IReadOnlyList<IDataflowObserver> ActiveObservers => IsWorkerCopy ? [] : Host.Observers.Count == 0 ? _observers : [.. _observers, .. Host.Observers];
 

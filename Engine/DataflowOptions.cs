@@ -24,9 +24,22 @@ public sealed class DataflowOptions
     /// <summary>Called on each subtask's thread before it runs, with the subtask index (see <see cref="ExecutionOptions.OnSubtaskThreadStart"/>).</summary>
     public Action<int>? OnSubtaskThreadStart { get; set; }
 
+    /// <summary>
+    /// Supersteps between checkpoints of every iteration's state (0, the default: none). See
+    /// <see cref="DataflowEnvironment.EnableCheckpoints"/>.
+    /// </summary>
+    public int CheckpointInterval { get; set; }
+
+    /// <summary>Where checkpoints go (a folder of one per job is made in it); null: <c>checkpoints</c> under the working directory.</summary>
+    public string? CheckpointDirectory { get; set; }
+
+    /// <summary>A job's checkpoint folder (or a checkpoint directory: its newest job) that iterations go on from; see <see cref="DataflowEnvironment.ResumeFrom"/>.</summary>
+    public string? ResumeFrom { get; set; }
+
     /// <summary>Throws <see cref="ArgumentOutOfRangeException"/> for a value out of range.</summary>
     public void Validate()
     {
+        if (CheckpointInterval < 0) throw new ArgumentOutOfRangeException(nameof(CheckpointInterval), CheckpointInterval, "CheckpointInterval must be 0 (none) or more.");
         if (MaxParallelism is < 1 or > 32768) throw new ArgumentOutOfRangeException(nameof(MaxParallelism), MaxParallelism, "MaxParallelism must be in 1..32768.");
         if (Parallelism < 1 || Parallelism > MaxParallelism) throw new ArgumentOutOfRangeException(nameof(Parallelism), Parallelism, $"Parallelism must be in 1..{MaxParallelism}.");
         ToExecutionOptions().Validate();

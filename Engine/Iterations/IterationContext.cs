@@ -105,6 +105,9 @@ public sealed class IterationContext
         return values;
     }
 
+    /// <summary>Sets the aggregator values to those a checkpoint kept (<see cref="WriteAggregators"/> after a barrier).</summary>
+    internal void RestoreAggregators(byte[] values) => CombineAggregators([values]);
+
     internal void Reset()
     {
         foreach (var a in _aggregators) a.Reset();

@@ -96,48 +96,80 @@ internal abstract class IterationNode
     {
         Context.Reset();
         var policy = Env.ElasticityPolicy;
+        var checkpoints = IterationCheckpoints.Open(Env, Name);
         var host = Env.Host.OpenIteration(new IterationRun(Name, scope.BaseParallelism, Env.Options.MaxParallelism, Env.Options.Slots,
             policy is not null, () => CollectStates(scope, ownState), ProcessMonitor.Metrics));
-        if (policy?.FirstParallelism(scope.Parallelism) is int first && first != scope.Parallelism)
+        var restored = checkpoints?.Restore(ownState().ToList());
+        if (restored is not null)
+        {
+            // The state is at the checkpoint's parallelism; the step's first superstep reads the loop-invariant inputs again.
+            scope.Parallelism = restored.Manifest.Parallelism;
+            scope.FirstSuperstep = restored.Manifest.Superstep + 1;
+            Context.RestoreAggregators(restored.Manifest.Aggregators);
+            var e = new RecoveryEvent(Name, restored.Manifest.Superstep, scope.Parallelism, $"resumed from {Env.Options.ResumeFrom}", restored.Elapsed, restored.Bytes)
+            {
+                Folder = restored.Folder,
+                Duration = restored.Elapsed,
+            };
+            foreach (var o in Env.ActiveObservers) o.OnRecovery(e);
+        }
+        else if (policy?.FirstParallelism(scope.Parallelism) is int first && first != scope.Parallelism)
         {
             await RescaleAsync(host, scope, new RescaleRequest(0, scope.Parallelism, first, policy.Name, "the policy's first parallelism")).ConfigureAwait(false);
         }
         var sync = new SuperstepSynchronizer(Name, MaxIterations, scope.Parallelism, Env.ActiveObservers, policy, Env.Options.MaxParallelism, [host.Capacity]);
+        if (restored?.Manifest.Policy is { } memory) sync.Restore(memory);
         scope.SubtaskDone = sync.ReportDone;
         var process = Process.GetCurrentProcess();
-        for (int k = 1; ; k++)
+        bool completed = false;
+        try
         {
-            Context.Superstep = k;
-            scope.Superstep = k;
-            var cpu0 = process.TotalProcessorTime;
-            long t0 = Stopwatch.GetTimestamp();
-            var (workset, criterion) = await superstep(k).ConfigureAwait(false);
-            var wall = Stopwatch.GetElapsedTime(t0);
-            process.Refresh();
-            double cpu = Math.Clamp((process.TotalProcessorTime - cpu0).TotalSeconds / Math.Max(1e-9, wall.TotalSeconds * Environment.ProcessorCount), 0, 1);
-
-            var local = Context.Barrier();
-            var barrier = await host.BarrierAsync(new BarrierInput(k, workset, criterion, Context.WriteAggregators(), cpu)).ConfigureAwait(false);
-            var aggregators = barrier.Aggregators is { } parts ? Context.CombineAggregators(parts) : local;
-            bool empty = barrier.Workset == 0 || barrier.Criterion == 0;
-            var answer = sync.Barrier(k, wall, barrier.Workset, aggregators, empty, Context.HasConverged(), barrier.Workers);
-            run.Supersteps++;
-            if (answer.Terminate) break;
-
-            int next = answer.Parallelism;
-            if (policy is not null)
+            for (int k = scope.FirstSuperstep; ; k++)
             {
-                next = await host.AgreeAsync(next).ConfigureAwait(false);
-                sync.Override(next);
+                Context.Superstep = k;
+                scope.Superstep = k;
+                var cpu0 = process.TotalProcessorTime;
+                long t0 = Stopwatch.GetTimestamp();
+                var (workset, criterion) = await superstep(k).ConfigureAwait(false);
+                var wall = Stopwatch.GetElapsedTime(t0);
+                process.Refresh();
+                double cpu = Math.Clamp((process.TotalProcessorTime - cpu0).TotalSeconds / Math.Max(1e-9, wall.TotalSeconds * Environment.ProcessorCount), 0, 1);
+
+                var local = Context.Barrier();
+                var barrier = await host.BarrierAsync(new BarrierInput(k, workset, criterion, Context.WriteAggregators(), cpu)).ConfigureAwait(false);
+                var aggregators = barrier.Aggregators is { } parts ? Context.CombineAggregators(parts) : local;
+                bool empty = barrier.Workset == 0 || barrier.Criterion == 0;
+                var answer = sync.Barrier(k, wall, barrier.Workset, aggregators, empty, Context.HasConverged(), barrier.Workers);
+                checkpoints?.Report(Env.ActiveObservers);
+                run.Supersteps++;
+                if (answer.Terminate) break;
+
+                int next = answer.Parallelism;
+                if (policy is not null)
+                {
+                    next = await host.AgreeAsync(next).ConfigureAwait(false);
+                    sync.Override(next);
+                }
+                if (next != scope.Parallelism)
+                {
+                    await RescaleAsync(host, scope, new RescaleRequest(k, scope.Parallelism, next, policy!.Name, answer.RescaleReason ?? "the submitter's decision")).ConfigureAwait(false);
+                }
+                await host.PlaceAsync(k, scope.Parallelism).ConfigureAwait(false);
+                if (checkpoints?.Due(k) == true)
+                {
+                    // After the barrier and any move: the state is whole and where superstep k + 1 reads it.
+                    await checkpoints.TakeAsync(k, scope.Parallelism, ownState().ToList(), Context.WriteAggregators(), policy is null ? null : sync.Memory())
+                        .ConfigureAwait(false);
+                }
             }
-            if (next != scope.Parallelism)
-            {
-                await RescaleAsync(host, scope, new RescaleRequest(k, scope.Parallelism, next, policy!.Name, answer.RescaleReason ?? "the submitter's decision")).ConfigureAwait(false);
-            }
-            await host.PlaceAsync(k, scope.Parallelism).ConfigureAwait(false);
+            await host.EndAsync(scope.Parallelism, scope.BaseParallelism).ConfigureAwait(false);
+            scope.Parallelism = scope.BaseParallelism;
+            completed = true;
         }
-        await host.EndAsync(scope.Parallelism, scope.BaseParallelism).ConfigureAwait(false);
-        scope.Parallelism = scope.BaseParallelism;
+        finally
+        {
+            if (checkpoints is not null) await checkpoints.EndAsync(completed, Env.ActiveObservers).ConfigureAwait(false);
+        }
     }
 
     /// <summary>A change of parallelism at a barrier: the host moves the state; the observers get the <c>rescale</c> event.</summary>

@@ -25,24 +25,48 @@ internal sealed class ListsState<T>(Func<List<T>[]> get, Action<List<T>[]> set, 
         var local = parts.Select((p, o) => isLocalOld(o) ? p : []).ToArray();
         // Same parallelism (a subtask moves to another worker): each list stays with its subtask.
         _target = parts.Length == to ? local : requirement.Repartition(local, to, maxParallelism);
-        // Pieces of about PieceBytes, judged from the first records' size.
-        var sample = _target.FirstOrDefault(l => l.Count > 0);
-        if (sample is null) return;
+        _recordsPerPiece = RecordsPerPiece(_target);
+    }
+
+    /// <summary>Records in a piece of about <see cref="MovableState.PieceBytes"/>, judged from the first records' size.</summary>
+    private static int RecordsPerPiece(List<T>[] parts)
+    {
+        var sample = parts.FirstOrDefault(l => l.Count > 0);
+        if (sample is null) return 1;
         var w = new ByteWriter(4096);
         int n = Math.Min(sample.Count, 64);
         Serializers.Get<T>().WriteBatch(w, System.Runtime.InteropServices.CollectionsMarshal.AsSpan(sample)[..n]);
-        _recordsPerPiece = (int)Math.Clamp((long)PieceBytes * n / Math.Max(1, w.Length), 1, int.MaxValue);
+        return (int)Math.Clamp((long)PieceBytes * n / Math.Max(1, w.Length), 1, int.MaxValue);
     }
 
-    public override bool WritePiece(int subtask, ref int cursor, ByteWriter writer)
+    public override bool WritePiece(int subtask, ref int cursor, ByteWriter writer) => Write(_target[subtask], _recordsPerPiece, ref cursor, writer);
+
+    private static bool Write(List<T> list, int recordsPerPiece, ref int cursor, ByteWriter writer)
     {
-        var list = _target[subtask];
-        int n = Math.Min(list.Count - cursor, _recordsPerPiece);
+        int n = Math.Min(list.Count - cursor, recordsPerPiece);
         // The records this part still has, this piece's included: the receiver makes room for all of them at once.
         writer.Write(list.Count - cursor);
         Serializers.Get<T>().WriteBatch(writer, System.Runtime.InteropServices.CollectionsMarshal.AsSpan(list).Slice(cursor, n));
         cursor += n;
         return cursor >= list.Count;
+    }
+
+    public override List<byte[]> Snapshot(int subtask, int parallelism, int maxParallelism)
+    {
+        var parts = get();
+        var pieces = new List<byte[]>();
+        if (parts.Length != parallelism) throw new InvalidOperationException($"A snapshot of {parallelism} subtasks, but the state has {parts.Length}.");
+        var list = parts[subtask];
+        if (list.Count == 0) return pieces;
+        int perPiece = RecordsPerPiece([list]);
+        var w = new ByteWriter(Math.Min(PieceBytes + (PieceBytes >> 2), 4096 + list.Count * 16));
+        for (int cursor = 0; ;)
+        {
+            w.Clear();
+            bool last = Write(list, perPiece, ref cursor, w);
+            pieces.Add(w.WrittenSpan.ToArray());
+            if (last) return pieces;
+        }
     }
 
     public override void BeginImport(int to)
@@ -84,6 +108,9 @@ internal sealed class ListsState<T>(Func<List<T>[]> get, Action<List<T>[]> set, 
         _target = [];
         _result = [];
     }
+
+    /// <summary>What it holds, as a checkpoint names it (a resumed program must hold the same).</summary>
+    public override string ToString() => $"lists of {typeof(T)}";
 }
 
 /// <summary>State kept per key group (solution set, cached join index): whole key groups change hands.</summary>
@@ -157,6 +184,27 @@ internal sealed class KeyedState(Func<IKeyGroupedState?[]> get, Action<IKeyGroup
         _result = [];
     }
 
+    public override List<byte[]> Snapshot(int subtask, int parallelism, int maxParallelism)
+    {
+        var states = get();
+        if (states.Length != parallelism) throw new InvalidOperationException($"A snapshot of {parallelism} subtasks, but the state has {states.Length}.");
+        var pieces = new List<byte[]>();
+        if (states[subtask] is not { } state) return pieces;
+        // The format of WritePiece (key groups one after the other, a block each), so ImportPiece reads it back.
+        var (start, end) = KeyGroups.RangeOf(subtask, parallelism, maxParallelism);
+        var w = new ByteWriter(4096);
+        for (int g = start; g < end;)
+        {
+            w.Clear();
+            int at = w.ReserveInt32();
+            int blocks = 0;
+            for (; g < end && w.Length - at < PieceBytes; g++, blocks++) state.WriteGroups(g, g + 1, w);
+            w.PatchInt32(at, blocks);
+            pieces.Add(w.WrittenSpan.ToArray());
+        }
+        return pieces;
+    }
+
     public override MovableState Sample(int maxParallelism, int subtasks = 2, int at = 0)
     {
         var states = get();
@@ -179,4 +227,9 @@ internal sealed class KeyedState(Func<IKeyGroupedState?[]> get, Action<IKeyGroup
         }
         return new KeyedState(() => parts, v => parts = v, empty);
     }
+
+    /// <summary>What it holds, as a checkpoint names it (a resumed program must hold the same).</summary>
+    public override string ToString() => _description ??= $"key groups of {empty().GetType()}";
+
+    private string? _description;
 }

@@ -54,7 +54,7 @@ internal sealed class JobCompiler
         foreach (var n in _order) Place(n);
     }
 
-    private bool Pruned(Node n) => _scope is { Superstep: > 1 } && !_scope.IsDynamic(n);
+    private bool Pruned(Node n) => _scope is { BuildsInvariants: false } && !_scope.IsDynamic(n);
 
     private bool IsStaticEdge(Node consumer, Node input) =>
         _scope is not null && _scope.IsDynamic(consumer) && !_scope.IsDynamic(input);
@@ -120,11 +120,11 @@ internal sealed class JobCompiler
                     _scope.Slots[key] = slots;
                 }
                 c.Slots = slots;
-                c.Inputs.Add(_scope.Superstep == 1
+                c.Inputs.Add(_scope.BuildsInvariants
                     ? new(s, n.DescribeEdge(i, s) + " (loop-invariant, indexed once)", _chainOf[input], null)
                     : new(s, "cached index", null, null));
             }
-            else if (_scope!.Superstep == 1)
+            else if (_scope!.BuildsInvariants)
             {
                 var recording = input.CreateRecording(P(n));
                 _scope.Recordings[key] = recording;

@@ -66,6 +66,12 @@ internal sealed class IterationScope
     /// <summary>1-based number of the superstep being compiled.</summary>
     public int Superstep { get; set; } = 1;
 
+    /// <summary>The first superstep this run of the iteration runs: 1, or the one after the checkpoint it was restored from.</summary>
+    public int FirstSuperstep { get; set; } = 1;
+
+    /// <summary>Whether the superstep being compiled runs the loop-invariant inputs (and caches them): the first one this run runs.</summary>
+    public bool BuildsInvariants => Superstep == FirstSuperstep;
+
     /// <summary>Nodes computed once for the whole iteration.</summary>
     public bool IsDynamic(Node n) => _dynamic.Contains(n);
 

@@ -53,4 +53,13 @@ public abstract class MovableState
     /// move needs it. Reads this state, never changes it.
     /// </summary>
     public abstract MovableState Sample(int maxParallelism, int subtasks = 2, int at = 0);
+
+    /// <summary>
+    /// Serializes what subtask <paramref name="subtask"/> of <paramref name="parallelism"/> holds now, in pieces
+    /// that <see cref="BeginImport"/>, <see cref="ImportPiece"/> and <see cref="EndImport"/> read back (a superstep
+    /// checkpoint). Reads this state, never changes it, and touches none of a move's fields: subtasks may be
+    /// snapshot in parallel.
+    /// </summary>
+    /// <returns>The pieces, each of about <see cref="PieceBytes"/>; none when the subtask holds nothing.</returns>
+    public abstract List<byte[]> Snapshot(int subtask, int parallelism, int maxParallelism);
 }

@@ -78,6 +78,20 @@ public sealed class SuperstepSynchronizer
         Parallelism = parallelism;
     }
 
+    /// <summary>What the elasticity policy has seen so far (its memory), for a checkpoint.</summary>
+    public PolicyMemory Memory() =>
+        new(_history.Select(h => (IReadOnlyList<TaskStatistics>)h.ToList()).ToList(), _durations.Select(d => d.TotalMilliseconds).ToList());
+
+    /// <summary>Gives the policy back what it had seen at a checkpoint (before the first barrier of a restored run).</summary>
+    public void Restore(PolicyMemory memory)
+    {
+        ArgumentNullException.ThrowIfNull(memory);
+        _history.Clear();
+        _history.AddRange(memory.History);
+        _durations.Clear();
+        _durations.AddRange(memory.DurationsMs.Select(TimeSpan.FromMilliseconds));
+    }
+
     /// <summary>
     /// A subtask of the step reports that its part of the superstep is done, with its statistics
     /// (called by the executor on the subtask's thread, or for a cluster's remote subtasks as the
@@ -134,3 +148,8 @@ public sealed class SuperstepSynchronizer
         return new BarrierAnswer(false, TerminationReason.None, Parallelism);
     }
 }
+
+/// <summary>The statistics an elasticity policy decides from (per superstep: the task statistics and the duration), kept in a checkpoint.</summary>
+/// <param name="History">Per finished superstep, its task statistics.</param>
+/// <param name="DurationsMs">Per finished superstep, its wall time in milliseconds.</param>
+public sealed record PolicyMemory(IReadOnlyList<IReadOnlyList<TaskStatistics>> History, IReadOnlyList<double> DurationsMs);

@@ -4,7 +4,7 @@ namespace Dataflow;
 
 /// <summary>
 /// Writes statistics as JSON lines (the <c>--stats FILE</c> format of docs/architecture.md §6): one
-/// <c>superstep</c> line per superstep, <c>rescale</c> lines, and a final <c>job</c> line.
+/// <c>superstep</c> line per superstep, <c>rescale</c>, <c>checkpoint</c> and <c>recovery</c> lines, and a final <c>job</c> line.
 /// Field names are a public contract: fields may be added, never renamed or removed.
 /// </summary>
 public sealed class JsonStatisticsWriter : IDataflowObserver, IDisposable
@@ -148,6 +148,40 @@ public sealed class JsonStatisticsWriter : IDataflowObserver, IDisposable
             foreach (var id in r.Released) w.WriteStringValue(id);
             w.WriteEndArray();
         }
+    });
+
+    /// <inheritdoc />
+    public void OnCheckpoint(CheckpointEvent c) => Write(w =>
+    {
+        w.WriteString("event", "checkpoint");
+        w.WriteString("iteration", c.Iteration);
+        w.WriteNumber("superstep", c.Superstep);
+        w.WriteNumber("parallelism", c.Parallelism);
+        w.WriteNumber("bytes", c.Bytes);
+        w.WriteNumber("snapshot_ms", Math.Round(c.Snapshot.TotalMilliseconds, 3));
+        w.WriteNumber("write_ms", Math.Round(c.Write.TotalMilliseconds, 3));
+        w.WriteNumber("wait_ms", Math.Round(c.Wait.TotalMilliseconds, 3));
+        w.WriteString("folder", c.Folder);
+    });
+
+    /// <inheritdoc />
+    public void OnRecovery(RecoveryEvent r) => Write(w =>
+    {
+        w.WriteString("event", "recovery");
+        w.WriteString("iteration", r.Iteration);
+        w.WriteNumber("checkpoint_superstep", r.Superstep);
+        w.WriteNumber("parallelism", r.Parallelism);
+        w.WriteString("reason", r.Reason);
+        if (r.LostWorker is not null) w.WriteString("lost_worker", r.LostWorker);
+        else w.WriteNull("lost_worker");
+        if (r.FailedSuperstep is { } failed) w.WriteNumber("failed_superstep", failed);
+        w.WriteNumber("supersteps_replayed", r.Replayed);
+        if (r.ParallelismBefore is { } before) w.WriteNumber("parallelism_before", before);
+        if (r.Replacement is not null) w.WriteString("replacement", r.Replacement);
+        w.WriteNumber("restore_ms", Math.Round(r.Restore.TotalMilliseconds, 3));
+        w.WriteNumber("restore_bytes", r.Bytes);
+        w.WriteNumber("recovery_ms", Math.Round(r.Duration.TotalMilliseconds, 3));
+        w.WriteString("folder", r.Folder);
     });
 
     /// <inheritdoc />

@@ -75,6 +75,51 @@ public sealed record PlacementRecord(int Step, string Policy, int Parallelism, I
     public int Superstep { get; init; }
 }
 
+/// <summary>A superstep checkpoint of an iteration's state, written to disk (docs/checkpoints.md).</summary>
+/// <param name="Iteration">The iteration.</param>
+/// <param name="Superstep">The superstep after whose barrier it was taken.</param>
+/// <param name="Parallelism">The parallelism then (one file per state and subtask).</param>
+/// <param name="Bytes">The bytes of its state files.</param>
+/// <param name="Snapshot">Time the iteration stood still to serialize its state (the rest is written in the background).</param>
+/// <param name="Write">Time the background write took, files and manifest.</param>
+/// <param name="Folder">The checkpoint's folder.</param>
+public sealed record CheckpointEvent(string Iteration, int Superstep, int Parallelism, long Bytes, TimeSpan Snapshot, TimeSpan Write, string Folder)
+{
+    /// <summary>Time the iteration waited for the previous checkpoint's write to finish before taking this one.</summary>
+    public TimeSpan Wait { get; init; }
+}
+
+/// <summary>An iteration's state restored from a checkpoint: after a lost worker, or when a program is run with <c>--resume-from</c>.</summary>
+/// <param name="Iteration">The iteration.</param>
+/// <param name="Superstep">The superstep of the checkpoint: the iteration goes on with the next one.</param>
+/// <param name="Parallelism">The parallelism it goes on at.</param>
+/// <param name="Reason">Why: the lost worker and how it was lost, or the resumed folder.</param>
+/// <param name="Restore">Time to read the state back.</param>
+/// <param name="Bytes">The bytes read.</param>
+public sealed record RecoveryEvent(string Iteration, int Superstep, int Parallelism, string Reason, TimeSpan Restore, long Bytes)
+{
+    /// <summary>The worker whose loss started the recovery, or null (a resumed program).</summary>
+    public string? LostWorker { get; init; }
+
+    /// <summary>The superstep that was running when the worker was lost, or null.</summary>
+    public int? FailedSuperstep { get; init; }
+
+    /// <summary>Supersteps run again because they came after the checkpoint: <see cref="FailedSuperstep"/> − <see cref="Superstep"/>.</summary>
+    public int Replayed => FailedSuperstep is { } f ? Math.Max(0, f - Superstep) : 0;
+
+    /// <summary>The parallelism before the loss, or null.</summary>
+    public int? ParallelismBefore { get; init; }
+
+    /// <summary>The worker that took the lost one's place, or null (the survivors went on, or a resumed program).</summary>
+    public string? Replacement { get; init; }
+
+    /// <summary>From the decision to recover to the start of the next superstep.</summary>
+    public TimeSpan Duration { get; init; }
+
+    /// <summary>The checkpoint's folder.</summary>
+    public string Folder { get; init; } = "";
+}
+
 /// <summary>The end of a job.</summary>
 /// <param name="Status"><c>finished</c>, <c>failed</c> or <c>cancelled</c>.</param>
 /// <param name="Duration">Wall time.</param>
@@ -94,6 +139,12 @@ public interface IDataflowObserver
 
     /// <summary>The scheduler placed subtasks on workers (cluster mode).</summary>
     void OnPlacement(PlacementRecord placement) { }
+
+    /// <summary>A superstep checkpoint was written (told at the first barrier after its write finished).</summary>
+    void OnCheckpoint(CheckpointEvent checkpoint) { }
+
+    /// <summary>An iteration's state was restored from a checkpoint.</summary>
+    void OnRecovery(RecoveryEvent recovery) { }
 
     /// <summary>A job ended.</summary>
     void OnJobFinished(JobSummary job) { }

@@ -15,7 +15,17 @@ namespace Dataflow.Examples;
 /// <param name="Elasticity"><c>--elasticity POLICY</c> and its options, built; null for none.</param>
 /// <param name="Ui"><c>--ui [PORT]</c>: the port of the live dashboard, or null for none.</param>
 internal sealed record ExampleSettings(int? Parallelism, string? Stats, string? Output, string? Placement, string? Predictor, string? DataDir,
-    IElasticityPolicy? Elasticity, int? Ui = null);
+    IElasticityPolicy? Elasticity, int? Ui = null)
+{
+    /// <summary><c>--checkpoint-interval N</c>: supersteps between checkpoints of the iterations' state, or null for none.</summary>
+    public int? CheckpointInterval { get; init; }
+
+    /// <summary><c>--checkpoint-dir DIR</c>: where checkpoints go, or null for <c>./checkpoints</c>.</summary>
+    public string? CheckpointDir { get; init; }
+
+    /// <summary><c>--resume-from DIR</c>: the checkpoints an earlier run left, to go on from; or null.</summary>
+    public string? ResumeFrom { get; init; }
+}
 
 /// <summary>
 /// An example's command line on System.CommandLine: the options every example shares (declared once, here, and bound
@@ -33,6 +43,16 @@ internal sealed class ExampleCommand
     private readonly Option<string> _dataDir = new("--data-dir") { Description = "where generated inputs are kept (default: the per-user cache folder, ~/.cache/dataflow/inputs)", HelpName = "DIR" };
     private readonly Option<int?> _ui = CommandLineOptions.OptionalPort("--ui",
         $"serves a live dashboard of the run and /metrics on this loopback port while it runs (default {Dataflow.Dashboard.DashboardOptions.DefaultPort})", Dataflow.Dashboard.DashboardOptions.DefaultPort);
+    private readonly Option<int?> _checkpointInterval = CommandLineOptions.OptionalInt("--checkpoint-interval",
+        "checkpoints the iterations' state after every N-th superstep (docs/checkpoints.md)", minimum: 1);
+    private readonly Option<string> _checkpointDir = new("--checkpoint-dir")
+    {
+        Description = "where checkpoints go, a folder per run (default: checkpoints under the working directory)", HelpName = "DIR",
+    };
+    private readonly Option<string> _resumeFrom = new("--resume-from")
+    {
+        Description = "goes on from the last complete checkpoint of an earlier run: its job folder, or a checkpoint directory (its newest run)", HelpName = "DIR",
+    };
     private readonly ElasticityOptions _elasticity = new();
 
     /// <summary>An example's command: <paramref name="options"/> are its own, then the common ones.</summary>
@@ -45,7 +65,7 @@ internal sealed class ExampleCommand
         _output = new Option<string>("--output") { Description = output, HelpName = "FILE" };
         _command = new Command(name, description) { new HelpOption() };
         foreach (var o in options) _command.Options.Add(o);
-        foreach (var o in new Option[] { _parallelism, _stats, _output, _placement, _predictor, _dataDir, _ui }) _command.Options.Add(o);
+        foreach (var o in new Option[] { _parallelism, _stats, _output, _placement, _predictor, _dataDir, _ui, _checkpointInterval, _checkpointDir, _resumeFrom }) _command.Options.Add(o);
         _elasticity.AddTo(_command);
     }
 
@@ -59,8 +79,17 @@ internal sealed class ExampleCommand
         if (parsed.Errors.Count > 0) return CommandLineOptions.ReportUsageErrors(parsed, Console.Error);
         if (parsed.Action is not null) return await parsed.InvokeAsync(); // --help
         if (!_elasticity.TryCreatePolicy(parsed, out var policy, out var error)) return CommandLineOptions.ReportUsageError(parsed, Console.Error, error);
+        if (parsed.GetValue(_checkpointDir) is not null && parsed.GetValue(_checkpointInterval) is null)
+        {
+            return CommandLineOptions.ReportUsageError(parsed, Console.Error, "--checkpoint-dir needs --checkpoint-interval");
+        }
         var settings = new ExampleSettings(parsed.GetValue(_parallelism), parsed.GetValue(_stats), parsed.GetValue(_output), parsed.GetValue(_placement),
-            parsed.GetValue(_predictor), parsed.GetValue(_dataDir), policy, parsed.GetValue(_ui));
+            parsed.GetValue(_predictor), parsed.GetValue(_dataDir), policy, parsed.GetValue(_ui))
+        {
+            CheckpointInterval = parsed.GetValue(_checkpointInterval),
+            CheckpointDir = parsed.GetValue(_checkpointDir),
+            ResumeFrom = parsed.GetValue(_resumeFrom),
+        };
         return await RunAsync(ct => body(parsed, settings, ct));
     }
 
@@ -91,8 +120,8 @@ internal sealed class ExampleCommand
             return 130;
         }
         // FormatException covers InputFormatException (path:line); InvalidDataException is input that is wrong as a whole (no rows, mismatched files).
-        catch (Exception e) when (e is Dataflow.JobExecutionException or Dataflow.ClusterJobException or FileNotFoundException or DirectoryNotFoundException
-                                       or FormatException or InvalidDataException)
+        // IOException covers missing files and folders, and checkpoints that cannot be written.
+        catch (Exception e) when (e is Dataflow.JobExecutionException or Dataflow.ClusterJobException or IOException or FormatException or InvalidDataException)
         {
             Console.Error.WriteLine($"error: {e.Message}");
             return 1;

@@ -15,6 +15,8 @@ internal static class ExampleRunner
     {
         var env = DataflowEnvironment.Create(settings.Parallelism).UseElasticity(settings.Elasticity)
             .UsePlacement(settings.Placement, settings.Predictor);
+        if (settings.CheckpointInterval is int interval) env.EnableCheckpoints(interval, settings.CheckpointDir);
+        if (settings.ResumeFrom is { } resume) env.ResumeFrom(resume);
         JsonStatisticsWriter? stats = null;
         if (settings.Stats is { } path)
         {
@@ -25,7 +27,7 @@ internal static class ExampleRunner
         {
             var terminal = TerminalProgress.TryCreate();
             env.AddObserver(new ProgressObserver(terminal));
-            if (settings.Elasticity is not null) env.AddObserver(new RescaleObserver(terminal));
+            env.AddObserver(new EventObserver(terminal, settings.Elasticity is not null));
         }
         Dataflow.Dashboard.DashboardServer? dashboard = null;
         if (settings.Ui is int port)
@@ -56,11 +58,27 @@ internal static class ExampleRunner
             file => RmatGenerator.WriteEdges(file, scale, edgeFactor, seed));
     }
 
-    /// <summary>A line per rescale (and one for the workers that joined or left); above the live line on a terminal.</summary>
-    private sealed class RescaleObserver(TerminalProgress? terminal) : IDataflowObserver
+    /// <summary>
+    /// A line per rescale (and one for the workers that joined or left), checkpoint and recovery; above the live line on a
+    /// terminal.
+    /// </summary>
+    private sealed class EventObserver(TerminalProgress? terminal, bool rescales) : IDataflowObserver
     {
+        public void OnCheckpoint(CheckpointEvent c) => Write([string.Create(CultureInfo.InvariantCulture,
+            $"checkpoint after superstep {c.Superstep}: {c.Bytes / 1048576.0:F1} MiB, the iteration waited {(c.Wait + c.Snapshot).TotalMilliseconds:F1} ms, written in {c.Write.TotalMilliseconds:F0} ms to {c.Folder}")]);
+
+        public void OnRecovery(RecoveryEvent r) => Write([string.Create(CultureInfo.InvariantCulture,
+            $"recovery: {r.Reason}{(r.FailedSuperstep is { } f ? $" at superstep {f}" : "")}; restored superstep {r.Superstep} at parallelism {r.Parallelism}{(r.Replacement is { } w ? $" with {w}" : "")} ({r.Bytes / 1048576.0:F1} MiB in {r.Restore.TotalMilliseconds:F0} ms); {r.Replayed} supersteps replayed")]);
+
+        private void Write(List<string> lines)
+        {
+            if (terminal is not null) terminal.WriteLines(lines);
+            else foreach (var line in lines) Console.WriteLine(line);
+        }
+
         public void OnRescale(RescaleEvent r)
         {
+            if (!rescales) return;
             var lines = new List<string>
             {
                 string.Create(CultureInfo.InvariantCulture,
@@ -71,8 +89,7 @@ internal static class ExampleRunner
                 lines.Add(string.Create(CultureInfo.InvariantCulture,
                     $"  workers: {r.Workers} ({(r.Joined.Count > 0 ? $"joined {string.Join(",", r.Joined)} after {r.Acquire.TotalMilliseconds:F0} ms{(r.JoinedFromStandby.Count > 0 ? $", standbys that had followed the job: {string.Join(",", r.JoinedFromStandby)}" : "")}" : "")}{(r.Joined.Count > 0 && r.Released.Count > 0 ? "; " : "")}{(r.Released.Count > 0 ? $"released {string.Join(",", r.Released)}" : "")})"));
             }
-            if (terminal is not null) terminal.WriteLines(lines);
-            else foreach (var line in lines) Console.WriteLine(line);
+            Write(lines);
         }
     }
 

@@ -177,6 +177,61 @@ public class MovableStateTests
         }
     }
 
+    /// <summary>Reads <paramref name="snapshotOf"/>'s pieces of every subtask into <paramref name="receiver"/> (as a checkpoint restores them).</summary>
+    private static int Restore(MovableState snapshotOf, MovableState receiver, int parallelism)
+    {
+        int pieces = 0;
+        receiver.BeginImport(parallelism);
+        for (int s = 0; s < parallelism; s++)
+        {
+            foreach (var piece in snapshotOf.Snapshot(s, parallelism, MaxP))
+            {
+                receiver.ImportPiece(s, piece);
+                pieces++;
+            }
+        }
+        receiver.EndImport();
+        return pieces;
+    }
+
+    [Theory]
+    [InlineData(3, 10)]
+    [InlineData(2, 6000)] // more than two pieces in the subtask that holds records
+    [InlineData(2, 0)]
+    public void ListsState_Snapshot_ReadsBackTheSameListsAndLeavesTheStateAsItWas(int parallelism, int records)
+    {
+        var source = Lists(parallelism, records, 400);
+        source[0].Clear(); // a subtask that holds nothing
+        List<string>[] restored = [];
+        var state = new ListsState<string>(() => source, _ => throw new InvalidOperationException("a snapshot changes nothing"), Requirement<string>.Any);
+        int pieces = Restore(state, new ListsState<string>(() => [], v => restored = v, Requirement<string>.Any), parallelism);
+        Assert.Equal(parallelism, restored.Length);
+        for (int s = 0; s < parallelism; s++) Assert.Equal(source[s], restored[s]);
+        Assert.True(records < 6000 || pieces > 2, $"{pieces} pieces of about {MovableState.PieceBytes} bytes");
+        Assert.Throws<InvalidOperationException>(() => state.Snapshot(0, parallelism + 1, MaxP));
+    }
+
+    [Fact]
+    public void KeyedState_Snapshot_ReadsBackEveryKeyInItsSubtask()
+    {
+        const int p = 3;
+        var keys = Enumerable.Range(0, 5000).Select(i => (long)i).ToList();
+        int SubtaskOf(long k) => KeyGroups.SubtaskOf(KeyGroups.KeyGroupOf(StableHash.Of(k), MaxP), p, MaxP);
+        var old = Enumerable.Range(0, p).Select(o => (IKeyGroupedState?)Index(keys.Where(k => SubtaskOf(k) == o))).ToArray();
+        old[1] = null; // a subtask without state
+        IKeyGroupedState[] restored = [];
+        var state = new KeyedState(() => old, _ => throw new InvalidOperationException("a snapshot changes nothing"), () => new KeyGroupedIndex<long, double>(MaxP));
+        Restore(state, new KeyedState(() => [], v => restored = v, () => new KeyGroupedIndex<long, double>(MaxP)), p);
+        Assert.Equal(p, restored.Length);
+        Assert.Equal(0, ((KeyGroupedIndex<long, double>)restored[1]).Count);
+        foreach (long k in keys.Where(k => SubtaskOf(k) != 1))
+        {
+            Assert.True(((KeyGroupedIndex<long, double>)restored[SubtaskOf(k)]).TryGetValue(k, out double v), $"key {k}");
+            Assert.Equal(k * 0.5, v);
+        }
+        Assert.Equal(keys.Count(k => SubtaskOf(k) != 1), restored.Sum(s => ((KeyGroupedIndex<long, double>)s).Count));
+    }
+
     [Fact]
     public void KeyedState_SeveralOldSubtasksStayOnThisWorker_KeepsEveryKeyGroupOfThem()
     {

@@ -51,6 +51,8 @@ public sealed class ExampleCommandLineTests
     [InlineData("KMeans", "--elasticity runtime-target", "--elasticity runtime-target: needs --target-ms")]
     [InlineData("PageRank", "--ui http", "--ui expects a port (0-65535), got 'http'")]
     [InlineData("WordCount", "--ui 70000", "--ui expects a port (0-65535), got '70000'")]
+    [InlineData("KMeans", "--checkpoint-interval 0", "--checkpoint-interval must be at least 1, got 0")]
+    [InlineData("PageRank", "--checkpoint-dir /tmp", "--checkpoint-dir needs --checkpoint-interval")]
     public void InvalidValue_ExitsTwoNamingTheOption(string program, string args, string message) => AssertUsageError(program, args, message);
 
     /// <summary>Exit code 2, <paramref name="message"/> on stderr, nothing on stdout.</summary>

@@ -27,6 +27,12 @@ public sealed record CheckpointManifest(int Superstep, int Parallelism, int MaxP
 {
     /// <summary>The format of the files and of this manifest.</summary>
     public int Format { get; init; } = CheckpointStore.Format;
+
+    /// <summary>The iteration's name.</summary>
+    public string Iteration { get; init; } = "";
+
+    /// <summary>What the elasticity policy had seen, or null.</summary>
+    public PolicyMemory? Policy { get; init; }
 }
 
 /// <summary>

@@ -1,0 +1,308 @@
+using System.Diagnostics;
+using System.Globalization;
+using System.Reflection;
+using System.Text;
+using System.Text.Json;
+using Dataflow.Runtime.Iterations;
+using Dataflow.Runtime.Iterations.Checkpoints;
+
+namespace Dataflow.Iterations;
+
+/// <summary>
+/// The checkpoints of one run of a program (docs/checkpoints.md): a job folder with <c>job.json</c> and one
+/// folder per iteration run (<c>it{n}-{name}</c>, n counting the iteration runs of the program in order, the
+/// same in every run of it), and the folder a resumed run reads from.
+/// </summary>
+internal sealed class CheckpointJob(DataflowOptions options)
+{
+    private const string JobFile = "job.json";
+    private int _runs;
+    private string? _folder;
+
+    /// <summary>Supersteps between checkpoints (0: none are written).</summary>
+    public int Interval => options.CheckpointInterval;
+
+    /// <summary>The job folder a resumed run reads, or null.</summary>
+    public string? ResumeFolder => options.ResumeFrom;
+
+    /// <summary>The next iteration run's number (1-based).</summary>
+    public int NextRun() => Interlocked.Increment(ref _runs);
+
+    /// <summary>
+    /// The job folder new checkpoints go to: the resumed one (a run resumed again goes on from the newest), or a new one;
+    /// made again when the end of an earlier iteration removed it.
+    /// </summary>
+    public string Folder
+    {
+        get
+        {
+            if (_folder is null || !File.Exists(Path.Combine(_folder, JobFile))) _folder = Create(_folder ?? options.ResumeFrom);
+            return _folder;
+        }
+    }
+
+    /// <summary>The folder of iteration run <paramref name="run"/> under job folder <paramref name="job"/>.</summary>
+    public static string IterationFolder(string job, int run, string name) =>
+        Path.Combine(job, string.Create(CultureInfo.InvariantCulture, $"it{run}-{Sanitize(name)}"));
+
+    /// <summary>Removes <paramref name="job"/> when no iteration's checkpoints are left in it.</summary>
+    public static void RemoveIfEmpty(string job)
+    {
+        if (Directory.Exists(job) && !Directory.EnumerateDirectories(job).Any()) Directory.Delete(job, recursive: true);
+    }
+
+    private string Create(string? at)
+    {
+        var root = options.CheckpointDirectory ?? Path.Combine(Directory.GetCurrentDirectory(), "checkpoints");
+        var program = Program;
+        var name = string.Create(CultureInfo.InvariantCulture, $"{Sanitize(program)}-{DateTime.UtcNow:yyyyMMddTHHmmssfff}-{Environment.ProcessId}");
+        var folder = at ?? Path.GetFullPath(Path.Combine(root, name));
+        if (File.Exists(Path.Combine(folder, JobFile))) return folder;
+        try
+        {
+            Directory.CreateDirectory(folder);
+            File.WriteAllText(Path.Combine(folder, JobFile),
+                JsonSerializer.Serialize(new JobDescription(CheckpointStore.Format, program, options.MaxParallelism, DateTime.UtcNow)));
+        }
+        catch (Exception e) when (e is IOException or UnauthorizedAccessException)
+        {
+            throw new IOException($"Cannot write checkpoints to {folder}: {e.Message}", e);
+        }
+        return folder;
+    }
+
+    private static string Program => Assembly.GetEntryAssembly()?.GetName().Name ?? "program";
+
+    /// <summary>
+    /// The job folder <paramref name="directory"/> names: itself when it holds <c>job.json</c>, otherwise the job
+    /// folder under it with the newest complete checkpoint.
+    /// </summary>
+    /// <exception cref="DirectoryNotFoundException">It does not exist or holds no job's checkpoints.</exception>
+    public static string FindJob(string directory)
+    {
+        var full = Path.GetFullPath(directory);
+        if (!Directory.Exists(full)) throw new DirectoryNotFoundException($"Cannot resume from {full}: no such folder.");
+        if (File.Exists(Path.Combine(full, JobFile))) return full;
+        var jobs = Directory.EnumerateDirectories(full).Where(d => File.Exists(Path.Combine(d, JobFile))).ToList();
+        if (jobs.Count == 0)
+        {
+            throw new DirectoryNotFoundException($"Cannot resume from {full}: it holds no job's checkpoints ({JobFile} in it or in a folder under it).");
+        }
+        static DateTime Newest(string job) => Directory.EnumerateFiles(job, "MANIFEST.json", SearchOption.AllDirectories)
+            .Select(File.GetLastWriteTimeUtc).DefaultIfEmpty(DateTime.MinValue).Max();
+        return jobs.OrderByDescending(Newest).ThenByDescending(d => d, StringComparer.Ordinal).First();
+    }
+
+    /// <summary>Checks that a resumed job folder is of this program and key-group count.</summary>
+    public void CheckResumable(string job)
+    {
+        JobDescription? d;
+        var path = Path.Combine(job, JobFile);
+        try
+        {
+            d = JsonSerializer.Deserialize<JobDescription>(File.ReadAllText(path));
+        }
+        catch (JsonException e)
+        {
+            throw new InvalidDataException($"{path}: not a checkpoint job description ({e.Message}).", e);
+        }
+        if (d is null || d.Format != CheckpointStore.Format)
+        {
+            throw new InvalidDataException($"{path}: checkpoint format {d?.Format.ToString(CultureInfo.InvariantCulture) ?? "unknown"}, this engine reads {CheckpointStore.Format}.");
+        }
+        if (d.Program != Program) throw new InvalidDataException($"Cannot resume from {job}: its checkpoints are of program '{d.Program}', this is '{Program}'.");
+        if (d.MaxParallelism != options.MaxParallelism)
+        {
+            throw new InvalidDataException($"Cannot resume from {job}: its checkpoints have {d.MaxParallelism} key groups (max parallelism), this run {options.MaxParallelism}.");
+        }
+    }
+
+    /// <summary>A name made safe for a folder: letters, digits, '-', '_' and '.'; the rest become '_'.</summary>
+    private static string Sanitize(string name)
+    {
+        var b = new StringBuilder(Math.Min(name.Length, 64));
+        foreach (char c in name.AsSpan(0, Math.Min(name.Length, 64))) b.Append(char.IsAsciiLetterOrDigit(c) || c is '-' or '_' or '.' ? c : '_');
+        return b.Length == 0 ? "_" : b.ToString();
+    }
+
+    private sealed record JobDescription(int Format, string Program, int MaxParallelism, DateTime Created);
+}
+
+/// <summary>A checkpoint read back: where the iteration goes on.</summary>
+internal sealed record Restored(CheckpointManifest Manifest, long Bytes, TimeSpan Elapsed, string Folder);
+
+/// <summary>
+/// Checkpoints of one iteration run: takes them at barriers (the state serialized in memory, in parallel over
+/// subtasks, while the iteration waits; the files and manifest written in the background while it goes on)
+/// and reads the newest complete one back when the run resumes.
+/// </summary>
+internal sealed class IterationCheckpoints
+{
+    private readonly string _name;
+    private readonly int _interval;
+    private readonly int _maxParallelism;
+    private readonly CheckpointStore? _write;
+    private readonly string? _resume;
+    private Task _pending = Task.CompletedTask;
+    private int _pendingSuperstep;
+    private CheckpointEvent? _written;
+
+    private IterationCheckpoints(string name, int interval, int maxParallelism, CheckpointStore? write, string? resume)
+    {
+        _name = name;
+        _interval = interval;
+        _maxParallelism = maxParallelism;
+        _write = write;
+        _resume = resume;
+    }
+
+    /// <summary>The checkpoints of the next iteration run of <paramref name="env"/>, or null when it neither writes nor resumes any.</summary>
+    public static IterationCheckpoints? Open(DataflowEnvironment env, string name)
+    {
+        var job = env.Checkpoints;
+        if (job.Interval == 0 && job.ResumeFolder is null) return null;
+        if (env.Mode != "embedded")
+        {
+            throw new NotSupportedException($"Iteration '{name}': superstep checkpoints are taken in embedded runs only so far; this program runs as the {env.Mode} of a cluster job.");
+        }
+        int run = job.NextRun();
+        string? resume = null;
+        if (job.ResumeFolder is { } from)
+        {
+            job.CheckResumable(from);
+            resume = CheckpointJob.IterationFolder(from, run, name);
+        }
+        var write = job.Interval > 0 ? new CheckpointStore(CheckpointJob.IterationFolder(job.Folder, run, name)) : null;
+        return new IterationCheckpoints(name, job.Interval, env.Options.MaxParallelism, write, resume);
+    }
+
+    /// <summary>Whether a checkpoint is taken after <paramref name="superstep"/>'s barrier.</summary>
+    public bool Due(int superstep) => _write is not null && superstep % _interval == 0;
+
+    /// <summary>
+    /// Takes the checkpoint after <paramref name="superstep"/>: waits for the previous one's write (failing when it
+    /// failed), serializes <paramref name="own"/> at <paramref name="parallelism"/>, and starts writing it.
+    /// </summary>
+    public async Task TakeAsync(int superstep, int parallelism, IReadOnlyList<MovableState> own, byte[] aggregators, PolicyMemory? policy)
+    {
+        long w0 = Stopwatch.GetTimestamp();
+        await FenceAsync().ConfigureAwait(false);
+        var wait = Stopwatch.GetElapsedTime(w0);
+        long t0 = Stopwatch.GetTimestamp();
+        var pieces = new List<byte[]>[own.Count * parallelism];
+        Parallel.For(0, pieces.Length, i => pieces[i] = own[i / parallelism].Snapshot(i % parallelism, parallelism, _maxParallelism));
+        var snapshot = Stopwatch.GetElapsedTime(t0);
+        var store = _write!;
+        var states = own.Select(s => s.ToString() ?? "").ToList();
+        _pendingSuperstep = superstep;
+        _pending = Task.Run(() =>
+        {
+            long t1 = Stopwatch.GetTimestamp();
+            var files = new List<CheckpointFile>(pieces.Length);
+            for (int i = 0; i < pieces.Length; i++)
+            {
+                files.Add(store.WriteFile(superstep, i / parallelism, i % parallelism, pieces[i].Select(p => (ReadOnlyMemory<byte>)p)));
+                pieces[i] = null!; // written: its memory may go
+            }
+            store.Commit(new CheckpointManifest(superstep, parallelism, _maxParallelism, states, files, aggregators) { Iteration = _name, Policy = policy });
+            _written = new CheckpointEvent(_name, superstep, parallelism, files.Sum(f => f.Bytes), snapshot, Stopwatch.GetElapsedTime(t1), store.FolderOf(superstep))
+            {
+                Wait = wait,
+            };
+        });
+    }
+
+    /// <summary>Tells <paramref name="observers"/> of a checkpoint whose write has finished (called by the driver at barriers).</summary>
+    public void Report(IReadOnlyList<IDataflowObserver> observers)
+    {
+        if (Interlocked.Exchange(ref _written, null) is not { } e) return;
+        foreach (var o in observers) o.OnCheckpoint(e);
+    }
+
+    private async Task FenceAsync()
+    {
+        try
+        {
+            await _pending.ConfigureAwait(false);
+        }
+        catch (Exception e) when (e is IOException or UnauthorizedAccessException or InvalidDataException)
+        {
+            throw new IOException($"Iteration '{_name}': the checkpoint after superstep {_pendingSuperstep} could not be written to {_write!.Folder}: {e.Message}", e);
+        }
+    }
+
+    /// <summary>
+    /// Restores the newest complete checkpoint of this iteration run in the resumed job folder into
+    /// <paramref name="own"/>; null when there is none (the run starts from the beginning). A checkpoint whose
+    /// files are damaged is passed over for the one before it.
+    /// </summary>
+    /// <exception cref="InvalidDataException">The checkpoint is of other state (another program or version of it), or none there could be read.</exception>
+    public Restored? Restore(IReadOnlyList<MovableState> own)
+    {
+        if (_resume is null || !Directory.Exists(_resume)) return null;
+        long t0 = Stopwatch.GetTimestamp();
+        var store = new CheckpointStore(_resume);
+        var damaged = new List<string>();
+        foreach (int c in store.Complete())
+        {
+            CheckpointManifest m;
+            try
+            {
+                m = store.Manifest(c);
+            }
+            catch (InvalidDataException e)
+            {
+                damaged.Add(e.Message);
+                continue;
+            }
+            var states = own.Select(s => s.ToString() ?? "").ToList();
+            if (!m.States.SequenceEqual(states))
+            {
+                throw new InvalidDataException(
+                    $"Cannot resume iteration '{_name}' from {store.FolderOf(c)}: it holds state [{string.Join(", ", m.States)}], this program's iteration has [{string.Join(", ", states)}].");
+            }
+            try
+            {
+                for (int st = 0; st < own.Count; st++)
+                {
+                    own[st].BeginImport(m.Parallelism);
+                    for (int s = 0; s < m.Parallelism; s++)
+                    {
+                        foreach (var piece in store.ReadPieces(m, st, s)) own[st].ImportPiece(s, piece);
+                    }
+                }
+            }
+            catch (InvalidDataException e)
+            {
+                damaged.Add(e.Message);
+                continue;
+            }
+            foreach (var s in own) s.EndImport();
+            return new Restored(m, m.Files.Sum(f => f.Bytes), Stopwatch.GetElapsedTime(t0), store.FolderOf(c));
+        }
+        if (damaged.Count == 0) return null;
+        throw new InvalidDataException($"Cannot resume iteration '{_name}' from {_resume}: no checkpoint there could be read ({string.Join("; ", damaged)}).");
+    }
+
+    /// <summary>
+    /// The iteration run ended: waits for the write under way. When it <paramref name="completed"/>, its
+    /// checkpoints are no longer needed and are removed (with the job folder once it holds no others); when it
+    /// failed or was cancelled, they stay for a resumed run.
+    /// </summary>
+    public async Task EndAsync(bool completed, IReadOnlyList<IDataflowObserver> observers)
+    {
+        try
+        {
+            await _pending.ConfigureAwait(false);
+        }
+        catch (Exception e) when (e is IOException or UnauthorizedAccessException or InvalidDataException)
+        {
+            // The iteration's own outcome is what the program hears: a failed run keeps the newest complete checkpoint
+            // before this one, a completed run needs none.
+        }
+        if (!completed || _write is null) return;
+        Report(observers);
+        if (Directory.Exists(_write.Folder)) Directory.Delete(_write.Folder, recursive: true);
+        CheckpointJob.RemoveIfEmpty(Path.GetDirectoryName(_write.Folder)!);
+    }
+}
