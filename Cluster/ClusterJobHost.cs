@@ -54,4 +54,7 @@ public sealed class ClusterJobHost : IJobHost
 
     /// <inheritdoc />
     public ISuperstepHost OpenIteration(IterationRun run) => new ClusterSuperstepHost(_session, run);
+
+    /// <inheritdoc />
+    public string Program => _session.Program;
 }

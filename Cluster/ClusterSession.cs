@@ -40,6 +40,7 @@ public sealed partial class ClusterSession
     public ClusterSession(StartJob start, ControlChannel control, DataPlane data, int credits = 32)
     {
         Job = start.Job;
+        Program = Path.GetFileNameWithoutExtension(start.Entry);
         Index = start.Index;
         Parallelism = start.Parallelism;
         MaxWorkers = start.MaxWorkers;
@@ -65,6 +66,9 @@ public sealed partial class ClusterSession
 
     /// <summary>The job id.</summary>
     public int Job { get; }
+
+    /// <summary>The program's name (its entry assembly's file name without extension).</summary>
+    public string Program { get; }
 
     /// <summary>This participant's index (0: the submitter; -1: a standby that follows the job and has no position yet).</summary>
     public int Index { get; private set; }
@@ -363,6 +367,7 @@ public sealed partial class ClusterSession
             case Share m: Complete(Reply.Share, m.Sequence, m); break;
             case PlaceReply m: Complete(Reply.Place, m.Superstep, m); break;
             case MoveDone m: Complete(Reply.Moved, m.Epoch, m, m.From); break;
+            case CheckpointWritten m: Complete(Reply.Checkpointed, CheckpointKey(m.Run, m.Superstep), m, m.From); break;
             case JobFailed m: Fail(m.Message); break;
             case JobEnded: Fail("The job ended on the submitter."); break;
             default: throw new Transport.ProtocolException($"Unexpected {message.GetType().Name} for job {Job}.");
@@ -378,6 +383,30 @@ public sealed partial class ClusterSession
         if (!IsFailed) _ = _control.TrySendAsync(new StepFailed(Job, _step, message, Transport: false));
         Fail(message);
     }
+
+    /// <summary>
+    /// A worker reports its files of the checkpoint after <paramref name="superstep"/> of iteration run <paramref name="run"/>
+    /// (to the submitter, through the coordinator).
+    /// </summary>
+    internal Task ReportCheckpointAsync(int run, int superstep, IReadOnlyList<Runtime.Iterations.Checkpoints.CheckpointFile> files) =>
+        _control.SendAsync(new CheckpointWritten(Job, run, superstep, Index, files.Select(f => f.State).ToArray(), files.Select(f => f.Subtask).ToArray(),
+            files.Select(f => f.Bytes).ToArray(), files.Select(f => f.Hash).ToArray()));
+
+    /// <summary>In the submitter: waits for the files of that checkpoint from each of <paramref name="workers"/> (positions).</summary>
+    internal async Task<List<Runtime.Iterations.Checkpoints.CheckpointFile>> GatherCheckpointAsync(int run, int superstep, IReadOnlyList<int> workers)
+    {
+        var waits = workers.Select(p => Await(Reply.Checkpointed, CheckpointKey(run, superstep), p)).ToList();
+        var all = new List<Runtime.Iterations.Checkpoints.CheckpointFile>();
+        foreach (var wait in waits)
+        {
+            var m = (CheckpointWritten)await wait.ConfigureAwait(false);
+            for (int i = 0; i < m.States.Length; i++) all.Add(new(m.States[i], m.Subtasks[i], m.Bytes[i], m.Hashes[i]));
+        }
+        return all;
+    }
+
+    // One number per checkpoint of the job: iteration runs and supersteps both stay far below these bounds.
+    private static int CheckpointKey(int run, int superstep) => (run << 20) | superstep;
 
     /// <summary>This copy's side of the moves of iteration state between workers.</summary>
     public SessionMoves Moves { get; }

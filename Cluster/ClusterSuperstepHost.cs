@@ -108,6 +108,28 @@ internal sealed class ClusterSuperstepHost : ISuperstepHost
         await _cluster.ReleaseIdleAsync([]).ConfigureAwait(false);
     }
 
+    // A copy that replays what happened before it joined holds nothing (and writes nothing).
+    public bool Holds(int parallelism, int subtask) => !_cluster.IsReplaying && _cluster.HostOf(parallelism, subtask) == _cluster.Index;
+
+    // Every copy places alike (the parallelism the state was at before the checkpoint keeps its placement).
+    public void PlaceRestored(int parallelism) => _cluster.Pin(parallelism, null, _run.MaxParallelism);
+
+    public Func<IReadOnlyList<Runtime.Iterations.Checkpoints.CheckpointFile>, Task<IReadOnlyList<Runtime.Iterations.Checkpoints.CheckpointFile>?>> BeginCheckpoint(int run, int superstep)
+    {
+        if (!_cluster.IsSubmitter)
+        {
+            bool replaying = _cluster.IsReplaying;
+            return async files =>
+            {
+                if (!replaying) await _cluster.ReportCheckpointAsync(run, superstep, files).ConfigureAwait(false);
+                return null;
+            };
+        }
+        // The workers of the job at this barrier write the files; the submitter, which holds no state, writes the manifest.
+        var workers = _cluster.ActiveWorkers.ToArray();
+        return async _ => await _cluster.GatherCheckpointAsync(run, superstep, workers).ConfigureAwait(false);
+    }
+
     /// <summary>
     /// This process's metrics for the barrier, with the time a move rehearsal took (<c>move_rehearsal_ms</c>) and the
     /// garbage collector's gen0 budget (<c>gc_gen0_budget_bytes</c>) when there was one, and <c>move_rehearsal_failed</c> = 1 when it did not go through (its reason is on standard error).

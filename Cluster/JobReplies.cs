@@ -11,6 +11,8 @@ internal enum Reply
     Place,
     /// <summary>A worker finished its part of a move (numbered by the move, one per worker).</summary>
     Moved,
+    /// <summary>A worker wrote its files of a checkpoint (numbered by iteration run and superstep, one per worker).</summary>
+    Checkpointed,
 }
 
 /// <summary>

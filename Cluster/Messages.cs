@@ -38,6 +38,7 @@ namespace Dataflow.Cluster;
 [Union(29, typeof(Shutdown))]
 [Union(30, typeof(Leaving))]
 [Union(31, typeof(JobEvent))]
+[Union(32, typeof(CheckpointWritten))]
 public abstract record ControlMessage;
 
 /// <summary>Worker → coordinator, first message: a worker offers its slots.</summary>
@@ -187,6 +188,14 @@ public sealed record PlaceReply([property: Key(0)] int Job, [property: Key(1)] i
 /// <summary>Worker → coordinator → submitter: the worker's part of move <paramref name="Epoch"/> is done, with its phases' times (ms: export, exchange, import).</summary>
 [MessagePackObject]
 public sealed record MoveDone([property: Key(0)] int Job, [property: Key(1)] int Epoch, [property: Key(2)] int From, [property: Key(3)] double[] PhasesMs) : ControlMessage;
+
+/// <summary>
+/// Worker → coordinator → submitter: the worker wrote its files of the checkpoint after <paramref name="Superstep"/> of
+/// iteration run <paramref name="Run"/> (per file: state, subtask, bytes, XxHash64); the submitter writes the manifest once every worker has.
+/// </summary>
+[MessagePackObject]
+public sealed record CheckpointWritten([property: Key(0)] int Job, [property: Key(1)] int Run, [property: Key(2)] int Superstep, [property: Key(3)] int From,
+    [property: Key(4)] int[] States, [property: Key(5)] int[] Subtasks, [property: Key(6)] long[] Bytes, [property: Key(7)] string[] Hashes) : ControlMessage;
 
 /// <summary>Participant → coordinator: its copy of the program returned (or threw).</summary>
 [MessagePackObject]

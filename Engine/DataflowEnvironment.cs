@@ -106,7 +106,8 @@ public sealed class DataflowEnvironment
     public DataflowEnvironment ResumeFrom(string directory)
     {
         ArgumentException.ThrowIfNullOrEmpty(directory);
-        Options.ResumeFrom = CheckpointJob.FindJob(directory);
+        // A cluster worker's copy takes the submitter's folder (its working directory is another).
+        Options.ResumeFrom = IsWorkerCopy ? directory : CheckpointJob.FindJob(directory);
         return this;
     }
 

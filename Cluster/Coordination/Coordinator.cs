@@ -155,7 +155,7 @@ public sealed class Coordinator : IAsyncDisposable
         {
             StepReady x => x.Job, StepDone x => x.Job, StepFailed x => x.Job, BarrierReport x => x.Job, Share x => x.Job,
             ProgramEnded x => x.Job, JobLoaded x => x.Job, MoveDone x => x.Job, PlaceRequest x => x.Job,
-            AcquireWorkers x => x.Job, ReleaseWorkers x => x.Job, Joined x => x.Job,
+            AcquireWorkers x => x.Job, ReleaseWorkers x => x.Job, Joined x => x.Job, CheckpointWritten x => x.Job,
             _ => throw new ProtocolException($"Unexpected {m.GetType().Name} from {from}."),
         };
         lock (_s.Lock) _s.Jobs.TryGetValue(jobId, out job);
@@ -200,6 +200,10 @@ public sealed class Coordinator : IAsyncDisposable
             case MoveDone d:
                 if (d.From != index) throw new ProtocolException($"A move report of participant {d.From} sent by participant {index}.");
                 await job.Participants[0].Channel!.TrySendAsync(d).ConfigureAwait(false);
+                break;
+            case CheckpointWritten c:
+                if (c.From != index) throw new ProtocolException($"A checkpoint report of participant {c.From} sent by participant {index}.");
+                await job.Participants[0].Channel!.TrySendAsync(c).ConfigureAwait(false);
                 break;
             case ProgramEnded e when e.Error is not null:
                 await _s.Lifecycle.FailJobAsync(job, $"The program failed on {from}: {e.Error}").ConfigureAwait(false);

@@ -1,6 +1,5 @@
 using System.Diagnostics;
 using System.Globalization;
-using System.Reflection;
 using System.Text;
 using System.Text.Json;
 using Dataflow.Runtime.Iterations;
@@ -29,16 +28,13 @@ internal sealed class CheckpointJob(DataflowOptions options)
     public int NextRun() => Interlocked.Increment(ref _runs);
 
     /// <summary>
-    /// The job folder new checkpoints go to: the resumed one (a run resumed again goes on from the newest), or a new one;
-    /// made again when the end of an earlier iteration removed it.
+    /// The job folder new checkpoints of <paramref name="program"/> go to: the resumed one (a run resumed again goes on from
+    /// the newest), or a new one; made again when the end of an earlier iteration removed it.
     /// </summary>
-    public string Folder
+    public string Folder(string program)
     {
-        get
-        {
-            if (_folder is null || !File.Exists(Path.Combine(_folder, JobFile))) _folder = Create(_folder ?? options.ResumeFrom);
-            return _folder;
-        }
+        if (_folder is null || !File.Exists(Path.Combine(_folder, JobFile))) _folder = Create(_folder ?? options.ResumeFrom, program);
+        return _folder;
     }
 
     /// <summary>The folder of iteration run <paramref name="run"/> under job folder <paramref name="job"/>.</summary>
@@ -51,10 +47,9 @@ internal sealed class CheckpointJob(DataflowOptions options)
         if (Directory.Exists(job) && !Directory.EnumerateDirectories(job).Any()) Directory.Delete(job, recursive: true);
     }
 
-    private string Create(string? at)
+    private string Create(string? at, string program)
     {
         var root = options.CheckpointDirectory ?? Path.Combine(Directory.GetCurrentDirectory(), "checkpoints");
-        var program = Program;
         var name = string.Create(CultureInfo.InvariantCulture, $"{Sanitize(program)}-{DateTime.UtcNow:yyyyMMddTHHmmssfff}-{Environment.ProcessId}");
         var folder = at ?? Path.GetFullPath(Path.Combine(root, name));
         if (File.Exists(Path.Combine(folder, JobFile))) return folder;
@@ -70,8 +65,6 @@ internal sealed class CheckpointJob(DataflowOptions options)
         }
         return folder;
     }
-
-    private static string Program => Assembly.GetEntryAssembly()?.GetName().Name ?? "program";
 
     /// <summary>
     /// The job folder <paramref name="directory"/> names: itself when it holds <c>job.json</c>, otherwise the job
@@ -93,8 +86,8 @@ internal sealed class CheckpointJob(DataflowOptions options)
         return jobs.OrderByDescending(Newest).ThenByDescending(d => d, StringComparer.Ordinal).First();
     }
 
-    /// <summary>Checks that a resumed job folder is of this program and key-group count.</summary>
-    public void CheckResumable(string job)
+    /// <summary>Checks that a resumed job folder is of <paramref name="program"/> and this key-group count.</summary>
+    public void CheckResumable(string job, string program)
     {
         JobDescription? d;
         var path = Path.Combine(job, JobFile);
@@ -110,7 +103,7 @@ internal sealed class CheckpointJob(DataflowOptions options)
         {
             throw new InvalidDataException($"{path}: checkpoint format {d?.Format.ToString(CultureInfo.InvariantCulture) ?? "unknown"}, this engine reads {CheckpointStore.Format}.");
         }
-        if (d.Program != Program) throw new InvalidDataException($"Cannot resume from {job}: its checkpoints are of program '{d.Program}', this is '{Program}'.");
+        if (d.Program != program) throw new InvalidDataException($"Cannot resume from {job}: its checkpoints are of program '{d.Program}', this is '{program}'.");
         if (d.MaxParallelism != options.MaxParallelism)
         {
             throw new InvalidDataException($"Cannot resume from {job}: its checkpoints have {d.MaxParallelism} key groups (max parallelism), this run {options.MaxParallelism}.");
@@ -139,41 +132,56 @@ internal sealed record Restored(CheckpointManifest Manifest, long Bytes, TimeSpa
 internal sealed class IterationCheckpoints
 {
     private readonly string _name;
+    private readonly int _run;
     private readonly int _interval;
     private readonly int _maxParallelism;
+    private readonly ISuperstepHost _host;
     private readonly CheckpointStore? _write;
     private readonly string? _resume;
+    private readonly bool _leader;
     private Task _pending = Task.CompletedTask;
     private int _pendingSuperstep;
     private CheckpointEvent? _written;
 
-    private IterationCheckpoints(string name, int interval, int maxParallelism, CheckpointStore? write, string? resume)
+    private IterationCheckpoints(string name, int run, int interval, int maxParallelism, ISuperstepHost host, CheckpointStore? write, string? resume, bool leader)
     {
+        _leader = leader;
         _name = name;
+        _run = run;
         _interval = interval;
         _maxParallelism = maxParallelism;
+        _host = host;
         _write = write;
         _resume = resume;
     }
 
-    /// <summary>The checkpoints of the next iteration run of <paramref name="env"/>, or null when it neither writes nor resumes any.</summary>
-    public static IterationCheckpoints? Open(DataflowEnvironment env, string name)
+    /// <summary>
+    /// The checkpoints of the next iteration run of <paramref name="env"/>, or null when it neither writes nor resumes any.
+    /// In a cluster job the submitter's folders hold for every copy (a worker's working directory is its own): the
+    /// folder must be one every worker sees.
+    /// </summary>
+    public static async Task<IterationCheckpoints?> OpenAsync(DataflowEnvironment env, string name, ISuperstepHost host)
     {
         var job = env.Checkpoints;
         if (job.Interval == 0 && job.ResumeFolder is null) return null;
+        int run = job.NextRun();
+        string write = "", resume = "";
+        if (!env.IsWorkerCopy)
+        {
+            if (job.ResumeFolder is { } from)
+            {
+                job.CheckResumable(from, env.Host.Program);
+                resume = CheckpointJob.IterationFolder(from, run, name);
+            }
+            if (job.Interval > 0) write = CheckpointJob.IterationFolder(job.Folder(env.Host.Program), run, name);
+        }
         if (env.Mode != "embedded")
         {
-            throw new NotSupportedException($"Iteration '{name}': superstep checkpoints are taken in embedded runs only so far; this program runs as the {env.Mode} of a cluster job.");
+            write = await env.ShareAsync(write).ConfigureAwait(false);
+            resume = await env.ShareAsync(resume).ConfigureAwait(false);
         }
-        int run = job.NextRun();
-        string? resume = null;
-        if (job.ResumeFolder is { } from)
-        {
-            job.CheckResumable(from);
-            resume = CheckpointJob.IterationFolder(from, run, name);
-        }
-        var write = job.Interval > 0 ? new CheckpointStore(CheckpointJob.IterationFolder(job.Folder, run, name)) : null;
-        return new IterationCheckpoints(name, job.Interval, env.Options.MaxParallelism, write, resume);
+        return new IterationCheckpoints(name, run, job.Interval, env.Options.MaxParallelism, host, write.Length > 0 ? new CheckpointStore(write) : null,
+            resume.Length > 0 ? resume : null, leader: !env.IsWorkerCopy);
     }
 
     /// <summary>Whether a checkpoint is taken after <paramref name="superstep"/>'s barrier.</summary>
@@ -181,7 +189,8 @@ internal sealed class IterationCheckpoints
 
     /// <summary>
     /// Takes the checkpoint after <paramref name="superstep"/>: waits for the previous one's write (failing when it
-    /// failed), serializes <paramref name="own"/> at <paramref name="parallelism"/>, and starts writing it.
+    /// failed), serializes this process's subtasks of <paramref name="own"/> at <paramref name="parallelism"/>, and starts
+    /// writing them; the process that writes the manifest does so once every process has written its files.
     /// </summary>
     public async Task TakeAsync(int superstep, int parallelism, IReadOnlyList<MovableState> own, byte[] aggregators, PolicyMemory? policy)
     {
@@ -189,23 +198,30 @@ internal sealed class IterationCheckpoints
         await FenceAsync().ConfigureAwait(false);
         var wait = Stopwatch.GetElapsedTime(w0);
         long t0 = Stopwatch.GetTimestamp();
-        var pieces = new List<byte[]>[own.Count * parallelism];
-        Parallel.For(0, pieces.Length, i => pieces[i] = own[i / parallelism].Snapshot(i % parallelism, parallelism, _maxParallelism));
+        var local = Enumerable.Range(0, parallelism).Where(s => _host.Holds(parallelism, s)).ToArray();
+        var parts = new (int State, int Subtask, List<byte[]> Pieces)[own.Count * local.Length];
+        Parallel.For(0, parts.Length, i =>
+        {
+            int state = i / local.Length, subtask = local[i % local.Length];
+            parts[i] = (state, subtask, own[state].Snapshot(subtask, parallelism, _maxParallelism));
+        });
         var snapshot = Stopwatch.GetElapsedTime(t0);
         var store = _write!;
         var states = own.Select(s => s.ToString() ?? "").ToList();
+        var gather = _host.BeginCheckpoint(_run, superstep);
         _pendingSuperstep = superstep;
-        _pending = Task.Run(() =>
+        _pending = Task.Run(async () =>
         {
             long t1 = Stopwatch.GetTimestamp();
-            var files = new List<CheckpointFile>(pieces.Length);
-            for (int i = 0; i < pieces.Length; i++)
+            var files = new List<CheckpointFile>(parts.Length);
+            for (int i = 0; i < parts.Length; i++)
             {
-                files.Add(store.WriteFile(superstep, i / parallelism, i % parallelism, pieces[i].Select(p => (ReadOnlyMemory<byte>)p)));
-                pieces[i] = null!; // written: its memory may go
+                files.Add(store.WriteFile(superstep, parts[i].State, parts[i].Subtask, parts[i].Pieces.Select(p => (ReadOnlyMemory<byte>)p)));
+                parts[i].Pieces = null!; // written: its memory may go
             }
-            store.Commit(new CheckpointManifest(superstep, parallelism, _maxParallelism, states, files, aggregators) { Iteration = _name, Policy = policy });
-            _written = new CheckpointEvent(_name, superstep, parallelism, files.Sum(f => f.Bytes), snapshot, Stopwatch.GetElapsedTime(t1), store.FolderOf(superstep))
+            if (await gather(files).ConfigureAwait(false) is not { } all) return; // another process writes the manifest
+            store.Commit(new CheckpointManifest(superstep, parallelism, _maxParallelism, states, all, aggregators) { Iteration = _name, Policy = policy });
+            _written = new CheckpointEvent(_name, superstep, parallelism, all.Sum(f => f.Bytes), snapshot, Stopwatch.GetElapsedTime(t1), store.FolderOf(superstep))
             {
                 Wait = wait,
             };
@@ -263,11 +279,14 @@ internal sealed class IterationCheckpoints
             }
             try
             {
+                // Each process reads the subtasks it holds at the checkpoint's parallelism; the others stay empty here.
+                _host.PlaceRestored(m.Parallelism);
                 for (int st = 0; st < own.Count; st++)
                 {
                     own[st].BeginImport(m.Parallelism);
                     for (int s = 0; s < m.Parallelism; s++)
                     {
+                        if (!_host.Holds(m.Parallelism, s)) continue;
                         foreach (var piece in store.ReadPieces(m, st, s)) own[st].ImportPiece(s, piece);
                     }
                 }
@@ -295,14 +314,18 @@ internal sealed class IterationCheckpoints
         {
             await _pending.ConfigureAwait(false);
         }
+        catch (Exception) when (!completed)
+        {
+            // The iteration's own failure is what the program hears; the newest complete checkpoint before this one stays.
+        }
         catch (Exception e) when (e is IOException or UnauthorizedAccessException or InvalidDataException)
         {
-            // The iteration's own outcome is what the program hears: a failed run keeps the newest complete checkpoint
-            // before this one, a completed run needs none.
+            // A completed run needs no checkpoint: a last one that could not be written is no failure.
         }
         if (!completed || _write is null) return;
         Report(observers);
-        if (Directory.Exists(_write.Folder)) Directory.Delete(_write.Folder, recursive: true);
+        if (!_leader || !Directory.Exists(_write.Folder)) return; // the manifest's writer removes them (the submitter in a cluster)
+        Directory.Delete(_write.Folder, recursive: true);
         CheckpointJob.RemoveIfEmpty(Path.GetDirectoryName(_write.Folder)!);
     }
 }

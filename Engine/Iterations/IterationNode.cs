@@ -96,9 +96,9 @@ internal abstract class IterationNode
     {
         Context.Reset();
         var policy = Env.ElasticityPolicy;
-        var checkpoints = IterationCheckpoints.Open(Env, Name);
         var host = Env.Host.OpenIteration(new IterationRun(Name, scope.BaseParallelism, Env.Options.MaxParallelism, Env.Options.Slots,
             policy is not null, () => CollectStates(scope, ownState), ProcessMonitor.Metrics));
+        var checkpoints = await IterationCheckpoints.OpenAsync(Env, Name, host).ConfigureAwait(false);
         var restored = checkpoints?.Restore(ownState().ToList());
         if (restored is not null)
         {

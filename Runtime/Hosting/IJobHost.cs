@@ -52,6 +52,9 @@ public interface IJobHost
 
     /// <summary>Observers the host adds to the program's (a cluster submitter's: one that forwards the events to the coordinator's dashboard).</summary>
     IReadOnlyList<IDataflowObserver> Observers => [];
+
+    /// <summary>The program's name (its assembly's), which its checkpoints are marked with.</summary>
+    string Program => System.Reflection.Assembly.GetEntryAssembly()?.GetName().Name ?? "program";
 }
 
 /// <summary>The host of an embedded program: every job runs in this process.</summary>

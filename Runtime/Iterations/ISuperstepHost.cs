@@ -1,4 +1,5 @@
 using Dataflow.Runtime.Extensibility;
+using Dataflow.Runtime.Iterations.Checkpoints;
 using Dataflow.Runtime.Statistics;
 
 namespace Dataflow.Runtime.Iterations;
@@ -42,6 +43,25 @@ public interface ISuperstepHost
 
     /// <summary>After the last superstep: the state goes back to <paramref name="baseParallelism"/> subtasks where what reads the result expects them.</summary>
     Task EndAsync(int parallelism, int baseParallelism);
+
+    /// <summary>
+    /// Whether this process holds subtask <paramref name="subtask"/> of <paramref name="parallelism"/> (embedded: every
+    /// one): it writes that subtask's part of a checkpoint and reads it back.
+    /// </summary>
+    bool Holds(int parallelism, int subtask) => true;
+
+    /// <summary>Before state is read back from a checkpoint at <paramref name="parallelism"/>: fixes where its subtasks run (every copy alike).</summary>
+    void PlaceRestored(int parallelism)
+    {
+    }
+
+    /// <summary>
+    /// Called when the checkpoint after <paramref name="superstep"/> of iteration run <paramref name="run"/> is taken (on the
+    /// driver's thread, every copy at the same point); returns what to call once this process has written its files:
+    /// it gives every process's files to the one that writes the manifest (embedded: this one), null to the others.
+    /// </summary>
+    Func<IReadOnlyList<CheckpointFile>, Task<IReadOnlyList<CheckpointFile>?>> BeginCheckpoint(int run, int superstep) =>
+        files => Task.FromResult<IReadOnlyList<CheckpointFile>?>(files);
 }
 
 /// <summary>What an iteration gives its host when it starts a run.</summary>
