@@ -58,7 +58,7 @@ public sealed partial class ClusterSession
     private void OnDataBroken(int job, string reason)
     {
         // A peer's data connection to this process ended mid-step: fail the job everywhere (a lost worker, if that is the cause, is named instead).
-        if (job == Job && _replies.Failure is null) _ = _control.TrySendAsync(new StepFailed(Job, _step, $"{reason} (on {Self})", true));
+        if (job == Job && _replies.Failure is null && _replies.Pending is null) _ = _control.TrySendAsync(new StepFailed(Job, _step, $"{reason} (on {Self})", true));
     }
 
     /// <summary>Stops listening to the data plane (the job is over here).</summary>
@@ -279,7 +279,7 @@ public sealed partial class ClusterSession
         }
         string description = graph.Vertices.Count == 0 ? "" : graph.Vertices[^1].Name;
         var site = new Site(this, step, PlanFingerprint.Of(graph), description);
-        using var link = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken, _replies.Failed);
+        using var link = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken, _replies.Failed, _replies.Interrupted);
         JobExecutionResult local;
         try
         {
@@ -290,12 +290,19 @@ public sealed partial class ClusterSession
             _data.Unregister(Job, step);
             throw new ClusterJobException(_replies.Failure!);
         }
+        catch (Exception) when (_replies.Pending is { } recovery)
+        {
+            // A worker was lost and the job recovers: this step's work is void, nothing to report.
+            _data.Unregister(Job, step);
+            throw JobReplies.Copy(recovery);
+        }
         catch (Exception e)
         {
             _data.Unregister(Job, step);
             bool transport = e.InnerException is IOException || e is IOException;
             string message = e is OperationCanceledException ? $"The job was cancelled (on {Self})." : $"{e.Message} (on {Self})";
             await _control.TrySendAsync(new StepFailed(Job, step, message, transport)).ConfigureAwait(false);
+            if (transport) await AwaitVerdictAsync().ConfigureAwait(false);
             throw;
         }
         try
@@ -367,11 +374,67 @@ public sealed partial class ClusterSession
             case Share m: Complete(Reply.Share, m.Sequence, m); break;
             case PlaceReply m: Complete(Reply.Place, m.Superstep, m); break;
             case MoveDone m: Complete(Reply.Moved, m.Epoch, m, m.From); break;
-            case CheckpointWritten m: Complete(Reply.Checkpointed, CheckpointKey(m.Run, m.Superstep), m, m.From); break;
+            case CheckpointWritten m when m.Generation == _generation: Complete(Reply.Checkpointed, CheckpointKey(m.Run, m.Superstep), m, m.From); break;
+            case CheckpointWritten: break; // written before a recovery: that checkpoint is void
+            case Recover m:
+                lock (_recoveries) _recoveries[m.Generation] = m;
+                if (m.Generation > _generation) _replies.Interrupt(new Runtime.Iterations.SuperstepRecoveryException(m.Generation, m.Run, m.Superstep, m.Lost, m.Reason));
+                break;
             case JobFailed m: Fail(m.Message); break;
             case JobEnded: Fail("The job ended on the submitter."); break;
             default: throw new Transport.ProtocolException($"Unexpected {message.GetType().Name} for job {Job}.");
         }
+    }
+
+    /// <summary>
+    /// After a broken connection (reported as a transport failure): a lost worker is usually the cause, and the coordinator
+    /// either fails the job or recovers it (its heartbeat verdict comes within seconds); throws what it decided. When it
+    /// decides nothing in time, the caller's own error stands.
+    /// </summary>
+    internal async Task AwaitVerdictAsync()
+    {
+        await Task.WhenAny(_replies.Decided, Task.Delay(TimeSpan.FromSeconds(15))).ConfigureAwait(false);
+        _replies.ThrowIfInterrupted();
+        if (_replies.Failure is { } f) throw new ClusterJobException(f);
+    }
+
+    /// <summary>The recovery this copy has taken up last (0: none).</summary>
+    public int Generation => _generation;
+
+    private int _generation;
+    private readonly Dictionary<int, Recover> _recoveries = new();
+
+    /// <summary>The first protocol number of recovery <paramref name="generation"/> is above this: numbers never go back, so late replies of before cannot be taken for new ones.</summary>
+    internal static int Base(int generation) => Recover.Base(generation);
+
+    /// <summary>
+    /// Takes up <paramref name="recovery"/> (every copy, having caught it): the lost workers' positions are vacant, where
+    /// the subtasks of every parallelism that ran there go is decided again, the protocol is numbered from the
+    /// recovery's base, and data of steps before it is dropped.
+    /// </summary>
+    internal void TakeUp(Runtime.Iterations.SuperstepRecoveryException recovery)
+    {
+        Recover[] lost;
+        lock (_recoveries)
+        {
+            lost = _recoveries.Where(r => r.Key > _generation && r.Key <= recovery.Generation).Select(r => r.Value).ToArray();
+        }
+        var positions = lost.Select(r => r.Position).Where(p => !_roster.IsVacant(p)).Distinct().ToArray();
+        if (positions.Length > 0)
+        {
+            _roster.Vacate(positions);
+            _hosts.Forget(positions);
+            foreach (int p in positions) _holding.Remove(p);
+        }
+        _generation = recovery.Generation;
+        int @base = Base(recovery.Generation);
+        _step = @base;
+        _barrier = @base;
+        _share = @base;
+        if (_acquisitions < @base) _acquisitions = @base;
+        Moves.Restart(@base);
+        _data.FinishStepsUpTo(Job, @base);
+        _replies.Resume(recovery.Generation, @base);
     }
 
     /// <summary>True once the job failed here.</summary>
@@ -388,9 +451,9 @@ public sealed partial class ClusterSession
     /// A worker reports its files of the checkpoint after <paramref name="superstep"/> of iteration run <paramref name="run"/>
     /// (to the submitter, through the coordinator).
     /// </summary>
-    internal Task ReportCheckpointAsync(int run, int superstep, IReadOnlyList<Runtime.Iterations.Checkpoints.CheckpointFile> files) =>
+    internal Task ReportCheckpointAsync(int run, int superstep, int generation, IReadOnlyList<Runtime.Iterations.Checkpoints.CheckpointFile> files) =>
         _control.SendAsync(new CheckpointWritten(Job, run, superstep, Index, files.Select(f => f.State).ToArray(), files.Select(f => f.Subtask).ToArray(),
-            files.Select(f => f.Bytes).ToArray(), files.Select(f => f.Hash).ToArray()));
+            files.Select(f => f.Bytes).ToArray(), files.Select(f => f.Hash).ToArray(), generation));
 
     /// <summary>In the submitter: waits for the files of that checkpoint from each of <paramref name="workers"/> (positions).</summary>
     internal async Task<List<Runtime.Iterations.Checkpoints.CheckpointFile>> GatherCheckpointAsync(int run, int superstep, IReadOnlyList<int> workers)
@@ -426,6 +489,7 @@ public sealed partial class ClusterSession
     {
         if (Released) throw new WorkerReleasedException(Job, Self);
         if (_replies.Failure is { } f) throw new ClusterJobException(f);
+        _replies.ThrowIfInterrupted();
     }
 
     private Task<ControlMessage> Await(Reply kind, int sequence, int from = 0) => _replies.Await(kind, sequence, from);

@@ -119,15 +119,25 @@ internal sealed class ClusterSuperstepHost : ISuperstepHost
         if (!_cluster.IsSubmitter)
         {
             bool replaying = _cluster.IsReplaying;
+            int generation = _cluster.Generation;
             return async files =>
             {
-                if (!replaying) await _cluster.ReportCheckpointAsync(run, superstep, files).ConfigureAwait(false);
+                if (!replaying) await _cluster.ReportCheckpointAsync(run, superstep, generation, files).ConfigureAwait(false);
                 return null;
             };
         }
         // The workers of the job at this barrier write the files; the submitter, which holds no state, writes the manifest.
         var workers = _cluster.ActiveWorkers.ToArray();
         return async _ => await _cluster.GatherCheckpointAsync(run, superstep, workers).ConfigureAwait(false);
+    }
+
+    public Task CommittedAsync(int run, int superstep) =>
+        _cluster.IsSubmitter ? _cluster.Control.SendAsync(new Recoverable(_cluster.Job, run, superstep)) : Task.CompletedTask;
+
+    public Task RecoverAsync(SuperstepRecoveryException recovery)
+    {
+        _cluster.TakeUp(recovery);
+        return Task.CompletedTask;
     }
 
     /// <summary>

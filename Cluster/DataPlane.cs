@@ -158,6 +158,16 @@ public sealed partial class DataPlane : IAsyncDisposable
         }
     }
 
+    /// <summary>After a recovery: frames of <paramref name="job"/>'s steps up to <paramref name="step"/> (before it) are dropped, also those that wait here.</summary>
+    public void FinishStepsUpTo(int job, int step)
+    {
+        lock (_parkLock)
+        {
+            _finished[job] = Math.Max(_finished.GetValueOrDefault(job), step);
+            foreach (var key in _parked.Keys.Where(k => k.Job == job && k.Step <= step).ToList()) _parked.Remove(key);
+        }
+    }
+
     /// <summary>
     /// Takes part in <paramref name="job"/> again after <see cref="UnregisterJob"/> (a worker released from a
     /// job and acquired by it again): its frames and blobs are accepted again.

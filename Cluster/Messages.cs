@@ -39,6 +39,8 @@ namespace Dataflow.Cluster;
 [Union(30, typeof(Leaving))]
 [Union(31, typeof(JobEvent))]
 [Union(32, typeof(CheckpointWritten))]
+[Union(33, typeof(Recoverable))]
+[Union(34, typeof(Recover))]
 public abstract record ControlMessage;
 
 /// <summary>Worker → coordinator, first message: a worker offers its slots.</summary>
@@ -195,7 +197,28 @@ public sealed record MoveDone([property: Key(0)] int Job, [property: Key(1)] int
 /// </summary>
 [MessagePackObject]
 public sealed record CheckpointWritten([property: Key(0)] int Job, [property: Key(1)] int Run, [property: Key(2)] int Superstep, [property: Key(3)] int From,
-    [property: Key(4)] int[] States, [property: Key(5)] int[] Subtasks, [property: Key(6)] long[] Bytes, [property: Key(7)] string[] Hashes) : ControlMessage;
+    [property: Key(4)] int[] States, [property: Key(5)] int[] Subtasks, [property: Key(6)] long[] Bytes, [property: Key(7)] string[] Hashes,
+    [property: Key(8)] int Generation = 0) : ControlMessage;
+
+/// <summary>
+/// Submitter → coordinator: the checkpoint after <paramref name="Superstep"/> of iteration run <paramref name="Run"/> is
+/// complete, so a lost worker is recovered from it (0: the run ended; a loss fails the job again).
+/// </summary>
+[MessagePackObject]
+public sealed record Recoverable([property: Key(0)] int Job, [property: Key(1)] int Run, [property: Key(2)] int Superstep) : ControlMessage;
+
+/// <summary>
+/// Coordinator → participants: worker <paramref name="Lost"/> (at <paramref name="Position"/>) was lost; every copy goes back
+/// to the checkpoint after <paramref name="Superstep"/> of iteration run <paramref name="Run"/> and goes on in recovery
+/// <paramref name="Generation"/> with the workers left, numbering its protocol anew.
+/// </summary>
+[MessagePackObject]
+public sealed record Recover([property: Key(0)] int Job, [property: Key(1)] int Generation, [property: Key(2)] int Run, [property: Key(3)] int Superstep,
+    [property: Key(4)] string Lost, [property: Key(5)] string Reason, [property: Key(6)] int Position) : ControlMessage
+{
+    /// <summary>Protocol numbers (steps, barriers, shared values, moves) of recovery <paramref name="generation"/> start above this.</summary>
+    public static int Base(int generation) => generation << 24;
+}
 
 /// <summary>Participant → coordinator: its copy of the program returned (or threw).</summary>
 [MessagePackObject]

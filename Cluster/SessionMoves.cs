@@ -22,6 +22,9 @@ public sealed class SessionMoves
     /// <summary>In the submitter, after a move: the slowest worker's time in each phase it reported (ms).</summary>
     public double[] LastMovePhases { get; private set; } = [];
 
+    /// <summary>After a recovery: moves are numbered from <paramref name="base"/> on.</summary>
+    internal void Restart(int @base) => _epoch = @base;
+
     /// <summary>Numbers the next move of iteration state (every copy of the program, replaying ones too, at the same point).</summary>
     /// <returns>The move's epoch, which tells its pieces from other moves'.</returns>
     public int BeginMove()
@@ -54,7 +57,7 @@ public sealed class SessionMoves
     /// <exception cref="ClusterJobException">The job failed, or a data connection broke during the move.</exception>
     public async Task RunMoveAsync(Func<CancellationToken, Task> move)
     {
-        using var cancel = CancellationTokenSource.CreateLinkedTokenSource(_session.Replies.Failed);
+        using var cancel = CancellationTokenSource.CreateLinkedTokenSource(_session.Replies.Failed, _session.Replies.Interrupted);
         try
         {
             await move(cancel.Token).ConfigureAwait(false);
@@ -63,11 +66,16 @@ public sealed class SessionMoves
         {
             throw new ClusterJobException(_session.Replies.Failure!);
         }
+        catch (Exception) when (_session.Replies.Pending is { } recovery)
+        {
+            throw JobReplies.Copy(recovery);
+        }
         catch (IOException e)
         {
-            // A peer's connection broke: usually a lost worker, which the coordinator names once its heartbeats stop.
+            // A peer's connection broke: usually a lost worker, which the coordinator names once its heartbeats stop (and may recover from).
             var message = $"Moving iteration state failed: {e.Message} (on {_session.Self})";
             await _session.Control.TrySendAsync(new StepFailed(_session.Job, _session.Step, message, true)).ConfigureAwait(false);
+            await _session.AwaitVerdictAsync().ConfigureAwait(false);
             throw new ClusterJobException(message);
         }
     }

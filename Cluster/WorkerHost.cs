@@ -226,11 +226,11 @@ public sealed partial class WorkerHost : IAsyncDisposable
                     }
                 }
                 break;
-            case StepGo or StepComplete or BarrierRelease or Share or JobFailed or JobEnded or Roster:
+            case StepGo or StepComplete or BarrierRelease or Share or JobFailed or JobEnded or Roster or Recover:
                 int id = m switch
                 {
                     StepGo x => x.Job, StepComplete x => x.Job, BarrierRelease x => x.Job, Share x => x.Job, JobFailed x => x.Job, JobEnded x => x.Job,
-                    Roster x => x.Job,
+                    Roster x => x.Job, Recover x => x.Job,
                     _ => 0,
                 };
                 if (!_jobs.TryGetValue(id, out var job)) return; // a job already over here

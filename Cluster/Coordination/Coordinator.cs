@@ -155,7 +155,7 @@ public sealed class Coordinator : IAsyncDisposable
         {
             StepReady x => x.Job, StepDone x => x.Job, StepFailed x => x.Job, BarrierReport x => x.Job, Share x => x.Job,
             ProgramEnded x => x.Job, JobLoaded x => x.Job, MoveDone x => x.Job, PlaceRequest x => x.Job,
-            AcquireWorkers x => x.Job, ReleaseWorkers x => x.Job, Joined x => x.Job, CheckpointWritten x => x.Job,
+            AcquireWorkers x => x.Job, ReleaseWorkers x => x.Job, Joined x => x.Job, CheckpointWritten x => x.Job, Recoverable x => x.Job,
             _ => throw new ProtocolException($"Unexpected {m.GetType().Name} from {from}."),
         };
         lock (_s.Lock) _s.Jobs.TryGetValue(jobId, out job);
@@ -167,6 +167,15 @@ public sealed class Coordinator : IAsyncDisposable
             if (m is ProgramEnded followerEnded) await _s.Standbys.OnFollowerEndedAsync(job, from, followerEnded).ConfigureAwait(false);
             return; // not (or no longer: released) part of the job
         }
+        // After a recovery, what the copies sent before it (numbered at most the recovery's base) is void.
+        int? number = m switch
+        {
+            StepReady x => x.Step, StepDone x => x.Step, StepFailed x => x.Step, BarrierReport x => x.Sequence, Share x => x.Sequence,
+            MoveDone x => x.Epoch, AcquireWorkers x => x.Sequence, _ => null,
+        };
+        int generation;
+        lock (_s.Lock) generation = job.Generation;
+        if (generation > 0 && number <= Recover.Base(generation)) return;
         switch (m)
         {
             case StepReady r: await _s.Steps.OnStepReadyAsync(job, index, r).ConfigureAwait(false); break;
@@ -201,6 +210,9 @@ public sealed class Coordinator : IAsyncDisposable
                 if (d.From != index) throw new ProtocolException($"A move report of participant {d.From} sent by participant {index}.");
                 await job.Participants[0].Channel!.TrySendAsync(d).ConfigureAwait(false);
                 break;
+            case Recoverable r when index == 0:
+                lock (_s.Lock) job.Recoverable = r.Superstep == 0 ? null : (r.Run, r.Superstep);
+                break;
             case CheckpointWritten c:
                 if (c.From != index) throw new ProtocolException($"A checkpoint report of participant {c.From} sent by participant {index}.");
                 await job.Participants[0].Channel!.TrySendAsync(c).ConfigureAwait(false);
@@ -233,11 +245,21 @@ public sealed class Coordinator : IAsyncDisposable
     /// Fails the job with <paramref name="message"/> after half a heartbeat timeout, unless it failed
     /// meanwhile for a reason that explains more (the heartbeat verdict on a lost worker).
     /// </summary>
-    private void FailUnlessExplained(JobEntry job, string message) => _ = Task.Run(async () =>
+    private void FailUnlessExplained(JobEntry job, string message)
     {
-        await Task.Delay(_s.Options.HeartbeatTimeout / 2).ConfigureAwait(false);
-        await _s.Lifecycle.FailJobAsync(job, message).ConfigureAwait(false);
-    });
+        int generation;
+        lock (_s.Lock) generation = job.Generation;
+        _ = Task.Run(async () =>
+        {
+            await Task.Delay(_s.Options.HeartbeatTimeout / 2).ConfigureAwait(false);
+            // A lost worker that the job recovered from explains it too: the job goes on.
+            lock (_s.Lock)
+            {
+                if (job.Generation != generation) return;
+            }
+            await _s.Lifecycle.FailJobAsync(job, message).ConfigureAwait(false);
+        });
+    }
 
     /// <inheritdoc />
     public async ValueTask DisposeAsync()

@@ -22,6 +22,7 @@ internal sealed class CoordinatorState
         Lifecycle = new JobLifecycle(this);
         Steps = new StepRendezvous(this);
         Standbys = new StandbyPool(this);
+        Recovery = new JobRecovery(this);
     }
 
     /// <summary>How often the heartbeat watch checks.</summary>
@@ -56,6 +57,8 @@ internal sealed class CoordinatorState
     public StepRendezvous Steps { get; }
 
     public StandbyPool Standbys { get; }
+
+    public JobRecovery Recovery { get; }
 
     /// <summary>Routes a participant's protocol message (the coordinator's dispatcher).</summary>
     public Func<ControlMessage, string, Task> Dispatch { get; set; } = (_, _) => Task.CompletedTask;

@@ -50,6 +50,10 @@ internal sealed class JobEntry(int id, SubmitJob submit, ControlChannel submitte
     public HashSet<int> Ended { get; } = new();
     public IJobPlacement? Placer { get; set; }
     public long StartTicks { get; } = Stopwatch.GetTimestamp();
+    /// <summary>The iteration run that takes checkpoints and its last complete one (superstep −1: none yet), or null: a lost worker fails the job.</summary>
+    public (int Run, int Superstep)? Recoverable { get; set; }
+    /// <summary>Recoveries so far: protocol numbers of the participants start above <see cref="Recover.Base"/> of it.</summary>
+    public int Generation { get; set; }
 
     public string Progress() => LastSuperstep is null
         ? $"No superstep had completed ({Steps} steps completed)."

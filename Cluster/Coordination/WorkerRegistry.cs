@@ -129,8 +129,11 @@ internal sealed class WorkerRegistry(CoordinatorState s)
         _s.Standbys.Follow(); // a lost standby is replaced if another worker is free
         if (job is not null && job.State == JobState.Running)
         {
+            // A job whose iteration takes checkpoints goes back to the last one with the workers left.
+            var cannot = await _s.Recovery.TryRecoverAsync(job, worker, $"{worker.Describe()}: {reason}").ConfigureAwait(false);
+            if (cannot is null) return;
             var what = worker.Leaving is null ? "Lost" : "Left:";
-            await _s.Lifecycle.FailJobAsync(job, $"{what} {worker.Describe()}: {reason}. {job.Progress()}").ConfigureAwait(false);
+            await _s.Lifecycle.FailJobAsync(job, $"{what} {worker.Describe()}: {reason}. {job.Progress()}{(cannot.Length > 0 ? " " + cannot : "")}").ConfigureAwait(false);
         }
     }
 

@@ -139,13 +139,15 @@ internal sealed class IterationCheckpoints
     private readonly CheckpointStore? _write;
     private readonly string? _resume;
     private readonly bool _leader;
+    private readonly bool _cluster;
     private Task _pending = Task.CompletedTask;
     private int _pendingSuperstep;
     private CheckpointEvent? _written;
 
-    private IterationCheckpoints(string name, int run, int interval, int maxParallelism, ISuperstepHost host, CheckpointStore? write, string? resume, bool leader)
+    private IterationCheckpoints(string name, int run, int interval, int maxParallelism, ISuperstepHost host, CheckpointStore? write, string? resume, bool leader, bool cluster)
     {
         _leader = leader;
+        _cluster = cluster;
         _name = name;
         _run = run;
         _interval = interval;
@@ -180,9 +182,14 @@ internal sealed class IterationCheckpoints
             write = await env.ShareAsync(write).ConfigureAwait(false);
             resume = await env.ShareAsync(resume).ConfigureAwait(false);
         }
+        // The coordinator hears that this run checkpoints (a loss before the first one fails saying so).
+        if (write.Length > 0 && !env.IsWorkerCopy) await host.CommittedAsync(run, -1).ConfigureAwait(false);
         return new IterationCheckpoints(name, run, job.Interval, env.Options.MaxParallelism, host, write.Length > 0 ? new CheckpointStore(write) : null,
-            resume.Length > 0 ? resume : null, leader: !env.IsWorkerCopy);
+            resume.Length > 0 ? resume : null, leader: !env.IsWorkerCopy, cluster: env.Mode != "embedded");
     }
+
+    /// <summary>The iteration run's number in the program (1-based).</summary>
+    public int Run => _run;
 
     /// <summary>Whether a checkpoint is taken after <paramref name="superstep"/>'s barrier.</summary>
     public bool Due(int superstep) => _write is not null && superstep % _interval == 0;
@@ -221,6 +228,7 @@ internal sealed class IterationCheckpoints
             }
             if (await gather(files).ConfigureAwait(false) is not { } all) return; // another process writes the manifest
             store.Commit(new CheckpointManifest(superstep, parallelism, _maxParallelism, states, all, aggregators) { Iteration = _name, Policy = policy });
+            await _host.CommittedAsync(_run, superstep).ConfigureAwait(false);
             _written = new CheckpointEvent(_name, superstep, parallelism, all.Sum(f => f.Bytes), snapshot, Stopwatch.GetElapsedTime(t1), store.FolderOf(superstep))
             {
                 Wait = wait,
@@ -279,28 +287,58 @@ internal sealed class IterationCheckpoints
             }
             try
             {
-                // Each process reads the subtasks it holds at the checkpoint's parallelism; the others stay empty here.
-                _host.PlaceRestored(m.Parallelism);
-                for (int st = 0; st < own.Count; st++)
-                {
-                    own[st].BeginImport(m.Parallelism);
-                    for (int s = 0; s < m.Parallelism; s++)
-                    {
-                        if (!_host.Holds(m.Parallelism, s)) continue;
-                        foreach (var piece in store.ReadPieces(m, st, s)) own[st].ImportPiece(s, piece);
-                    }
-                }
+                Import(store, m, own);
             }
-            catch (InvalidDataException e)
+            catch (InvalidDataException e) when (!_cluster)
             {
+                // Embedded, the one before may do; the copies of a cluster program must agree on one, so there it fails.
                 damaged.Add(e.Message);
                 continue;
             }
-            foreach (var s in own) s.EndImport();
             return new Restored(m, m.Files.Sum(f => f.Bytes), Stopwatch.GetElapsedTime(t0), store.FolderOf(c));
         }
         if (damaged.Count == 0) return null;
         throw new InvalidDataException($"Cannot resume iteration '{_name}' from {_resume}: no checkpoint there could be read ({string.Join("; ", damaged)}).");
+    }
+
+    /// <summary>Each process reads the subtasks it holds at the checkpoint's parallelism into <paramref name="own"/>; the others stay empty here.</summary>
+    private void Import(CheckpointStore store, CheckpointManifest m, IReadOnlyList<MovableState> own)
+    {
+        _host.PlaceRestored(m.Parallelism);
+        for (int st = 0; st < own.Count; st++)
+        {
+            own[st].BeginImport(m.Parallelism);
+            for (int s = 0; s < m.Parallelism; s++)
+            {
+                if (!_host.Holds(m.Parallelism, s)) continue;
+                foreach (var piece in store.ReadPieces(m, st, s)) own[st].ImportPiece(s, piece);
+            }
+        }
+        foreach (var s in own) s.EndImport();
+    }
+
+    /// <summary>
+    /// After a lost worker: reads the checkpoint after <paramref name="superstep"/> of this run back into <paramref name="own"/>
+    /// (the one the coordinator knows complete).
+    /// </summary>
+    /// <exception cref="InvalidDataException">It cannot be read.</exception>
+    public Restored RestoreAt(int superstep, IReadOnlyList<MovableState> own)
+    {
+        long t0 = Stopwatch.GetTimestamp();
+        var store = _write ?? throw new InvalidOperationException("This iteration run writes no checkpoints.");
+        var m = store.Manifest(superstep);
+        Import(store, m, own);
+        return new Restored(m, m.Files.Sum(f => f.Bytes), Stopwatch.GetElapsedTime(t0), store.FolderOf(superstep));
+    }
+
+    /// <summary>
+    /// After a lost worker: the checkpoint being written belongs to supersteps that run again. Its write may finish (the
+    /// next checkpoint waits for it), but neither its failure nor its event counts.
+    /// </summary>
+    public void Abandon()
+    {
+        _pending = _pending.ContinueWith(static _ => { }, CancellationToken.None, TaskContinuationOptions.None, TaskScheduler.Default);
+        _written = null;
     }
 
     /// <summary>
@@ -321,6 +359,17 @@ internal sealed class IterationCheckpoints
         catch (Exception e) when (e is IOException or UnauthorizedAccessException or InvalidDataException)
         {
             // A completed run needs no checkpoint: a last one that could not be written is no failure.
+        }
+        if (_leader && _write is not null)
+        {
+            try
+            {
+                await _host.CommittedAsync(_run, 0).ConfigureAwait(false);
+            }
+            catch (Exception) when (!completed)
+            {
+                // The job failed already.
+            }
         }
         if (!completed || _write is null) return;
         Report(observers);

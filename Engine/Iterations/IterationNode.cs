@@ -102,10 +102,7 @@ internal abstract class IterationNode
         var restored = checkpoints?.Restore(ownState().ToList());
         if (restored is not null)
         {
-            // The state is at the checkpoint's parallelism; the step's first superstep reads the loop-invariant inputs again.
-            scope.Parallelism = restored.Manifest.Parallelism;
-            scope.FirstSuperstep = restored.Manifest.Superstep + 1;
-            Context.RestoreAggregators(restored.Manifest.Aggregators);
+            GoOnFrom(scope, restored);
             var e = new RecoveryEvent(Name, restored.Manifest.Superstep, scope.Parallelism, $"resumed from {Env.Options.ResumeFrom}", restored.Elapsed, restored.Bytes)
             {
                 Folder = restored.Folder,
@@ -126,40 +123,48 @@ internal abstract class IterationNode
         {
             for (int k = scope.FirstSuperstep; ; k++)
             {
-                Context.Superstep = k;
-                scope.Superstep = k;
-                var cpu0 = process.TotalProcessorTime;
-                long t0 = Stopwatch.GetTimestamp();
-                var (workset, criterion) = await superstep(k).ConfigureAwait(false);
-                var wall = Stopwatch.GetElapsedTime(t0);
-                process.Refresh();
-                double cpu = Math.Clamp((process.TotalProcessorTime - cpu0).TotalSeconds / Math.Max(1e-9, wall.TotalSeconds * Environment.ProcessorCount), 0, 1);
+                try
+                {
+                    Context.Superstep = k;
+                    scope.Superstep = k;
+                    var cpu0 = process.TotalProcessorTime;
+                    long t0 = Stopwatch.GetTimestamp();
+                    var (workset, criterion) = await superstep(k).ConfigureAwait(false);
+                    var wall = Stopwatch.GetElapsedTime(t0);
+                    process.Refresh();
+                    double cpu = Math.Clamp((process.TotalProcessorTime - cpu0).TotalSeconds / Math.Max(1e-9, wall.TotalSeconds * Environment.ProcessorCount), 0, 1);
 
-                var local = Context.Barrier();
-                var barrier = await host.BarrierAsync(new BarrierInput(k, workset, criterion, Context.WriteAggregators(), cpu)).ConfigureAwait(false);
-                var aggregators = barrier.Aggregators is { } parts ? Context.CombineAggregators(parts) : local;
-                bool empty = barrier.Workset == 0 || barrier.Criterion == 0;
-                var answer = sync.Barrier(k, wall, barrier.Workset, aggregators, empty, Context.HasConverged(), barrier.Workers);
-                checkpoints?.Report(Env.ActiveObservers);
-                run.Supersteps++;
-                if (answer.Terminate) break;
+                    var local = Context.Barrier();
+                    var barrier = await host.BarrierAsync(new BarrierInput(k, workset, criterion, Context.WriteAggregators(), cpu)).ConfigureAwait(false);
+                    var aggregators = barrier.Aggregators is { } parts ? Context.CombineAggregators(parts) : local;
+                    bool empty = barrier.Workset == 0 || barrier.Criterion == 0;
+                    var answer = sync.Barrier(k, wall, barrier.Workset, aggregators, empty, Context.HasConverged(), barrier.Workers);
+                    checkpoints?.Report(Env.ActiveObservers);
+                    run.Supersteps++;
+                    if (answer.Terminate) break;
 
-                int next = answer.Parallelism;
-                if (policy is not null)
-                {
-                    next = await host.AgreeAsync(next).ConfigureAwait(false);
-                    sync.Override(next);
+                    int next = answer.Parallelism;
+                    if (policy is not null)
+                    {
+                        next = await host.AgreeAsync(next).ConfigureAwait(false);
+                        sync.Override(next);
+                    }
+                    if (next != scope.Parallelism)
+                    {
+                        await RescaleAsync(host, scope, new RescaleRequest(k, scope.Parallelism, next, policy!.Name, answer.RescaleReason ?? "the submitter's decision")).ConfigureAwait(false);
+                    }
+                    await host.PlaceAsync(k, scope.Parallelism).ConfigureAwait(false);
+                    if (checkpoints?.Due(k) == true)
+                    {
+                        // After the barrier and any move: the state is whole and where superstep k + 1 reads it.
+                        await checkpoints.TakeAsync(k, scope.Parallelism, ownState().ToList(), Context.WriteAggregators(), policy is null ? null : sync.Memory())
+                            .ConfigureAwait(false);
+                    }
                 }
-                if (next != scope.Parallelism)
+                catch (SuperstepRecoveryException e) when (checkpoints is not null && e.Run == checkpoints.Run)
                 {
-                    await RescaleAsync(host, scope, new RescaleRequest(k, scope.Parallelism, next, policy!.Name, answer.RescaleReason ?? "the submitter's decision")).ConfigureAwait(false);
-                }
-                await host.PlaceAsync(k, scope.Parallelism).ConfigureAwait(false);
-                if (checkpoints?.Due(k) == true)
-                {
-                    // After the barrier and any move: the state is whole and where superstep k + 1 reads it.
-                    await checkpoints.TakeAsync(k, scope.Parallelism, ownState().ToList(), Context.WriteAggregators(), policy is null ? null : sync.Memory())
-                        .ConfigureAwait(false);
+                    // A worker was lost: every copy goes back to the checkpoint and the loop goes on after it.
+                    k = await RecoverAsync(run, host, scope, sync, checkpoints, ownState, e, k).ConfigureAwait(false);
                 }
             }
             await host.EndAsync(scope.Parallelism, scope.BaseParallelism).ConfigureAwait(false);
@@ -169,6 +174,66 @@ internal abstract class IterationNode
         finally
         {
             if (checkpoints is not null) await checkpoints.EndAsync(completed, Env.ActiveObservers).ConfigureAwait(false);
+        }
+    }
+
+    /// <summary>The iteration goes on after a checkpoint: its state is at the checkpoint's parallelism; its next superstep reads the loop-invariant inputs again.</summary>
+    private void GoOnFrom(IterationScope scope, Restored restored)
+    {
+        scope.Parallelism = restored.Manifest.Parallelism;
+        scope.FirstSuperstep = restored.Manifest.Superstep + 1;
+        Context.RestoreAggregators(restored.Manifest.Aggregators);
+    }
+
+    /// <summary>
+    /// Recovers from a lost worker: the host takes up the workers that are left, the state is read back from checkpoint
+    /// <see cref="SuperstepRecoveryException.Superstep"/> (each worker its subtasks), the loop-invariant inputs are read
+    /// again, and when the survivors have fewer slots than the checkpoint's parallelism, the state moves to as many
+    /// subtasks as they have. A loss during the recovery starts it again.
+    /// </summary>
+    /// <returns>The checkpoint's superstep: the loop goes on with the next one.</returns>
+    private async Task<int> RecoverAsync(RunContext run, ISuperstepHost host, IterationScope scope, SuperstepSynchronizer sync, IterationCheckpoints checkpoints,
+        Func<IEnumerable<MovableState>> ownState, SuperstepRecoveryException e, int failed)
+    {
+        int before = scope.Parallelism;
+        long t0 = Stopwatch.GetTimestamp();
+        while (true)
+        {
+            try
+            {
+                if (run.Materialized.Keys.OfType<IIterationOutput>().FirstOrDefault(o => o.Iteration != this && run.Materialized[(Node)o] is not null) is { } held)
+                {
+                    throw new InvalidOperationException($"{e.Message} It cannot: the job holds the result of iteration '{held.Iteration.Name}' in its workers' memory, and part of it was lost.");
+                }
+                await host.RecoverAsync(e).ConfigureAwait(false);
+                checkpoints.Abandon();
+                var restored = checkpoints.RestoreAt(e.Superstep, ownState().ToList());
+                scope.Slots.Clear();
+                scope.Recordings.Clear();
+                GoOnFrom(scope, restored);
+                sync.Rewind(restored.Manifest.Policy, scope.Parallelism);
+                int slots = host.Capacity.Slots;
+                if (scope.Parallelism > slots)
+                {
+                    await RescaleAsync(host, scope, new RescaleRequest(e.Superstep, scope.Parallelism, slots, "recovery", $"{e.Lost} was lost; the workers left have {slots} slots"))
+                        .ConfigureAwait(false);
+                    sync.Override(scope.Parallelism);
+                }
+                var recovery = new RecoveryEvent(Name, e.Superstep, scope.Parallelism, $"lost {e.Lost} ({e.Reason})", restored.Elapsed, restored.Bytes)
+                {
+                    LostWorker = e.Lost,
+                    FailedSuperstep = failed,
+                    ParallelismBefore = before,
+                    Duration = Stopwatch.GetElapsedTime(t0),
+                    Folder = restored.Folder,
+                };
+                foreach (var o in Env.ActiveObservers) o.OnRecovery(recovery);
+                return e.Superstep;
+            }
+            catch (SuperstepRecoveryException again) when (again.Run == e.Run && again.Generation > e.Generation)
+            {
+                e = again; // lost another worker meanwhile: from the same checkpoint, with the workers left now
+            }
         }
     }
 

@@ -62,6 +62,20 @@ public interface ISuperstepHost
     /// </summary>
     Func<IReadOnlyList<CheckpointFile>, Task<IReadOnlyList<CheckpointFile>?>> BeginCheckpoint(int run, int superstep) =>
         files => Task.FromResult<IReadOnlyList<CheckpointFile>?>(files);
+
+    /// <summary>
+    /// In the process that writes the manifests: the checkpoint after <paramref name="superstep"/> of iteration run
+    /// <paramref name="run"/> is complete, so a lost worker can be recovered from (0: the iteration run ended, nothing to
+    /// recover to any more; -1: the run takes checkpoints, none is complete yet). A cluster tells its coordinator.
+    /// </summary>
+    Task CommittedAsync(int run, int superstep) => Task.CompletedTask;
+
+    /// <summary>
+    /// Every copy of the program, having caught <paramref name="recovery"/>: takes up the job's workers as they are
+    /// after the loss (numbering its protocol anew), so the iteration can read its checkpoint back.
+    /// </summary>
+    /// <exception cref="NotSupportedException">The host cannot recover (embedded runs lose no worker).</exception>
+    Task RecoverAsync(SuperstepRecoveryException recovery) => throw new NotSupportedException("Only a cluster job recovers from a lost worker.");
 }
 
 /// <summary>What an iteration gives its host when it starts a run.</summary>

@@ -93,6 +93,17 @@ public sealed class SuperstepSynchronizer
     }
 
     /// <summary>
+    /// Goes back to a checkpoint (a lost worker's recovery): the reports of the superstep that was running are dropped,
+    /// the policy's memory is the checkpoint's (or none), and the next superstep runs at <paramref name="parallelism"/>.
+    /// </summary>
+    public void Rewind(PolicyMemory? memory, int parallelism)
+    {
+        lock (_reports) _reports.Clear();
+        Restore(memory ?? new PolicyMemory([], []));
+        Override(parallelism);
+    }
+
+    /// <summary>
     /// A subtask of the step reports that its part of the superstep is done, with its statistics
     /// (called by the executor on the subtask's thread, or for a cluster's remote subtasks as the
     /// coordinator relays them). Subtask <c>s</c> reports for head <c>s mod parallelism</c>.
