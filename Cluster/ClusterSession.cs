@@ -299,7 +299,7 @@ public sealed partial class ClusterSession
         catch (Exception e)
         {
             _data.Unregister(Job, step);
-            bool transport = e.InnerException is IOException || e is IOException;
+            bool transport = IsTransport(e);
             string message = e is OperationCanceledException ? $"The job was cancelled (on {Self})." : $"{e.Message} (on {Self})";
             await _control.TrySendAsync(new StepFailed(Job, step, message, transport)).ConfigureAwait(false);
             if (transport) await AwaitVerdictAsync().ConfigureAwait(false);
@@ -384,6 +384,16 @@ public sealed partial class ClusterSession
             case JobEnded: Fail("The job ended on the submitter."); break;
             default: throw new Transport.ProtocolException($"Unexpected {message.GetType().Name} for job {Job}.");
         }
+    }
+
+    /// <summary>Whether <paramref name="e"/> (or what caused it) is a broken or refused connection: usually a lost worker.</summary>
+    private static bool IsTransport(Exception e)
+    {
+        for (Exception? x = e; x is not null; x = x.InnerException)
+        {
+            if (x is IOException or System.Net.Sockets.SocketException) return true;
+        }
+        return false;
     }
 
     /// <summary>
