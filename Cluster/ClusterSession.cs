@@ -378,7 +378,8 @@ public sealed partial class ClusterSession
             case CheckpointWritten: break; // written before a recovery: that checkpoint is void
             case Recover m:
                 lock (_recoveries) _recoveries[m.Generation] = m;
-                if (m.Generation > _generation) _replies.Interrupt(new Runtime.Iterations.SuperstepRecoveryException(m.Generation, m.Run, m.Superstep, m.Lost, m.Reason));
+                // A replacement that still replays the job takes the recovery up when its iteration starts (PendingRecovery).
+                if (m.Generation > _generation && !IsReplaying) _replies.Interrupt(new Runtime.Iterations.SuperstepRecoveryException(m.Generation, m.Run, m.Superstep, m.Lost, m.Reason, m.Replacement));
                 break;
             case JobFailed m: Fail(m.Message); break;
             case JobEnded: Fail("The job ended on the submitter."); break;
@@ -408,6 +409,21 @@ public sealed partial class ClusterSession
         if (_replies.Failure is { } f) throw new ClusterJobException(f);
     }
 
+    /// <summary>
+    /// In a copy that replays the job (a replacement that took a lost worker's place, a worker that joined later, a standby
+    /// that follows): the newest recovery it has not taken up, when iteration run <paramref name="run"/> is the one that went
+    /// back to a checkpoint (the supersteps before the recovery are void: the replay goes on after it); null otherwise.
+    /// </summary>
+    internal Runtime.Iterations.SuperstepRecoveryException? PendingRecovery(int run)
+    {
+        if (!IsReplaying) return null;
+        Recover? newest;
+        lock (_recoveries) newest = _recoveries.Values.Where(r => r.Generation > _generation).MaxBy(r => r.Generation);
+        return newest is not null && newest.Run == run
+            ? new Runtime.Iterations.SuperstepRecoveryException(newest.Generation, newest.Run, newest.Superstep, newest.Lost, newest.Reason, newest.Replacement)
+            : null;
+    }
+
     /// <summary>The recovery this copy has taken up last (0: none).</summary>
     public int Generation => _generation;
 
@@ -424,23 +440,22 @@ public sealed partial class ClusterSession
     /// </summary>
     internal void TakeUp(Runtime.Iterations.SuperstepRecoveryException recovery)
     {
-        Recover[] lost;
-        lock (_recoveries)
-        {
-            lost = _recoveries.Where(r => r.Key > _generation && r.Key <= recovery.Generation).Select(r => r.Value).ToArray();
-        }
-        var positions = lost.Select(r => r.Position).Where(p => !_roster.IsVacant(p)).Distinct().ToArray();
-        if (positions.Length > 0)
-        {
-            _roster.Vacate(positions);
-            _hosts.Forget(positions);
-            foreach (int p in positions) _holding.Remove(p);
-        }
+        Recover m;
+        lock (_recoveries) m = _recoveries[recovery.Generation];
+        // The roster after the loss: the lost positions vacant or held by their replacements; what ran there is placed again.
+        var old = _roster.Participants;
+        var changed = Enumerable.Range(1, Math.Max(old.Count, m.Roster.Length) - 1)
+            .Where(i => i >= old.Count || i >= m.Roster.Length || old[i].Id != m.Roster[i].Id).ToArray();
+        _roster.Adopt(m.Roster);
+        _hosts.Forget(changed);
+        foreach (int p in changed) _holding.Remove(p);
         _generation = recovery.Generation;
         int @base = Base(recovery.Generation);
         _step = @base;
         _barrier = @base;
         _share = @base;
+        // A replacement (joined at the base) has replayed the job up to here and takes part from now on; a worker that
+        // joins later, or follows, goes on replaying.
         if (_acquisitions < @base) _acquisitions = @base;
         Moves.Restart(@base);
         _data.FinishStepsUpTo(Job, @base);

@@ -134,6 +134,8 @@ internal sealed class ClusterSuperstepHost : ISuperstepHost
     public Task CommittedAsync(int run, int superstep) =>
         _cluster.IsSubmitter ? _cluster.Control.SendAsync(new Recoverable(_cluster.Job, run, superstep)) : Task.CompletedTask;
 
+    public SuperstepRecoveryException? PendingRecovery(int run) => _cluster.PendingRecovery(run);
+
     public Task RecoverAsync(SuperstepRecoveryException recovery)
     {
         _cluster.TakeUp(recovery);

@@ -137,7 +137,7 @@ internal sealed class JobReplies
     }
 
     /// <summary>A fresh exception of <paramref name="e"/>'s recovery (each wait throws its own).</summary>
-    public static SuperstepRecoveryException Copy(SuperstepRecoveryException e) => new(e.Generation, e.Run, e.Superstep, e.Lost, e.Reason);
+    public static SuperstepRecoveryException Copy(SuperstepRecoveryException e) => new(e.Generation, e.Run, e.Superstep, e.Lost, e.Reason, e.Replacement);
 
     private TaskCompletionSource<ControlMessage> Waiter(Reply kind, int sequence, int from, bool awaiting = false)
     {

@@ -210,11 +210,13 @@ public sealed record Recoverable([property: Key(0)] int Job, [property: Key(1)] 
 /// <summary>
 /// Coordinator → participants: worker <paramref name="Lost"/> (at <paramref name="Position"/>) was lost; every copy goes back
 /// to the checkpoint after <paramref name="Superstep"/> of iteration run <paramref name="Run"/> and goes on in recovery
-/// <paramref name="Generation"/> with the workers left, numbering its protocol anew.
+/// <paramref name="Generation"/> with the workers of <paramref name="Roster"/> (the lost position vacant, or held by
+/// <paramref name="Replacement"/>, a free worker that replays the job up to the iteration), numbering its protocol anew.
 /// </summary>
 [MessagePackObject]
 public sealed record Recover([property: Key(0)] int Job, [property: Key(1)] int Generation, [property: Key(2)] int Run, [property: Key(3)] int Superstep,
-    [property: Key(4)] string Lost, [property: Key(5)] string Reason, [property: Key(6)] int Position) : ControlMessage
+    [property: Key(4)] string Lost, [property: Key(5)] string Reason, [property: Key(6)] int Position, [property: Key(7)] Participant[] Roster,
+    [property: Key(8)] string Replacement = "") : ControlMessage
 {
     /// <summary>Protocol numbers (steps, barriers, shared values, moves) of recovery <paramref name="generation"/> start above this.</summary>
     public static int Base(int generation) => generation << 24;

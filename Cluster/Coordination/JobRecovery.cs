@@ -3,8 +3,8 @@ using System.Globalization;
 namespace Dataflow.Cluster;
 
 /// <summary>
-/// A lost worker of a job whose iteration takes checkpoints (docs/checkpoints.md): instead of failing the job, its position
-/// becomes vacant and every copy of the program goes back to the last complete checkpoint with the workers left.
+/// A lost worker of a job whose iteration takes checkpoints (docs/checkpoints.md): instead of failing the job, a free worker
+/// takes its position (or it becomes vacant), and every copy of the program goes back to the last complete checkpoint.
 /// </summary>
 internal sealed class JobRecovery(CoordinatorState s)
 {
@@ -20,18 +20,33 @@ internal sealed class JobRecovery(CoordinatorState s)
     public async Task<string?> TryRecoverAsync(JobEntry job, WorkerEntry worker, string reason)
     {
         Recover message;
-        List<ControlChannel> channels;
+        WorkerEntry? replacement = null;
+        var unfollowed = new List<WorkerEntry>();
         lock (_s.Lock)
         {
             if (job.State != JobState.Running || job.Recoverable is not { } r) return "";
             if (r.Superstep < 0) return "The job cannot recover: its iteration had no complete checkpoint yet.";
             if (job.Generation >= MaxRecoveries) return string.Create(CultureInfo.InvariantCulture, $"The job cannot recover: it lost {MaxRecoveries} workers before.");
-            // Not yet: workers that join or follow a job replay its log, which a recovery would have to rewrite.
-            if (job.Submit.MaxWorkers > 0) return "The job cannot recover: it acquires workers (--max-workers), and such jobs do not recover yet.";
+            if (job.Joining is not null) return "The job cannot recover: it lost the worker while workers joined it.";
             int position = job.IndexOf(worker.Id);
             if (position <= 0) return "";
-            if (job.Active <= 2) return "The job cannot recover: no worker is left.";
-            job.Participants[position] = (Participant.Vacant, null, null);
+            // A free worker takes the lost one's place (it replays the job up to the iteration); without one the workers left go on.
+            // Standbys that follow the job replay what it did before the loss: they start following again (below), and one
+            // of them may be the replacement.
+            foreach (var f in job.Followers)
+            {
+                f.Follows = 0;
+                f.FollowLive?.TrySetException(new InvalidOperationException($"Job {job.Id} recovers from a lost worker."));
+                unfollowed.Add(f);
+            }
+            job.Followers.Clear();
+            replacement = _s.Workers.Values.Where(w => w.Job == 0 && w.Follows == 0 && !w.Lost && !w.Retired)
+                .OrderBy(w => int.Parse(w.Id[1..], CultureInfo.InvariantCulture)).FirstOrDefault();
+            if (replacement is null && job.Active <= 2) return "The job cannot recover: no worker is left.";
+            job.Participants[position] = replacement is null
+                ? (Participant.Vacant, null, null)
+                : (new Participant(replacement.Id, replacement.Info.Host, replacement.Info.DataPort, replacement.Info.Slots), null, replacement);
+            if (replacement is not null) replacement.Job = job.Id;
             job.Ended.Remove(position);
             job.Generation++;
             // Rounds of the protocol before the loss are void; parallelisms placed on the lost worker are placed again.
@@ -39,11 +54,51 @@ internal sealed class JobRecovery(CoordinatorState s)
             job.Done.Clear();
             job.Barriers.Clear();
             foreach (var p in job.Placed.Where(x => x.Value.Workers.Contains(worker.Id)).Select(x => x.Key).ToList()) job.Placed.Remove(p);
-            message = new Recover(job.Id, job.Generation, r.Run, r.Superstep, worker.Id, reason, position);
-            channels = job.Participants.Where(p => p.Channel is not null).Select(p => p.Channel!).ToList();
+            message = new Recover(job.Id, job.Generation, r.Run, r.Superstep, worker.Id, reason, position, job.Participants.Select(p => p.Participant).ToArray(),
+                replacement?.Id ?? "");
         }
-        CoordinatorLog.LogJobRecovering(_s.Logger, job.Id, worker.Id, message.Superstep, job.Generation);
-        foreach (var c in channels) await c.TrySendAsync(message).ConfigureAwait(false);
+        CoordinatorLog.LogJobRecovering(_s.Logger, job.Id, worker.Id, message.Superstep, message.Generation, replacement?.Id ?? "the workers left");
+        // Their copies of the program end (the JobEnded comes after what they were sent); they follow again from the start.
+        foreach (var f in unfollowed) await f.Channel.TrySendAsync(new JobEnded(job.Id)).ConfigureAwait(false);
+        await _s.Steps.BroadcastAsync(job, message).ConfigureAwait(false);
+        if (replacement is not null) _ = Task.Run(() => StartReplacementAsync(job, replacement, message));
+        _s.Standbys.Follow();
         return null;
+    }
+
+    /// <summary>
+    /// Starts the job's program on <paramref name="w"/> in the lost worker's position: it replays the job's log (the
+    /// recovery's <see cref="Recover"/> last) and takes part from the recovery on; from the moment it has the log it gets
+    /// what the others get. When it is lost meanwhile, that is another loss of the job.
+    /// </summary>
+    private async Task StartReplacementAsync(JobEntry job, WorkerEntry w, Recover recovery)
+    {
+        try
+        {
+            await w.Channel.SendAsync(new StartJob(job.Id, job.Submit.Entry, job.Submit.Args, job.Submit.Files, job.InitialRoster, recovery.Position,
+                job.Parallelism, job.Submit.MaxWorkers, Recover.Base(recovery.Generation), w.Id, Run: ++w.Runs)).ConfigureAwait(false);
+            int sent = 0;
+            while (true)
+            {
+                ControlMessage[] tail;
+                lock (_s.Lock)
+                {
+                    if (job.State != JobState.Running || job.IndexOf(w.Id) != recovery.Position) return;
+                    tail = job.Log.Skip(sent).ToArray();
+                    sent += tail.Length;
+                    if (tail.Length == 0)
+                    {
+                        // Live from here (under the lock: no logged message is missed or sent twice).
+                        job.Participants[recovery.Position] = (job.Participants[recovery.Position].Participant, w.Channel, w);
+                        return;
+                    }
+                }
+                foreach (var m in tail) await w.Channel.SendAsync(m).ConfigureAwait(false);
+            }
+        }
+        catch (Exception e) when (e is IOException or ObjectDisposedException or InvalidOperationException)
+        {
+            // Its connection broke: the registry loses it, which is another loss of the job.
+        }
     }
 }

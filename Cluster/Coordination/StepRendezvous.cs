@@ -142,10 +142,11 @@ internal sealed class StepRendezvous(CoordinatorState s)
         lock (_s.Lock)
         {
             // A replaying copy needs the decisions and values, and the steps' task reports too: its
-            // superstep synchronizer checks at each barrier that every head reported done.
-            var logged = job.Submit.MaxWorkers <= 0 ? null : m switch
+            // superstep synchronizer checks at each barrier that every head reported done. Every job keeps its log:
+            // a worker that joins it (a growing job) or takes a lost worker's place (a recovering one) replays it.
+            var logged = m switch
             {
-                StepGo or BarrierRelease or Share or Roster or StepComplete => m,
+                StepGo or BarrierRelease or Share or Roster or StepComplete or Recover => m,
                 _ => null,
             };
             if (logged is not null) job.Log.Add(logged);

@@ -121,7 +121,13 @@ internal abstract class IterationNode
         bool completed = false;
         try
         {
-            for (int k = scope.FirstSuperstep; ; k++)
+            int start = scope.FirstSuperstep;
+            // A worker that took a lost one's place has replayed the program up to here: it starts with the recovery.
+            if (checkpoints is not null && host.PendingRecovery(checkpoints.Run) is { } joined)
+            {
+                start = await RecoverAsync(run, host, scope, sync, checkpoints, ownState, joined, joined.Superstep).ConfigureAwait(false) + 1;
+            }
+            for (int k = start; ; k++)
             {
                 try
                 {
@@ -222,6 +228,7 @@ internal abstract class IterationNode
                 var recovery = new RecoveryEvent(Name, e.Superstep, scope.Parallelism, $"lost {e.Lost} ({e.Reason})", restored.Elapsed, restored.Bytes)
                 {
                     LostWorker = e.Lost,
+                    Replacement = e.Replacement.Length > 0 ? e.Replacement : null,
                     FailedSuperstep = failed,
                     ParallelismBefore = before,
                     Duration = Stopwatch.GetElapsedTime(t0),

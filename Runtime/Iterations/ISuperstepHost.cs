@@ -76,6 +76,12 @@ public interface ISuperstepHost
     /// </summary>
     /// <exception cref="NotSupportedException">The host cannot recover (embedded runs lose no worker).</exception>
     Task RecoverAsync(SuperstepRecoveryException recovery) => throw new NotSupportedException("Only a cluster job recovers from a lost worker.");
+
+    /// <summary>
+    /// When this copy took a lost worker's place and has replayed the program up to iteration run <paramref name="run"/>,
+    /// the recovery it joined for (the loop starts with it); otherwise null.
+    /// </summary>
+    SuperstepRecoveryException? PendingRecovery(int run) => null;
 }
 
 /// <summary>What an iteration gives its host when it starts a run.</summary>

@@ -13,7 +13,8 @@ public sealed class SuperstepRecoveryException : Exception
     /// <param name="superstep">The checkpoint's superstep.</param>
     /// <param name="lost">The worker that was lost.</param>
     /// <param name="reason">How it was lost.</param>
-    public SuperstepRecoveryException(int generation, int run, int superstep, string lost, string reason)
+    /// <param name="replacement">The worker that takes its place, or empty (the workers left go on).</param>
+    public SuperstepRecoveryException(int generation, int run, int superstep, string lost, string reason, string replacement = "")
         : base($"Lost {lost}: {reason}. The job goes back to the checkpoint after superstep {superstep}, which only an iteration that takes checkpoints can do.")
     {
         Generation = generation;
@@ -21,7 +22,11 @@ public sealed class SuperstepRecoveryException : Exception
         Superstep = superstep;
         Lost = lost;
         Reason = reason;
+        Replacement = replacement;
     }
+
+    /// <summary>The worker that takes the lost one's place, or empty (the workers left go on).</summary>
+    public string Replacement { get; }
 
     /// <summary>The recovery's number in the job.</summary>
     public int Generation { get; }

@@ -97,6 +97,56 @@ public sealed class RecoveryTests : IDisposable
         Assert.Empty(Directory.EnumerateFileSystemEntries(Path.Combine(_dir, "checkpoints")));
     }
 
+    /// <summary>
+    /// The worker process registered as <paramref name="id"/>: its log (next to its work folder, which its command line names)
+    /// says which id the coordinator gave it.
+    /// </summary>
+    private int WorkerRegisteredAs(string id)
+    {
+        foreach (int pid in Workers())
+        {
+            var args = File.ReadAllText($"/proc/{pid}/cmdline").Split('\0');
+            var workDir = args[Array.IndexOf(args, "--work-dir") + 1];
+            var log = Path.Combine(Path.GetDirectoryName(workDir)!, Path.GetFileName(workDir) + ".log");
+            if (File.Exists(log) && File.ReadAllText(log).Contains($"Registered as {id},", StringComparison.Ordinal)) return pid;
+        }
+        throw new InvalidOperationException($"no worker process registered as {id}");
+    }
+
+    [Theory]
+    [InlineData("cold")]
+    [InlineData("follow")]
+    public void Run_WorkerKilledWithAStandbyAtHand_TheStandbyTakesItsPlaceAtTheSameParallelism(string standbys)
+    {
+        var output = Path.Combine(_dir, "ranks.tsv");
+        var stats = Path.Combine(_dir, "stats.jsonl");
+        // Four workers, the job starts on three: the fourth is a standby (cold: idle; follow: it replays the job as it goes).
+        using var run = new Repo.Child([Repo.Launcher, "run", "--workers", "4", "--initial-workers", "3", "--standbys", standbys, "--secret-file", _secret, "--",
+            Repo.Example("PageRank"), "--edges", Repo.TestData("gnp200.edges"), "--iterations", "100", "--checkpoint-interval", "2",
+            "--checkpoint-dir", Path.Combine(_dir, "checkpoints"), "--output", output, "--stats", stats]);
+        var guard = System.Diagnostics.Stopwatch.StartNew();
+        while (!run.Out.Contains("superstep   5 ", StringComparison.Ordinal))
+        {
+            Assert.False(run.HasExited, run.Err);
+            Assert.True(guard.Elapsed < TimeSpan.FromMinutes(2), "the job never reached superstep 5");
+            Thread.Sleep(5);
+        }
+        int victim = WorkerRegisteredAs("w1"); // the job started on w1, w2 and w3; w4 is the standby
+        System.Diagnostics.Process.GetProcessById(victim).Kill();
+        Assert.True(run.Wait(s_timeout) == 0, run.Err);
+
+        var line = run.Out.Split('\n').Single(l => l.StartsWith("recovery: lost ", StringComparison.Ordinal));
+        Assert.Matches(@"restored superstep \d+ at parallelism 3 with w\d", line);
+        Assert.Contains($"pid {victim}", line, StringComparison.Ordinal);
+        var recovery = File.ReadAllLines(stats).Single(l => l.Contains("\"event\":\"recovery\"", StringComparison.Ordinal));
+        Assert.Contains("\"replacement\":\"w", recovery, StringComparison.Ordinal);
+        Assert.DoesNotContain(File.ReadAllLines(stats), l => l.Contains("\"policy\":\"recovery\"", StringComparison.Ordinal)); // no move: as many slots as before
+        var actual = Repo.ReadTsvDoubles(output);
+        var reference = Repo.ReadTsvDoubles(Repo.TestData("gnp200.pagerank.tsv"));
+        Assert.Equal(reference.Count, actual.Count);
+        foreach (var (v, r) in reference) Assert.True(Math.Abs(r - actual[v]) <= 1e-9, $"vertex {v}: {actual[v]:R}, networkx {r:R}");
+    }
+
     [Fact]
     public void Run_ComponentsWorkerKilled_RecoversAndEqualsScipyExactly()
     {
