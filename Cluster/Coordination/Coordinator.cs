@@ -167,6 +167,14 @@ public sealed class Coordinator : IAsyncDisposable
             if (m is ProgramEnded followerEnded) await _s.Standbys.OnFollowerEndedAsync(job, from, followerEnded).ConfigureAwait(false);
             return; // not (or no longer: released) part of the job
         }
+        // The end of an earlier start of the program on this worker (a standby's copy that a recovery replaced) says nothing of this one.
+        if (m is ProgramEnded earlier && earlier.Run > 0)
+        {
+            lock (_s.Lock)
+            {
+                if (job.Participants[index].Worker is { } w && earlier.Run < w.Runs) return;
+            }
+        }
         // After a recovery, what the copies sent before it (numbered at most the recovery's base) is void.
         int? number = m switch
         {
