@@ -30,17 +30,38 @@ public sealed class RecoveryTests : IDisposable
     private Repo.Child Start(int workers, string example, params string[] args) =>
         new([Repo.Launcher, "run", "--workers", workers.ToString(CultureInfo.InvariantCulture), "--secret-file", _secret, "--", Repo.Example(example), .. args]);
 
+    /// <summary>Three workers; with <paramref name="standby"/> a fourth one, idle, that the job does not start on.</summary>
+    private Repo.Child StartThree(bool standby, string example, params string[] args) => standby
+        ? new([Repo.Launcher, "run", "--workers", "4", "--initial-workers", "3", "--standbys", "cold", "--secret-file", _secret, "--", Repo.Example(example), .. args])
+        : Start(3, example, args);
+
+    /// <summary>Waits for the line of <paramref name="superstep"/> and kills w1 (a worker the job started on) with SIGKILL; returns its pid.</summary>
+    private int KillW1After(Repo.Child run, int superstep)
+    {
+        WaitFor(run, SuperstepLine(superstep));
+        int victim = WorkerRegisteredAs("w1");
+        System.Diagnostics.Process.GetProcessById(victim).Kill();
+        return victim;
+    }
+
+    /// <summary>Waits until the run printed <paramref name="text"/> (a hang guard of two minutes).</summary>
+    private static void WaitFor(Repo.Child run, string text)
+    {
+        var guard = System.Diagnostics.Stopwatch.StartNew();
+        while (!run.Out.Contains(text, StringComparison.Ordinal))
+        {
+            Assert.False(run.HasExited, run.Err);
+            Assert.True(guard.Elapsed < TimeSpan.FromMinutes(2), $"the run never printed '{text}'");
+            Thread.Sleep(5);
+        }
+    }
+
+    private static string SuperstepLine(int superstep) => string.Create(CultureInfo.InvariantCulture, $"superstep {superstep,3} ");
+
     /// <summary>Waits until the run printed the line of <paramref name="superstep"/>, then kills one of its worker processes with SIGKILL; returns its pid.</summary>
     private int KillAWorkerAfter(Repo.Child run, int superstep)
     {
-        var line = string.Create(CultureInfo.InvariantCulture, $"superstep {superstep,3} ");
-        var guard = System.Diagnostics.Stopwatch.StartNew();
-        while (!run.Out.Contains(line, StringComparison.Ordinal))
-        {
-            Assert.False(run.HasExited, run.Err);
-            Assert.True(guard.Elapsed < TimeSpan.FromMinutes(2), $"the job never reached superstep {superstep}");
-            Thread.Sleep(5);
-        }
+        WaitFor(run, SuperstepLine(superstep));
         int victim = Workers().First();
         System.Diagnostics.Process.GetProcessById(victim).Kill();
         return victim;
@@ -59,13 +80,18 @@ public sealed class RecoveryTests : IDisposable
         }
     }).ToList();
 
-    /// <summary>The recovery line the example printed: the checkpoint's superstep and the one that failed.</summary>
-    private static (int Checkpoint, int Failed) Recovery(string stdout, int victim)
+    /// <summary>
+    /// The recovery line the example printed: the checkpoint's superstep and the one that failed. Onto a standby the
+    /// parallelism stays 3 and the line names the worker that took the lost one's place; onto the two workers left it is 2.
+    /// </summary>
+    private static (int Checkpoint, int Failed) Recovery(string stdout, int victim, bool standby = false)
     {
         var line = stdout.Split('\n').Single(l => l.StartsWith("recovery: lost ", StringComparison.Ordinal));
         Assert.Contains($"pid {victim}", line, StringComparison.Ordinal);
         Assert.Contains("killed by SIGKILL", line, StringComparison.Ordinal);
-        var m = System.Text.RegularExpressions.Regex.Match(line, @"at superstep (\d+); restored superstep (\d+) at parallelism 2 .*; (\d+) supersteps replayed");
+        var m = System.Text.RegularExpressions.Regex.Match(line,
+            standby ? @"at superstep (\d+); restored superstep (\d+) at parallelism 3 with w4 .*; (\d+) supersteps replayed"
+                    : @"at superstep (\d+); restored superstep (\d+) at parallelism 2 .*; (\d+) supersteps replayed");
         Assert.True(m.Success, line);
         int failed = int.Parse(m.Groups[1].Value, CultureInfo.InvariantCulture), checkpoint = int.Parse(m.Groups[2].Value, CultureInfo.InvariantCulture);
         Assert.Equal(failed - checkpoint, int.Parse(m.Groups[3].Value, CultureInfo.InvariantCulture));
@@ -124,13 +150,7 @@ public sealed class RecoveryTests : IDisposable
         using var run = new Repo.Child([Repo.Launcher, "run", "--workers", "4", "--initial-workers", "3", "--standbys", standbys, "--secret-file", _secret, "--",
             Repo.Example("PageRank"), "--edges", Repo.TestData("gnp200.edges"), "--iterations", "100", "--checkpoint-interval", "2",
             "--checkpoint-dir", Path.Combine(_dir, "checkpoints"), "--output", output, "--stats", stats]);
-        var guard = System.Diagnostics.Stopwatch.StartNew();
-        while (!run.Out.Contains("superstep   5 ", StringComparison.Ordinal))
-        {
-            Assert.False(run.HasExited, run.Err);
-            Assert.True(guard.Elapsed < TimeSpan.FromMinutes(2), "the job never reached superstep 5");
-            Thread.Sleep(5);
-        }
+        WaitFor(run, SuperstepLine(5));
         int victim = WorkerRegisteredAs("w1"); // the job started on w1, w2 and w3; w4 is the standby
         System.Diagnostics.Process.GetProcessById(victim).Kill();
         Assert.True(run.Wait(s_timeout) == 0, run.Err);
@@ -170,12 +190,7 @@ public sealed class RecoveryTests : IDisposable
         Assert.DoesNotContain("checkpoint after superstep 20:", run.Out, StringComparison.Ordinal); // made in time
 
         // Superstep 30's checkpoint waits for w1's write of superstep 20's, which never ends: kill w1 then.
-        while (!run.Out.Contains("superstep  30 ", StringComparison.Ordinal))
-        {
-            Assert.False(run.HasExited, run.Err);
-            Assert.True(guard.Elapsed < TimeSpan.FromMinutes(2), "the job never reached superstep 30");
-            Thread.Sleep(5);
-        }
+        WaitFor(run, SuperstepLine(30));
         int victim = WorkerRegisteredAs("w1");
         System.Diagnostics.Process.GetProcessById(victim).Kill();
         File.Delete(pipe); // the survivors write that checkpoint again
@@ -189,20 +204,22 @@ public sealed class RecoveryTests : IDisposable
         foreach (var (v, r) in Repo.ReadTsvDoubles(Repo.TestData("gnp200.pagerank.tsv"))) Assert.True(Math.Abs(r - actual[v]) <= 1e-9, $"vertex {v}: {actual[v]:R}, networkx {r:R}");
     }
 
-    [Fact]
-    public void Run_ComponentsWorkerKilled_RecoversAndEqualsScipyExactly()
+    [Theory]
+    [InlineData(false)]
+    [InlineData(true)]
+    public void Run_ComponentsWorkerKilled_RecoversAndEqualsScipyExactly(bool standby)
     {
         // gnm300 (scipy's components) and a path of 300 vertices, whose labels take 300 supersteps to settle: time to kill.
         var edges = Path.Combine(_dir, "edges.txt");
         File.WriteAllLines(edges, File.ReadLines(Repo.TestData("gnm300.edges"))
             .Concat(Enumerable.Range(1000, 299).Select(v => string.Create(CultureInfo.InvariantCulture, $"{v + 1} {v}"))));
         var output = Path.Combine(_dir, "components.tsv");
-        using var run = Start(3, "ConnectedComponents", "--edges", edges, "--vertices", Repo.TestData("gnm300.vertices"), "--checkpoint-interval", "2",
+        using var run = StartThree(standby, "ConnectedComponents", "--edges", edges, "--vertices", Repo.TestData("gnm300.vertices"), "--checkpoint-interval", "2",
             "--checkpoint-dir", Path.Combine(_dir, "checkpoints"), "--output", output);
-        int victim = KillAWorkerAfter(run, 20);
+        int victim = KillW1After(run, 20);
         Assert.True(run.Wait(s_timeout) == 0, run.Err);
 
-        var (checkpoint, _) = Recovery(run.Out, victim);
+        var (checkpoint, _) = Recovery(run.Out, victim, standby);
         Assert.True(checkpoint >= 18 && checkpoint % 2 == 0, $"checkpoint {checkpoint}"); // 20's may have been written while the kill came
         var actual = File.ReadLines(output).Select(l => l.Split('\t')).ToDictionary(f => long.Parse(f[0], CultureInfo.InvariantCulture), f => long.Parse(f[1], CultureInfo.InvariantCulture));
         var expected = File.ReadLines(Repo.TestData("gnm300.components.tsv")).Where(l => l.Length > 0).Select(l => l.Split('\t'))
@@ -212,8 +229,10 @@ public sealed class RecoveryTests : IDisposable
         foreach (var (v, label) in expected) Assert.Equal(label, actual[v]);
     }
 
-    [Fact]
-    public void Run_KMeansWorkerKilled_RecoversAndEqualsTheRunWithoutALoss()
+    [Theory]
+    [InlineData(false)]
+    [InlineData(true)]
+    public void Run_KMeansWorkerKilled_RecoversAndEqualsTheRunWithoutALoss(bool standby)
     {
         string[] common = ["--count", "200000", "--k", "6", "--dims", "4", "--iterations", "30", "--data-dir", Path.Combine(_dir, "data")];
         var expected = Path.Combine(_dir, "expected.csv");
@@ -221,11 +240,11 @@ public sealed class RecoveryTests : IDisposable
         Assert.True(embedded.Exit == 0, embedded.Err);
 
         var output = Path.Combine(_dir, "centroids.csv");
-        using var run = Start(3, "KMeans", [.. common, "--checkpoint-interval", "2", "--checkpoint-dir", Path.Combine(_dir, "checkpoints"), "--output", output]);
-        int victim = KillAWorkerAfter(run, 4);
+        using var run = StartThree(standby, "KMeans", [.. common, "--checkpoint-interval", "2", "--checkpoint-dir", Path.Combine(_dir, "checkpoints"), "--output", output]);
+        int victim = KillW1After(run, 4);
         Assert.True(run.Wait(s_timeout) == 0, run.Err);
 
-        Recovery(run.Out, victim);
+        Recovery(run.Out, victim, standby);
         var a = File.ReadAllLines(expected);
         var b = File.ReadAllLines(output);
         Assert.Equal(a.Length, b.Length);
@@ -261,13 +280,7 @@ public sealed class RecoveryTests : IDisposable
         string[] args = ["--edges", Repo.TestData("gnp200.edges"), "--iterations", "300", "--checkpoint-interval", "5", "--checkpoint-dir", checkpoints, "--output", output];
         using (var run = Start(2, "PageRank", args))
         {
-            var guard = System.Diagnostics.Stopwatch.StartNew();
-            while (!run.Out.Contains("checkpoint after superstep 10:", StringComparison.Ordinal))
-            {
-                Assert.False(run.HasExited, run.Err);
-                Assert.True(guard.Elapsed < TimeSpan.FromMinutes(2), "no checkpoint after superstep 10");
-                Thread.Sleep(5);
-            }
+            WaitFor(run, "checkpoint after superstep 10:");
             Assert.Equal(2, Workers().Count);
             System.Diagnostics.Process.GetProcessById(run.Id).Kill(); // the coordinator and the submitter with it
             run.Wait(s_timeout);
