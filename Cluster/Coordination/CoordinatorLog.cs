@@ -35,6 +35,9 @@ internal static partial class CoordinatorLog
     [LoggerMessage(Level = LogLevel.Warning, Message = "Job {Job}: lost {Worker}; every copy goes back to the checkpoint after superstep {Superstep} (recovery {Generation}) with {Replacement}")]
     public static partial void LogJobRecovering(ILogger logger, int job, string worker, int superstep, int generation, string replacement);
 
+    [LoggerMessage(Level = LogLevel.Warning, Message = "Job {Job}: no new worker to replace the lost one ({Message}); the workers left go on")]
+    public static partial void LogReplacementFailed(ILogger logger, int job, string message);
+
     [LoggerMessage(Level = LogLevel.Warning, Message = "Job {Job} failed: {Message}")]
     public static partial void LogJobFailed(ILogger logger, int job, string message);
 

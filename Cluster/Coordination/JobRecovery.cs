@@ -4,7 +4,8 @@ namespace Dataflow.Cluster;
 
 /// <summary>
 /// A lost worker of a job whose iteration takes checkpoints (docs/checkpoints.md): instead of failing the job, a free worker
-/// takes its position (or it becomes vacant), and every copy of the program goes back to the last complete checkpoint.
+/// (for a job that may acquire workers, a new one from the resource provider if none is free) takes its position, or it
+/// becomes vacant, and every copy of the program goes back to the last complete checkpoint.
 /// </summary>
 internal sealed class JobRecovery(CoordinatorState s)
 {
@@ -22,6 +23,7 @@ internal sealed class JobRecovery(CoordinatorState s)
         Recover message;
         WorkerEntry? replacement = null;
         var unfollowed = new List<WorkerEntry>();
+        await AcquireIfNoneIsFreeAsync(job, worker).ConfigureAwait(false);
         lock (_s.Lock)
         {
             if (job.State != JobState.Running || job.Recoverable is not { } r) return "";
@@ -65,6 +67,33 @@ internal sealed class JobRecovery(CoordinatorState s)
         _s.Standbys.Follow();
         return null;
     }
+
+    /// <summary>
+    /// A job that may acquire workers (<c>--max-workers</c>) and would recover without a free worker gets a new one from
+    /// the resource provider first (it waits at most <see cref="AcquireTimeout"/>; failing that, the workers left go on).
+    /// A job with a fixed set of workers goes on with those left.
+    /// </summary>
+    private async Task AcquireIfNoneIsFreeAsync(JobEntry job, WorkerEntry lost)
+    {
+        bool acquire;
+        lock (_s.Lock)
+        {
+            acquire = job.State == JobState.Running && job.Recoverable is { Superstep: >= 0 } && job.Generation < MaxRecoveries && job.Submit.MaxWorkers > 0
+                && job.IndexOf(lost.Id) > 0 && !_s.Workers.Values.Any(w => w.Job == 0 && !w.Lost && !w.Retired);
+        }
+        if (!acquire || _s.ResolveProvider() is not { } provider) return;
+        try
+        {
+            await provider.AcquireAsync(1, _s.Stopping).WaitAsync(AcquireTimeout, _s.Stopping).ConfigureAwait(false);
+        }
+        catch (Exception e) when (e is InvalidOperationException or IOException or TimeoutException or OperationCanceledException)
+        {
+            CoordinatorLog.LogReplacementFailed(_s.Logger, job.Id, e.Message);
+        }
+    }
+
+    /// <summary>How long a recovery waits for the resource provider's new worker.</summary>
+    public static readonly TimeSpan AcquireTimeout = TimeSpan.FromSeconds(30);
 
     /// <summary>
     /// Starts the job's program on <paramref name="w"/> in the lost worker's position: it replays the job's log (the

@@ -168,6 +168,23 @@ public sealed class RecoveryTests : IDisposable
     }
 
     [Fact]
+    public void Run_WorkerKilledInAJobThatMayAcquireWorkers_ANewWorkerFromTheProviderTakesItsPlace()
+    {
+        var output = Path.Combine(_dir, "ranks.tsv");
+        // Three workers, all in the job, which may have four (--max-workers): no worker is free, so the launcher's
+        // resource provider starts a new worker process for the one lost.
+        using var run = new Repo.Child([Repo.Launcher, "run", "--workers", "3", "--max-workers", "4", "--secret-file", _secret, "--",
+            Repo.Example("PageRank"), "--edges", Repo.TestData("gnp200.edges"), "--iterations", "100", "--checkpoint-interval", "2",
+            "--checkpoint-dir", Path.Combine(_dir, "checkpoints"), "--output", output]);
+        int victim = KillW1After(run, 5);
+        Assert.True(run.Wait(s_timeout) == 0, run.Err);
+
+        Recovery(run.Out, victim, standby: true); // at parallelism 3, with w4
+        var actual = Repo.ReadTsvDoubles(output);
+        foreach (var (v, r) in Repo.ReadTsvDoubles(Repo.TestData("gnp200.pagerank.tsv"))) Assert.True(Math.Abs(r - actual[v]) <= 1e-9, $"vertex {v}: {actual[v]:R}, networkx {r:R}");
+    }
+
+    [Fact]
     public void Run_WorkerKilledWhileItsCheckpointFilesAreWritten_RecoversFromTheCheckpointBefore()
     {
         var output = Path.Combine(_dir, "ranks.tsv");
