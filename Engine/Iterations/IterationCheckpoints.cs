@@ -142,7 +142,10 @@ internal sealed class IterationCheckpoints
     private readonly bool _cluster;
     private Task _pending = Task.CompletedTask;
     private int _pendingSuperstep;
-    private CheckpointEvent? _written;
+    // Written checkpoints not yet told (several when a write ended after the next checkpoint was taken); a recovery
+    // voids the ones under way (their epoch is over).
+    private readonly System.Collections.Concurrent.ConcurrentQueue<CheckpointEvent> _written = new();
+    private int _epoch;
 
     private IterationCheckpoints(string name, int run, int interval, int maxParallelism, ISuperstepHost host, CheckpointStore? write, string? resume, bool leader, bool cluster)
     {
@@ -216,6 +219,7 @@ internal sealed class IterationCheckpoints
         var store = _write!;
         var states = own.Select(s => s.ToString() ?? "").ToList();
         var gather = _host.BeginCheckpoint(_run, superstep);
+        int epoch = _epoch;
         _pendingSuperstep = superstep;
         _pending = Task.Run(async () =>
         {
@@ -229,18 +233,21 @@ internal sealed class IterationCheckpoints
             if (await gather(files).ConfigureAwait(false) is not { } all) return; // another process writes the manifest
             store.Commit(new CheckpointManifest(superstep, parallelism, _maxParallelism, states, all, aggregators) { Iteration = _name, Policy = policy });
             await _host.CommittedAsync(_run, superstep).ConfigureAwait(false);
-            _written = new CheckpointEvent(_name, superstep, parallelism, all.Sum(f => f.Bytes), snapshot, Stopwatch.GetElapsedTime(t1), store.FolderOf(superstep))
+            var written = new CheckpointEvent(_name, superstep, parallelism, all.Sum(f => f.Bytes), snapshot, Stopwatch.GetElapsedTime(t1), store.FolderOf(superstep))
             {
                 Wait = wait,
             };
+            if (Volatile.Read(ref _epoch) == epoch) _written.Enqueue(written);
         });
     }
 
     /// <summary>Tells <paramref name="observers"/> of a checkpoint whose write has finished (called by the driver at barriers).</summary>
     public void Report(IReadOnlyList<IDataflowObserver> observers)
     {
-        if (Interlocked.Exchange(ref _written, null) is not { } e) return;
-        foreach (var o in observers) o.OnCheckpoint(e);
+        while (_written.TryDequeue(out var e))
+        {
+            foreach (var o in observers) o.OnCheckpoint(e);
+        }
     }
 
     private async Task FenceAsync()
@@ -338,7 +345,8 @@ internal sealed class IterationCheckpoints
     public void Abandon()
     {
         _pending = _pending.ContinueWith(static _ => { }, CancellationToken.None, TaskContinuationOptions.None, TaskScheduler.Default);
-        _written = null;
+        Interlocked.Increment(ref _epoch);
+        _written.Clear();
     }
 
     /// <summary>
