@@ -377,9 +377,15 @@ public sealed partial class ClusterSession
             case CheckpointWritten m when m.Generation == _generation: Complete(Reply.Checkpointed, CheckpointKey(m.Run, m.Superstep), m, m.From); break;
             case CheckpointWritten: break; // written before a recovery: that checkpoint is void
             case Recover m:
-                lock (_recoveries) _recoveries[m.Generation] = m;
-                // A replacement that still replays the job takes the recovery up when its iteration starts (PendingRecovery).
-                if (m.Generation > _generation && !IsReplaying) _replies.Interrupt(new Runtime.Iterations.SuperstepRecoveryException(m.Generation, m.Run, m.Superstep, m.Lost, m.Reason, m.Replacement));
+                bool interrupt;
+                lock (_recoveries)
+                {
+                    _recoveries[m.Generation] = m;
+                    // A copy that replays the job takes the recovery up when it reaches the iteration's loop (PendingRecovery),
+                    // or here when it is in that loop already.
+                    interrupt = m.Generation > _generation && (!IsReplaying || _loopRun == m.Run);
+                }
+                if (interrupt) _replies.Interrupt(new Runtime.Iterations.SuperstepRecoveryException(m.Generation, m.Run, m.Superstep, m.Lost, m.Reason, m.Replacement));
                 break;
             case JobFailed m: Fail(m.Message); break;
             case JobEnded: Fail("The job ended on the submitter."); break;
@@ -416,9 +422,14 @@ public sealed partial class ClusterSession
     /// </summary>
     internal Runtime.Iterations.SuperstepRecoveryException? PendingRecovery(int run)
     {
-        if (!IsReplaying) return null;
         Recover? newest;
-        lock (_recoveries) newest = _recoveries.Values.Where(r => r.Generation > _generation).MaxBy(r => r.Generation);
+        lock (_recoveries)
+        {
+            // From here on a Recover of this run interrupts this copy even while it replays (it may arrive after this check).
+            _loopRun = run;
+            if (!IsReplaying) return null;
+            newest = _recoveries.Values.Where(r => r.Generation > _generation).MaxBy(r => r.Generation);
+        }
         return newest is not null && newest.Run == run
             ? new Runtime.Iterations.SuperstepRecoveryException(newest.Generation, newest.Run, newest.Superstep, newest.Lost, newest.Reason, newest.Replacement)
             : null;
@@ -429,6 +440,13 @@ public sealed partial class ClusterSession
 
     private int _generation;
     private readonly Dictionary<int, Recover> _recoveries = new();
+    private int _loopRun;
+
+    /// <summary>The iteration run's loop has ended here: a recovery of it no longer interrupts a replaying copy.</summary>
+    internal void LeaveLoop()
+    {
+        lock (_recoveries) _loopRun = 0;
+    }
 
     /// <summary>The first protocol number of recovery <paramref name="generation"/> is above this: numbers never go back, so late replies of before cannot be taken for new ones.</summary>
     internal static int Base(int generation) => Recover.Base(generation);
@@ -447,7 +465,9 @@ public sealed partial class ClusterSession
         var changed = Enumerable.Range(1, Math.Max(old.Count, m.Roster.Length) - 1)
             .Where(i => i >= old.Count || i >= m.Roster.Length || old[i].Id != m.Roster[i].Id).ToArray();
         _roster.Adopt(m.Roster);
-        _hosts.Forget(changed);
+        // Placements made in supersteps a replacement did not replay differ between copies: every copy starts afresh
+        // (the restore pins the checkpoint's parallelism; the coordinator places the others again).
+        _hosts.Clear();
         foreach (int p in changed) _holding.Remove(p);
         _generation = recovery.Generation;
         int @base = Base(recovery.Generation);

@@ -88,6 +88,7 @@ internal sealed class ClusterSuperstepHost : ISuperstepHost
 
     public async Task EndAsync(int parallelism, int baseParallelism)
     {
+        _cluster.LeaveLoop();
         if (parallelism != baseParallelism)
         {
             // What reads the result runs at the iteration's base parallelism (on the workers the job holds now: none are acquired for it),
@@ -128,11 +129,23 @@ internal sealed class ClusterSuperstepHost : ISuperstepHost
         }
         // The workers of the job at this barrier write the files; the submitter, which holds no state, writes the manifest.
         var workers = _cluster.ActiveWorkers.ToArray();
-        return async _ => await _cluster.GatherCheckpointAsync(run, superstep, workers).ConfigureAwait(false);
+        // A recovery voids it (the lost worker never reports): the wait ends with this generation.
+        var interrupted = _cluster.Replies.Interrupted;
+        return async _ =>
+        {
+            try
+            {
+                return await _cluster.GatherCheckpointAsync(run, superstep, workers).WaitAsync(interrupted).ConfigureAwait(false);
+            }
+            catch (OperationCanceledException) when (_cluster.Replies.Pending is { } recovery)
+            {
+                throw JobReplies.Copy(recovery); // what the loop (waiting for this write at its next checkpoint) recovers from
+            }
+        };
     }
 
     public Task CommittedAsync(int run, int superstep) =>
-        _cluster.IsSubmitter ? _cluster.Control.SendAsync(new Recoverable(_cluster.Job, run, superstep)) : Task.CompletedTask;
+        _cluster.IsSubmitter ? _cluster.Control.SendAsync(new Recoverable(_cluster.Job, run, superstep, _cluster.Generation)) : Task.CompletedTask;
 
     public SuperstepRecoveryException? PendingRecovery(int run) => _cluster.PendingRecovery(run);
 

@@ -125,7 +125,8 @@ internal sealed class JobReplies
             foreach (var key in _waiters.Keys.Where(k => k.Kind is Reply.Place or Reply.Checkpointed || k.Sequence <= @base).ToList()) _waiters.Remove(key);
             if (_interrupt is { } pending && pending.Generation > generation) return; // another loss meanwhile: that recovery is still to come
             _interrupt = null;
-            if (_interrupted.IsCancellationRequested) _interrupted = new CancellationTokenSource();
+            // New ones, whether or not the old token's (queued) cancel has run yet: it must not reach the new generation's work.
+            _interrupted = new CancellationTokenSource();
             if (_decided.Task.IsCompleted) _decided = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
         }
     }

@@ -205,7 +205,7 @@ public sealed record CheckpointWritten([property: Key(0)] int Job, [property: Ke
 /// complete, so a lost worker is recovered from it (0: the run ended; a loss fails the job again).
 /// </summary>
 [MessagePackObject]
-public sealed record Recoverable([property: Key(0)] int Job, [property: Key(1)] int Run, [property: Key(2)] int Superstep) : ControlMessage;
+public sealed record Recoverable([property: Key(0)] int Job, [property: Key(1)] int Run, [property: Key(2)] int Superstep, [property: Key(3)] int Generation = 0) : ControlMessage;
 
 /// <summary>
 /// Coordinator → participants: worker <paramref name="Lost"/> (at <paramref name="Position"/>) was lost; every copy goes back

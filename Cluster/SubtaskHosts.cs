@@ -75,6 +75,16 @@ internal sealed class SubtaskHosts
         lock (_lock) _hosts[parallelism] = hosts;
     }
 
+    /// <summary>Forgets every placement (after a recovery, alike in every copy).</summary>
+    public void Clear()
+    {
+        lock (_lock)
+        {
+            _hosts.Clear();
+            _pinned.Clear();
+        }
+    }
+
     /// <summary>Forgets placements that name one of <paramref name="released"/>: such a parallelism is placed again when next used.</summary>
     public void Forget(IReadOnlyCollection<int> released)
     {

@@ -219,7 +219,11 @@ public sealed class Coordinator : IAsyncDisposable
                 await job.Participants[0].Channel!.TrySendAsync(d).ConfigureAwait(false);
                 break;
             case Recoverable r when index == 0:
-                lock (_s.Lock) job.Recoverable = r.Superstep == 0 ? null : (r.Run, r.Superstep);
+                lock (_s.Lock)
+                {
+                    // A checkpoint committed by the submitter before it took up a recovery is of supersteps that run again.
+                    if (r.Generation == job.Generation) job.Recoverable = r.Superstep == 0 ? null : (r.Run, r.Superstep);
+                }
                 break;
             case CheckpointWritten c:
                 if (c.From != index) throw new ProtocolException($"A checkpoint report of participant {c.From} sent by participant {index}.");
@@ -264,6 +268,16 @@ public sealed class Coordinator : IAsyncDisposable
             lock (_s.Lock)
             {
                 if (job.Generation != generation) return;
+            }
+            // ... or one it is recovering from (waiting for a new worker): checked again once that is over.
+            while (true)
+            {
+                lock (_s.Lock)
+                {
+                    if (job.Generation != generation) return;
+                    if (!job.Recovering) break;
+                }
+                await Task.Delay(100).ConfigureAwait(false);
             }
             await _s.Lifecycle.FailJobAsync(job, message).ConfigureAwait(false);
         });

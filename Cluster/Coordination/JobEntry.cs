@@ -54,6 +54,8 @@ internal sealed class JobEntry(int id, SubmitJob submit, ControlChannel submitte
     public (int Run, int Superstep)? Recoverable { get; set; }
     /// <summary>Recoveries so far: protocol numbers of the participants start above <see cref="Recover.Base"/> of it.</summary>
     public int Generation { get; set; }
+    /// <summary>True while a recovery waits for a new worker: failures the loss causes meanwhile are explained by it.</summary>
+    public bool Recovering { get; set; }
 
     public string Progress() => LastSuperstep is null
         ? $"No superstep had completed ({Steps} steps completed)."

@@ -51,11 +51,11 @@ internal sealed class JobRecovery(CoordinatorState s)
             if (replacement is not null) replacement.Job = job.Id;
             job.Ended.Remove(position);
             job.Generation++;
-            // Rounds of the protocol before the loss are void; parallelisms placed on the lost worker are placed again.
+            // Rounds of the protocol before the loss are void; every parallelism is placed again.
             job.Ready.Clear();
             job.Done.Clear();
             job.Barriers.Clear();
-            foreach (var p in job.Placed.Where(x => x.Value.Workers.Contains(worker.Id)).Select(x => x.Key).ToList()) job.Placed.Remove(p);
+            job.Placed.Clear(); // the copies forget every placement too (ClusterSession.TakeUp)
             message = new Recover(job.Id, job.Generation, r.Run, r.Superstep, worker.Id, reason, position, job.Participants.Select(p => p.Participant).ToArray(),
                 replacement?.Id ?? "");
         }
@@ -82,6 +82,7 @@ internal sealed class JobRecovery(CoordinatorState s)
                 && job.IndexOf(lost.Id) > 0 && !_s.Workers.Values.Any(w => w.Job == 0 && !w.Lost && !w.Retired);
         }
         if (!acquire || _s.ResolveProvider() is not { } provider) return;
+        lock (_s.Lock) job.Recovering = true;
         try
         {
             await provider.AcquireAsync(1, _s.Stopping).WaitAsync(AcquireTimeout, _s.Stopping).ConfigureAwait(false);
@@ -90,10 +91,15 @@ internal sealed class JobRecovery(CoordinatorState s)
         {
             CoordinatorLog.LogReplacementFailed(_s.Logger, job.Id, e.Message);
         }
+        finally
+        {
+            lock (_s.Lock) job.Recovering = false;
+        }
     }
 
     /// <summary>How long a recovery waits for the resource provider's new worker.</summary>
-    public static readonly TimeSpan AcquireTimeout = TimeSpan.FromSeconds(30);
+    /// <remarks>Below the time a copy waits for the coordinator's verdict after a broken connection (ClusterSession.AwaitVerdictAsync).</remarks>
+    public static readonly TimeSpan AcquireTimeout = TimeSpan.FromSeconds(10);
 
     /// <summary>
     /// Starts the job's program on <paramref name="w"/> in the lost worker's position: it replays the job's log (the
