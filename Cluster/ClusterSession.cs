@@ -385,7 +385,7 @@ public sealed partial class ClusterSession
                     // or here when it is in that loop already.
                     interrupt = m.Generation > _generation && (!IsReplaying || _loopRun == m.Run);
                 }
-                if (interrupt) _replies.Interrupt(new Runtime.Iterations.SuperstepRecoveryException(m.Generation, m.Run, m.Superstep, m.Lost, m.Reason, m.Replacement));
+                if (interrupt) _replies.Interrupt(RecoveryOf(m));
                 break;
             case JobFailed m: Fail(m.Message); break;
             case JobEnded: Fail("The job ended on the submitter."); break;
@@ -430,10 +430,10 @@ public sealed partial class ClusterSession
             if (!IsReplaying) return null;
             newest = _recoveries.Values.Where(r => r.Generation > _generation).MaxBy(r => r.Generation);
         }
-        return newest is not null && newest.Run == run
-            ? new Runtime.Iterations.SuperstepRecoveryException(newest.Generation, newest.Run, newest.Superstep, newest.Lost, newest.Reason, newest.Replacement)
-            : null;
+        return newest is not null && newest.Run == run ? RecoveryOf(newest) : null;
     }
+
+    private static Runtime.Iterations.SuperstepRecoveryException RecoveryOf(Recover m) => new(m.Generation, m.Run, m.Superstep, m.Lost, m.Reason, m.Replacement);
 
     /// <summary>The recovery this copy has taken up last (0: none).</summary>
     public int Generation => _generation;
@@ -447,9 +447,6 @@ public sealed partial class ClusterSession
     {
         lock (_recoveries) _loopRun = 0;
     }
-
-    /// <summary>The first protocol number of recovery <paramref name="generation"/> is above this: numbers never go back, so late replies of before cannot be taken for new ones.</summary>
-    internal static int Base(int generation) => Recover.Base(generation);
 
     /// <summary>
     /// Takes up <paramref name="recovery"/> (every copy, having caught it): the lost workers' positions are vacant, where
@@ -470,7 +467,8 @@ public sealed partial class ClusterSession
         _hosts.Clear();
         foreach (int p in changed) _holding.Remove(p);
         _generation = recovery.Generation;
-        int @base = Base(recovery.Generation);
+        // Numbers never go back, so late replies of before cannot be taken for new ones.
+        int @base = Recover.Base(recovery.Generation);
         _step = @base;
         _barrier = @base;
         _share = @base;

@@ -35,13 +35,7 @@ internal sealed class JobRecovery(CoordinatorState s)
             // A free worker takes the lost one's place (it replays the job up to the iteration); without one the workers left go on.
             // Standbys that follow the job replay what it did before the loss: they start following again (below), and one
             // of them may be the replacement.
-            foreach (var f in job.Followers)
-            {
-                f.Follows = 0;
-                f.FollowLive?.TrySetException(new InvalidOperationException($"Job {job.Id} recovers from a lost worker."));
-                unfollowed.Add(f);
-            }
-            job.Followers.Clear();
+            foreach (var f in job.Followers.ToList()) unfollowed.Add(_s.Standbys.Unfollow(f));
             replacement = _s.Workers.Values.Where(w => w.Job == 0 && w.Follows == 0 && !w.Lost && !w.Retired)
                 .OrderBy(w => int.Parse(w.Id[1..], CultureInfo.InvariantCulture)).FirstOrDefault();
             if (replacement is null && job.Active <= 2) return "The job cannot recover: no worker is left.";

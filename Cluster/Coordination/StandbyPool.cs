@@ -143,8 +143,8 @@ internal sealed class StandbyPool(CoordinatorState s)
     public WorkerEntry Unfollow(WorkerEntry w)
     {
         if (_s.Jobs.TryGetValue(w.Follows, out var followed)) followed.Followers.Remove(w);
+        w.FollowLive?.TrySetException(new InvalidOperationException($"{w.Id} stopped following job {w.Follows}."));
         w.Follows = 0;
-        w.FollowLive?.TrySetException(new InvalidOperationException($"{w.Id} was taken by another job."));
         return w;
     }
 

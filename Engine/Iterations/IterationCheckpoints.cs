@@ -217,7 +217,7 @@ internal sealed class IterationCheckpoints
         });
         var snapshot = Stopwatch.GetElapsedTime(t0);
         var store = _write!;
-        var states = own.Select(s => s.ToString() ?? "").ToList();
+        var states = Describe(own);
         var gather = _host.BeginCheckpoint(_run, superstep);
         int epoch = _epoch;
         _pendingSuperstep = superstep;
@@ -240,6 +240,9 @@ internal sealed class IterationCheckpoints
             if (Volatile.Read(ref _epoch) == epoch) _written.Enqueue(written);
         });
     }
+
+    /// <summary>The states' kinds and record types, as a manifest names them (a resumed program must hold the same).</summary>
+    private static List<string> Describe(IReadOnlyList<MovableState> own) => own.Select(s => s.ToString() ?? "").ToList();
 
     /// <summary>Tells <paramref name="observers"/> of a checkpoint whose write has finished (called by the driver at barriers).</summary>
     public void Report(IReadOnlyList<IDataflowObserver> observers)
@@ -286,7 +289,7 @@ internal sealed class IterationCheckpoints
                 damaged.Add(e.Message);
                 continue;
             }
-            var states = own.Select(s => s.ToString() ?? "").ToList();
+            var states = Describe(own);
             if (!m.States.SequenceEqual(states))
             {
                 throw new InvalidDataException(

@@ -138,17 +138,23 @@ internal sealed class KeyedState(Func<IKeyGroupedState?[]> get, Action<IKeyGroup
         _maxParallelism = maxParallelism;
     }
 
-    public override bool WritePiece(int subtask, ref int cursor, ByteWriter writer)
+    public override bool WritePiece(int subtask, ref int cursor, ByteWriter writer) => WriteBlocks(_held, subtask, _to, _maxParallelism, ref cursor, writer);
+
+    /// <summary>
+    /// A piece of subtask <paramref name="subtask"/>'s key groups from <paramref name="held"/>: whole key groups, one after the
+    /// other (a block per state and group), from <paramref name="cursor"/> until the piece is big enough.
+    /// </summary>
+    /// <returns>True when that was the subtask's last piece.</returns>
+    private static bool WriteBlocks(IReadOnlyList<IKeyGroupedState> held, int subtask, int parallelism, int maxParallelism, ref int cursor, ByteWriter writer)
     {
-        // Whole key groups, one after the other, until the piece is big enough.
-        var (start, end) = KeyGroups.RangeOf(subtask, _to, _maxParallelism);
+        var (start, end) = KeyGroups.RangeOf(subtask, parallelism, maxParallelism);
         if (cursor < start) cursor = start;
         int at = writer.ReserveInt32();
         int blocks = 0;
         while (cursor < end && writer.Length - at < PieceBytes)
         {
-            foreach (var st in _held) st.WriteGroups(cursor, cursor + 1, writer);
-            blocks += _held.Count;
+            for (int i = 0; i < held.Count; i++) held[i].WriteGroups(cursor, cursor + 1, writer);
+            blocks += held.Count;
             cursor++;
         }
         writer.PatchInt32(at, blocks);
@@ -190,19 +196,15 @@ internal sealed class KeyedState(Func<IKeyGroupedState?[]> get, Action<IKeyGroup
         if (states.Length != parallelism) throw new InvalidOperationException($"A snapshot of {parallelism} subtasks, but the state has {states.Length}.");
         var pieces = new List<byte[]>();
         if (states[subtask] is not { } state) return pieces;
-        // The format of WritePiece (key groups one after the other, a block each), so ImportPiece reads it back.
-        var (start, end) = KeyGroups.RangeOf(subtask, parallelism, maxParallelism);
+        // WritePiece's format over this one state, so ImportPiece reads it back.
         var w = new ByteWriter(4096);
-        for (int g = start; g < end;)
+        for (int cursor = 0; ;)
         {
             w.Clear();
-            int at = w.ReserveInt32();
-            int blocks = 0;
-            for (; g < end && w.Length - at < PieceBytes; g++, blocks++) state.WriteGroups(g, g + 1, w);
-            w.PatchInt32(at, blocks);
+            bool last = WriteBlocks([state], subtask, parallelism, maxParallelism, ref cursor, w);
             pieces.Add(w.WrittenSpan.ToArray());
+            if (last) return pieces;
         }
-        return pieces;
     }
 
     public override MovableState Sample(int maxParallelism, int subtasks = 2, int at = 0)
