@@ -91,7 +91,7 @@ public sealed partial class DataSet<T>
     }
 
     internal bool IsPartitionedOn(Delegate key) =>
-        Node.Parallelism == Node.Env.Parallelism && Node.PartitionedBy is { } k && k.Equals(key);
+        Node.Parallelism == Node.Env.Parallelism && KeySelectors.Same(Node.PartitionedBy, key);
 
     /// <summary>All records of this data set and of <paramref name="other"/> (duplicates kept).</summary>
     public DataSet<T> Union(DataSet<T> other)
@@ -104,7 +104,7 @@ public sealed partial class DataSet<T>
     public DataSet<T> PartitionByHash<TKey>(Func<T, TKey> key, [CallerArgumentExpression(nameof(key))] string? name = null)
     {
         ArgumentNullException.ThrowIfNull(key);
-        return new(new OperatorNode<T, T>(Node, Label("PartitionByHash", name), new HashRequirement<T, TKey>(key, name ?? "key"),
+        return new(new OperatorNode<T, T>(Node, Label("PartitionByHash", name), new HashRequirement<T, TKey>(key, name ?? "key") { OperatorCallsKey = false },
             (down, info) => new IdentityOperator<T>(down), key));
     }
 

@@ -66,6 +66,12 @@ public sealed class GroupedDataSet<T, TKey>
             partitionedBy));
     }
 
+    /// <summary>
+    /// The partitioning of a <c>(Key, Value)</c> aggregate: hash on its key, as the input was exchanged; a later join or
+    /// grouping on <c>p => p.Key</c> reuses it (<see cref="KeySelectors"/>).
+    /// </summary>
+    private static Func<(TKey Key, TValue Value), TKey> ByKey<TValue>() => static p => p.Key;
+
     /// <summary>Hands all records of each group to <paramref name="reduce"/> (not combinable: every record crosses the exchange).</summary>
     public DataSet<TResult> ReduceGroup<TResult>(Func<TKey, IReadOnlyList<T>, IEnumerable<TResult>> reduce)
     {
@@ -77,26 +83,26 @@ public sealed class GroupedDataSet<T, TKey>
 
     /// <summary>The number of records per key.</summary>
     public DataSet<(TKey Key, long Count)> Count() =>
-        Combinable(static _ => 1L, static (a, _) => a + 1, static (a, b) => a + b, static (k, a) => (k, a), "Count", null);
+        Combinable(static _ => 1L, static (a, _) => a + 1, static (a, b) => a + b, static (k, a) => (k, a), "Count", ByKey<long>());
 
     /// <summary>The sum of <paramref name="selector"/> per key.</summary>
     public DataSet<(TKey Key, TValue Sum)> Sum<TValue>(Func<T, TValue> selector) where TValue : INumber<TValue>
     {
         ArgumentNullException.ThrowIfNull(selector);
-        return Combinable(selector, (a, x) => a + selector(x), static (a, b) => a + b, static (k, a) => (k, a), "Sum", null);
+        return Combinable(selector, (a, x) => a + selector(x), static (a, b) => a + b, static (k, a) => (k, a), "Sum", ByKey<TValue>());
     }
 
     /// <summary>The minimum of <paramref name="selector"/> per key.</summary>
     public DataSet<(TKey Key, TValue Min)> Min<TValue>(Func<T, TValue> selector) where TValue : INumber<TValue>
     {
         ArgumentNullException.ThrowIfNull(selector);
-        return Combinable(selector, (a, x) => TValue.Min(a, selector(x)), static (a, b) => TValue.Min(a, b), static (k, a) => (k, a), "Min", null);
+        return Combinable(selector, (a, x) => TValue.Min(a, selector(x)), static (a, b) => TValue.Min(a, b), static (k, a) => (k, a), "Min", ByKey<TValue>());
     }
 
     /// <summary>The maximum of <paramref name="selector"/> per key.</summary>
     public DataSet<(TKey Key, TValue Max)> Max<TValue>(Func<T, TValue> selector) where TValue : INumber<TValue>
     {
         ArgumentNullException.ThrowIfNull(selector);
-        return Combinable(selector, (a, x) => TValue.Max(a, selector(x)), static (a, b) => TValue.Max(a, b), static (k, a) => (k, a), "Max", null);
+        return Combinable(selector, (a, x) => TValue.Max(a, selector(x)), static (a, b) => TValue.Max(a, b), static (k, a) => (k, a), "Max", ByKey<TValue>());
     }
 }

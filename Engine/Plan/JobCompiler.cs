@@ -79,7 +79,8 @@ internal sealed class JobCompiler
             RequirementKind.Any => same ? ShipStrategy.Forward : ShipStrategy.Rebalance,
             RequirementKind.Rebalance => ShipStrategy.Rebalance,
             RequirementKind.Broadcast => ShipStrategy.Broadcast,
-            RequirementKind.Hash => same && input.PartitionedBy is { } k && k.Equals(n.RequiredKey(i))
+            // One subtask on both sides: every record goes to subtask 0 whatever its key, so there is nothing to hash.
+            RequirementKind.Hash => same && ((P(n) == 1 && n.OperatorCallsKey(i)) || KeySelectors.Same(input.PartitionedBy, n.RequiredKey(i)))
                 ? ShipStrategy.Forward
                 : ShipStrategy.Hash,
             _ => throw new InvalidOperationException(),

@@ -47,14 +47,49 @@ public class ExplainTests
     }
 
     [Fact]
-    public void Explain_PartitionByHashThenGroupByWithDifferentDelegate_AddsSecondExchange()
+    public void Explain_PartitionByHashThenGroupByWithSameMemberInAnotherLambda_AddsNoSecondExchange()
     {
         var env = DataflowEnvironment.CreateLocal(4);
         var (orders, _) = Inputs(env);
-        // Same text, different lambda instances: the planner compares delegates, so it must repartition.
+        // Same member read by two lambda instances: the planner reads both selectors and sees one key.
         var plan = orders.PartitionByHash(o => o.Customer).GroupBy(o => o.Customer).Sum(o => o.Amount).Explain();
+        Assert.True(Occurrences(plan, "hash(") == 1, plan);
+        Assert.DoesNotContain("Combine(", plan);
+    }
+
+    [Fact]
+    public void Explain_PartitionByHashThenGroupByWithComputedKey_AddsSecondExchange()
+    {
+        var env = DataflowEnvironment.CreateLocal(4);
+        var (orders, _) = Inputs(env);
+        // A computed key is not a member read: the planner cannot tell it is the same key, so it repartitions.
+        var plan = orders.PartitionByHash(o => o.Customer).GroupBy(o => o.Customer ^ 1).Sum(o => o.Amount).Explain();
         Assert.True(Occurrences(plan, "hash(") == 2, plan);
         Assert.Contains("Combine(Sum)", plan);
+    }
+
+    [Fact]
+    public void Explain_JoinOnAggregateKey_ReusesTheAggregatesPartitioning()
+    {
+        var env = DataflowEnvironment.CreateLocal(4);
+        var (orders, customers) = Inputs(env);
+        var sums = orders.GroupBy(o => o.Customer).Sum(o => o.Amount);
+        var plan = customers.Join(sums, c => c.Id, s => s.Key, (c, s) => (c.Region, s.Sum)).Explain();
+        // Exchanges: orders into the sum, customers into the join; the sums are already partitioned on their key.
+        Assert.True(Occurrences(plan, "hash(") == 2, plan);
+        Assert.DoesNotContain("hash(s => s.Key)", plan);
+    }
+
+    [Fact]
+    public void Explain_ParallelismOne_HashRequirementsBecomeForward()
+    {
+        var env = DataflowEnvironment.CreateLocal(1);
+        var (orders, customers) = Inputs(env);
+        var plan = orders.Join(customers, o => o.Customer, c => c.Id, (o, c) => (c.Region, o.Amount))
+            .GroupBy(x => x.Region).Sum(x => x.Amount).Explain();
+        // With one subtask every record goes to subtask 0: no record is hashed, and the final sum chains onto the combiner.
+        Assert.DoesNotContain("hash(", plan);
+        Assert.Matches(@"Join -> Combine\(Sum\) -> Sum", plan);
     }
 
     [Fact]
