@@ -70,16 +70,9 @@ public sealed partial class DataSet<T>
         ArgumentNullException.ThrowIfNull(key);
         ArgumentNullException.ThrowIfNull(otherKey);
         ArgumentNullException.ThrowIfNull(result);
-        return new(new BinaryOperatorNode<T, TOther, TResult>(Node, other.Node, name ?? kind switch { JoinKind.LeftOuter => "LeftOuterJoin", JoinKind.FullOuter => "FullOuterJoin", _ => "Join" },
-            new HashRequirement<T, TKey>(key, keyName ?? "key"), new HashRequirement<TOther, TKey>(otherKey, otherKeyName ?? "key"),
-            (down, info) =>
-            {
-                var op = new HashJoinOperator<T, TOther, TKey, TResult>(key, otherKey, result, kind, down, info);
-                return (op.Probe, op.Build);
-            },
-            // A full outer join emits the unmatched build records of each run, so its table is not reused across supersteps.
-            cacheableStaticInput: kind == JoinKind.FullOuter ? -1 : 1,
-            cachedState: kind == JoinKind.FullOuter ? null : maxP => new Operators.Tables.KeyGroupedMultiMap<TKey, TOther>(maxP)));
+        return new(new JoinNode<T, TOther, TKey, TResult>(Node, other.Node,
+            name ?? kind switch { JoinKind.LeftOuter => "LeftOuterJoin", JoinKind.FullOuter => "FullOuterJoin", _ => "Join" },
+            kind, key, otherKey, result, keyName ?? "key", otherKeyName ?? "key"));
     }
 
     /// <summary>

@@ -55,10 +55,7 @@ public sealed class GroupedDataSet<T, TKey>
                 (down, info) => new HashAggregateOperator<T, TKey, TAcc, TResult>(key, create, add, result, down, info),
                 partitionedBy));
         }
-        var combine = new OperatorNode<T, (TKey Key, TAcc Acc)>(node, $"Combine({name})", Requirement<T>.Any,
-            (down, info) => new HashAggregateOperator<T, TKey, TAcc, (TKey, TAcc)>(
-                key, create, add, static (k, a) => (k, a), down, info, spillAt: 1 << 16),
-            parallelism: node.Parallelism);
+        var combine = new CombineNode<T, TKey, TAcc>(node, $"Combine({name})", key, create, add, spillAt: 1 << 16);
         return new(new OperatorNode<(TKey Key, TAcc Acc), TResult>(combine, name,
             new HashRequirement<(TKey Key, TAcc Acc), TKey>(static p => p.Key, _keyName),
             (down, info) => new HashAggregateOperator<(TKey Key, TAcc Acc), TKey, TAcc, TResult>(

@@ -158,7 +158,7 @@ internal sealed class JobCompiler
         foreach (var c in _chains)
         {
             var chain = c;
-            c.Vertex = graph.AddVertex(string.Join(" -> ", c.Nodes.Select(x => x.Name)), P(c.Head),
+            c.Vertex = graph.AddVertex(NameOf(c), P(c.Head),
                 ctx => CreateBody(chain, ctx), isResultSink: c.Head.IsResultSink && _run.SeparateResultSinks);
         }
         foreach (var c in _chains)
@@ -176,6 +176,14 @@ internal sealed class JobCompiler
         return graph;
     }
 
+    /// <summary>True when the chain's head and the next operator run as one fused operator (a join folding into a combiner).</summary>
+    private static bool Fused(Chain c) => c.Nodes.Count >= 2 && c.Nodes[1] is IFusable f && f.FusesWith(c.Head);
+
+    /// <summary>The task's name: its operators in order, a fused pair joined by <c>+</c>.</summary>
+    private static string NameOf(Chain c) => Fused(c)
+        ? string.Join(" -> ", c.Nodes.Skip(2).Select(x => x.Name).Prepend($"{c.Head.Name}+{c.Nodes[1].Name}"))
+        : string.Join(" -> ", c.Nodes.Select(x => x.Name));
+
     private SubtaskBody CreateBody(Chain chain, SubtaskContext ctx)
     {
         object? down = ctx.Outputs.Count switch
@@ -184,7 +192,8 @@ internal sealed class JobCompiler
             1 => ctx.Outputs[0],
             _ => chain.Tail.CreateFanOut(ctx.Outputs.ToArray()),
         };
-        for (int i = chain.Nodes.Count - 1; i >= 1; i--)
+        bool fused = Fused(chain);
+        for (int i = chain.Nodes.Count - 1; i >= (fused ? 2 : 1); i--)
         {
             var node = chain.Nodes[i];
             down = node.CreateInputs(down, new OperatorInfo(node.Name, ctx.Subtask, ctx.BatchSize) { MaxParallelism = ctx.MaxParallelism }, _run)[0];
@@ -192,7 +201,9 @@ internal sealed class JobCompiler
         var head = chain.Head;
         if (head.IsSource) return head.CreateSource(ctx, down!, _run);
         var info = new OperatorInfo(head.Name, ctx.Subtask, ctx.BatchSize) { StaticState = chain.Slots?[ctx.Subtask], MaxParallelism = ctx.MaxParallelism };
-        var inputs = head.CreateInputs(down, info, _run);
+        var inputs = fused
+            ? ((IFusable)chain.Nodes[1]).TryFuse(head, down, info) ?? throw new InvalidOperationException($"{NameOf(chain)} was planned fused but did not fuse.")
+            : head.CreateInputs(down, info, _run);
         var adapters = new List<IInputAdapter>();
         for (int i = 0; i < inputs.Length; i++)
         {
@@ -224,8 +235,9 @@ internal sealed class JobCompiler
         foreach (var c in _chains)
         {
             sb.Append('[').Append(index[c]).Append("] ")
-              .Append(string.Join(" -> ", c.Nodes.Select(n => n.Name)))
-              .Append("  (parallelism ").Append(P(c.Head)).Append(")\n");
+              .Append(NameOf(c))
+              .Append("  (parallelism ").Append(P(c.Head)).Append(')')
+              .Append(Fused(c) ? $"  [{c.Head.Name} fused with {c.Nodes[1].Name}: each match folds into its group's accumulator]\n" : "\n");
             foreach (var ci in c.Inputs)
             {
                 sb.Append("      <- ").Append(ci.Description);

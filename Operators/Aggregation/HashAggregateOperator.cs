@@ -20,8 +20,7 @@ public sealed class HashAggregateOperator<TIn, TKey, TAcc, TOut> : Collector<TIn
     private readonly Collector<TOut> _downstream;
     private readonly OperatorInfo _info;
     private readonly int _spillAt;
-    private readonly OpenHashMap<TKey, TAcc> _table = new(1024);
-    private DenseTable<TAcc>? _dense = typeof(TKey) == typeof(int) || typeof(TKey) == typeof(long) ? new() : null;
+    private readonly GroupTable<TKey, TAcc> _groups = new();
 
     /// <summary>Creates the operator.</summary>
     /// <param name="key">Key of an input record.</param>
@@ -47,20 +46,12 @@ public sealed class HashAggregateOperator<TIn, TKey, TAcc, TOut> : Collector<TIn
     [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     public override void Push(ReadOnlySpan<TIn> batch)
     {
-        if (_dense is { } dense)
-        {
-            int done = PushDense(dense, batch);
-            if (done == batch.Length) return;
-            // A key out of the dense range: continue in the hash table from here on.
-            MoveDenseToTable(dense);
-            batch = batch[done..];
-        }
-        var table = _table;
+        var groups = _groups;
         try
         {
             foreach (ref readonly var x in batch)
             {
-                ref var acc = ref table.GetValueRefOrAddDefault(_key(x), out bool exists);
+                ref var acc = ref groups.Find(_key(x), out bool exists);
                 acc = exists ? _add(acc, x) : _create(x);
             }
         }
@@ -68,99 +59,14 @@ public sealed class HashAggregateOperator<TIn, TKey, TAcc, TOut> : Collector<TIn
         {
             _info.Throw(e);
         }
-        if (table.Count >= _spillAt) EmitAll();
-    }
-
-    [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    private static long ToLong(TKey key) =>
-        typeof(TKey) == typeof(int) ? Unsafe.As<TKey, int>(ref key) : Unsafe.As<TKey, long>(ref key);
-
-    [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    private static TKey FromInt(int k)
-    {
-        if (typeof(TKey) == typeof(int)) return Unsafe.As<int, TKey>(ref k);
-        long l = k;
-        return Unsafe.As<long, TKey>(ref l);
-    }
-
-    /// <summary>Aggregates into the dense table; returns how many records it took (all, unless a key is out of range).</summary>
-    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
-    private int PushDense(DenseTable<TAcc> dense, ReadOnlySpan<TIn> batch)
-    {
-        int i = 0;
-        try
-        {
-            for (; i < batch.Length; i++)
-            {
-                ref readonly var x = ref batch[i];
-                long k = ToLong(_key(x));
-                if (!DenseTable<TAcc>.InRange(k)) break;
-                ref var acc = ref dense.GetValueRefOrAddDefault(k, out bool exists);
-                acc = exists ? _add(acc, x) : _create(x);
-            }
-        }
-        catch (Exception e) when (OperatorInfo.IsUserFault(e))
-        {
-            _info.Throw(e);
-        }
-        return i;
-    }
-
-    private void MoveDenseToTable(DenseTable<TAcc> dense)
-    {
-        var table = _table;
-        dense.Drain(ref table, static (ref OpenHashMap<TKey, TAcc> t, int k, TAcc v) => t.GetValueRefOrAddDefault(FromInt(k), out _) = v);
-        dense.Release();
-        _dense = null;
-    }
-
-    private void EmitAll()
-    {
-        if (_dense is { Count: > 0 } dense)
-        {
-            var state = (Op: this, Buffer: new BatchBuffer<TOut>(_info.BatchSize));
-            dense.Drain(ref state, static (ref (HashAggregateOperator<TIn, TKey, TAcc, TOut> Op, BatchBuffer<TOut> Buffer) s, int k, TAcc v) =>
-            {
-                TOut r = default!;
-                try
-                {
-                    r = s.Op._emit(FromInt(k), v);
-                }
-                catch (Exception e) when (OperatorInfo.IsUserFault(e))
-                {
-                    s.Op._info.Throw(e);
-                }
-                s.Buffer.Add(r, s.Op._downstream);
-            });
-            state.Buffer.Flush(_downstream);
-        }
-        var buffer = new BatchBuffer<TOut>(_info.BatchSize);
-        var keys = _table.Keys;
-        var values = _table.Values;
-        for (int i = 0; i < keys.Length; i++)
-        {
-            TOut r;
-            try
-            {
-                r = _emit(keys[i], values[i]);
-            }
-            catch (Exception e) when (OperatorInfo.IsUserFault(e))
-            {
-                _info.Throw(e);
-                throw;
-            }
-            buffer.Add(r, _downstream);
-        }
-        buffer.Flush(_downstream);
-        _table.Clear();
+        if (groups.HashedCount >= _spillAt) groups.EmitAll(_emit, _downstream, _info);
     }
 
     /// <inheritdoc />
     public override void Close()
     {
-        EmitAll();
-        _dense?.Release();
-        _dense = null;
+        _groups.EmitAll(_emit, _downstream, _info);
+        _groups.Release();
         _downstream.Close();
     }
 }

@@ -33,11 +33,7 @@ public sealed class HashJoinOperator<TProbe, TBuild, TKey, TOut> : BuildProbeOpe
     // Full outer join only: build records in arrival order (to emit the unmatched ones) and the keys probed with a match.
     private readonly List<TBuild>? _builds;
     private readonly OpenHashMap<TKey, bool>? _matched;
-    // Exactly one of the two: a plain multimap, or, when the build side is cached across
-    // supersteps, one per key group (so that a rescale moves key groups, not records).
-    private readonly HashMultiMap<TKey, TBuild>? _table;
-    private readonly KeyGroupedMultiMap<TKey, TBuild>? _grouped;
-    private readonly bool _prebuilt;
+    private readonly JoinIndex<TKey, TBuild> _index;
     private BatchBuffer<TOut> _buffer;
 
     /// <summary>Creates the operator.</summary>
@@ -75,50 +71,22 @@ public sealed class HashJoinOperator<TProbe, TBuild, TKey, TOut> : BuildProbeOpe
             _matched = new OpenHashMap<TKey, bool>();
         }
         _buffer = new BatchBuffer<TOut>(info.BatchSize);
-        if (info.StaticState?.Value is KeyGroupedMultiMap<TKey, TBuild> cached)
-        {
-            // Loop-invariant build side indexed in an earlier superstep: its input does not run again.
-            _grouped = cached;
-            _prebuilt = true;
-            Build.Close();
-        }
-        else if (info.StaticState is not null)
-        {
-            _grouped = new KeyGroupedMultiMap<TKey, TBuild>(info.MaxParallelism);
-        }
-        else
-        {
-            _table = new HashMultiMap<TKey, TBuild>();
-        }
+        _index = new JoinIndex<TKey, TBuild>(info);
+        // Loop-invariant build side indexed in an earlier superstep: its input does not run again.
+        if (_index.Prebuilt) Build.Close();
     }
 
     /// <inheritdoc />
-    protected override void OnBuildEnd()
-    {
-        if (_prebuilt) return;
-        _table?.Freeze();
-        _grouped?.Freeze();
-        if (Info.StaticState is { } slot) slot.Value = _grouped;
-    }
+    protected override void OnBuildEnd() => _index.Freeze();
 
     /// <inheritdoc />
     [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     protected override void OnBuild(ReadOnlySpan<TBuild> batch)
     {
-        if (_prebuilt) throw new InvalidOperationException("The build side of a cached join received records.");
         try
         {
-            var table = _table;
-            var grouped = _grouped;
             _builds?.AddRange(batch);
-            foreach (ref readonly var b in batch)
-            {
-                // As in Enumerable.Join, a null key matches nothing.
-                var k = _buildKey(b);
-                if (k is null) continue;
-                if (table is not null) table.Add(k, b);
-                else grouped!.Add(k, b);
-            }
+            _index.Add(batch, _buildKey);
         }
         catch (Exception e) when (OperatorInfo.IsUserFault(e))
         {
@@ -130,15 +98,14 @@ public sealed class HashJoinOperator<TProbe, TBuild, TKey, TOut> : BuildProbeOpe
     [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     protected override void OnProbe(ReadOnlySpan<TProbe> batch)
     {
-        var table = _table;
-        var grouped = _grouped;
+        var index = _index;
         var down = Downstream;
         try
         {
             foreach (ref readonly var p in batch)
             {
                 var k = _probeKey(p);
-                var matches = k is null ? default : table is not null ? table.ValuesOf(k) : grouped!.ValuesOf(k);
+                var matches = index.ValuesOf(k);
                 if (matches.IsEmpty)
                 {
                     if (_outer) _buffer.Add(_result(p, default!), down);

@@ -24,7 +24,8 @@ public class ExplainTests
         Assert.Contains("->", plan);
         Assert.Contains("Combine(Sum)", plan);
         // The combiner runs in the join's task, before the exchange; the filter runs in the source's task.
-        Assert.Matches(@"Join -> Combine\(Sum\)", plan);
+        Assert.Matches(@"Join\+Combine\(Sum\)", plan);
+        Assert.Contains("Join fused with Combine(Sum)", plan);
         Assert.Matches(@"FromCollection\(\d+\) -> Where", plan);
         // Two join inputs and one aggregation: three hash exchanges.
         Assert.True(Occurrences(plan, "hash(") == 3, plan);
@@ -89,7 +90,7 @@ public class ExplainTests
             .GroupBy(x => x.Region).Sum(x => x.Amount).Explain();
         // With one subtask every record goes to subtask 0: no record is hashed, and the final sum chains onto the combiner.
         Assert.DoesNotContain("hash(", plan);
-        Assert.Matches(@"Join -> Combine\(Sum\) -> Sum", plan);
+        Assert.Matches(@"Join\+Combine\(Sum\) -> Sum", plan);
     }
 
     [Fact]
