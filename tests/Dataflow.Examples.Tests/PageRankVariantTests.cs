@@ -5,8 +5,8 @@ namespace Dataflow.Examples.Tests;
 /// <summary>The PageRank variants (CoGroup, delta) against networkx and against <see cref="PageRankJob"/>.</summary>
 public class PageRankVariantTests
 {
-    // The delta variant's L1 bound is 2·d·n·ε/(1−d)² ≈ 1.5e-9 for n = 200 (see its docs); per vertex far less.
-    private const double DeltaEpsilon = 1e-13;
+    // The largest per-vertex error is about ε on these graphs (see BuildDeltaAsync's remarks): a wide margin under 1e-9.
+    private const double DeltaEpsilon = 1e-12;
 
     public static TheoryData<string, int> Cases() => new()
     {
