@@ -19,7 +19,7 @@ var reps = Recursive(CommandLineOptions.Int("--reps", "repetitions of every meas
 var workloads = Recursive(new Option<string>("--workloads") { Description = "the workloads to run, comma-separated", DefaultValueFactory = _ => string.Join(',', defaults.Workloads) });
 var modes = Recursive(new Option<string>("--modes") { Description = "the modes to run, comma-separated (baseline, engine-p1, engine-p2)", DefaultValueFactory = _ => string.Join(',', defaults.Modes) });
 var outDir = Recursive(new Option<string>("--out") { Description = "where the results go (default: benchmarks/results)", HelpName = "DIR" });
-var workload = CommandLineOptions.OneOf(new Option<string>("--workload") { Description = "the workload", Required = true }, "pagerank", "kmeans", "components", "wordcount");
+var workload = CommandLineOptions.OneOf(new Option<string>("--workload") { Description = "the workload", Required = true }, "pagerank", "pagerank-cogroup", "pagerank-delta", "kmeans", "components", "wordcount");
 var mode = CommandLineOptions.OneOf(new Option<string>("--mode") { Description = "the mode", Required = true }, "baseline", "engine-p1", "engine-p2");
 var megabytes = CommandLineOptions.Int("--megabytes", "MB of records to shuffle between the workers", (int)defaults.Megabytes, 1);
 var pagerank = CommandLineOptions.OneOf(new Option<string>("--pagerank") { Description = "also PageRank on 2 worker processes against embedded", DefaultValueFactory = _ => "yes" }, "yes", "no");
@@ -72,7 +72,7 @@ static int RunAll(Options o, string[] argv)
                 var m = o.Modes[(i + rep) % o.Modes.Length];
                 var r = RunChild(w, m, argv);
                 results.Add(r);
-                Console.Error.WriteLine($"rep {rep + 1}/{o.Reps} {w,-10} {m,-9} total {r.TotalMs,9:F0} ms  superstep {Median(r.SuperstepMs),8:F1} ms  peak {r.PeakBytes / 1e6,7:F0} MB");
+                Console.Error.WriteLine($"rep {rep + 1}/{o.Reps} {w,-16} {m,-9} total {r.TotalMs,9:F0} ms  superstep {Median(r.SuperstepMs),8:F1} ms  peak {r.PeakBytes / 1e6,7:F0} MB");
             }
         }
     }
@@ -129,7 +129,7 @@ internal sealed class Options
 
     public int Reps { get; init; } = 3;
 
-    public string[] Workloads { get; init; } = ["pagerank", "kmeans", "components", "wordcount"];
+    public string[] Workloads { get; init; } = ["pagerank", "pagerank-cogroup", "pagerank-delta", "kmeans", "components", "wordcount"];
 
     public string[] Modes { get; init; } = ["baseline", "engine-p1", "engine-p2"];
 
