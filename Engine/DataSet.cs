@@ -104,7 +104,7 @@ public sealed partial class DataSet<T>
     public DataSet<T> PartitionByHash<TKey>(Func<T, TKey> key, [CallerArgumentExpression(nameof(key))] string? name = null)
     {
         ArgumentNullException.ThrowIfNull(key);
-        return new(new OperatorNode<T, T>(Node, Label("PartitionByHash", name), new HashRequirement<T, TKey>(key, name ?? "key") { OperatorCallsKey = false },
+        return new(new OperatorNode<T, T>(Node, Label("PartitionByHash", name), new HashRequirement<T, TKey>(key, name ?? "key"),
             (down, info) => new IdentityOperator<T>(down), key));
     }
 

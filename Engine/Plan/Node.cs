@@ -55,9 +55,6 @@ internal abstract class Node
 
     public abstract Delegate? RequiredKey(int input);
 
-    /// <summary>Whether this node's operator calls the key of input <paramref name="input"/> on every record itself (see <see cref="Requirement{T}.OperatorCallsKey"/>).</summary>
-    public virtual bool OperatorCallsKey(int input) => true;
-
     public abstract string DescribeEdge(int input, ShipStrategy strategy);
 
     public abstract object CreateEdgeOutput(int input, ShipStrategy strategy, ExchangeTargets targets);
@@ -172,8 +169,6 @@ internal abstract class UnaryNode<TIn, TOut> : Node<TOut>
         new Iterations.ListsState<TIn>(() => (List<TIn>[])get(), v => set(v), Requirement);
 
     public override Delegate? RequiredKey(int input) => Requirement.Key;
-
-    public override bool OperatorCallsKey(int input) => Requirement.OperatorCallsKey;
 
     public override string DescribeEdge(int input, ShipStrategy strategy) => Requirement.Describe(strategy);
 

@@ -33,13 +33,6 @@ internal class Requirement<T>
     /// <summary>The key selector (compared by <see cref="KeySelectors.Same"/>) for hash requirements.</summary>
     public virtual Delegate? Key => null;
 
-    /// <summary>
-    /// True when the consumer calls the key selector on every record itself (a join, an aggregate), so skipping the
-    /// exchange at parallelism 1 changes nothing a user can see; false for a bare repartitioning, whose key (and so its
-    /// failures) would then never run.
-    /// </summary>
-    public bool OperatorCallsKey { get; init; } = true;
-
     public virtual string Describe(ShipStrategy strategy) => strategy.ToString().ToLowerInvariant();
 
     /// <summary>

@@ -43,7 +43,6 @@ public sealed class HashAggregateOperator<TIn, TKey, TAcc, TOut> : Collector<TIn
     }
 
     /// <inheritdoc />
-    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     public override void Push(ReadOnlySpan<TIn> batch)
     {
         var groups = _groups;
@@ -91,7 +90,6 @@ public sealed class GroupReduceOperator<T, TKey, TOut> : Collector<T>
     }
 
     /// <inheritdoc />
-    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     public override void Push(ReadOnlySpan<T> batch)
     {
         try
@@ -154,7 +152,6 @@ public sealed class DistinctOperator<T, TKey> : Collector<T>
     }
 
     /// <inheritdoc />
-    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     public override void Push(ReadOnlySpan<T> batch)
     {
         while (!batch.IsEmpty)

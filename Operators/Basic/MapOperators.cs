@@ -22,7 +22,6 @@ public sealed class MapOperator<TIn, TOut> : Collector<TIn>
     }
 
     /// <inheritdoc />
-    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     public override void Push(ReadOnlySpan<TIn> batch)
     {
         var buffer = _buffer;
@@ -64,7 +63,6 @@ public sealed class FilterOperator<T> : Collector<T>
     }
 
     /// <inheritdoc />
-    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     public override void Push(ReadOnlySpan<T> batch)
     {
         var buffer = _buffer;
@@ -116,7 +114,6 @@ public sealed class FlatMapOperator<TIn, TOut> : Collector<TIn>
     }
 
     /// <inheritdoc />
-    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     public override void Push(ReadOnlySpan<TIn> batch)
     {
         try
@@ -161,7 +158,6 @@ public sealed class FanOutCollector<T> : Collector<T>
     public FanOutCollector(Collector<T>[] targets) => _targets = targets;
 
     /// <inheritdoc />
-    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     public override void Push(ReadOnlySpan<T> batch)
     {
         foreach (var t in _targets) t.Push(batch);

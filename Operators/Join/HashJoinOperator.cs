@@ -80,7 +80,6 @@ public sealed class HashJoinOperator<TProbe, TBuild, TKey, TOut> : BuildProbeOpe
     protected override void OnBuildEnd() => _index.Freeze();
 
     /// <inheritdoc />
-    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     protected override void OnBuild(ReadOnlySpan<TBuild> batch)
     {
         try
@@ -95,7 +94,6 @@ public sealed class HashJoinOperator<TProbe, TBuild, TKey, TOut> : BuildProbeOpe
     }
 
     /// <inheritdoc />
-    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     protected override void OnProbe(ReadOnlySpan<TProbe> batch)
     {
         var index = _index;
@@ -163,7 +161,6 @@ public sealed class CrossOperator<TBig, TSmall, TOut> : BuildProbeOperator<TBig,
     protected override void OnBuild(ReadOnlySpan<TSmall> batch) => _small.AddRange(batch);
 
     /// <inheritdoc />
-    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     protected override void OnProbe(ReadOnlySpan<TBig> batch)
     {
         var small = System.Runtime.InteropServices.CollectionsMarshal.AsSpan(_small);

@@ -71,7 +71,6 @@ public sealed class JoinAggregateOperator<TProbe, TBuild, TJoinKey, TMid, TKey, 
     protected override void OnBuildEnd() => _index.Freeze();
 
     /// <inheritdoc />
-    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     protected override void OnProbe(ReadOnlySpan<TProbe> batch)
     {
         var index = _index;

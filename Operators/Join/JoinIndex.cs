@@ -36,7 +36,6 @@ internal sealed class JoinIndex<TKey, TBuild>
     public bool Prebuilt { get; }
 
     /// <summary>Adds build records; a null key matches nothing (as in <c>Enumerable.Join</c>).</summary>
-    [System.Runtime.CompilerServices.MethodImpl(System.Runtime.CompilerServices.MethodImplOptions.AggressiveOptimization)]
     public void Add(ReadOnlySpan<TBuild> batch, Func<TBuild, TKey> key)
     {
         if (Prebuilt) throw new InvalidOperationException("The build side of a cached join received records.");

@@ -30,7 +30,6 @@ public sealed class HashOutput<T, TKey> : PartitioningOutput<T>
     }
 
     /// <inheritdoc />
-    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     public override void Push(ReadOnlySpan<T> batch)
     {
         int maxP = _targets.MaxParallelism;

@@ -82,18 +82,6 @@ public class ExplainTests
     }
 
     [Fact]
-    public void Explain_ParallelismOne_HashRequirementsBecomeForward()
-    {
-        var env = DataflowEnvironment.CreateLocal(1);
-        var (orders, customers) = Inputs(env);
-        var plan = orders.Join(customers, o => o.Customer, c => c.Id, (o, c) => (c.Region, o.Amount))
-            .GroupBy(x => x.Region).Sum(x => x.Amount).Explain();
-        // With one subtask every record goes to subtask 0: no record is hashed, and the final sum chains onto the combiner.
-        Assert.DoesNotContain("hash(", plan);
-        Assert.Matches(@"Join\+Combine\(Sum\) -> Sum", plan);
-    }
-
-    [Fact]
     public void Explain_WhereBetweenPartitionAndGroupBy_KeepsThePartitioning()
     {
         var env = DataflowEnvironment.CreateLocal(4);
