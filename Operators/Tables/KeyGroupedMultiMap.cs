@@ -14,22 +14,57 @@ public sealed class KeyGroupedMultiMap<TKey, TValue>(int maxParallelism) : KeyGr
     /// <summary>Number of values.</summary>
     public long Count => Groups.Sum(g => (long)(g?.Count ?? 0));
 
+    // Over small integer keys, once frozen: where each key's values are, indexed by the key itself (see DirectIndex).
+    private DirectIndex<TValue>? _direct;
+    private bool _directTried;
+
     /// <summary>Adds a value under a key.</summary>
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    public void Add(TKey key, TValue value) => (Groups[GroupOf(StableHash.Of(key))] ??= new HashMultiMap<TKey, TValue>(64)).Add(key, value);
+    public void Add(TKey key, TValue value)
+    {
+        _direct = null;
+        _directTried = false;
+        (Groups[GroupOf(StableHash.Of(key))] ??= new HashMultiMap<TKey, TValue>(64)).Add(key, value);
+    }
 
     /// <summary>Lays out every group's index.</summary>
     public void Freeze()
     {
         foreach (var g in Groups) g?.Freeze();
+        _direct = null;
+        _directTried = false;
+    }
+
+    /// <inheritdoc />
+    protected override void OnGroupsChanged()
+    {
+        _direct = null;
+        _directTried = false;
     }
 
     /// <summary>The values of <paramref name="key"/> (empty when absent).</summary>
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
     public ReadOnlySpan<TValue> ValuesOf(TKey key)
     {
+        if (typeof(TKey) == typeof(long) || typeof(TKey) == typeof(int))
+        {
+            // A probe of a frozen index over integer ids: two array reads instead of a key group and a hash lookup.
+            if (_direct is { } direct) return direct.ValuesOf(typeof(TKey) == typeof(int) ? Unsafe.As<TKey, int>(ref key) : Unsafe.As<TKey, long>(ref key));
+            if (!_directTried && BuildDirect() is not null) return ValuesOf(key);
+        }
         var map = Groups[GroupOf(StableHash.Of(key))];
         return map is null ? default : map.ValuesOf(key);
+    }
+
+    /// <summary>Builds the direct index once the map is probed frozen, when its keys are integers in a range dense enough.</summary>
+    [MethodImpl(MethodImplOptions.NoInlining)]
+    private DirectIndex<TValue>? BuildDirect()
+    {
+        _directTried = true;
+        foreach (var g in Groups) g?.Freeze();
+        _direct = DirectIndex<TValue>.TryBuild(Groups.Where(g => g is not null).Select(g => (g!.FrozenKeys.ToArray(), g.FrozenStarts, g.FrozenValues)).ToList(),
+            static (TKey k) => typeof(TKey) == typeof(int) ? Unsafe.As<TKey, int>(ref k) : Unsafe.As<TKey, long>(ref k));
+        return _direct;
     }
 
     /// <inheritdoc />

@@ -22,6 +22,11 @@ public abstract class KeyGroupedTable<TGroup> : IKeyGroupedState where TGroup : 
     /// <summary>The key group of <paramref name="hash"/> (a key's <see cref="StableHash"/>).</summary>
     protected int GroupOf(int hash) => KeyGroups.KeyGroupOf(hash, Groups.Length);
 
+    /// <summary>Groups were read in (a move or a restore): anything derived from them is stale.</summary>
+    protected virtual void OnGroupsChanged()
+    {
+    }
+
     /// <summary>An empty state of the concrete type.</summary>
     protected abstract KeyGroupedTable<TGroup> New();
 
@@ -75,5 +80,6 @@ public abstract class KeyGroupedTable<TGroup> : IKeyGroupedState where TGroup : 
             if (g >= (ulong)Groups.Length) throw new SerializationException($"Key group {g} out of range.");
             Groups[g] = ReadGroup(reader, Groups[g]);
         }
+        OnGroupsChanged();
     }
 }

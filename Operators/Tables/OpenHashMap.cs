@@ -277,6 +277,15 @@ public sealed class HashMultiMap<TKey, TValue>
         }
     }
 
+    /// <summary>The keys in ordinal order (frozen maps only): key ordinal <c>k</c>'s values are <see cref="FrozenValues"/>[<see cref="FrozenStarts"/>[k] .. [k + 1]).</summary>
+    internal ReadOnlySpan<TKey> FrozenKeys => _ordinals.Keys;
+
+    /// <summary>The start of each key ordinal's values, and the end (frozen maps only).</summary>
+    internal int[] FrozenStarts => _starts ?? throw new InvalidOperationException("The multimap is not frozen.");
+
+    /// <summary>All values, each key's contiguous (frozen maps only).</summary>
+    internal TValue[] FrozenValues => _values;
+
     /// <summary>The values of <paramref name="key"/> in insertion order (empty when absent); freezes the map on first use.</summary>
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
     public ReadOnlySpan<TValue> ValuesOf(TKey key)
