@@ -30,10 +30,11 @@ internal sealed class BulkIterationNode<T> : IterationNode
         var roots = new List<Node> { _next };
         if (Context.TerminationCriterion is { } t) roots.Add(t);
         var scope = new IterationScope(roots, new HashSet<Node> { _partial }, Env.Parallelism);
+        List<T>[]? spare = null;
         await RunSuperstepsAsync(run, scope, async k =>
         {
             run.Materialized[_partial] = current;
-            var sinks = new List<Node> { MaterializeSink(_next, Requirement<T>.Any, out var next, scope.Parallelism) };
+            var sinks = new List<Node> { MaterializeSink(_next, Requirement<T>.Any, out var next, scope.Parallelism, spare) };
             long[]? counts = null;
             if (Context.TerminationCriterion is { } criterion)
             {
@@ -42,6 +43,8 @@ internal sealed class BulkIterationNode<T> : IterationNode
             }
             foreach (var s in sinks) scope.AddDynamic(s);
             await Env.RunJobAsync(sinks, run, scope).ConfigureAwait(false);
+            // What this superstep read is read by nothing from now on: the next superstep writes its result into it.
+            spare = ReferenceEquals(current, next) ? null : current;
             current = next;
             return (null, counts?.Sum());
         }, () => [new ListsState<T>(() => current, v => current = v, Requirement<T>.Any)]).ConfigureAwait(false);

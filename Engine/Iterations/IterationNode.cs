@@ -72,10 +72,21 @@ internal abstract class IterationNode
         return parts;
     }
 
-    protected Node MaterializeSink<T>(Node<T> node, Requirement<T> requirement, out List<T>[] parts, int? parallelism = null)
+    /// <summary>A sink collecting <paramref name="node"/> into one list per subtask (<paramref name="parts"/>).</summary>
+    /// <param name="node">What is collected.</param>
+    /// <param name="requirement">How the sink needs it distributed.</param>
+    /// <param name="parts">The lists, filled as the job runs.</param>
+    /// <param name="parallelism">Subtasks (default: the environment's).</param>
+    /// <param name="reuse">Lists nothing reads any more (the partial solution of two supersteps ago): emptied and refilled, so a warm superstep does not grow new ones.</param>
+    protected Node MaterializeSink<T>(Node<T> node, Requirement<T> requirement, out List<T>[] parts, int? parallelism = null, List<T>[]? reuse = null)
     {
-        var lists = new List<T>[parallelism ?? Env.Parallelism];
-        for (int i = 0; i < lists.Length; i++) lists[i] = new List<T>();
+        int p = parallelism ?? Env.Parallelism;
+        var lists = reuse is not null && reuse.Length == p ? reuse : new List<T>[p];
+        for (int i = 0; i < lists.Length; i++)
+        {
+            if (lists[i] is { } list) list.Clear();
+            else lists[i] = new List<T>();
+        }
         parts = lists;
         return new OperatorNode<T, T>(node, $"Materialize({Name})", requirement,
             (_, info) => new CollectSink<T>(lists[info.Subtask]));

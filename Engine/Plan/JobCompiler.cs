@@ -19,6 +19,9 @@ internal sealed class JobCompiler
     private readonly Dictionary<Node, List<(Node Consumer, int Input)>> _consumers = new();
     private readonly Dictionary<Node, Chain> _chainOf = new();
     private readonly List<Chain> _chains = new();
+    // Inside an iteration: each step operator's per-subtask scratch slots (see OperatorInfo.Scratch), taken from the
+    // scope while the graph is built, so the subtask threads that create the operators only read them.
+    private readonly Dictionary<Node, StateSlot[]> _scratch = new();
 
     private sealed class Chain(Node head)
     {
@@ -156,6 +159,10 @@ internal sealed class JobCompiler
     public JobGraph Build()
     {
         var graph = new JobGraph();
+        if (_scope is not null)
+        {
+            foreach (var n in _chains.SelectMany(c => c.Nodes).Where(_scope.IsDynamic)) _scratch[n] = _scope.ScratchOf(n, P(n));
+        }
         foreach (var c in _chains)
         {
             var chain = c;
@@ -197,11 +204,14 @@ internal sealed class JobCompiler
         for (int i = chain.Nodes.Count - 1; i >= (fused ? 2 : 1); i--)
         {
             var node = chain.Nodes[i];
-            down = node.CreateInputs(down, new OperatorInfo(node.Name, ctx.Subtask, ctx.BatchSize) { MaxParallelism = ctx.MaxParallelism }, _run)[0];
+            down = node.CreateInputs(down, new OperatorInfo(node.Name, ctx.Subtask, ctx.BatchSize) { MaxParallelism = ctx.MaxParallelism, Scratch = ScratchOf(node, ctx) }, _run)[0];
         }
         var head = chain.Head;
         if (head.IsSource) return head.CreateSource(ctx, down!, _run);
-        var info = new OperatorInfo(head.Name, ctx.Subtask, ctx.BatchSize) { StaticState = chain.Slots?[ctx.Subtask], MaxParallelism = ctx.MaxParallelism };
+        var info = new OperatorInfo(head.Name, ctx.Subtask, ctx.BatchSize)
+        {
+            StaticState = chain.Slots?[ctx.Subtask], MaxParallelism = ctx.MaxParallelism, Scratch = ScratchOf(head, ctx),
+        };
         var inputs = fused
             ? ((IFusable)chain.Nodes[1]).TryFuse(head, down, info) ?? throw new InvalidOperationException($"{NameOf(chain)} was planned fused but did not fuse.")
             : head.CreateInputs(down, info, _run);
@@ -214,6 +224,9 @@ internal sealed class JobCompiler
         }
         return new HeadBody(adapters.ToArray());
     }
+
+    private StateSlot? ScratchOf(Node n, SubtaskContext ctx) =>
+        _scratch.TryGetValue(n, out var slots) && ctx.Subtask < slots.Length ? slots[ctx.Subtask] : null;
 
     private sealed class HeadBody(IInputAdapter[] inputs) : SubtaskBody
     {

@@ -84,6 +84,24 @@ internal sealed class IterationScope
     /// <summary>Where the step's subtasks report done (the iteration's synchronizer), or null.</summary>
     public Action<TaskStatistics>? SubtaskDone { get; set; }
 
+    private readonly Dictionary<Node, (StateSlot[] Slots, int Superstep)> _scratch = new();
+
+    /// <summary>
+    /// The per-subtask slots where the operator of <paramref name="n"/> leaves its tables and buffers for the next
+    /// superstep (<see cref="OperatorInfo.Scratch"/>); new slots after a change of parallelism. Nodes not compiled in the
+    /// last two supersteps (sinks made for one superstep) are forgotten.
+    /// </summary>
+    public StateSlot[] ScratchOf(Node n, int parallelism)
+    {
+        if (!_scratch.TryGetValue(n, out var e) || e.Slots.Length != parallelism)
+        {
+            e.Slots = Enumerable.Range(0, parallelism).Select(_ => new StateSlot()).ToArray();
+        }
+        _scratch[n] = (e.Slots, Superstep);
+        foreach (var stale in _scratch.Where(x => x.Value.Superstep < Superstep - 1).Select(x => x.Key).ToList()) _scratch.Remove(stale);
+        return e.Slots;
+    }
+
     /// <summary>Loop-invariant records as each consumer subtask received them in the first superstep.</summary>
     public Dictionary<(Node Consumer, int Input), Array> Recordings { get; } = new();
 }

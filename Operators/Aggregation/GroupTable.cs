@@ -16,6 +16,26 @@ public sealed class GroupTable<TKey, TAcc>
     private readonly OpenHashMap<TKey, TAcc> _table = new(1024);
     private DenseTable<TAcc>? _dense = typeof(TKey) == typeof(int) || typeof(TKey) == typeof(long) ? new() : null;
 
+    /// <summary>An empty table: the one the same subtask used in the last superstep when <paramref name="scratch"/> keeps one (its arrays stay grown), else a new one.</summary>
+    public static GroupTable<TKey, TAcc> For(StateSlot? scratch)
+    {
+        if (scratch is null) return new();
+        var kept = scratch.Keep(static () => new GroupTable<TKey, TAcc>(), out bool reused);
+        if (reused) kept.Clear(); // empty after EmitAll, unless the superstep that used it failed
+        return kept;
+    }
+
+    /// <summary>Forgets every accumulator, keeping the arrays.</summary>
+    private void Clear()
+    {
+        if (_dense is { Count: > 0 } dense)
+        {
+            int none = 0;
+            dense.Drain(ref none, static (ref int _, int _, TAcc _) => { });
+        }
+        _table.Clear();
+    }
+
     /// <summary>Number of keys held.</summary>
     public int Count => _dense is { } d ? d.Count + _table.Count : _table.Count;
 
@@ -88,9 +108,10 @@ public sealed class GroupTable<TKey, TAcc>
         }
     }
 
-    /// <summary>Returns the dense arrays to the pool (after the last <see cref="EmitAll"/>).</summary>
-    public void Release()
+    /// <summary>Returns the dense arrays to the pool (after the last <see cref="EmitAll"/>), unless the table is kept for the next superstep.</summary>
+    public void Release(StateSlot? scratch)
     {
+        if (scratch is not null) return;
         _dense?.Release();
         _dense = null;
     }

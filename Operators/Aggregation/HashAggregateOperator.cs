@@ -20,7 +20,7 @@ public sealed class HashAggregateOperator<TIn, TKey, TAcc, TOut> : Collector<TIn
     private readonly Collector<TOut> _downstream;
     private readonly OperatorInfo _info;
     private readonly int _spillAt;
-    private readonly GroupTable<TKey, TAcc> _groups = new();
+    private readonly GroupTable<TKey, TAcc> _groups;
 
     /// <summary>Creates the operator.</summary>
     /// <param name="key">Key of an input record.</param>
@@ -40,6 +40,7 @@ public sealed class HashAggregateOperator<TIn, TKey, TAcc, TOut> : Collector<TIn
         _downstream = downstream;
         _info = info;
         _spillAt = spillAt;
+        _groups = GroupTable<TKey, TAcc>.For(info.Scratch);
     }
 
     /// <inheritdoc />
@@ -65,7 +66,7 @@ public sealed class HashAggregateOperator<TIn, TKey, TAcc, TOut> : Collector<TIn
     public override void Close()
     {
         _groups.EmitAll(_emit, _downstream, _info);
-        _groups.Release();
+        _groups.Release(_info.Scratch);
         _downstream.Close();
     }
 }

@@ -17,6 +17,13 @@ public readonly record struct OperatorInfo(string Name, int Subtask, int BatchSi
     /// </summary>
     public StateSlot? StaticState { get; init; }
 
+    /// <summary>
+    /// Set inside an iteration: where this subtask's operator leaves what it built during a superstep (a join's table of
+    /// the other, changing side, its buffers) for the same subtask's operator in the next superstep to clear and refill,
+    /// so a warm superstep allocates nothing once its tables have grown. Null outside iterations.
+    /// </summary>
+    public StateSlot? Scratch { get; init; }
+
     /// <summary>The number of key groups (state kept across supersteps is partitioned by them).</summary>
     public int MaxParallelism { get; init; } = Runtime.Partitioning.KeyGroups.DefaultMaxParallelism;
 
@@ -32,6 +39,29 @@ public readonly record struct OperatorInfo(string Name, int Subtask, int BatchSi
 /// <summary>Holds an operator's loop-invariant state between supersteps of an iteration.</summary>
 public sealed class StateSlot
 {
+    private object[] _kept = [];
+
     /// <summary>The state, or null before the first superstep stored it.</summary>
     public object? Value { get; set; }
+
+    /// <summary>
+    /// The object of type <typeparamref name="T"/> kept in this slot by an earlier superstep (<paramref name="reused"/>:
+    /// the caller empties it), or a new one from <paramref name="create"/>, kept from now on. One per type, so an operator
+    /// may keep several (a fused join keeps its table and its accumulators).
+    /// </summary>
+    public T Keep<T>(Func<T> create, out bool reused) where T : class
+    {
+        foreach (var o in _kept)
+        {
+            if (o is T t)
+            {
+                reused = true;
+                return t;
+            }
+        }
+        var made = create();
+        _kept = [.. _kept, made];
+        reused = false;
+        return made;
+    }
 }

@@ -11,7 +11,7 @@ namespace Dataflow.Operators.Join;
 /// </summary>
 public abstract class BuildProbeOperator<TProbe, TBuild, TOut>
 {
-    private List<TProbe>? _stash = new();
+    private List<TProbe>? _stash;
     private bool _probeEnded;
 
     /// <summary>Creates the operator.</summary>
@@ -19,6 +19,9 @@ public abstract class BuildProbeOperator<TProbe, TBuild, TOut>
     {
         Downstream = downstream;
         Info = info;
+        // Inside an iteration the list the last superstep grew is refilled (it is emptied after every replay).
+        _stash = info.Scratch?.Keep(static () => new List<TProbe>(), out _) ?? new List<TProbe>();
+        _stash.Clear();
         Probe = new ProbeInput(this);
         Build = new BuildInput(this);
     }
@@ -59,6 +62,7 @@ public abstract class BuildProbeOperator<TProbe, TBuild, TOut>
             var stash = op._stash!;
             op._stash = null;
             if (stash.Count > 0) op.OnProbe(System.Runtime.InteropServices.CollectionsMarshal.AsSpan(stash));
+            stash.Clear();
             if (op._probeEnded) op.OnEnd();
         }
     }

@@ -27,7 +27,7 @@ public sealed class JoinAggregateOperator<TProbe, TBuild, TJoinKey, TMid, TKey, 
     private readonly Func<TAcc, TMid, TAcc> _add;
     private readonly int _spillAt;
     private readonly JoinIndex<TJoinKey, TBuild> _index;
-    private readonly GroupTable<TKey, TAcc> _groups = new();
+    private readonly GroupTable<TKey, TAcc> _groups;
 
     /// <summary>Creates the operator.</summary>
     /// <param name="probeKey">Join key of a probe record.</param>
@@ -50,6 +50,7 @@ public sealed class JoinAggregateOperator<TProbe, TBuild, TJoinKey, TMid, TKey, 
         _create = create;
         _add = add;
         _spillAt = spillAt;
+        _groups = GroupTable<TKey, TAcc>.For(info.Scratch);
         _index = new JoinIndex<TJoinKey, TBuild>(info);
         if (_index.Prebuilt) Build.Close();
     }
@@ -101,7 +102,7 @@ public sealed class JoinAggregateOperator<TProbe, TBuild, TJoinKey, TMid, TKey, 
     protected override void OnEnd()
     {
         _groups.EmitAll(static (k, a) => (k, a), Downstream, Info);
-        _groups.Release();
+        _groups.Release(Info.Scratch);
         Downstream.Close();
     }
 }

@@ -26,6 +26,12 @@ internal sealed class JoinIndex<TKey, TBuild>
         {
             _grouped = new KeyGroupedMultiMap<TKey, TBuild>(info.MaxParallelism);
         }
+        else if (info.Scratch is { } scratch)
+        {
+            // Rebuilt every superstep: the table the last superstep grew is cleared and refilled.
+            _table = scratch.Keep(static () => new HashMultiMap<TKey, TBuild>(), out bool reused);
+            if (reused) _table.Clear();
+        }
         else
         {
             _table = new HashMultiMap<TKey, TBuild>();

@@ -158,6 +158,13 @@ public sealed class HashMultiMap<TKey, TValue>
     private int[] _keyOrdinal;
     private int[]? _starts; // after Freeze: values of key ordinal k are [_starts[k], _starts[k + 1])
     private int _count;
+    // Kept by Freeze for Clear, so a map refilled every superstep allocates nothing once it has grown: the build-order
+    // values and key ordinals (reused by the next build), the frozen layout's spare buffer, and the counting sort's arrays.
+    private TValue[]? _buildValues;
+    private int[]? _ordinalBuffer;
+    private TValue[]? _spare;
+    private int[]? _startsBuffer;
+    private int[]? _nextBuffer;
 
     /// <summary>Creates an empty multimap with room for <paramref name="capacity"/> values.</summary>
     public HashMultiMap(int capacity = 1024)
@@ -214,16 +221,41 @@ public sealed class HashMultiMap<TKey, TValue>
     {
         if (_starts is not null) return;
         int keys = _ordinals.Count;
-        var starts = new int[keys + 1];
+        var starts = _startsBuffer is { } sb && sb.Length >= keys + 1 ? sb : new int[keys + 1];
+        Array.Clear(starts, 0, keys + 1);
         for (int i = 0; i < _count; i++) starts[_keyOrdinal[i] + 1]++;
         for (int k = 0; k < keys; k++) starts[k + 1] += starts[k];
-        var next = new int[keys];
+        var next = _nextBuffer is { } nb && nb.Length >= keys ? nb : new int[keys];
         Array.Copy(starts, next, keys);
-        var values = new TValue[Math.Max(1, _count)];
+        var values = _spare is { } spare && spare.Length >= Math.Max(1, _count) ? spare : new TValue[Math.Max(1, _count)];
         for (int i = 0; i < _count; i++) values[next[_keyOrdinal[i]]++] = _values[i];
+        _buildValues = _values;
+        _ordinalBuffer = _keyOrdinal;
+        _nextBuffer = next;
         _values = values;
         _starts = starts;
         _keyOrdinal = [];
+    }
+
+    /// <summary>Empties the map for another build, keeping every buffer it has grown (a join's table refilled each superstep).</summary>
+    public void Clear()
+    {
+        _ordinals.Clear();
+        if (_starts is not null)
+        {
+            // The frozen layout becomes the spare for the next Freeze; the build goes back into its own buffers.
+            _spare = _values;
+            _startsBuffer = _starts;
+            _values = _buildValues ?? new TValue[Math.Max(4, _count)];
+            _keyOrdinal = _ordinalBuffer ?? new int[_values.Length];
+            _starts = null;
+        }
+        if (RuntimeHelpers.IsReferenceOrContainsReferences<TValue>())
+        {
+            Array.Clear(_values);
+            if (_spare is not null) Array.Clear(_spare);
+        }
+        _count = 0;
     }
 
     /// <summary>

@@ -1,4 +1,3 @@
-using System.Buffers;
 using System.Runtime.CompilerServices;
 using Dataflow.Runtime.Execution;
 using Dataflow.Runtime.Records;
@@ -16,7 +15,7 @@ public abstract class ExchangeOutput<T> : Collector<T>
 
     private protected ExchangeOutput(ExchangeTargets targets) => _targets = targets;
 
-    private protected T[] Rent() => ArrayPool<T>.Shared.Rent(_targets.BatchSize);
+    private protected T[] Rent() => BatchPool<T>.Rent(_targets.BatchSize);
 
     private protected void Send(int target, T[] items, int count)
     {
@@ -40,7 +39,7 @@ public abstract class ExchangeOutput<T> : Collector<T>
         {
             Array.Clear(items, 0, count);
         }
-        ArrayPool<T>.Shared.Return(items);
+        BatchPool<T>.Return(items);
     }
 }
 

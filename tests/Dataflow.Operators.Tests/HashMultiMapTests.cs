@@ -75,3 +75,36 @@ public class HashMultiMapTests
         Assert.Throws<InvalidOperationException>(() => map.Add(2, "b"));
     }
 }
+
+/// <summary><see cref="HashMultiMap{TKey, TValue}.Clear"/>: a map refilled every superstep answers for its new content only.</summary>
+public class HashMultiMapClearTests
+{
+    [Theory]
+    [InlineData(false)]
+    [InlineData(true)]
+    public void Clear_RefilledWithOtherContent_AnswersOnlyTheNewValues(bool probeBeforeClear)
+    {
+        var map = new HashMultiMap<long, string>();
+        for (int round = 0; round < 4; round++)
+        {
+            var expected = new Dictionary<long, List<string>>();
+            var r = new Random(round);
+            int adds = round % 2 == 0 ? 5_000 : 300; // grow, shrink, grow again: the kept buffers are reused or regrown
+            for (int i = 0; i < adds; i++)
+            {
+                long k = r.Next(0, adds / 3 + 1);
+                string v = $"{round}:{i}";
+                map.Add(k, v);
+                (expected.TryGetValue(k, out var l) ? l : expected[k] = new()).Add(v);
+            }
+            foreach (var (k, values) in expected) Assert.Equal(values, map.ValuesOf(k).ToArray());
+            Assert.True(map.ValuesOf(-1).IsEmpty);
+            Assert.Equal(adds, map.Count);
+            if (probeBeforeClear) Assert.Equal(expected.Count, map.KeyCount);
+            map.Clear();
+            Assert.Equal(0, map.Count);
+            Assert.True(map.ValuesOf(expected.Keys.First()).IsEmpty);
+            map.Clear();
+        }
+    }
+}
