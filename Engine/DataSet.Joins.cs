@@ -94,7 +94,10 @@ public sealed partial class DataSet<T>
             {
                 var op = new CoGroupOperator<T, TOther, TKey, TResult>(key, otherKey, result, down, info);
                 return (op.First, op.Second);
-            }));
+            },
+            // Inside an iteration a loop-invariant second side is grouped once and its groups kept, as a join keeps its table.
+            cacheableStaticInput: 1,
+            cachedState: maxP => new Operators.Tables.KeyGroupedMultiMap<TKey, TOther>(maxP)));
     }
 
     /// <summary>

@@ -5,14 +5,26 @@ using Dataflow.Runtime.Records;
 namespace Dataflow.Operators.Join;
 
 /// <summary>Groups both inputs by key and calls a user function once per key present in either (<c>CoGroup</c>).</summary>
+/// <remarks>
+/// Each side's records are laid out per key in a multimap, and the user function gets each group as a list over that
+/// layout (no list per key is built). Inside an iteration a loop-invariant second side is grouped in the first
+/// superstep only and its groups kept per key group (<see cref="OperatorInfo.StaticState"/>), as a join keeps its table:
+/// a later superstep groups only the changing first side. The lists handed out are never written again, so a result
+/// may keep them.
+/// </remarks>
 public sealed class CoGroupOperator<T1, T2, TKey, TOut>
 {
+    private static readonly IReadOnlyList<T1> NoFirst = Array.Empty<T1>();
+    private static readonly IReadOnlyList<T2> NoSecond = Array.Empty<T2>();
     private readonly Func<T1, TKey> _key1;
     private readonly Func<T2, TKey> _key2;
     private readonly Func<TKey, IReadOnlyList<T1>, IReadOnlyList<T2>, IEnumerable<TOut>> _result;
     private readonly Collector<TOut> _downstream;
     private readonly OperatorInfo _info;
-    private readonly OpenHashMap<TKey, (List<T1>? First, List<T2>? Second)> _groups = new(1024);
+    private readonly HashMultiMap<TKey, T1> _first = new();
+    // The second side: grouped per run, or kept across supersteps (then filled in the first one only).
+    private readonly HashMultiMap<TKey, T2>? _second;
+    private readonly KeyGroupedMultiMap<TKey, T2>? _kept;
     private int _open = 2;
 
     /// <summary>Creates the operator.</summary>
@@ -24,8 +36,29 @@ public sealed class CoGroupOperator<T1, T2, TKey, TOut>
         _result = result;
         _downstream = downstream;
         _info = info;
-        First = new Input<T1>(this, (op, x) => (op._groups.GetValueRefOrAddDefault(op._key1(x), out _).First ??= new()).Add(x));
-        Second = new Input<T2>(this, (op, x) => (op._groups.GetValueRefOrAddDefault(op._key2(x), out _).Second ??= new()).Add(x));
+        if (info.StaticState is { } slot)
+        {
+            if (slot.Value is KeyGroupedMultiMap<TKey, T2> kept)
+            {
+                _kept = kept;
+                _open = 1; // its input does not run again
+            }
+            else
+            {
+                _kept = new KeyGroupedMultiMap<TKey, T2>(info.MaxParallelism);
+            }
+        }
+        else
+        {
+            _second = new HashMultiMap<TKey, T2>();
+        }
+        First = new Input<T1>(this, (op, x) => op._first.Add(op._key1(x), x));
+        Second = new Input<T2>(this, (op, x) =>
+        {
+            var k = op._key2(x);
+            if (op._second is { } second) second.Add(k, x);
+            else op._kept!.Add(k, x);
+        });
     }
 
     /// <summary>The first input.</summary>
@@ -37,26 +70,47 @@ public sealed class CoGroupOperator<T1, T2, TKey, TOut>
     private void InputEnded()
     {
         if (--_open > 0) return;
-        var buffer = new BatchBuffer<TOut>(_info.BatchSize);
-        var keys = _groups.Keys;
-        var groups = _groups.Values;
-        for (int i = 0; i < keys.Length; i++)
+        if (_kept is not null && _info.StaticState is { Value: null } slot)
         {
-            List<TOut> results;
-            try
+            _kept.Freeze();
+            slot.Value = _kept;
+        }
+        var buffer = new BatchBuffer<TOut>(_info.BatchSize);
+        try
+        {
+            // Every key of the first side with its second group, then the keys only the second side has.
+            foreach (var k in _first.FrozenKeys) Emit(ref buffer, k, _first.SegmentOf(k), SecondOf(k));
+            if (_second is not null) EmitSecondOnly(ref buffer, _second);
+            else
             {
-                results = _result(keys[i], (IReadOnlyList<T1>?)groups[i].First ?? [], (IReadOnlyList<T2>?)groups[i].Second ?? []).ToList();
+                foreach (var table in _kept!.Tables) EmitSecondOnly(ref buffer, table);
             }
-            catch (Exception e) when (OperatorInfo.IsUserFault(e))
-            {
-                _info.Throw(e);
-                throw;
-            }
-            foreach (var r in results) buffer.Add(r, _downstream);
+        }
+        catch (Exception e) when (OperatorInfo.IsUserFault(e))
+        {
+            _info.Throw(e);
         }
         buffer.Flush(_downstream);
-        _groups.Clear();
         _downstream.Close();
+    }
+
+    private IReadOnlyList<T2> SecondOf(TKey key)
+    {
+        var s = _second is not null ? _second.SegmentOf(key) : _kept!.SegmentOf(key);
+        return s.Count == 0 ? NoSecond : s;
+    }
+
+    private void EmitSecondOnly(ref BatchBuffer<TOut> buffer, HashMultiMap<TKey, T2> second)
+    {
+        foreach (var k in second.FrozenKeys)
+        {
+            if (_first.SegmentOf(k).Count == 0) Emit(ref buffer, k, NoFirst, second.SegmentOf(k));
+        }
+    }
+
+    private void Emit(ref BatchBuffer<TOut> buffer, TKey key, IReadOnlyList<T1> first, IReadOnlyList<T2> second)
+    {
+        foreach (var r in _result(key, first, second)) buffer.Add(r, _downstream);
     }
 
     private sealed class Input<T>(CoGroupOperator<T1, T2, TKey, TOut> op, Action<CoGroupOperator<T1, T2, TKey, TOut>, T> add) : Collector<T>

@@ -56,6 +56,13 @@ public sealed class KeyGroupedMultiMap<TKey, TValue>(int maxParallelism) : KeyGr
         return map is null ? default : map.ValuesOf(key);
     }
 
+    /// <summary>The values of <paramref name="key"/> as a list over the frozen layout (empty when absent).</summary>
+    internal ArraySegment<TValue> SegmentOf(TKey key) =>
+        Groups[GroupOf(StableHash.Of(key))] is { } map ? map.SegmentOf(key) : ArraySegment<TValue>.Empty;
+
+    /// <summary>The group tables present (each frozen keys in <see cref="HashMultiMap{TKey, TValue}.FrozenKeys"/>).</summary>
+    internal IEnumerable<HashMultiMap<TKey, TValue>> Tables => Groups.Where(g => g is not null)!;
+
     /// <summary>Builds the direct index once the map is probed frozen, when its keys are integers in a range dense enough.</summary>
     [MethodImpl(MethodImplOptions.NoInlining)]
     private DirectIndex<TValue>? BuildDirect()

@@ -318,6 +318,16 @@ public sealed class HashMultiMap<TKey, TValue>
     /// <summary>All values, each key's contiguous (frozen maps only).</summary>
     internal TValue[] FrozenValues => _values;
 
+    /// <summary>The values of <paramref name="key"/> as a list over the frozen layout (empty when absent); freezes the map on first use.</summary>
+    internal ArraySegment<TValue> SegmentOf(TKey key)
+    {
+        if (_starts is null) Freeze();
+        int e = _ordinals.IndexOf(key);
+        if (e < 0) return ArraySegment<TValue>.Empty;
+        int k = _ordinals.ValueAt(e);
+        return new ArraySegment<TValue>(_values, _starts![k], _starts[k + 1] - _starts[k]);
+    }
+
     /// <summary>The values of <paramref name="key"/> in insertion order (empty when absent); freezes the map on first use.</summary>
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
     public ReadOnlySpan<TValue> ValuesOf(TKey key)
