@@ -18,6 +18,26 @@ public static class PageRankJob
     public static DataSet<(long Src, long Dst)> ReadEdges(DataflowEnvironment env, string path) =>
         env.ReadCsv(path, GraphInput.ParseEdge, CsvFormat.Whitespace).Distinct();
 
+    /// <summary>The vertices of <paramref name="edges"/>, their number and each source's out-degree: where every PageRank here starts.</summary>
+    /// <exception cref="InvalidDataException">There are no edges (every rank would be 1/0).</exception>
+    internal static async Task<(DataSet<long> Vertices, long Count, DataSet<(long Key, long Count)> OutDegrees)> VerticesAsync(
+        DataSet<(long Src, long Dst)> edges, CancellationToken ct)
+    {
+        var vertices = edges.SelectMany(e => new[] { e.Src, e.Dst }).Distinct();
+        long n = await vertices.CountAsync(ct);
+        if (n == 0) throw new InvalidDataException("PageRank needs at least one edge; the graph has none");
+        return (vertices, n, edges.GroupBy(e => e.Src).Count());
+    }
+
+    /// <summary>A vertex's next rank from what reached it along edges and the dangling mass spread over all <paramref name="n"/> vertices; adds its change to <paramref name="delta"/>.</summary>
+    internal static Rank Next(Rank old, double incoming, IReadOnlyList<(int Key, double Sum)> dangling, long n, double teleport, double damping, Aggregator<double> delta)
+    {
+        double spread = dangling.Count > 0 ? dangling[0].Sum / n : 0;
+        double value = teleport + damping * (incoming + spread);
+        delta.Add(Math.Abs(value - old.Value));
+        return old with { Value = value };
+    }
+
     /// <summary>Builds the ranks after at most <paramref name="iterations"/> supersteps.</summary>
     /// <param name="env">The environment.</param>
     /// <param name="edges">The distinct edges.</param>
@@ -29,11 +49,7 @@ public static class PageRankJob
     public static async Task<DataSet<Rank>> BuildAsync(DataflowEnvironment env, DataSet<(long Src, long Dst)> edges,
         int iterations, double damping, double tolerance, CancellationToken ct = default)
     {
-        var vertices = edges.SelectMany(e => new[] { e.Src, e.Dst }).Distinct();
-        long n = await vertices.CountAsync(ct);
-        // Every rank is 1/n: without a vertex there is nothing to rank.
-        if (n == 0) throw new InvalidDataException("PageRank needs at least one edge; the graph has none");
-        var outDegrees = edges.GroupBy(e => e.Src).Count();
+        var (vertices, n, outDegrees) = await VerticesAsync(edges, ct);
         var weighted = edges.Join(outDegrees, e => e.Src, d => d.Key, (e, d) => new WeightedEdge(e.Src, e.Dst, 1.0 / d.Count));
         var initial = vertices.LeftOuterJoin(outDegrees, v => v, d => d.Key, (v, d) => new Rank(v, 1.0 / n, d.Count == 0));
         double teleport = (1 - damping) / n;
@@ -50,13 +66,7 @@ public static class PageRankJob
             var next = ranks
                 .LeftOuterJoin(contributions, r => r.Id, c => c.Key, (r, c) => (Old: r, Incoming: c.Sum))
                 .WithBroadcast(danglingMass)
-                .Select((x, dangling) =>
-                {
-                    double spread = dangling.Count > 0 ? dangling[0].Sum / n : 0;
-                    double value = teleport + damping * (x.Incoming + spread);
-                    delta.Add(Math.Abs(value - x.Old.Value));
-                    return x.Old with { Value = value };
-                });
+                .Select((x, dangling) => Next(x.Old, x.Incoming, dangling, n, teleport, damping, delta));
             if (tolerance > 0) ctx.ConvergeWhen(() => delta.Value < tolerance);
             return next;
         }, "pagerank");

@@ -28,10 +28,7 @@ public static class PageRankVariants
     {
         ArgumentNullException.ThrowIfNull(env);
         ArgumentNullException.ThrowIfNull(edges);
-        var vertices = edges.SelectMany(e => new[] { e.Src, e.Dst }).Distinct();
-        long n = await vertices.CountAsync(ct);
-        if (n == 0) throw new InvalidDataException("PageRank needs at least one edge; the graph has none");
-        var outDegrees = edges.GroupBy(e => e.Src).Count();
+        var (vertices, n, outDegrees) = await PageRankJob.VerticesAsync(edges, ct);
         var initial = vertices.LeftOuterJoin(outDegrees, v => v, d => d.Key, (v, d) => new Rank(v, 1.0 / n, d.Count == 0));
         double teleport = (1 - damping) / n;
 
@@ -48,13 +45,7 @@ public static class PageRankVariants
             var next = ranks
                 .CoGroup(contributions, r => r.Id, c => c.Key, (_, rs, cs) => Incoming(rs, cs))
                 .WithBroadcast(danglingMass)
-                .Select((x, dangling) =>
-                {
-                    double spread = dangling.Count > 0 ? dangling[0].Sum / n : 0;
-                    double value = teleport + damping * (x.Incoming + spread);
-                    delta.Add(Math.Abs(value - x.Old.Value));
-                    return x.Old with { Value = value };
-                });
+                .Select((x, dangling) => PageRankJob.Next(x.Old, x.Incoming, dangling, n, teleport, damping, delta));
             if (tolerance > 0) ctx.ConvergeWhen(() => delta.Value < tolerance);
             return next;
         }, "pagerank-cogroup");
@@ -112,10 +103,7 @@ public static class PageRankVariants
     {
         ArgumentNullException.ThrowIfNull(env);
         ArgumentNullException.ThrowIfNull(edges);
-        var vertices = edges.SelectMany(e => new[] { e.Src, e.Dst }).Distinct();
-        long n = await vertices.CountAsync(ct);
-        if (n == 0) throw new InvalidDataException("PageRank needs at least one edge; the graph has none");
-        var outDegrees = edges.GroupBy(e => e.Src).Count();
+        var (vertices, n, outDegrees) = await PageRankJob.VerticesAsync(edges, ct);
         // Damping folded into the weight: one multiplication per edge and superstep.
         var weighted = edges.Join(outDegrees, e => e.Src, d => d.Key, (e, d) => new WeightedEdge(e.Src, e.Dst, damping / d.Count));
         double start = (1 - damping) / n;
