@@ -29,7 +29,7 @@ internal sealed class JoinIndex<TKey, TBuild>
         else if (info.Scratch is { } scratch)
         {
             // Rebuilt every superstep: the table the last superstep grew is cleared and refilled.
-            _table = scratch.Keep(static () => new HashMultiMap<TKey, TBuild>(), out bool reused);
+            _table = scratch.Keep(static () => new HashMultiMap<TKey, TBuild>() { KeepsBuffers = true }, out bool reused);
             if (reused) _table.Clear();
         }
         else

@@ -188,6 +188,13 @@ public sealed class HashMultiMap<TKey, TValue>
     /// <summary>Number of values.</summary>
     public int Count => _count;
 
+    /// <summary>
+    /// True for a map that is cleared and refilled (a join's table of the changing side, every superstep): freezing
+    /// then keeps the build buffers for the next fill. False (the default) lets them go, so a map frozen for good (a
+    /// loop-invariant index) holds only its frozen layout.
+    /// </summary>
+    public bool KeepsBuffers { get; init; }
+
     /// <summary>Number of distinct keys.</summary>
     public int KeyCount => _ordinals.Count;
 
@@ -229,9 +236,12 @@ public sealed class HashMultiMap<TKey, TValue>
         Array.Copy(starts, next, keys);
         var values = _spare is { } spare && spare.Length >= Math.Max(1, _count) ? spare : new TValue[Math.Max(1, _count)];
         for (int i = 0; i < _count; i++) values[next[_keyOrdinal[i]]++] = _values[i];
-        _buildValues = _values;
-        _ordinalBuffer = _keyOrdinal;
-        _nextBuffer = next;
+        if (KeepsBuffers)
+        {
+            _buildValues = _values;
+            _ordinalBuffer = _keyOrdinal;
+            _nextBuffer = next;
+        }
         _values = values;
         _starts = starts;
         _keyOrdinal = [];

@@ -80,11 +80,13 @@ public class HashMultiMapTests
 public class HashMultiMapClearTests
 {
     [Theory]
-    [InlineData(false)]
-    [InlineData(true)]
-    public void Clear_RefilledWithOtherContent_AnswersOnlyTheNewValues(bool probeBeforeClear)
+    [InlineData(false, false)]
+    [InlineData(true, false)]
+    [InlineData(false, true)]
+    [InlineData(true, true)]
+    public void Clear_RefilledWithOtherContent_AnswersOnlyTheNewValues(bool probeBeforeClear, bool keepsBuffers)
     {
-        var map = new HashMultiMap<long, string>();
+        var map = new HashMultiMap<long, string> { KeepsBuffers = keepsBuffers };
         for (int round = 0; round < 4; round++)
         {
             var expected = new Dictionary<long, List<string>>();
