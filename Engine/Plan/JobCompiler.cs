@@ -161,6 +161,7 @@ internal sealed class JobCompiler
         var graph = new JobGraph();
         if (_scope is not null)
         {
+            _scope.ForgetStaleScratch();
             foreach (var n in _chains.SelectMany(c => c.Nodes).Where(_scope.IsDynamic)) _scratch[n] = _scope.ScratchOf(n, P(n));
         }
         foreach (var c in _chains)

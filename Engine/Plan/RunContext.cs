@@ -88,8 +88,7 @@ internal sealed class IterationScope
 
     /// <summary>
     /// The per-subtask slots where the operator of <paramref name="n"/> leaves its tables and buffers for the next
-    /// superstep (<see cref="OperatorInfo.Scratch"/>); new slots after a change of parallelism. Nodes not compiled in the
-    /// last two supersteps (sinks made for one superstep) are forgotten.
+    /// superstep (<see cref="OperatorInfo.Scratch"/>); new slots after a change of parallelism.
     /// </summary>
     public StateSlot[] ScratchOf(Node n, int parallelism)
     {
@@ -98,8 +97,13 @@ internal sealed class IterationScope
             e.Slots = Enumerable.Range(0, parallelism).Select(_ => new StateSlot()).ToArray();
         }
         _scratch[n] = (e.Slots, Superstep);
-        foreach (var stale in _scratch.Where(x => x.Value.Superstep < Superstep - 1).Select(x => x.Key).ToList()) _scratch.Remove(stale);
         return e.Slots;
+    }
+
+    /// <summary>Forgets the slots of nodes not compiled in the last two supersteps (sinks made for one superstep); once per compile.</summary>
+    public void ForgetStaleScratch()
+    {
+        foreach (var stale in _scratch.Where(x => x.Value.Superstep < Superstep - 1).Select(x => x.Key).ToList()) _scratch.Remove(stale);
     }
 
     /// <summary>Loop-invariant records as each consumer subtask received them in the first superstep.</summary>

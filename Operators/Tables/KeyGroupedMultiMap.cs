@@ -22,8 +22,7 @@ public sealed class KeyGroupedMultiMap<TKey, TValue>(int maxParallelism) : KeyGr
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
     public void Add(TKey key, TValue value)
     {
-        _direct = null;
-        _directTried = false;
+        if (_directTried) ForgetDirect(); // a key added after a probe: the direct index no longer covers every key
         (Groups[GroupOf(StableHash.Of(key))] ??= new HashMultiMap<TKey, TValue>(64)).Add(key, value);
     }
 
@@ -31,12 +30,13 @@ public sealed class KeyGroupedMultiMap<TKey, TValue>(int maxParallelism) : KeyGr
     public void Freeze()
     {
         foreach (var g in Groups) g?.Freeze();
-        _direct = null;
-        _directTried = false;
+        ForgetDirect();
     }
 
     /// <inheritdoc />
-    protected override void OnGroupsChanged()
+    protected override void OnGroupsChanged() => ForgetDirect();
+
+    private void ForgetDirect()
     {
         _direct = null;
         _directTried = false;
@@ -67,8 +67,8 @@ public sealed class KeyGroupedMultiMap<TKey, TValue>(int maxParallelism) : KeyGr
     [MethodImpl(MethodImplOptions.NoInlining)]
     private DirectIndex<TValue>? BuildDirect()
     {
+        Freeze();
         _directTried = true;
-        foreach (var g in Groups) g?.Freeze();
         _direct = DirectIndex<TValue>.TryBuild(Groups.Where(g => g is not null).Select(g => (g!.FrozenKeys.ToArray(), g.FrozenStarts, g.FrozenValues)).ToList(),
             static (TKey k) => typeof(TKey) == typeof(int) ? Unsafe.As<TKey, int>(ref k) : Unsafe.As<TKey, long>(ref k));
         return _direct;

@@ -329,6 +329,7 @@ public sealed class HashMultiMap<TKey, TValue>
     internal TValue[] FrozenValues => _values;
 
     /// <summary>The values of <paramref name="key"/> as a list over the frozen layout (empty when absent); freezes the map on first use.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
     internal ArraySegment<TValue> SegmentOf(TKey key)
     {
         if (_starts is null) Freeze();
@@ -340,13 +341,5 @@ public sealed class HashMultiMap<TKey, TValue>
 
     /// <summary>The values of <paramref name="key"/> in insertion order (empty when absent); freezes the map on first use.</summary>
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    public ReadOnlySpan<TValue> ValuesOf(TKey key)
-    {
-        if (_starts is null) Freeze();
-        int e = _ordinals.IndexOf(key);
-        if (e < 0) return default;
-        int k = _ordinals.ValueAt(e);
-        var starts = _starts!;
-        return new ReadOnlySpan<TValue>(_values, starts[k], starts[k + 1] - starts[k]);
-    }
+    public ReadOnlySpan<TValue> ValuesOf(TKey key) => SegmentOf(key);
 }
