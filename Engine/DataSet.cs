@@ -84,7 +84,7 @@ public sealed partial class DataSet<T>
         if (!IsPartitionedOn(key))
         {
             input = new OperatorNode<T, T>(Node, $"Combine({label})", Requirement<T>.Any,
-                (down, info) => new DistinctOperator<T, TKey>(key, down, info), parallelism: Node.Parallelism);
+                (down, info) => new DistinctOperator<T, TKey>(key, down, info, forgetAt: 1 << 16), parallelism: Node.Parallelism);
         }
         return new(new OperatorNode<T, T>(input, label, new HashRequirement<T, TKey>(key, name ?? "key"),
             (down, info) => new DistinctOperator<T, TKey>(key, down, info), key));

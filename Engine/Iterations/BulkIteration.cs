@@ -26,10 +26,10 @@ internal sealed class BulkIterationNode<T> : IterationNode
 
     public override async Task ExecuteAsync(RunContext run)
     {
-        var current = await MaterializeAsync(_initial, Requirement<T>.Any, run, null).ConfigureAwait(false);
         var roots = new List<Node> { _next };
         if (Context.TerminationCriterion is { } t) roots.Add(t);
         var scope = new IterationScope(roots, new HashSet<Node> { _partial }, Env.Parallelism);
+        await RunInitialAsync(run, scope, [MaterializeSink(_initial, Requirement<T>.Any, out var current)], roots).ConfigureAwait(false);
         List<T>[]? spare = null;
         await RunSuperstepsAsync(run, scope, async k =>
         {

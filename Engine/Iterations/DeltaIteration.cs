@@ -117,8 +117,12 @@ internal sealed class DeltaIterationNode<T, TWork, TKey> : IterationNode
 
     public override async Task ExecuteAsync(RunContext run)
     {
-        var solutionParts = await MaterializeAsync(_initialSolution, _byKey, run, null).ConfigureAwait(false);
-        var workset = await MaterializeAsync(_initialWorkset, Requirement<TWork>.Any, run, null).ConfigureAwait(false);
+        var placeholders = new HashSet<Node>(_state.Lookups) { _workset };
+        var scope = new IterationScope([_delta, _nextWorkset], placeholders, Env.Parallelism);
+        // One job: a solution set and workset from the same records are computed once.
+        await RunInitialAsync(run, scope,
+            [MaterializeSink(_initialSolution, _byKey, out var solutionParts), MaterializeSink(_initialWorkset, Requirement<TWork>.Any, out var workset)],
+            [_delta, _nextWorkset]).ConfigureAwait(false);
         var indexes = new KeyGroupedIndex<TKey, T>[Env.Parallelism];
         for (int s = 0; s < indexes.Length; s++)
         {
@@ -126,8 +130,6 @@ internal sealed class DeltaIterationNode<T, TWork, TKey> : IterationNode
             foreach (var x in solutionParts[s]) indexes[s].Put(_key(x), x);
         }
         run.Materialized[_output] = indexes;
-        var placeholders = new HashSet<Node>(_state.Lookups) { _workset };
-        var scope = new IterationScope([_delta, _nextWorkset], placeholders, Env.Parallelism);
         await RunSuperstepsAsync(run, scope, async k =>
         {
             run.Materialized[_workset] = workset;

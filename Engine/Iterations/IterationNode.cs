@@ -63,13 +63,74 @@ internal abstract class IterationNode
 
     public abstract Task ExecuteAsync(RunContext run);
 
-    /// <summary>Runs a job that collects <paramref name="node"/> into one list per subtask of the iteration.</summary>
-    protected async Task<List<T>[]> MaterializeAsync<T>(Node<T> node, Requirement<T> requirement, RunContext run, IterationScope? scope)
+    /// <summary>Nodes this iteration's initial job computed and kept for its first superstep (<see cref="RunContext.Computed"/>).</summary>
+    private readonly List<Node> _computed = new();
+
+    /// <summary>
+    /// Runs the job that computes the iteration's initial inputs (<paramref name="sinks"/>, made by <see cref="MaterializeSink"/>),
+    /// and keeps in memory, in the same job, every node the step's loop-invariant inputs read as well: the first superstep reads
+    /// them from memory instead of computing them again (connected components' deduplicated edges are both where the initial
+    /// labels come from and the step's join input; solution and workset from one node are computed once too).
+    /// </summary>
+    /// <param name="run">The run.</param>
+    /// <param name="scope">The step's scope (which nodes are loop-invariant).</param>
+    /// <param name="sinks">Sinks collecting the initial inputs.</param>
+    /// <param name="roots">The step's results.</param>
+    protected async Task RunInitialAsync(RunContext run, IterationScope scope, IReadOnlyList<Node> sinks, IReadOnlyList<Node> roots)
     {
-        var sink = MaterializeSink(node, requirement, out var parts);
-        scope?.AddDynamic(sink);
-        await Env.RunJobAsync([sink], run, scope).ConfigureAwait(false);
-        return parts;
+        var job = new List<Node>(sinks);
+        var kept = new List<(Node Node, Node Source)>();
+        foreach (var n in ReadByStepAndInitial(sinks, roots, scope))
+        {
+            var (sink, source) = n.CreateKept();
+            job.Add(sink);
+            kept.Add((n, source));
+        }
+        await Env.RunJobAsync(job, run).ConfigureAwait(false);
+        foreach (var (n, source) in kept)
+        {
+            run.Computed[n] = source;
+            _computed.Add(n);
+        }
+    }
+
+    /// <summary>
+    /// The nodes both the initial job (under <paramref name="sinks"/>) and the step's loop-invariant inputs compute, where the
+    /// step's use of them begins: a loop-invariant node the initial job computes that a node outside the initial job reads.
+    /// Sources are left out (they read again what they read).
+    /// </summary>
+    internal static List<Node> ReadByStepAndInitial(IEnumerable<Node> sinks, IEnumerable<Node> roots, IterationScope scope)
+    {
+        var initial = new HashSet<Node>();
+        var stack = new Stack<Node>(sinks);
+        while (stack.Count > 0)
+        {
+            var n = stack.Pop();
+            if (!initial.Add(n)) continue;
+            foreach (var i in n.Inputs) stack.Push(i);
+        }
+        var found = new HashSet<Node>();
+        var seen = new HashSet<Node>();
+        stack = new Stack<Node>(roots);
+        while (stack.Count > 0)
+        {
+            var n = stack.Pop();
+            if (!seen.Add(n)) continue;
+            bool shared = !scope.IsDynamic(n) && initial.Contains(n);
+            foreach (var i in n.Inputs)
+            {
+                if (!shared && !scope.IsDynamic(i) && initial.Contains(i) && !i.IsSource) found.Add(i);
+                stack.Push(i);
+            }
+        }
+        return found.OrderBy(n => n.Id).ToList();
+    }
+
+    /// <summary>The nodes kept by the initial job are read by the first superstep only: a recovery or a later wave computes them from their inputs.</summary>
+    private void ForgetComputed(RunContext run)
+    {
+        foreach (var n in _computed) run.Computed.Remove(n);
+        _computed.Clear();
     }
 
     /// <summary>A sink collecting <paramref name="node"/> into one list per subtask (<paramref name="parts"/>).</summary>
@@ -136,6 +197,7 @@ internal abstract class IterationNode
             // A worker that took a lost one's place has replayed the program up to here: it starts with the recovery.
             if (checkpoints is not null && host.PendingRecovery(checkpoints.Run) is { } joined)
             {
+                ForgetComputed(run); // every copy forgets them before its first wave: the survivors did after theirs
                 start = await RecoverAsync(run, host, scope, sync, checkpoints, ownState, joined, joined.Superstep).ConfigureAwait(false) + 1;
             }
             for (int k = start; ; k++)
@@ -146,7 +208,16 @@ internal abstract class IterationNode
                     scope.Superstep = k;
                     var cpu0 = process.TotalProcessorTime;
                     long t0 = Stopwatch.GetTimestamp();
-                    var (workset, criterion) = await superstep(k).ConfigureAwait(false);
+                    (long? Workset, long? Criterion) result;
+                    try
+                    {
+                        result = await superstep(k).ConfigureAwait(false);
+                    }
+                    finally
+                    {
+                        ForgetComputed(run);
+                    }
+                    var (workset, criterion) = result;
                     var wall = Stopwatch.GetElapsedTime(t0);
                     process.Refresh();
                     double cpu = Math.Clamp((process.TotalProcessorTime - cpu0).TotalSeconds / Math.Max(1e-9, wall.TotalSeconds * Environment.ProcessorCount), 0, 1);
@@ -190,6 +261,7 @@ internal abstract class IterationNode
         }
         finally
         {
+            ForgetComputed(run);
             if (checkpoints is not null) await checkpoints.EndAsync(completed, Env.ActiveObservers).ConfigureAwait(false);
         }
     }

@@ -10,6 +10,8 @@ namespace Dataflow.Plan;
 /// consumer's requirement (a hash partitioning on the same key at the same parallelism is reused).
 /// Inside an iteration, loop-invariant inputs run in the first superstep only: later supersteps
 /// replay what their consumers received, or reuse the state (a join's hash table) built from it.
+/// A node an earlier job of the run already computed and kept (<see cref="RunContext.Computed"/>) is
+/// read from memory, not computed again.
 /// </summary>
 internal sealed class JobCompiler
 {
@@ -49,6 +51,7 @@ internal sealed class JobCompiler
         foreach (var s in sinks) Visit(s, visited);
         foreach (var n in _order)
         {
+            if (_run.Computed.ContainsKey(n)) continue; // its inputs are not read
             foreach (var (input, i) in n.Inputs.Select((x, i) => (x, i)))
             {
                 if (_consumers.TryGetValue(input, out var list)) list.Add((n, i));
@@ -65,7 +68,10 @@ internal sealed class JobCompiler
     private void Visit(Node n, HashSet<Node> visited)
     {
         if (Pruned(n) || !visited.Add(n)) return;
-        foreach (var i in n.Inputs) Visit(i, visited);
+        if (!_run.Computed.ContainsKey(n))
+        {
+            foreach (var i in n.Inputs) Visit(i, visited);
+        }
         _order.Add(n);
         _consumers.TryAdd(n, new());
     }
@@ -93,6 +99,14 @@ internal sealed class JobCompiler
 
     private void Place(Node n)
     {
+        if (_run.Computed.TryGetValue(n, out var kept))
+        {
+            // Computed by an earlier job of the run: its kept output is read instead (consumers still see n's distribution).
+            var source = new Chain(kept);
+            _chains.Add(source);
+            _chainOf[n] = source;
+            return;
+        }
         if (n.Inputs.Length == 1 && !IsStaticEdge(n, n.Inputs[0]) && !(n.IsResultSink && _run.SeparateResultSinks))
         {
             var input = n.Inputs[0];

@@ -81,6 +81,12 @@ internal abstract class Node
     /// <summary>A sink counting this node's records into <paramref name="counts"/> (one slot per subtask).</summary>
     public abstract Node CreateCountSink(long[] counts);
 
+    /// <summary>
+    /// A sink that keeps this node's output in memory, per subtask, and a source that emits it again, partitioned as the
+    /// node's own output is: a node two jobs of a run read is computed once (<see cref="RunContext.Computed"/>).
+    /// </summary>
+    public abstract (Node Sink, Node Source) CreateKept();
+
     /// <summary>Creates a source subtask writing into <paramref name="downstream"/>.</summary>
     public virtual SubtaskBody CreateSource(SubtaskContext context, object downstream, RunContext run) =>
         throw new InvalidOperationException($"{Name} is not a source.");
@@ -134,6 +140,14 @@ internal abstract class Node<T> : Node
     public override Node CreateCountSink(long[] counts) =>
         new OperatorNode<T, T>(this, "Count", Requirement<T>.Any,
             (_, info) => new Operators.Sinks.CountSink<T>(counts, info.Subtask), parallelism: Parallelism);
+
+    public override (Node Sink, Node Source) CreateKept()
+    {
+        var lists = (List<T>[])CreateRecording(Parallelism);
+        var sink = new OperatorNode<T, T>(this, $"Keep({Name})", Requirement<T>.Any,
+            (_, info) => new Operators.Sinks.CollectSink<T>(lists[info.Subtask]), parallelism: Parallelism);
+        return (sink, new MaterializedSourceNode<T>(Env, $"Computed({Name})", Parallelism, _ => lists, PartitionedBy));
+    }
 
     private sealed class Adapter(Collector<T> collector, List<T>? recording) : IInputAdapter
     {

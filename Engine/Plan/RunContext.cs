@@ -17,6 +17,12 @@ internal sealed class RunContext(CancellationToken token)
     /// <summary>Cluster mode: user-visible sinks get vertices of their own (they run in the submitting process).</summary>
     public bool SeparateResultSinks { get; init; }
 
+    /// <summary>
+    /// Nodes already computed in this run, with the source that emits their kept output (<see cref="Node.CreateKept"/>):
+    /// a job that reads such a node reads the source instead of computing the node and its inputs again.
+    /// </summary>
+    public Dictionary<Node, Node> Computed { get; } = new();
+
     /// <summary>Set while compiling a superstep's job.</summary>
     public IterationScope? Scope { get; set; }
 

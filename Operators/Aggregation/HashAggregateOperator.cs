@@ -142,14 +142,25 @@ public sealed class DistinctOperator<T, TKey> : Collector<T>
     private readonly OperatorInfo _info;
     private readonly OpenHashMap<TKey, byte> _seen = new(1024);
     private readonly T[] _buffer;
+    private readonly int _forgetAt;
 
     /// <summary>Creates the operator.</summary>
-    public DistinctOperator(Func<T, TKey> key, Collector<T> downstream, OperatorInfo info)
+    /// <param name="key">The key records are distinct by.</param>
+    /// <param name="downstream">Where the first record of each key goes.</param>
+    /// <param name="info">Operator name and subtask.</param>
+    /// <param name="forgetAt">
+    /// A combiner's bound: forget the keys seen when this many are held (a key seen again later passes once more, and the
+    /// final stage drops it). Bounded, the combiner's table stays in cache and small; unbounded, it held every record of its
+    /// subtask a second time beside the final stage's table. <see cref="int.MaxValue"/> for the final stage.
+    /// </param>
+    public DistinctOperator(Func<T, TKey> key, Collector<T> downstream, OperatorInfo info, int forgetAt = int.MaxValue)
     {
+        ArgumentOutOfRangeException.ThrowIfLessThan(forgetAt, 1);
         _key = key;
         _downstream = downstream;
         _info = info;
         _buffer = new T[info.BatchSize];
+        _forgetAt = forgetAt;
     }
 
     /// <inheritdoc />
@@ -172,6 +183,7 @@ public sealed class DistinctOperator<T, TKey> : Collector<T>
                 _info.Throw(e);
             }
             if (kept > 0) _downstream.Push(new ReadOnlySpan<T>(_buffer, 0, kept));
+            if (_seen.Count >= _forgetAt) _seen.Clear();
             batch = batch[n..];
         }
     }
