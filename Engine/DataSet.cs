@@ -90,6 +90,39 @@ public sealed partial class DataSet<T>
             (down, info) => new DistinctOperator<T, TKey>(key, down, info), key));
     }
 
+    /// <summary>
+    /// Folds the whole data set into one value: each subtask folds its records from <paramref name="identity"/> (a combiner,
+    /// no exchange of records), and one subtask merges the partial values. The result holds exactly one record, so it is
+    /// cheap to broadcast (<c>WithBroadcast</c>); as Spark's <c>aggregate</c> and Flink's non-grouped <c>reduce</c>.
+    /// </summary>
+    /// <param name="identity">The value of no records; must be an identity of <paramref name="merge"/> (every subtask starts from it), such as 0 for a sum.</param>
+    /// <param name="fold">Adds a record to a value.</param>
+    /// <param name="merge">Combines two partial values; associative and commutative.</param>
+    /// <example><code>var danglingMass = ranks.Where(r => r.Dangling).Aggregate(0.0, (s, r) => s + r.Value, (a, b) => a + b);</code></example>
+    public DataSet<TAcc> Aggregate<TAcc>(TAcc identity, Func<TAcc, T, TAcc> fold, Func<TAcc, TAcc, TAcc> merge)
+    {
+        ArgumentNullException.ThrowIfNull(fold);
+        ArgumentNullException.ThrowIfNull(merge);
+        var partial = new OperatorNode<T, TAcc>(Node, "Aggregate(partial)", Requirement<T>.Any,
+            (down, info) => new FoldOperator<T, TAcc>(identity, fold, down, info), parallelism: Node.Parallelism);
+        return new(new OperatorNode<TAcc, TAcc>(partial, "Aggregate", Requirement<TAcc>.Any,
+            (down, info) => new FoldOperator<TAcc, TAcc>(identity, merge, down, info), parallelism: 1) { FixedParallelism = true });
+    }
+
+    /// <summary>
+    /// Reduces the whole data set to one record with <paramref name="reduce"/> (associative and commutative): each subtask
+    /// reduces its records, one subtask the partial results. No record for an empty data set.
+    /// </summary>
+    /// <example><code>var latest = visits.Reduce((a, b) => a.Time >= b.Time ? a : b);</code></example>
+    public DataSet<T> Reduce(Func<T, T, T> reduce)
+    {
+        ArgumentNullException.ThrowIfNull(reduce);
+        var partial = new OperatorNode<T, T>(Node, "Reduce(partial)", Requirement<T>.Any,
+            (down, info) => FoldOperator<T, T>.Reducing(reduce, down, info), parallelism: Node.Parallelism);
+        return new(new OperatorNode<T, T>(partial, "Reduce", Requirement<T>.Any,
+            (down, info) => FoldOperator<T, T>.Reducing(reduce, down, info), parallelism: 1) { FixedParallelism = true });
+    }
+
     internal bool IsPartitionedOn(Delegate key) =>
         Node.Parallelism == Node.Env.Parallelism && KeySelectors.Same(Node.PartitionedBy, key);
 

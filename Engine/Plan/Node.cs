@@ -44,6 +44,9 @@ internal abstract class Node
     /// <summary>A sink whose result the program reads (collect, count, output files): in cluster mode it runs in the submitting process.</summary>
     public bool IsResultSink { get; init; }
 
+    /// <summary>Runs at <see cref="Parallelism"/> whatever the iteration's parallelism (a whole data set's aggregate merges in one subtask).</summary>
+    public bool FixedParallelism { get; init; }
+
     /// <summary>Moves this node's records between processes.</summary>
     public abstract Runtime.Serialization.BatchCodec CreateCodec();
 

@@ -67,7 +67,7 @@ internal sealed class IterationScope
     public int Parallelism { get; set; }
 
     /// <summary>The step's nodes built at the base parallelism run at the current one; every other node keeps its own.</summary>
-    public int ParallelismOf(Node n) => n.Parallelism == BaseParallelism && _dynamic.Contains(n) ? Parallelism : n.Parallelism;
+    public int ParallelismOf(Node n) => n.Parallelism == BaseParallelism && !n.FixedParallelism && _dynamic.Contains(n) ? Parallelism : n.Parallelism;
 
     /// <summary>1-based number of the superstep being compiled.</summary>
     public int Superstep { get; set; } = 1;

@@ -30,9 +30,9 @@ public static class PageRankJob
     }
 
     /// <summary>A vertex's next rank from what reached it along edges and the dangling mass spread over all <paramref name="n"/> vertices; adds its change to <paramref name="delta"/>.</summary>
-    internal static Rank Next(Rank old, double incoming, IReadOnlyList<(int Key, double Sum)> dangling, long n, double teleport, double damping, Aggregator<double> delta)
+    internal static Rank Next(Rank old, double incoming, IReadOnlyList<double> dangling, long n, double teleport, double damping, Aggregator<double> delta)
     {
-        double spread = dangling.Count > 0 ? dangling[0].Sum / n : 0;
+        double spread = dangling[0] / n;
         double value = teleport + damping * (incoming + spread);
         delta.Add(Math.Abs(value - old.Value));
         return old with { Value = value };
@@ -62,7 +62,8 @@ public static class PageRankJob
                 .Join(weighted, r => r.Id, e => e.Src, (r, e) => (Vertex: e.Dst, Value: r.Value * e.Weight))
                 .GroupBy(c => c.Vertex)
                 .Sum(c => c.Value);
-            var danglingMass = ranks.Where(r => r.Dangling).GroupBy(_ => 0).Sum(r => r.Value);
+            // One value per subtask, merged in one and broadcast: no keyed exchange for a single number.
+            var danglingMass = ranks.Where(r => r.Dangling).Aggregate(0.0, (s, r) => s + r.Value, (a, b) => a + b);
             var next = ranks
                 .LeftOuterJoin(contributions, r => r.Id, c => c.Key, (r, c) => (Old: r, Incoming: c.Sum))
                 .WithBroadcast(danglingMass)

@@ -41,7 +41,7 @@ public static class PageRankVariants
                 .CoGroup(edges, r => r.Id, e => e.Src, (_, rs, es) => Spread(rs, es))
                 .GroupBy(c => c.Vertex)
                 .Sum(c => c.Value);
-            var danglingMass = ranks.Where(r => r.Dangling).GroupBy(_ => 0).Sum(r => r.Value);
+            var danglingMass = ranks.Where(r => r.Dangling).Aggregate(0.0, (s, r) => s + r.Value, (a, b) => a + b);
             var next = ranks
                 .CoGroup(contributions, r => r.Id, c => c.Key, (_, rs, cs) => Incoming(rs, cs))
                 .WithBroadcast(danglingMass)
@@ -127,7 +127,7 @@ public static class PageRankVariants
             return (delta, next);
         }, "pagerank-delta");
 
-        var total = result.GroupBy(_ => 0).Sum(s => s.Value);
-        return result.WithBroadcast(total).Select((s, sum) => new Rank(s.Id, s.Value / sum[0].Sum, s.Dangling));
+        var total = result.Aggregate(0.0, (sum, s) => sum + s.Value, (a, b) => a + b);
+        return result.WithBroadcast(total).Select((s, sum) => new Rank(s.Id, s.Value / sum[0], s.Dangling));
     }
 }
