@@ -274,6 +274,11 @@ public sealed class DataflowEnvironment
         foreach (var o in ActiveObservers) o.OnJobFinished(summary);
     }
 
+    private int _plansCompiled;
+
+    /// <summary>Job graphs compiled by this environment so far (a warm superstep runs the step compiled before: tests count them).</summary>
+    internal int PlansCompiled => Volatile.Read(ref _plansCompiled);
+
     /// <summary>Runs one job of a run: iterations it depends on first, then the job itself.</summary>
     internal async Task<JobExecutionResult> RunJobAsync(IReadOnlyList<Node> sinks, RunContext run, IterationScope? scope = null)
     {
@@ -281,18 +286,24 @@ public sealed class DataflowEnvironment
         {
             await iteration.ExecuteAsync(run).ConfigureAwait(false);
         }
-        run.Scope = scope;
-        JobCompiler compiler;
-        try
+        var graph = scope?.CompiledFor(sinks);
+        if (graph is null)
         {
-            compiler = new JobCompiler(sinks, run);
+            run.Scope = scope;
+            JobCompiler compiler;
+            try
+            {
+                compiler = new JobCompiler(sinks, run);
+            }
+            finally
+            {
+                run.Scope = null;
+            }
+            if (Host.Mode != HostMode.Submitter) compiler.CheckInputs(); // the submitter reads no inputs
+            graph = compiler.Build();
+            scope?.KeepCompiled(sinks, graph);
+            Interlocked.Increment(ref _plansCompiled);
         }
-        finally
-        {
-            run.Scope = null;
-        }
-        if (Host.Mode != HostMode.Submitter) compiler.CheckInputs(); // the submitter reads no inputs
-        var graph = compiler.Build();
         var result = await Host.RunAsync(graph, new LocalExecutor(Options.ToExecutionOptions()), scope?.SubtaskDone, run.Token).ConfigureAwait(false);
         run.Jobs.Add(result);
         return result;

@@ -31,22 +31,30 @@ internal sealed class BulkIterationNode<T> : IterationNode
         var scope = new IterationScope(roots, new HashSet<Node> { _partial }, Env.Parallelism);
         await RunInitialAsync(run, scope, [MaterializeSink(_initial, Requirement<T>.Any, out var current)], roots).ConfigureAwait(false);
         List<T>[]? spare = null;
+        List<T>[] next = [];
+        long[] counts = [];
+        var sinks = new List<Node> { StepSink(_next, Requirement<T>.Any, () => next, scope) };
+        if (Context.TerminationCriterion is { } criterion)
+        {
+            var countSink = criterion.CreateCountSink(() => counts);
+            scope.AddDynamic(countSink);
+            sinks.Add(countSink);
+        }
         await RunSuperstepsAsync(run, scope, async k =>
         {
             run.Materialized[_partial] = current;
-            var sinks = new List<Node> { MaterializeSink(_next, Requirement<T>.Any, out var next, scope.Parallelism, spare) };
-            long[]? counts = null;
+            next = EmptyLists(spare, scope.Parallelism);
             if (Context.TerminationCriterion is { } criterion)
             {
-                counts = new long[scope.ParallelismOf(criterion)];
-                sinks.Add(criterion.CreateCountSink(counts));
+                int p = scope.ParallelismOf(criterion);
+                if (counts.Length == p) Array.Clear(counts);
+                else counts = new long[p];
             }
-            foreach (var s in sinks) scope.AddDynamic(s);
             await Env.RunJobAsync(sinks, run, scope).ConfigureAwait(false);
             // What this superstep read is read by nothing from now on: the next superstep writes its result into it.
             spare = ReferenceEquals(current, next) ? null : current;
             current = next;
-            return (null, counts?.Sum());
+            return (null, Context.TerminationCriterion is null ? null : counts.Sum());
         }, () => [new ListsState<T>(() => current, v => current = v, Requirement<T>.Any)]).ConfigureAwait(false);
         run.Materialized[_partial] = null!;
         run.Materialized[_output] = current;

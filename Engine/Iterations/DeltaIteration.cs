@@ -130,21 +130,27 @@ internal sealed class DeltaIterationNode<T, TWork, TKey> : IterationNode
             foreach (var x in solutionParts[s]) indexes[s].Put(_key(x), x);
         }
         run.Materialized[_output] = indexes;
+        List<T>[] delta = [];
+        List<TWork>[] next = [];
+        List<TWork>[]? spare = null;
+        Node[] sinks = [StepSink(_delta, _byKey, () => delta, scope), StepSink(_nextWorkset, Requirement<TWork>.Any, () => next, scope)];
         await RunSuperstepsAsync(run, scope, async k =>
         {
             run.Materialized[_workset] = workset;
-            var deltaSink = MaterializeSink(_delta, _byKey, out var delta, scope.Parallelism);
-            var worksetSink = MaterializeSink(_nextWorkset, Requirement<TWork>.Any, out var next, scope.Parallelism);
-            scope.AddDynamic(deltaSink);
-            scope.AddDynamic(worksetSink);
-            await Env.RunJobAsync([deltaSink, worksetSink], run, scope).ConfigureAwait(false);
+            // The delta is merged into the index right after the superstep, the workset of two supersteps ago is read by
+            // nothing: both lists are written again, so a warm superstep grows none.
+            delta = EmptyLists(delta, scope.Parallelism);
+            next = EmptyLists(spare, scope.Parallelism);
+            await Env.RunJobAsync(sinks, run, scope).ConfigureAwait(false);
             // The delta is hash partitioned on the key, so subtask s's delta belongs to s's key groups.
             for (int s = 0; s < indexes.Length; s++)
             {
                 foreach (var x in delta[s]) indexes[s].Put(_key(x), x);
             }
+            spare = ReferenceEquals(workset, next) ? null : workset;
             workset = next;
-            long size = next.Sum(p => (long)p.Count);
+            long size = 0;
+            foreach (var part in next) size += part.Count;
             return (size, null);
         }, () =>
         [

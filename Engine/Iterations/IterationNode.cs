@@ -133,6 +133,30 @@ internal abstract class IterationNode
         _computed.Clear();
     }
 
+    /// <summary>
+    /// A sink of the step collecting <paramref name="node"/> into the lists <paramref name="lists"/> gives when its subtasks
+    /// start: one sink for every superstep, so the step compiled once runs again (<see cref="IterationScope.CompiledFor"/>).
+    /// </summary>
+    protected Node StepSink<T>(Node<T> node, Requirement<T> requirement, Func<List<T>[]> lists, IterationScope scope)
+    {
+        var sink = new OperatorNode<T, T>(node, $"Materialize({Name})", requirement,
+            (_, info) => new CollectSink<T>(lists()[info.Subtask]));
+        scope.AddDynamic(sink);
+        return sink;
+    }
+
+    /// <summary>One empty list per subtask: <paramref name="reuse"/>'s, emptied, when it has <paramref name="parallelism"/> (a warm superstep grows none).</summary>
+    protected static List<T>[] EmptyLists<T>(List<T>[]? reuse, int parallelism)
+    {
+        var lists = reuse is not null && reuse.Length == parallelism ? reuse : new List<T>[parallelism];
+        for (int i = 0; i < lists.Length; i++)
+        {
+            if (lists[i] is { } list) list.Clear();
+            else lists[i] = new List<T>();
+        }
+        return lists;
+    }
+
     /// <summary>A sink collecting <paramref name="node"/> into one list per subtask (<paramref name="parts"/>).</summary>
     /// <param name="node">What is collected.</param>
     /// <param name="requirement">How the sink needs it distributed.</param>
@@ -141,13 +165,7 @@ internal abstract class IterationNode
     /// <param name="reuse">Lists nothing reads any more (the partial solution of two supersteps ago): emptied and refilled, so a warm superstep does not grow new ones.</param>
     protected Node MaterializeSink<T>(Node<T> node, Requirement<T> requirement, out List<T>[] parts, int? parallelism = null, List<T>[]? reuse = null)
     {
-        int p = parallelism ?? Env.Parallelism;
-        var lists = reuse is not null && reuse.Length == p ? reuse : new List<T>[p];
-        for (int i = 0; i < lists.Length; i++)
-        {
-            if (lists[i] is { } list) list.Clear();
-            else lists[i] = new List<T>();
-        }
+        var lists = EmptyLists(reuse, parallelism ?? Env.Parallelism);
         parts = lists;
         return new OperatorNode<T, T>(node, $"Materialize({Name})", requirement,
             (_, info) => new CollectSink<T>(lists[info.Subtask]));

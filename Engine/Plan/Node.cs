@@ -81,8 +81,8 @@ internal abstract class Node
     /// <summary>Per-subtask lists for recording this node's output as a consumer received it.</summary>
     public abstract Array CreateRecording(int parallelism);
 
-    /// <summary>A sink counting this node's records into <paramref name="counts"/> (one slot per subtask).</summary>
-    public abstract Node CreateCountSink(long[] counts);
+    /// <summary>A sink counting this node's records into the array <paramref name="counts"/> gives when its subtasks start (one slot per subtask).</summary>
+    public abstract Node CreateCountSink(Func<long[]> counts);
 
     /// <summary>
     /// A sink that keeps this node's output in memory, per subtask, and a source that emits it again, partitioned as the
@@ -140,9 +140,9 @@ internal abstract class Node<T> : Node
     public override Node CreateReplaySource(Array recordedPerSubtask, int parallelism) =>
         new MaterializedSourceNode<T>(Env, $"Cached({Name})", parallelism, _ => (List<T>[])recordedPerSubtask);
 
-    public override Node CreateCountSink(long[] counts) =>
+    public override Node CreateCountSink(Func<long[]> counts) =>
         new OperatorNode<T, T>(this, "Count", Requirement<T>.Any,
-            (_, info) => new Operators.Sinks.CountSink<T>(counts, info.Subtask), parallelism: Parallelism);
+            (_, info) => new Operators.Sinks.CountSink<T>(counts(), info.Subtask), parallelism: Parallelism);
 
     public override (Node Sink, Node Source) CreateKept()
     {

@@ -90,7 +90,8 @@ internal sealed class IterationScope
     /// <summary>Where the step's subtasks report done (the iteration's synchronizer), or null.</summary>
     public Action<TaskStatistics>? SubtaskDone { get; set; }
 
-    private readonly Dictionary<Node, (StateSlot[] Slots, int Superstep)> _scratch = new();
+    private readonly Dictionary<Node, (StateSlot[] Slots, int Compile)> _scratch = new();
+    private int _compiles;
 
     /// <summary>
     /// The per-subtask slots where the operator of <paramref name="n"/> leaves its tables and buffers for the next
@@ -102,15 +103,50 @@ internal sealed class IterationScope
         {
             e.Slots = Enumerable.Range(0, parallelism).Select(_ => new StateSlot()).ToArray();
         }
-        _scratch[n] = (e.Slots, Superstep);
+        _scratch[n] = (e.Slots, _compiles);
         return e.Slots;
     }
 
-    /// <summary>Forgets the slots of nodes not compiled in the last two supersteps (sinks made for one superstep); once per compile.</summary>
+    /// <summary>Forgets the slots of nodes the last compile of the step did not include; once per compile, before <see cref="ScratchOf"/>.</summary>
     public void ForgetStaleScratch()
     {
-        foreach (var stale in _scratch.Where(x => x.Value.Superstep < Superstep - 1).Select(x => x.Key).ToList()) _scratch.Remove(stale);
+        _compiles++;
+        foreach (var stale in _scratch.Where(x => x.Value.Compile < _compiles - 1).Select(x => x.Key).ToList()) _scratch.Remove(stale);
     }
+
+    private Compiled? _compiled;
+
+    private sealed record Compiled(Node[] Sinks, Runtime.Execution.JobGraph Graph, int Parallelism,
+        KeyValuePair<(Node, int), StateSlot[]>[] Slots, KeyValuePair<(Node, int), Array>[] Recordings);
+
+    /// <summary>
+    /// The step's job graph compiled for an earlier superstep, when it still fits this one: same sinks, same parallelism,
+    /// not a superstep that reads the loop-invariant inputs, and the cached state and recordings it reads are the ones the
+    /// scope holds now (a move for a rescale, a placement change or a recovery replaces them). Null means compile.
+    /// </summary>
+    /// <remarks>
+    /// A warm superstep runs the plan compiled once (Flink's iteration head and tail run the same tasks every superstep):
+    /// the operators are created again per subtask, but what they keep (join tables, accumulators, buffers) lives in the
+    /// scope's slots, so nothing of size is built again.
+    /// </remarks>
+    public Runtime.Execution.JobGraph? CompiledFor(IReadOnlyList<Node> sinks)
+    {
+        if (_compiled is not { } c || BuildsInvariants || c.Parallelism != Parallelism || !c.Sinks.AsSpan().SequenceEqual(sinks.ToArray())) return null;
+        if (c.Slots.Length != Slots.Count || c.Recordings.Length != Recordings.Count) return null;
+        foreach (var (key, slots) in c.Slots)
+        {
+            if (!Slots.TryGetValue(key, out var now) || !ReferenceEquals(now, slots)) return null;
+        }
+        foreach (var (key, recording) in c.Recordings)
+        {
+            if (!Recordings.TryGetValue(key, out var now) || !ReferenceEquals(now, recording)) return null;
+        }
+        return c.Graph;
+    }
+
+    /// <summary>Keeps <paramref name="graph"/>, just compiled for <paramref name="sinks"/>, for the supersteps after this one (<see cref="CompiledFor"/>).</summary>
+    public void KeepCompiled(IReadOnlyList<Node> sinks, Runtime.Execution.JobGraph graph) =>
+        _compiled = BuildsInvariants ? null : new Compiled(sinks.ToArray(), graph, Parallelism, Slots.ToArray(), Recordings.ToArray());
 
     /// <summary>Loop-invariant records as each consumer subtask received them in the first superstep.</summary>
     public Dictionary<(Node Consumer, int Input), Array> Recordings { get; } = new();
