@@ -5,8 +5,8 @@ using Dataflow.Runtime.Statistics;
 namespace Dataflow.Runtime.Execution;
 
 /// <summary>
-/// Runs a job graph in this process: every subtask on a dedicated thread, connected by bounded
-/// queues. The first failure aborts the job: every thread is woken and joined before the returned
+/// Runs a job graph in this process: every subtask on a dedicated thread (kept for later jobs'
+/// subtasks, <see cref="SubtaskThreads"/>), connected by bounded queues. The first failure aborts the job: every thread is woken and joined before the returned
 /// task completes, so nothing keeps running after a failed or cancelled job.
 /// </summary>
 public sealed class LocalExecutor
@@ -89,7 +89,7 @@ public sealed class LocalExecutor
                 _queues[v] = qs;
             }
             _site?.Attach(_queues, _abort);
-            var threads = new List<Thread>();
+            var work = new List<(string Name, Action Run)>();
             foreach (var v in _graph.Vertices)
             {
                 for (int s = 0; s < v.Parallelism; s++)
@@ -99,18 +99,16 @@ public sealed class LocalExecutor
                     _subtasks.Add((v, s, metrics));
                     var vertex = v;
                     int subtask = s;
-                    threads.Add(new Thread(() => RunSubtask(vertex, subtask, metrics))
-                    {
-                        IsBackground = true,
-                        Name = $"{Truncate(v.Name)}[{s}]",
-                    });
+                    work.Add(($"{Truncate(v.Name)}[{s}]", () => RunSubtask(vertex, subtask, metrics)));
                 }
             }
-            _running = threads.Count;
+            _running = work.Count;
             _startTicks = Stopwatch.GetTimestamp();
             _registration = _token.Register(static o => ((JobAbort)o!).Abort(), _abort);
-            if (threads.Count == 0) Finish();
-            foreach (var t in threads) t.Start();
+            if (work.Count == 0) Finish();
+            // Each subtask on a thread of its own, kept for the next job's subtasks (the next superstep's): see SubtaskThreads.
+            bool reusable = _options.OnSubtaskThreadStart is null;
+            foreach (var (name, run) in work) SubtaskThreads.Start(name, run, reusable);
             return await _done.Task.ConfigureAwait(false);
         }
 

@@ -29,10 +29,16 @@ var cluster = new Command("cluster", "the cluster benchmark: a shuffle between 2
 {
     megabytes, pagerank, iterations,
 };
+var superstepsOption = CommandLineOptions.Int("--supersteps", "supersteps of the fixed-cost iteration", 300, 20);
+var fixedCost = new Command("fixed-cost", "the fixed cost of a warm superstep: a bulk iteration over 1 000 records at parallelism 1 and 2, embedded")
+{
+    superstepsOption,
+};
 var root = new RootCommand("the end-to-end benchmark harness: every workload as the engine's job at parallelism 1 and 2 and as a hand-written baseline, each run in its own process; writes benchmarks/results/DATE.json and a table")
 {
-    data, scale, points, textMb, reps, workloads, modes, outDir, measure, cluster,
+    data, scale, points, textMb, reps, workloads, modes, outDir, measure, cluster, fixedCost,
 };
+fixedCost.SetAction(r => FixedCost.Run(r.GetValue(superstepsOption), r.GetValue(reps)));
 measure.SetAction(r =>
 {
     var result = Measure.Run(r.GetValue(workload)!, r.GetValue(mode)!, Bind(r));
