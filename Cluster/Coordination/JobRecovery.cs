@@ -22,6 +22,7 @@ internal sealed class JobRecovery(CoordinatorState s)
     {
         Recover message;
         WorkerEntry? replacement = null;
+        int run = 0;
         var unfollowed = new List<WorkerEntry>();
         await AcquireIfNoneIsFreeAsync(job, worker).ConfigureAwait(false);
         lock (_s.Lock)
@@ -42,7 +43,13 @@ internal sealed class JobRecovery(CoordinatorState s)
             job.Participants[position] = replacement is null
                 ? (Participant.Vacant, null, null)
                 : (new Participant(replacement.Id, replacement.Info.Host, replacement.Info.DataPort, replacement.Info.Slots), null, replacement);
-            if (replacement is not null) replacement.Job = job.Id;
+            if (replacement is not null)
+            {
+                replacement.Job = job.Id;
+                // Numbered with its position, under the lock: the end of the copy it ran before (a follower's, ended by the
+                // JobEnded below) may reach the coordinator before StartReplacementAsync runs, and must not count as its end.
+                run = ++replacement.Runs;
+            }
             job.Ended.Remove(position);
             job.Generation++;
             // Rounds of the protocol before the loss are void; every parallelism is placed again.
@@ -57,7 +64,7 @@ internal sealed class JobRecovery(CoordinatorState s)
         // Their copies of the program end (the JobEnded comes after what they were sent); they follow again from the start.
         foreach (var f in unfollowed) await f.Channel.TrySendAsync(new JobEnded(job.Id)).ConfigureAwait(false);
         await _s.Steps.BroadcastAsync(job, message).ConfigureAwait(false);
-        if (replacement is not null) _ = Task.Run(() => StartReplacementAsync(job, replacement, message));
+        if (replacement is not null) _ = Task.Run(() => StartReplacementAsync(job, replacement, message, run));
         _s.Standbys.Follow();
         return null;
     }
@@ -100,12 +107,12 @@ internal sealed class JobRecovery(CoordinatorState s)
     /// recovery's <see cref="Recover"/> last) and takes part from the recovery on; from the moment it has the log it gets
     /// what the others get. When it is lost meanwhile, that is another loss of the job.
     /// </summary>
-    private async Task StartReplacementAsync(JobEntry job, WorkerEntry w, Recover recovery)
+    private async Task StartReplacementAsync(JobEntry job, WorkerEntry w, Recover recovery, int run)
     {
         try
         {
             await w.Channel.SendAsync(new StartJob(job.Id, job.Submit.Entry, job.Submit.Args, job.Submit.Files, job.InitialRoster, recovery.Position,
-                job.Parallelism, job.Submit.MaxWorkers, Recover.Base(recovery.Generation), w.Id, Run: ++w.Runs)).ConfigureAwait(false);
+                job.Parallelism, job.Submit.MaxWorkers, Recover.Base(recovery.Generation), w.Id, Run: run)).ConfigureAwait(false);
             int sent = 0;
             while (true)
             {

@@ -55,8 +55,15 @@ public sealed class GroupTable<TKey, TAcc>
         return ref _table.GetValueRefOrAddDefault(key, out exists);
     }
 
+    /// <summary>
+    /// The dense table while keys go to it (integer keys, none out of range yet), for a loop that folds many records into
+    /// <see cref="DenseTable{TValue}.Values"/> directly and reports with <see cref="DenseTable{TValue}.Added"/>; a key
+    /// outside its arrays goes through <see cref="Find"/>, after which the loop takes the table again.
+    /// </summary>
+    internal DenseTable<TAcc>? Dense => _dense;
+
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    private static long ToLong(TKey key) =>
+    internal static long ToLong(TKey key) =>
         typeof(TKey) == typeof(int) ? Unsafe.As<TKey, int>(ref key) : Unsafe.As<TKey, long>(ref key);
 
     [MethodImpl(MethodImplOptions.AggressiveInlining)]

@@ -74,6 +74,11 @@ public sealed class JoinAggregateOperator<TProbe, TBuild, TJoinKey, TMid, TKey, 
     /// <inheritdoc />
     protected override void OnProbe(ReadOnlySpan<TProbe> batch)
     {
+        if ((typeof(TKey) == typeof(long) || typeof(TKey) == typeof(int)) && _groups.Dense is not null)
+        {
+            OnProbeDense(batch);
+            return;
+        }
         var index = _index;
         var groups = _groups;
         var result = _result;
@@ -94,6 +99,73 @@ public sealed class JoinAggregateOperator<TProbe, TBuild, TJoinKey, TMid, TKey, 
         catch (Exception e) when (OperatorInfo.IsUserFault(e))
         {
             Info.Throw(e);
+        }
+        if (groups.HashedCount >= _spillAt) groups.EmitAll(static (k, a) => (k, a), Downstream, Info);
+    }
+
+    /// <summary>
+    /// <see cref="OnProbe"/> over integer grouping keys while they fit the dense table: the accumulator and presence arrays
+    /// are held in locals for the whole batch (a field read per match kept them in memory, not in registers), and only a key
+    /// beyond them goes through the table.
+    /// </summary>
+    private void OnProbeDense(ReadOnlySpan<TProbe> batch)
+    {
+        var index = _index;
+        var groups = _groups;
+        var result = _result;
+        var key = _key;
+        var add = _add;
+        var create = _create;
+        var probeKey = _probeKey;
+        var dense = groups.Dense;
+        TAcc[] values = dense?.Values ?? [];
+        bool[] present = dense?.Present ?? [];
+        int added = 0;
+        long max = -1;
+        try
+        {
+            foreach (ref readonly var p in batch)
+            {
+                foreach (ref readonly var b in index.ValuesOf(probeKey(p)))
+                {
+                    var mid = result(p, b);
+                    var k = key(mid);
+                    long slot = GroupTable<TKey, TAcc>.ToLong(k);
+                    if ((ulong)slot < (ulong)present.Length)
+                    {
+                        ref var acc = ref values[slot];
+                        if (present[slot])
+                        {
+                            acc = add(acc, mid);
+                        }
+                        else
+                        {
+                            present[slot] = true;
+                            acc = create(mid);
+                            added++;
+                            if (slot > max) max = slot;
+                        }
+                        continue;
+                    }
+                    // Beyond the arrays: the table grows them, or leaves the dense form (then every key takes this path).
+                    dense?.Added(added, max);
+                    added = 0;
+                    max = -1;
+                    ref var other = ref groups.Find(k, out bool exists);
+                    other = exists ? add(other, mid) : create(mid);
+                    dense = groups.Dense;
+                    values = dense?.Values ?? [];
+                    present = dense?.Present ?? [];
+                }
+            }
+        }
+        catch (Exception e) when (OperatorInfo.IsUserFault(e))
+        {
+            Info.Throw(e);
+        }
+        finally
+        {
+            dense?.Added(added, max);
         }
         if (groups.HashedCount >= _spillAt) groups.EmitAll(static (k, a) => (k, a), Downstream, Info);
     }

@@ -50,6 +50,19 @@ public sealed class DenseTable<TValue>
         return ref _values[k];
     }
 
+    /// <summary>The values by key, for a loop that folds many records (with <see cref="Present"/> and <see cref="Added"/>); replaced when the table grows.</summary>
+    internal TValue[] Values => _values;
+
+    /// <summary>Which keys are present (same length as <see cref="Values"/>).</summary>
+    internal bool[] Present => _present;
+
+    /// <summary>Such a loop set <paramref name="added"/> keys present, the largest <paramref name="maxKey"/> (-1 when none).</summary>
+    internal void Added(int added, long maxKey)
+    {
+        _count += added;
+        if (maxKey >= _limit) _limit = (int)maxKey + 1;
+    }
+
     [MethodImpl(MethodImplOptions.NoInlining)]
     private void Grow(long key)
     {
