@@ -8,17 +8,6 @@ namespace Dataflow.Operators.Tests;
 /// <summary>The final stage of Distinct streams while its table is small and partitions by hash past that; both equal LINQ.</summary>
 public class DistinctOperatorTests
 {
-    private sealed class ListCollector<T> : Collector<T>
-    {
-        public List<T> Items { get; } = new();
-
-        public bool Closed { get; private set; }
-
-        public override void Push(ReadOnlySpan<T> batch) => Items.AddRange(batch);
-
-        public override void Close() => Closed = true;
-    }
-
     private static List<T> Run<T, TKey>(T[] records, Func<T, TKey> key, int batch, int forgetAt = int.MaxValue)
     {
         var sink = new ListCollector<T>();

@@ -6,17 +6,6 @@ namespace Dataflow.Operators.Tests;
 
 public class HashAggregateOperatorTests
 {
-    private sealed class ListCollector<T> : Collector<T>
-    {
-        public List<T> Items { get; } = new();
-
-        public bool Closed { get; private set; }
-
-        public override void Push(ReadOnlySpan<T> batch) => Items.AddRange(batch);
-
-        public override void Close() => Closed = true;
-    }
-
     [Theory]
     [InlineData(0, 1000, false)]        // dense all the way
     [InlineData(0, 5_000_000, false)]   // keys beyond the dense range: switches to hashing mid-batch

@@ -6,17 +6,6 @@ namespace Dataflow.Operators.Tests;
 
 public class SortOperatorTests
 {
-    private sealed class ListCollector<T> : Collector<T>
-    {
-        public List<T> Items { get; } = new();
-
-        public bool Closed { get; private set; }
-
-        public override void Push(ReadOnlySpan<T> batch) => Items.AddRange(batch);
-
-        public override void Close() => Closed = true;
-    }
-
     private static readonly OperatorInfo Info = new("op", 0, 64);
 
     private static List<(int Range, int Item)> Partition(int[] sample, int[] records, int ranges)
