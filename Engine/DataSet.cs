@@ -95,18 +95,36 @@ public sealed partial class DataSet<T>
     /// no exchange of records), and one subtask merges the partial values. The result holds exactly one record, so it is
     /// cheap to broadcast (<c>WithBroadcast</c>); as Spark's <c>aggregate</c> and Flink's non-grouped <c>reduce</c>.
     /// </summary>
-    /// <param name="identity">The value of no records; must be an identity of <paramref name="merge"/> (every subtask starts from it), such as 0 for a sum.</param>
+    /// <param name="identity">
+    /// The value of no records; must be an identity of <paramref name="merge"/> (every subtask starts from it), such as 0 for
+    /// a sum. Every subtask and every run starts from this same value: for an accumulator that <paramref name="fold"/>
+    /// changes in place (an array of counts), use the overload that takes a factory.
+    /// </param>
     /// <param name="fold">Adds a record to a value.</param>
     /// <param name="merge">Combines two partial values; associative and commutative.</param>
     /// <example><code>var danglingMass = ranks.Where(r => r.Dangling).Aggregate(0.0, (s, r) => s + r.Value, (a, b) => a + b);</code></example>
-    public DataSet<TAcc> Aggregate<TAcc>(TAcc identity, Func<TAcc, T, TAcc> fold, Func<TAcc, TAcc, TAcc> merge)
+    public DataSet<TAcc> Aggregate<TAcc>(TAcc identity, Func<TAcc, T, TAcc> fold, Func<TAcc, TAcc, TAcc> merge) =>
+        FoldAll(() => identity, fold, merge);
+
+    /// <summary>
+    /// Like <see cref="Aggregate{TAcc}(TAcc, Func{TAcc, T, TAcc}, Func{TAcc, TAcc, TAcc})"/>, but every subtask starts from
+    /// a new value made by <paramref name="identity"/>: an accumulator the fold may change in place.
+    /// </summary>
+    /// <example><code>var histogram = xs.Aggregate(() => new long[10], (h, x) => { h[x.Bin]++; return h; }, (a, b) => { for (int i = 0; i &lt; 10; i++) a[i] += b[i]; return a; });</code></example>
+    public DataSet<TAcc> Aggregate<TAcc>(Func<TAcc> identity, Func<TAcc, T, TAcc> fold, Func<TAcc, TAcc, TAcc> merge)
+    {
+        ArgumentNullException.ThrowIfNull(identity);
+        return FoldAll(identity, fold, merge);
+    }
+
+    private DataSet<TAcc> FoldAll<TAcc>(Func<TAcc> identity, Func<TAcc, T, TAcc> fold, Func<TAcc, TAcc, TAcc> merge)
     {
         ArgumentNullException.ThrowIfNull(fold);
         ArgumentNullException.ThrowIfNull(merge);
         var partial = new OperatorNode<T, TAcc>(Node, "Aggregate(partial)", Requirement<T>.Any,
-            (down, info) => new FoldOperator<T, TAcc>(identity, fold, down, info), parallelism: Node.Parallelism);
+            (down, info) => new FoldOperator<T, TAcc>(identity(), fold, down, info), parallelism: Node.Parallelism);
         return new(new OperatorNode<TAcc, TAcc>(partial, "Aggregate", Requirement<TAcc>.Any,
-            (down, info) => new FoldOperator<TAcc, TAcc>(identity, merge, down, info), parallelism: 1) { FixedParallelism = true });
+            (down, info) => new FoldOperator<TAcc, TAcc>(identity(), merge, down, info), parallelism: 1) { FixedParallelism = true });
     }
 
     /// <summary>

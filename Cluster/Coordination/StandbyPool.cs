@@ -20,7 +20,7 @@ internal sealed class StandbyPool(CoordinatorState s)
     /// </summary>
     public async Task AcquireAsync(JobEntry job, AcquireWorkers a)
     {
-        var joiners = new List<(int Position, WorkerEntry Worker)>();
+        var joiners = new List<(int Position, WorkerEntry Worker, int Run)>();
         var following = new List<WorkerEntry>();
         var unfollow = new List<(int Job, WorkerEntry Worker)>();
         try
@@ -68,16 +68,18 @@ internal sealed class StandbyPool(CoordinatorState s)
                     {
                         job.Participants[position] = entry;
                     }
-                    joiners.Add((position, w));
+                    // A joiner that does not follow this job starts a run of it, numbered here under the lock: the end of a copy
+                    // it ran before (a follower of this job a recovery unfollowed) must not count as the end of this one.
+                    joiners.Add((position, w, following.Contains(w) ? 0 : ++w.Runs));
                 }
             }
             // Another job's standby taken here stops following it (its copy of that program ends).
             foreach (var (other, w) in unfollow) await w.Channel.TrySendAsync(new JobEnded(other)).ConfigureAwait(false);
-            foreach (var (position, w) in joiners)
+            foreach (var (position, w, run) in joiners)
             {
                 if (following.Contains(w)) continue;
                 await w.Channel.SendAsync(new StartJob(job.Id, job.Submit.Entry, job.Submit.Args, job.Submit.Files, job.InitialRoster, position,
-                    job.Parallelism, job.Submit.MaxWorkers, a.Sequence, w.Id)).ConfigureAwait(false);
+                    job.Parallelism, job.Submit.MaxWorkers, a.Sequence, w.Id, Run: run)).ConfigureAwait(false);
             }
             // A standby still being sent the log so far is waited for (the coordinator's part: no replay waits here).
             foreach (var w in following) await w.FollowLive!.Task.WaitAsync(TimeSpan.FromMinutes(1), _s.Stopping).ConfigureAwait(false);
@@ -96,7 +98,7 @@ internal sealed class StandbyPool(CoordinatorState s)
                     sent += tail.Length;
                     if (tail.Length == 0)
                     {
-                        foreach (var (position, w) in joiners) job.Participants[position] = (job.Participants[position].Participant, w.Channel, w);
+                        foreach (var (position, w, _) in joiners) job.Participants[position] = (job.Participants[position].Participant, w.Channel, w);
                         // Standbys taken become participants here (under the lock: no message is missed or sent twice).
                         foreach (var w in following)
                         {
@@ -108,14 +110,14 @@ internal sealed class StandbyPool(CoordinatorState s)
                         break;
                     }
                 }
-                foreach (var (_, w) in joiners)
+                foreach (var (_, w, _) in joiners)
                 {
                     if (following.Contains(w)) continue; // it got these as a standby
                     foreach (var m in tail) await w.Channel.SendAsync(m).ConfigureAwait(false);
                 }
             }
             var message = new Roster(job.Id, a.Sequence, roster, following.Select(w => w.Id).ToArray());
-            foreach (var (_, w) in joiners) await w.Channel.SendAsync(message).ConfigureAwait(false);
+            foreach (var (_, w, _) in joiners) await w.Channel.SendAsync(message).ConfigureAwait(false);
             // The others go on (to the move) once every new copy has caught up.
             await caughtUp.Task.WaitAsync(TimeSpan.FromMinutes(5), _s.Stopping).ConfigureAwait(false);
             List<ControlChannel> others;
@@ -135,7 +137,7 @@ internal sealed class StandbyPool(CoordinatorState s)
             // fails instead of waiting for a roster that will not come; joiners not yet live are told too.
             string reason = e is ClusterJobException ? e.Message : $"Acquiring {a.Count} worker(s) failed: {e.Message}";
             await _s.Lifecycle.FailJobAsync(job, reason).ConfigureAwait(false);
-            foreach (var (_, w) in joiners) await w.Channel.TrySendAsync(new JobFailed(job.Id, reason)).ConfigureAwait(false);
+            foreach (var (_, w, _) in joiners) await w.Channel.TrySendAsync(new JobFailed(job.Id, reason)).ConfigureAwait(false);
         }
     }
 

@@ -1,6 +1,7 @@
 using System.Diagnostics;
 using Dataflow.Operators.Sinks;
 using Dataflow.Plan;
+using Dataflow.Runtime.Hosting;
 using Dataflow.Runtime.Iterations;
 using Dataflow.Runtime.Serialization;
 using Dataflow.Runtime.Statistics;
@@ -190,6 +191,12 @@ internal abstract class IterationNode
             policy is not null, () => CollectStates(scope, ownState), ProcessMonitor.Metrics));
         var checkpoints = await IterationCheckpoints.OpenAsync(Env, Name, host).ConfigureAwait(false);
         var restored = checkpoints?.Restore(ownState().ToList());
+        // A restore or a first rescale may place the subtasks of a cluster job elsewhere than the initial job ran: the kept
+        // nodes' partitions stay where they were computed, so the first superstep computes them from their inputs instead.
+        if (Env.Host.Mode != HostMode.Embedded && (restored is not null || policy?.FirstParallelism(scope.Parallelism) is { } moved && moved != scope.Parallelism))
+        {
+            ForgetComputed(run);
+        }
         if (restored is not null)
         {
             GoOnFrom(scope, restored);

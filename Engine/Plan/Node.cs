@@ -142,14 +142,15 @@ internal abstract class Node<T> : Node
 
     public override Node CreateCountSink(Func<long[]> counts) =>
         new OperatorNode<T, T>(this, "Count", Requirement<T>.Any,
-            (_, info) => new Operators.Sinks.CountSink<T>(counts(), info.Subtask), parallelism: Parallelism);
+            (_, info) => new Operators.Sinks.CountSink<T>(counts(), info.Subtask), parallelism: Parallelism) { FixedParallelism = FixedParallelism };
 
     public override (Node Sink, Node Source) CreateKept()
     {
         var lists = (List<T>[])CreateRecording(Parallelism);
         var sink = new OperatorNode<T, T>(this, $"Keep({Name})", Requirement<T>.Any,
             (_, info) => new Operators.Sinks.CollectSink<T>(lists[info.Subtask]), parallelism: Parallelism);
-        return (sink, new MaterializedSourceNode<T>(Env, $"Computed({Name})", Parallelism, _ => lists, PartitionedBy));
+        // Read once, by the first superstep (every later reader computes the node again): each list is freed once emitted.
+        return (sink, new MaterializedSourceNode<T>(Env, $"Computed({Name})", Parallelism, _ => lists, PartitionedBy, readOnce: true));
     }
 
     private sealed class Adapter(Collector<T> collector, List<T>? recording) : IInputAdapter

@@ -68,7 +68,8 @@ internal sealed class UnionNode<T> : Node<T>
 /// A source that emits, per subtask, records held in memory by the current run: an iteration's
 /// partial solution or workset, its result, or a loop-invariant input cached in the first superstep.
 /// </summary>
-internal sealed class MaterializedSourceNode<T>(DataflowEnvironment env, string name, int parallelism, Func<RunContext, List<T>[]> parts, Delegate? partitionedBy = null)
+internal sealed class MaterializedSourceNode<T>(DataflowEnvironment env, string name, int parallelism, Func<RunContext, List<T>[]> parts, Delegate? partitionedBy = null,
+    bool readOnce = false)
     : SourceNode<T>(env, name, parallelism)
 {
     public override Delegate? PartitionedBy => partitionedBy;
@@ -77,6 +78,6 @@ internal sealed class MaterializedSourceNode<T>(DataflowEnvironment env, string 
     {
         var all = parts(run);
         if (all.Length != context.Parallelism) throw new InvalidOperationException($"{Name} holds {all.Length} partitions for {context.Parallelism} subtasks.");
-        return new Operators.Sources.PartitionSource<T>(all[context.Subtask], context, downstream, Name);
+        return new Operators.Sources.PartitionSource<T>(all[context.Subtask], context, downstream, Name, release: readOnce);
     }
 }

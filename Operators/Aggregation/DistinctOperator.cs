@@ -8,7 +8,7 @@ namespace Dataflow.Operators.Aggregation;
 /// <summary>Passes on the first record of every key and drops later ones (<c>Distinct</c>); serves as combiner and final stage.</summary>
 /// <remarks>
 /// The final stage streams records through a table while it is small enough to stay in cache. Past
-/// <see cref="PartitionAt"/> keys it stops streaming: records are appended to <see cref="Partitions"/> partitions by their
+/// <see cref="PartitionAt"/> keys, when at least half the records so far carried a new key, it stops streaming: records are appended to <see cref="Partitions"/> partitions by their
 /// key's hash (sequential writes), and at the end each partition is deduplicated with a table that again fits in cache.
 /// A table holding every key of a large input (16 M edges per subtask in connected components) misses the cache on
 /// every record and copies itself at every growth; this is the radix-partitioned form of the same work.
@@ -28,6 +28,8 @@ public sealed class DistinctOperator<T, TKey> : Collector<T>
     private readonly T[] _buffer;
     private readonly int _forgetAt;
     private Partitioned? _partitions;
+    private long _records;
+    private bool _streamOnly;
 
     /// <summary>Creates the operator.</summary>
     /// <param name="key">The key records are distinct by.</param>
@@ -66,6 +68,7 @@ public sealed class DistinctOperator<T, TKey> : Collector<T>
         while (!batch.IsEmpty)
         {
             int n = Math.Min(batch.Length, _buffer.Length);
+            _records += n;
             int kept = 0;
             try
             {
@@ -85,8 +88,15 @@ public sealed class DistinctOperator<T, TKey> : Collector<T>
             {
                 _seen.Clear();
             }
-            else if (_forgetAt == int.MaxValue && _seen.Count >= PartitionAt)
+            else if (_forgetAt == int.MaxValue && !_streamOnly && _seen.Count >= PartitionAt)
             {
+                // Partitioning buffers every record until the end: worth it only while most records carry a new key. With
+                // many duplicates the table of keys stays smaller than the records would be: stream on.
+                if (_seen.Count < _records / 2)
+                {
+                    _streamOnly = true;
+                    continue;
+                }
                 // From here on the keys already passed on go to the partitions as seen; the rest of the input as records.
                 _partitions = new Partitioned();
                 foreach (var k in _seen.Keys) _partitions.AddSeen(k);

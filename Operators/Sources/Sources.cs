@@ -102,7 +102,8 @@ public sealed class CollectionSource<T>(IReadOnlyList<T> items, SubtaskContext c
 }
 
 /// <summary>Emits a partition held in memory for this very subtask (iteration state, cached loop-invariant input).</summary>
-public sealed class PartitionSource<T>(List<T> partition, SubtaskContext context, Collector<T> output, string name)
+/// <remarks>With <paramref name="release"/> the list is emptied (its memory freed) once emitted: data read exactly once.</remarks>
+public sealed class PartitionSource<T>(List<T> partition, SubtaskContext context, Collector<T> output, string name, bool release = false)
     : SourceOperator<T>(context, output, name)
 {
     /// <inheritdoc />
@@ -113,6 +114,11 @@ public sealed class PartitionSource<T>(List<T> partition, SubtaskContext context
         for (int i = 0; i < span.Length; i += Context.BatchSize)
         {
             EmitBatch(span.Slice(i, Math.Min(Context.BatchSize, span.Length - i)));
+        }
+        if (release)
+        {
+            partition.Clear();
+            partition.Capacity = 0;
         }
     }
 }

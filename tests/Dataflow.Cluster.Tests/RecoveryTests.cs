@@ -35,10 +35,15 @@ public sealed class RecoveryTests : IDisposable
         ? new([Repo.Launcher, "run", "--workers", "4", "--initial-workers", "3", "--standbys", "cold", "--secret-file", _secret, "--", Repo.Example(example), .. args])
         : Start(3, example, args);
 
-    /// <summary>Waits for the line of <paramref name="superstep"/> and kills w1 (a worker the job started on) with SIGKILL; returns its pid.</summary>
+    /// <summary>
+    /// Waits for the line of <paramref name="superstep"/> and for a checkpoint's (its write has finished, so the job can
+    /// recover: supersteps take a few ms, a checkpoint's write may not), then kills w1 (a worker the job started on) with
+    /// SIGKILL; returns its pid.
+    /// </summary>
     private int KillW1After(Repo.Child run, int superstep)
     {
         WaitFor(run, SuperstepLine(superstep));
+        WaitFor(run, CheckpointLine);
         int victim = WorkerRegisteredAs("w1");
         System.Diagnostics.Process.GetProcessById(victim).Kill();
         return victim;
@@ -56,12 +61,19 @@ public sealed class RecoveryTests : IDisposable
         }
     }
 
+    /// <summary>What the examples print once a checkpoint's write has finished and it is committed.</summary>
+    private const string CheckpointLine = "checkpoint after superstep ";
+
     private static string SuperstepLine(int superstep) => string.Create(CultureInfo.InvariantCulture, $"superstep {superstep,3} ");
 
-    /// <summary>Waits until the run printed the line of <paramref name="superstep"/>, then kills one of its worker processes with SIGKILL; returns its pid.</summary>
-    private int KillAWorkerAfter(Repo.Child run, int superstep)
+    /// <summary>
+    /// Waits until the run printed the line of <paramref name="superstep"/> (and, with <paramref name="checkpointed"/>, a
+    /// checkpoint's), then kills one of its worker processes with SIGKILL; returns its pid.
+    /// </summary>
+    private int KillAWorkerAfter(Repo.Child run, int superstep, bool checkpointed = true)
     {
         WaitFor(run, SuperstepLine(superstep));
+        if (checkpointed) WaitFor(run, CheckpointLine);
         int victim = Workers().First();
         System.Diagnostics.Process.GetProcessById(victim).Kill();
         return victim;
@@ -151,6 +163,7 @@ public sealed class RecoveryTests : IDisposable
             Repo.Example("PageRank"), "--edges", Repo.TestData("gnp200.edges"), "--iterations", "100", "--checkpoint-interval", "2",
             "--checkpoint-dir", Path.Combine(_dir, "checkpoints"), "--output", output, "--stats", stats]);
         WaitFor(run, SuperstepLine(5));
+        WaitFor(run, CheckpointLine);
         int victim = WorkerRegisteredAs("w1"); // the job started on w1, w2 and w3; w4 is the standby
         System.Diagnostics.Process.GetProcessById(victim).Kill();
         Assert.True(run.Wait(s_timeout) == 0, run.Err);
@@ -286,7 +299,7 @@ public sealed class RecoveryTests : IDisposable
     {
         using var run = Start(2, "PageRank", "--edges", Repo.TestData("gnp200.edges"), "--iterations", "100000", "--checkpoint-interval", "100000",
             "--checkpoint-dir", Path.Combine(_dir, "checkpoints"));
-        int victim = KillAWorkerAfter(run, 3);
+        int victim = KillAWorkerAfter(run, 3, checkpointed: false);
         Assert.Equal(1, run.Wait(s_timeout));
         Assert.Contains($"pid {victim}", run.Err, StringComparison.Ordinal);
         Assert.Contains("The job cannot recover: its iteration had no complete checkpoint yet.", run.Err, StringComparison.Ordinal);

@@ -68,6 +68,27 @@ public class WholeAggregateTests
         foreach (var (e, a) in expected.Order().Zip(result.Order())) Assert.Equal(e, a, 1e-9);
     }
 
+    [Theory]
+    [InlineData(1)]
+    [InlineData(3)]
+    public async Task Aggregate_MutableAccumulatorFromAFactory_EverySubtaskAndRunStartsFresh(int p)
+    {
+        var env = DataflowEnvironment.CreateLocal(p);
+        var values = Enumerable.Range(0, 3_000).Select(i => i * 7 % 10).ToList();
+        var histogram = env.FromCollection(values).Aggregate(() => new long[10], (h, x) =>
+        {
+            h[x]++;
+            return h;
+        }, (a, b) =>
+        {
+            for (int i = 0; i < a.Length; i++) a[i] += b[i];
+            return a;
+        });
+        var expected = Enumerable.Range(0, 10).Select(b => (long)values.Count(v => v == b)).ToArray();
+        Assert.Equal(expected, (await histogram.CollectAsync()).Single());
+        Assert.Equal(expected, (await histogram.CollectAsync()).Single()); // a second run does not add to the first's arrays
+    }
+
     [Fact]
     public async Task Aggregate_FoldThrows_FailsNamingThePartialAggregate()
     {

@@ -32,6 +32,23 @@ public class DistinctOperatorTests
     }
 
     [Fact]
+    public void Push_ManyDuplicatesPastThePartitioningPoint_StreamsOnAndEqualsLinq()
+    {
+        // Each key three times in a row: at 64 K keys a third of the records were new, so the stage keeps streaming (buffering
+        // every record until the end would hold three times what the table of keys holds).
+        var input = Enumerable.Range(0, 600_000).Select(i => (long)(i / 3 % 150_000)).ToArray();
+        var sink = new ListCollector<long>();
+        var op = new DistinctOperator<long, long>(static x => x, sink, new OperatorInfo("Distinct", 0, 1000));
+        for (int i = 0; i < input.Length; i += 1_000)
+        {
+            op.Push(input.AsSpan(i, 1_000));
+            if (i == 300_000) Assert.Equal(100_334, sink.Items.Count); // still streaming: every new key already passed on
+        }
+        op.Close();
+        Assert.Equal(input.Distinct().Order(), sink.Items.Order());
+    }
+
+    [Fact]
     public void Push_DistinctByKeyPastThePartitioningPoint_KeepsTheFirstRecordOfEveryKey()
     {
         // Key i's first record has Seq = i, later ones larger: the one kept must be the first.
