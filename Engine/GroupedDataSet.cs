@@ -56,11 +56,7 @@ public sealed class GroupedDataSet<T, TKey>
                 partitionedBy));
         }
         var combine = new CombineNode<T, TKey, TAcc>(node, $"Combine({name})", key, create, add, spillAt: 1 << 16);
-        return new(new OperatorNode<(TKey Key, TAcc Acc), TResult>(combine, name,
-            new HashRequirement<(TKey Key, TAcc Acc), TKey>(static p => p.Key, _keyName),
-            (down, info) => new HashAggregateOperator<(TKey Key, TAcc Acc), TKey, TAcc, TResult>(
-                static p => p.Key, static p => p.Acc, (a, p) => merge(a, p.Acc), result, down, info),
-            partitionedBy));
+        return new(new MergeNode<TKey, TAcc, TResult>(combine, name, _keyName, merge, result, partitionedBy));
     }
 
     /// <summary>

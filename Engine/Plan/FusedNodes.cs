@@ -26,6 +26,41 @@ internal interface IFusableJoin<TOut>
     object[]? CreateFused<TKey, TAcc>(CombineNode<TOut, TKey, TAcc> combine, Collector<(TKey Key, TAcc Acc)> downstream, OperatorInfo info);
 }
 
+/// <summary>The final stage of a combinable aggregation, which a join on its key may take as its own table (<see cref="IAggregateProbe"/>).</summary>
+internal interface IAggregateBuild<TKey, TResult>
+{
+    /// <summary>The inputs (probe, then this aggregation's partial accumulators) of a join that probes this aggregation's table.</summary>
+    object[] CreateProbedBy<TProbe, TOut>(Func<TProbe, TKey> probeKey, Func<TProbe, TResult, TOut> result, bool outer, Collector<TOut> downstream, OperatorInfo info);
+}
+
+/// <summary>A join that can probe the table of the aggregation that is its build side, with no records between them.</summary>
+internal interface IAggregateProbe
+{
+    /// <summary>True when this join can take <paramref name="build"/>'s table as its own.</summary>
+    bool ProbesAggregate(Node build);
+
+    /// <summary>The join's inputs (probe, then <paramref name="build"/>'s input) when it probes <paramref name="build"/>'s table.</summary>
+    object[] CreateProbingAggregate(Node build, object? downstream, OperatorInfo info);
+}
+
+/// <summary>The final stage of a combinable aggregation: merges the partial accumulators of its keys and emits one record per key.</summary>
+internal sealed class MergeNode<TKey, TAcc, TResult>(Node<(TKey Key, TAcc Acc)> input, string name, string keyName,
+    Func<TAcc, TAcc, TAcc> merge, Func<TKey, TAcc, TResult> result, Delegate? partitionedBy)
+    : UnaryNode<(TKey Key, TAcc Acc), TResult>(input, name, new HashRequirement<(TKey Key, TAcc Acc), TKey>(static p => p.Key, keyName)),
+      IAggregateBuild<TKey, TResult>
+{
+    public override Delegate? PartitionedBy => partitionedBy;
+
+    protected override Collector<(TKey Key, TAcc Acc)> Create(Collector<TResult> downstream, OperatorInfo info) =>
+        new HashAggregateOperator<(TKey Key, TAcc Acc), TKey, TAcc, TResult>(static p => p.Key, static p => p.Acc, (a, p) => merge(a, p.Acc), result, downstream, info);
+
+    public object[] CreateProbedBy<TProbe, TOut>(Func<TProbe, TKey> probeKey, Func<TProbe, TResult, TOut> join, bool outer, Collector<TOut> downstream, OperatorInfo info)
+    {
+        var op = new AggregateJoinOperator<TProbe, TKey, TAcc, TResult, TOut>(probeKey, merge, result, join, outer, downstream, info);
+        return [op.Probe, op.Build];
+    }
+}
+
 /// <summary>The first phase of a combinable aggregation (before its exchange): partial accumulators per key.</summary>
 internal sealed class CombineNode<TIn, TKey, TAcc>(Node<TIn> input, string name, Func<TIn, TKey> key, Func<TIn, TAcc> create,
     Func<TAcc, TIn, TAcc> add, int spillAt)
@@ -52,7 +87,7 @@ internal sealed class CombineNode<TIn, TKey, TAcc>(Node<TIn> input, string name,
 internal sealed class JoinNode<T1, T2, TKey, TOut>(Node<T1> first, Node<T2> second, string name, HashJoinKind kind,
     Func<T1, TKey> key, Func<T2, TKey> otherKey, Func<T1, T2, TOut> result, string keyName, string otherKeyName)
     : BinaryNode<T1, T2, TOut>(first, second, name, new HashRequirement<T1, TKey>(key, keyName), new HashRequirement<T2, TKey>(otherKey, otherKeyName)),
-      IFusableJoin<TOut>
+      IFusableJoin<TOut>, IAggregateProbe
 {
     // A full outer join emits the unmatched build records of each run, so its table is not reused across supersteps.
     public override int CacheableStaticInput => kind == HashJoinKind.FullOuter ? -1 : 1;
@@ -67,6 +102,13 @@ internal sealed class JoinNode<T1, T2, TKey, TOut>(Node<T1> first, Node<T2> seco
     }
 
     public bool Fusable => kind == HashJoinKind.Inner;
+
+    /// <summary>An inner or left outer join on an aggregation's key (the planner checks the key and the edge) may probe its table.</summary>
+    public bool ProbesAggregate(Node build) => kind != HashJoinKind.FullOuter && build is IAggregateBuild<TKey, T2>;
+
+    public object[] CreateProbingAggregate(Node build, object? downstream, OperatorInfo info) =>
+        ((IAggregateBuild<TKey, T2>)build).CreateProbedBy(key, result, kind == HashJoinKind.LeftOuter, (Collector<TOut>)downstream!,
+            info with { Name = $"{build.Name}+{Name}" });
 
     /// <summary>An inner join fuses: each match is folded into the combiner's accumulators (outer joins also emit unmatched records).</summary>
     public object[]? CreateFused<TGroup, TAcc>(CombineNode<TOut, TGroup, TAcc> combine, Collector<(TGroup Key, TAcc Acc)> downstream, OperatorInfo info)

@@ -39,9 +39,13 @@ internal sealed class JobCompiler
         public List<ChainInput> Inputs { get; } = new();
 
         public StateSlot[]? Slots { get; set; }
+
+        /// <summary>The aggregation whose table the head (a join) probes: its input is the head's build input (<see cref="IAggregateProbe"/>).</summary>
+        public Node? ProbedAggregate { get; set; }
     }
 
-    private sealed record ChainInput(ShipStrategy Strategy, string Description, Chain? From, Array? Recording);
+    /// <summary>An input of a chain's head; <c>Via</c> is the node whose input requirement the edge meets, when not the head's (an absorbed aggregation).</summary>
+    private sealed record ChainInput(ShipStrategy Strategy, string Description, Chain? From, Array? Recording, Node? Via = null);
 
     public JobCompiler(IReadOnlyList<Node> sinks, RunContext? run = null)
     {
@@ -125,6 +129,17 @@ internal sealed class JobCompiler
         {
             var input = n.Inputs[i];
             var s = StrategyOf(n, i);
+            if (i == 1 && ProbesAggregate(n, input))
+            {
+                // The join takes the aggregation's table as its own: the aggregation's task goes, its input feeds the join.
+                var aggregation = _chainOf[input];
+                _chains.Remove(aggregation);
+                c.ProbedAggregate = input;
+                var from = input.Inputs[0];
+                var strategy = StrategyOf(input, 0);
+                c.Inputs.Add(new(strategy, input.DescribeEdge(0, strategy), _chainOf[from], null, input));
+                continue;
+            }
             if (!IsStaticEdge(n, input))
             {
                 c.Inputs.Add(new(s, n.DescribeEdge(i, s), _chainOf[input], null));
@@ -158,6 +173,16 @@ internal sealed class JobCompiler
         }
     }
 
+    /// <summary>
+    /// True when join <paramref name="n"/> probes the table of aggregation <paramref name="build"/>, its build input: the
+    /// aggregation's output is partitioned on the join's build key at the join's parallelism (a forward edge), only the join
+    /// reads it, it runs alone in its task, and it changes with the superstep (a loop-invariant build side is indexed once).
+    /// </summary>
+    private bool ProbesAggregate(Node n, Node build) =>
+        n is IAggregateProbe join && join.ProbesAggregate(build) && StrategyOf(n, 1) == ShipStrategy.Forward && !IsStaticEdge(n, build)
+        && !_run.Computed.ContainsKey(build) && _consumers[build].Count == 1 && _chainOf[build] is { Nodes.Count: 1 } alone && alone.Head == build
+        && !build.IsResultSink;
+
     /// <summary>Throws <see cref="FileNotFoundException"/> for a missing input file.</summary>
     public void CheckInputs()
     {
@@ -188,10 +213,11 @@ internal sealed class JobCompiler
         {
             for (int i = 0; i < c.Inputs.Count; i++)
             {
-                var (strategy, description, from, _) = c.Inputs[i];
+                var (strategy, description, from, _, via) = c.Inputs[i];
                 if (from is null) continue;
-                var head = c.Head;
-                int input = i;
+                // The edge meets the requirement of the node it feeds: the head's input, or the absorbed aggregation's.
+                var head = via ?? c.Head;
+                int input = via is null ? i : 0;
                 graph.Connect(from.Vertex!, c.Vertex!, strategy, description, targets => head.CreateEdgeOutput(input, strategy, targets),
                     head.Inputs[input].CreateCodec());
             }
@@ -200,12 +226,14 @@ internal sealed class JobCompiler
     }
 
     /// <summary>True when the chain's head and the next operator run as one fused operator (a join folding into a combiner).</summary>
-    private static bool Fused(Chain c) => c.Nodes.Count >= 2 && c.Nodes[1] is IFusable f && f.FusesWith(c.Head);
+    private static bool Fused(Chain c) => c.ProbedAggregate is null && c.Nodes.Count >= 2 && c.Nodes[1] is IFusable f && f.FusesWith(c.Head);
 
-    /// <summary>The task's name: its operators in order, a fused pair joined by <c>+</c>.</summary>
+    /// <summary>The task's name: its operators in order, a fused pair joined by <c>+</c> (an aggregation whose table a join probes first).</summary>
     private static string NameOf(Chain c) => Fused(c)
         ? string.Join(" -> ", c.Nodes.Skip(2).Select(x => x.Name).Prepend($"{c.Head.Name}+{c.Nodes[1].Name}"))
-        : string.Join(" -> ", c.Nodes.Select(x => x.Name));
+        : c.ProbedAggregate is { } aggregation
+            ? string.Join(" -> ", c.Nodes.Skip(1).Select(x => x.Name).Prepend($"{aggregation.Name}+{c.Head.Name}"))
+            : string.Join(" -> ", c.Nodes.Select(x => x.Name));
 
     private SubtaskBody CreateBody(Chain chain, SubtaskContext ctx)
     {
@@ -229,13 +257,15 @@ internal sealed class JobCompiler
         };
         var inputs = fused
             ? ((IFusable)chain.Nodes[1]).TryFuse(head, down, info) ?? throw new InvalidOperationException($"{NameOf(chain)} was planned fused but did not fuse.")
-            : head.CreateInputs(down, info, _run);
+            : chain.ProbedAggregate is { } aggregation
+                ? ((IAggregateProbe)head).CreateProbingAggregate(aggregation, down, info)
+                : head.CreateInputs(down, info, _run);
         var adapters = new List<IInputAdapter>();
         for (int i = 0; i < inputs.Length; i++)
         {
             var ci = chain.Inputs[i];
             if (ci.From is null) continue; // the operator already holds this input's state
-            adapters.Add(head.Inputs[i].CreateAdapter(inputs[i], ci.Recording, ctx.Subtask));
+            adapters.Add((ci.Via is { } via ? via.Inputs[0] : head.Inputs[i]).CreateAdapter(inputs[i], ci.Recording, ctx.Subtask));
         }
         return new HeadBody(adapters.ToArray());
     }
@@ -266,7 +296,8 @@ internal sealed class JobCompiler
             sb.Append('[').Append(index[c]).Append("] ")
               .Append(NameOf(c))
               .Append("  (parallelism ").Append(P(c.Head)).Append(')')
-              .Append(Fused(c) ? $"  [{c.Head.Name} fused with {c.Nodes[1].Name}: each match folds into its group's accumulator]\n" : "\n");
+              .Append(Fused(c) ? $"  [{c.Head.Name} fused with {c.Nodes[1].Name}: each match folds into its group's accumulator]\n"
+                  : c.ProbedAggregate is { } aggregation ? $"  [{c.Head.Name} probes {aggregation.Name}'s table: no record between them]\n" : "\n");
             foreach (var ci in c.Inputs)
             {
                 sb.Append("      <- ").Append(ci.Description);

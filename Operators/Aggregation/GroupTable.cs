@@ -62,6 +62,25 @@ public sealed class GroupTable<TKey, TAcc>
     /// </summary>
     internal DenseTable<TAcc>? Dense => _dense;
 
+    /// <summary>The accumulator of <paramref name="key"/>, without adding the key when it is absent.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    public bool TryGet(TKey key, out TAcc acc)
+    {
+        if (_dense is { } dense)
+        {
+            long k = ToLong(key);
+            return dense.TryGet(k, out acc);
+        }
+        int i = _table.IndexOf(key);
+        if (i < 0)
+        {
+            acc = default!;
+            return false;
+        }
+        acc = _table.ValueAt(i);
+        return true;
+    }
+
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
     internal static long ToLong(TKey key) =>
         typeof(TKey) == typeof(int) ? Unsafe.As<TKey, int>(ref key) : Unsafe.As<TKey, long>(ref key);

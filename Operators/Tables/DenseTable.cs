@@ -63,6 +63,19 @@ public sealed class DenseTable<TValue>
         if (maxKey >= _limit) _limit = (int)maxKey + 1;
     }
 
+    /// <summary>The value of <paramref name="key"/> when present (any key: out of range is absent).</summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    public bool TryGet(long key, out TValue value)
+    {
+        if ((ulong)key < (ulong)_present.Length && _present[key])
+        {
+            value = _values[key];
+            return true;
+        }
+        value = default!;
+        return false;
+    }
+
     [MethodImpl(MethodImplOptions.NoInlining)]
     private void Grow(long key)
     {

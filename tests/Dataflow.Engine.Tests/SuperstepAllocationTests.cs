@@ -46,11 +46,11 @@ public class SuperstepAllocationTests
     {
         var (small, _) = await WarmSuperstepAllocationAsync(2_000, parallelism);
         var (large, records) = await WarmSuperstepAllocationAsync(100_000, parallelism);
-        // 50 times the records (1 M edges probed, some 0.5 M records between tasks per superstep): what a warm superstep
+        // 50 times the records (1 M edges probed, some 0.4 M records between tasks per superstep): what a warm superstep
         // allocates must not grow with them. It
         // allocated about 40 bytes per record before the tables were kept (some 60 MB a superstep); what is left are
         // per-operator objects (a few KiB each).
-        Assert.True(records > 400_000, $"{records} records");
+        Assert.True(records > 300_000, $"{records} records");
         Assert.True(large - small < 256 * 1024, $"a warm superstep allocated {large:N0} bytes over {records:N0} records, {small:N0} over 50 times fewer");
         Assert.True(large < 1024 * 1024, $"a warm superstep allocated {large:N0} bytes over {records:N0} records");
     }
