@@ -3,6 +3,7 @@ using Dataflow.Operators.Aggregation;
 using Dataflow.Operators.Basic;
 using Dataflow.Operators.Core;
 using Dataflow.Plan;
+using Dataflow.Runtime.Records;
 
 namespace Dataflow;
 
@@ -121,10 +122,10 @@ public sealed partial class DataSet<T>
     {
         ArgumentNullException.ThrowIfNull(fold);
         ArgumentNullException.ThrowIfNull(merge);
-        var partial = new OperatorNode<T, TAcc>(Node, "Aggregate(partial)", Requirement<T>.Any,
-            (down, info) => new FoldOperator<T, TAcc>(identity(), fold, down, info), parallelism: Node.Parallelism);
-        return new(new OperatorNode<TAcc, TAcc>(partial, "Aggregate", Requirement<TAcc>.Any,
-            (down, info) => new FoldOperator<TAcc, TAcc>(identity(), merge, down, info), parallelism: 1) { FixedParallelism = true });
+        // Each operator folds from a value of its own (a factory's, when the fold changes it in place).
+        return Whole<TAcc>("Aggregate",
+            (down, info) => new FoldOperator<T, TAcc>(r => fold(identity(), r), fold, identity, down, info),
+            (down, info) => new FoldOperator<TAcc, TAcc>(static a => a, merge, identity, down, info));
     }
 
     /// <summary>
@@ -135,10 +136,17 @@ public sealed partial class DataSet<T>
     public DataSet<T> Reduce(Func<T, T, T> reduce)
     {
         ArgumentNullException.ThrowIfNull(reduce);
-        var partial = new OperatorNode<T, T>(Node, "Reduce(partial)", Requirement<T>.Any,
-            (down, info) => FoldOperator<T, T>.Reducing(reduce, down, info), parallelism: Node.Parallelism);
-        return new(new OperatorNode<T, T>(partial, "Reduce", Requirement<T>.Any,
-            (down, info) => FoldOperator<T, T>.Reducing(reduce, down, info), parallelism: 1) { FixedParallelism = true });
+        return Whole<T>("Reduce",
+            (down, info) => new FoldOperator<T, T>(static r => r, reduce, null, down, info),
+            (down, info) => new FoldOperator<T, T>(static r => r, reduce, null, down, info));
+    }
+
+    /// <summary>A whole data set's fold: <paramref name="partial"/> in every subtask, <paramref name="total"/> in one (fixed at parallelism 1 under rescaling).</summary>
+    private DataSet<TAcc> Whole<TAcc>(string name, Func<Collector<TAcc>, OperatorInfo, Collector<T>> partial,
+        Func<Collector<TAcc>, OperatorInfo, Collector<TAcc>> total)
+    {
+        var partials = new OperatorNode<T, TAcc>(Node, $"{name}(partial)", Requirement<T>.Any, partial, parallelism: Node.Parallelism);
+        return new(new OperatorNode<TAcc, TAcc>(partials, name, Requirement<TAcc>.Any, total, parallelism: 1) { FixedParallelism = true });
     }
 
     internal bool IsPartitionedOn(Delegate key) =>

@@ -140,8 +140,7 @@ internal abstract class IterationNode
     /// </summary>
     protected Node StepSink<T>(Node<T> node, Requirement<T> requirement, Func<List<T>[]> lists, IterationScope scope)
     {
-        var sink = new OperatorNode<T, T>(node, $"Materialize({Name})", requirement,
-            (_, info) => new CollectSink<T>(lists()[info.Subtask]));
+        var sink = CollectingSink(node, requirement, lists);
         scope.AddDynamic(sink);
         return sink;
     }
@@ -158,19 +157,19 @@ internal abstract class IterationNode
         return lists;
     }
 
-    /// <summary>A sink collecting <paramref name="node"/> into one list per subtask (<paramref name="parts"/>).</summary>
+    /// <summary>A sink collecting <paramref name="node"/> into one new list per subtask of the environment (<paramref name="parts"/>).</summary>
     /// <param name="node">What is collected.</param>
     /// <param name="requirement">How the sink needs it distributed.</param>
     /// <param name="parts">The lists, filled as the job runs.</param>
-    /// <param name="parallelism">Subtasks (default: the environment's).</param>
-    /// <param name="reuse">Lists nothing reads any more (the partial solution of two supersteps ago): emptied and refilled, so a warm superstep does not grow new ones.</param>
-    protected Node MaterializeSink<T>(Node<T> node, Requirement<T> requirement, out List<T>[] parts, int? parallelism = null, List<T>[]? reuse = null)
+    protected Node MaterializeSink<T>(Node<T> node, Requirement<T> requirement, out List<T>[] parts)
     {
-        var lists = EmptyLists(reuse, parallelism ?? Env.Parallelism);
+        var lists = EmptyLists<T>(null, Env.Parallelism);
         parts = lists;
-        return new OperatorNode<T, T>(node, $"Materialize({Name})", requirement,
-            (_, info) => new CollectSink<T>(lists[info.Subtask]));
+        return CollectingSink(node, requirement, () => lists);
     }
+
+    private OperatorNode<T, T> CollectingSink<T>(Node<T> node, Requirement<T> requirement, Func<List<T>[]> lists) =>
+        new(node, $"Materialize({Name})", requirement, (_, info) => new CollectSink<T>(lists()[info.Subtask]));
 
     /// <summary>Runs supersteps until the synchronizer says terminate.</summary>
     /// <param name="run">The run.</param>

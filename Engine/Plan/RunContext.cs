@@ -131,7 +131,7 @@ internal sealed class IterationScope
     /// </remarks>
     public Runtime.Execution.JobGraph? CompiledFor(IReadOnlyList<Node> sinks)
     {
-        if (_compiled is not { } c || BuildsInvariants || c.Parallelism != Parallelism || !c.Sinks.AsSpan().SequenceEqual(sinks.ToArray())) return null;
+        if (_compiled is not { } c || BuildsInvariants || c.Parallelism != Parallelism || !c.Sinks.SequenceEqual(sinks)) return null;
         if (c.Slots.Length != Slots.Count || c.Recordings.Length != Recordings.Count) return null;
         foreach (var (key, slots) in c.Slots)
         {

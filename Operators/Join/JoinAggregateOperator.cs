@@ -72,43 +72,11 @@ public sealed class JoinAggregateOperator<TProbe, TBuild, TJoinKey, TMid, TKey, 
     protected override void OnBuildEnd() => _index.Freeze();
 
     /// <inheritdoc />
+    /// <remarks>
+    /// Over integer grouping keys while they fit the dense table, the accumulator and presence arrays are held in locals for
+    /// the whole batch (a field read per match kept them in memory, not in registers); any other key goes through the table.
+    /// </remarks>
     protected override void OnProbe(ReadOnlySpan<TProbe> batch)
-    {
-        if ((typeof(TKey) == typeof(long) || typeof(TKey) == typeof(int)) && _groups.Dense is not null)
-        {
-            OnProbeDense(batch);
-            return;
-        }
-        var index = _index;
-        var groups = _groups;
-        var result = _result;
-        var key = _key;
-        var add = _add;
-        try
-        {
-            foreach (ref readonly var p in batch)
-            {
-                foreach (ref readonly var b in index.ValuesOf(_probeKey(p)))
-                {
-                    var mid = result(p, b);
-                    ref var acc = ref groups.Find(key(mid), out bool exists);
-                    acc = exists ? add(acc, mid) : _create(mid);
-                }
-            }
-        }
-        catch (Exception e) when (OperatorInfo.IsUserFault(e))
-        {
-            Info.Throw(e);
-        }
-        if (groups.HashedCount >= _spillAt) groups.EmitAll(static (k, a) => (k, a), Downstream, Info);
-    }
-
-    /// <summary>
-    /// <see cref="OnProbe"/> over integer grouping keys while they fit the dense table: the accumulator and presence arrays
-    /// are held in locals for the whole batch (a field read per match kept them in memory, not in registers), and only a key
-    /// beyond them goes through the table.
-    /// </summary>
-    private void OnProbeDense(ReadOnlySpan<TProbe> batch)
     {
         var index = _index;
         var groups = _groups;
@@ -117,7 +85,8 @@ public sealed class JoinAggregateOperator<TProbe, TBuild, TJoinKey, TMid, TKey, 
         var add = _add;
         var create = _create;
         var probeKey = _probeKey;
-        var dense = groups.Dense;
+        bool integerKeys = typeof(TKey) == typeof(long) || typeof(TKey) == typeof(int);
+        var dense = integerKeys ? groups.Dense : null;
         TAcc[] values = dense?.Values ?? [];
         bool[] present = dense?.Present ?? [];
         int added = 0;
@@ -130,7 +99,7 @@ public sealed class JoinAggregateOperator<TProbe, TBuild, TJoinKey, TMid, TKey, 
                 {
                     var mid = result(p, b);
                     var k = key(mid);
-                    long slot = GroupTable<TKey, TAcc>.ToLong(k);
+                    long slot = integerKeys ? GroupTable<TKey, TAcc>.ToLong(k) : -1;
                     if ((ulong)slot < (ulong)present.Length)
                     {
                         ref var acc = ref values[slot];
@@ -147,15 +116,21 @@ public sealed class JoinAggregateOperator<TProbe, TBuild, TJoinKey, TMid, TKey, 
                         }
                         continue;
                     }
-                    // Beyond the arrays: the table grows them, or leaves the dense form (then every key takes this path).
-                    dense?.Added(added, max);
-                    added = 0;
-                    max = -1;
+                    if (dense is not null)
+                    {
+                        // Beyond the arrays: the table grows them, or leaves the dense form (then every key comes this way).
+                        dense.Added(added, max);
+                        added = 0;
+                        max = -1;
+                    }
                     ref var other = ref groups.Find(k, out bool exists);
                     other = exists ? add(other, mid) : create(mid);
-                    dense = groups.Dense;
-                    values = dense?.Values ?? [];
-                    present = dense?.Present ?? [];
+                    if (dense is not null)
+                    {
+                        dense = groups.Dense;
+                        values = dense?.Values ?? [];
+                        present = dense?.Present ?? [];
+                    }
                 }
             }
         }
