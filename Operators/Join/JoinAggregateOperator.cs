@@ -1,6 +1,7 @@
 using System.Runtime.CompilerServices;
 using Dataflow.Operators.Aggregation;
 using Dataflow.Operators.Core;
+using Dataflow.Operators.Tables;
 using Dataflow.Runtime.Records;
 
 namespace Dataflow.Operators.Join;
@@ -28,6 +29,8 @@ public sealed class JoinAggregateOperator<TProbe, TBuild, TJoinKey, TMid, TKey, 
     private readonly int _spillAt;
     private readonly JoinIndex<TJoinKey, TBuild> _index;
     private readonly GroupTable<TKey, TAcc> _groups;
+    private readonly KeyOrderedBuffer<TProbe>? _gathered;
+    private long _directRange = -1; // decided at the first probe: > 0 gathers the probes and folds them in key order
 
     /// <summary>Creates the operator.</summary>
     /// <param name="probeKey">Join key of a probe record.</param>
@@ -52,6 +55,11 @@ public sealed class JoinAggregateOperator<TProbe, TBuild, TJoinKey, TMid, TKey, 
         _spillAt = spillAt;
         _groups = GroupTable<TKey, TAcc>.For(info.Scratch);
         _index = new JoinIndex<TJoinKey, TBuild>(info);
+        if (info.StaticState is not null && info.Scratch is { } scratch)
+        {
+            _gathered = scratch.Keep(static () => new KeyOrderedBuffer<TProbe>(), out _);
+            _gathered.Clear();
+        }
         if (_index.Prebuilt) Build.Close();
     }
 
@@ -73,10 +81,43 @@ public sealed class JoinAggregateOperator<TProbe, TBuild, TJoinKey, TMid, TKey, 
 
     /// <inheritdoc />
     /// <remarks>
-    /// Over integer grouping keys while they fit the dense table, the accumulator and presence arrays are held in locals for
-    /// the whole batch (a field read per match kept them in memory, not in registers); any other key goes through the table.
+    /// Against a loop-invariant index addressed directly by integer keys (laid out in ascending key order), the probes are
+    /// only gathered here and folded at the end in key order (<see cref="KeyOrderedBuffer{T}"/>): the index is then read
+    /// front to back instead of at a random place per probe (PageRank: docs/benchmarks.md).
     /// </remarks>
     protected override void OnProbe(ReadOnlySpan<TProbe> batch)
+    {
+        if (_directRange < 0) _directRange = _gathered is null ? 0 : _index.DirectRange;
+        if (_directRange == 0)
+        {
+            Fold(batch);
+            return;
+        }
+        var gathered = _gathered!;
+        var probeKey = _probeKey;
+        long range = _directRange;
+        try
+        {
+            foreach (ref readonly var p in batch)
+            {
+                var k = probeKey(p);
+                if (k is null) continue;
+                long v = typeof(TJoinKey) == typeof(int) ? Unsafe.As<TJoinKey, int>(ref k) : Unsafe.As<TJoinKey, long>(ref k);
+                if ((ulong)v < (ulong)range) gathered.Add(p, (int)v); // any other key matches nothing in the index
+            }
+        }
+        catch (Exception e) when (OperatorInfo.IsUserFault(e))
+        {
+            Info.Throw(e);
+        }
+    }
+
+    /// <summary>
+    /// Joins probes with the index and folds every match into its group. Over integer grouping keys while they fit the
+    /// dense table, the accumulator and presence arrays are held in locals for the whole batch (a field read per match kept
+    /// them in memory, not in registers); any other key goes through the table.
+    /// </summary>
+    private void Fold(ReadOnlySpan<TProbe> batch)
     {
         var index = _index;
         var groups = _groups;
@@ -148,6 +189,11 @@ public sealed class JoinAggregateOperator<TProbe, TBuild, TJoinKey, TMid, TKey, 
     /// <inheritdoc />
     protected override void OnEnd()
     {
+        if (_gathered is { Count: > 0 } gathered)
+        {
+            Fold(gathered.InKeyOrder((int)_directRange));
+            gathered.Clear();
+        }
         _groups.EmitAll(static (k, a) => (k, a), Downstream, Info);
         _groups.Release(Info.Scratch);
         Downstream.Close();

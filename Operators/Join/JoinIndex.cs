@@ -65,6 +65,12 @@ internal sealed class JoinIndex<TKey, TBuild>
         if (_slot is not null) _slot.Value = _grouped;
     }
 
+    /// <summary>
+    /// One more than the largest key when the frozen index is a loop-invariant one addressed directly by integer keys laid
+    /// out in ascending order, else 0 (see <see cref="KeyGroupedMultiMap{TKey, TValue}.DirectRange"/>).
+    /// </summary>
+    public long DirectRange => _grouped?.DirectRange ?? 0;
+
     /// <summary>The build records of <paramref name="key"/> (empty for a null key or none).</summary>
     [System.Runtime.CompilerServices.MethodImpl(System.Runtime.CompilerServices.MethodImplOptions.AggressiveInlining)]
     public ReadOnlySpan<TBuild> ValuesOf(TKey key) =>

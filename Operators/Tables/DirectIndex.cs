@@ -59,6 +59,9 @@ internal sealed class DirectIndex<TValue>
         return new DirectIndex<TValue>(arrays, array, start, count);
     }
 
+    /// <summary>One more than the largest key.</summary>
+    public long Range => _count.Length;
+
     /// <summary>The values of <paramref name="key"/> (empty when it has none).</summary>
     [System.Runtime.CompilerServices.MethodImpl(System.Runtime.CompilerServices.MethodImplOptions.AggressiveInlining)]
     public ReadOnlySpan<TValue> ValuesOf(long key)

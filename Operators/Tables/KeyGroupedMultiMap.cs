@@ -23,7 +23,23 @@ public sealed class KeyGroupedMultiMap<TKey, TValue>(int maxParallelism) : KeyGr
     public void Add(TKey key, TValue value)
     {
         if (_directTried) ForgetDirect(); // a key added after a probe: the direct index no longer covers every key
-        (Groups[GroupOf(StableHash.Of(key))] ??= new HashMultiMap<TKey, TValue>(64)).Add(key, value);
+        (Groups[GroupOf(StableHash.Of(key))] ??= new HashMultiMap<TKey, TValue>(64) { OrdersKeys = IntegerKeys }).Add(key, value);
+    }
+
+    private static bool IntegerKeys => typeof(TKey) == typeof(long) || typeof(TKey) == typeof(int);
+
+    /// <summary>
+    /// One more than the largest key when the frozen index is addressed directly by integer keys (each group's keys laid
+    /// out in ascending order), else 0: probes sorted by key then read the index front to back.
+    /// </summary>
+    internal long DirectRange
+    {
+        get
+        {
+            if (!IntegerKeys) return 0;
+            if (_direct is null && !_directTried) BuildDirect();
+            return _direct?.Range ?? 0;
+        }
     }
 
     /// <summary>Lays out every group's index.</summary>

@@ -153,7 +153,7 @@ public sealed class OpenHashMap<TKey, TValue>
 /// </summary>
 public sealed class HashMultiMap<TKey, TValue>
 {
-    private readonly OpenHashMap<TKey, int> _ordinals;
+    private OpenHashMap<TKey, int> _ordinals;
     private TValue[] _values;
     private int[] _keyOrdinal;
     private int[]? _starts; // after Freeze: values of key ordinal k are [_starts[k], _starts[k + 1])
@@ -195,6 +195,12 @@ public sealed class HashMultiMap<TKey, TValue>
     /// </summary>
     public bool KeepsBuffers { get; init; }
 
+    /// <summary>
+    /// True for a map whose frozen layout puts integer keys in ascending order (a loop-invariant index over vertex ids):
+    /// probes made in key order then read the values front to back instead of jumping through the layout.
+    /// </summary>
+    public bool OrdersKeys { get; init; }
+
     /// <summary>Number of distinct keys.</summary>
     public int KeyCount => _ordinals.Count;
 
@@ -228,6 +234,7 @@ public sealed class HashMultiMap<TKey, TValue>
     {
         if (_starts is not null) return;
         int keys = _ordinals.Count;
+        if (OrdersKeys && keys > 1) OrderKeys(keys);
         var starts = _startsBuffer is { } sb && sb.Length >= keys + 1 ? sb : new int[keys + 1];
         Array.Clear(starts, 0, keys + 1);
         for (int i = 0; i < _count; i++) starts[_keyOrdinal[i] + 1]++;
@@ -245,6 +252,27 @@ public sealed class HashMultiMap<TKey, TValue>
         _values = values;
         _starts = starts;
         _keyOrdinal = [];
+    }
+
+    /// <summary>Renumbers the key ordinals in ascending key order (entry index stays the ordinal, as <see cref="WriteTo"/> expects).</summary>
+    private void OrderKeys(int keys)
+    {
+        var sorted = _ordinals.Keys.ToArray();
+        var old = new int[keys];
+        for (int i = 0; i < keys; i++) old[i] = i;
+        Array.Sort(sorted, old);
+        var renumber = new int[keys];
+        bool same = true;
+        for (int r = 0; r < keys; r++)
+        {
+            renumber[old[r]] = r;
+            same &= old[r] == r;
+        }
+        if (same) return;
+        var ordinals = new OpenHashMap<TKey, int>(keys);
+        for (int r = 0; r < keys; r++) ordinals.GetValueRefOrAddDefault(sorted[r], out _) = r;
+        _ordinals = ordinals;
+        for (int i = 0; i < _count; i++) _keyOrdinal[i] = renumber[_keyOrdinal[i]];
     }
 
     /// <summary>Empties the map for another build, keeping every buffer it has grown (a join's table refilled each superstep).</summary>

@@ -115,4 +115,41 @@ public class FusedJoinAggregateTests
         Assert.Contains("subtask", e.Message);
         Assert.IsType<InvalidOperationException>(e.InnerException?.InnerException ?? e.InnerException);
     }
+
+    [Theory]
+    [InlineData(1)]
+    [InlineData(2)]
+    public async Task Iteration_ProbesWithDuplicateAndOutOfRangeKeys_EqualsLoopOverLinq(int p)
+    {
+        // The probes of the kept index are gathered and folded in key order: two probes of one key, keys past the index's
+        // range and negative keys must all come out as LINQ's join says.
+        var rng = new Random(11);
+        var edges = Enumerable.Range(0, 4_000).Select(_ => (Src: (long)rng.Next(0, 500), Dst: (long)rng.Next(0, 500), W: rng.NextDouble())).ToList();
+        var initial = Enumerable.Range(0, 500).Select(i => (Id: (long)i, Value: 1.0 / 500))
+            .Concat(Enumerable.Range(0, 100).Select(i => (Id: (long)i * 3, Value: 0.25)))
+            .Concat([(Id: 5_000_000L, Value: 1.0), (Id: -7L, Value: 1.0)]).ToList();
+        var env = DataflowEnvironment.CreateLocal(p);
+        var edgeSet = env.FromCollection(edges);
+        var result = await env.FromCollection(initial).IterateBulk(4, (ranks, ctx) =>
+        {
+            var sums = ranks.Join(edgeSet, r => r.Id, e => e.Src, (r, e) => (Vertex: e.Dst, Value: r.Value * e.W)).GroupBy(c => c.Vertex).Sum(c => c.Value);
+            return ranks.LeftOuterJoin(sums, r => r.Id, s => s.Key, (r, s) => (r.Id, Value: 0.1 * r.Value + 0.5 * s.Sum));
+        }).CollectAsync();
+
+        var expected = initial;
+        for (int i = 0; i < 4; i++)
+        {
+            var sums = expected.Join(edges, r => r.Id, e => e.Src, (r, e) => (Vertex: e.Dst, Value: r.Value * e.W))
+                .GroupBy(c => c.Vertex).ToDictionary(g => g.Key, g => g.Sum(c => c.Value));
+            expected = expected.Select(r => (r.Id, Value: 0.1 * r.Value + 0.5 * sums.GetValueOrDefault(r.Id))).ToList();
+        }
+        Assert.Equal(expected.Count, result.Count);
+        var actual = result.GroupBy(r => r.Id).ToDictionary(g => g.Key, g => g.Select(r => r.Value).Order().ToList());
+        foreach (var g in expected.GroupBy(r => r.Id))
+        {
+            var want = g.Select(r => r.Value).Order().ToList();
+            Assert.Equal(want.Count, actual[g.Key].Count);
+            for (int i = 0; i < want.Count; i++) Assert.Equal(want[i], actual[g.Key][i], 1e-12);
+        }
+    }
 }

@@ -109,4 +109,24 @@ public class HashMultiMapClearTests
             map.Clear();
         }
     }
+
+    [Fact]
+    public void Freeze_OrdersKeys_LaysOutIntegerKeysAscendingWithTheirValues()
+    {
+        var rng = new Random(5);
+        var pairs = Enumerable.Range(0, 5_000).Select(i => (Key: (long)rng.Next(0, 700), Value: i)).ToList();
+        var map = new HashMultiMap<long, int>(16) { OrdersKeys = true };
+        foreach (var (k, v) in pairs) map.Add(k, v);
+        map.Freeze();
+
+        var keys = map.FrozenKeys.ToArray();
+        Assert.Equal(keys.Order(), keys);
+        var starts = map.FrozenStarts;
+        for (int o = 0; o < keys.Length; o++)
+        {
+            var expected = pairs.Where(p => p.Key == keys[o]).Select(p => p.Value); // insertion order within a key
+            Assert.Equal(expected, map.FrozenValues.AsSpan(starts[o], starts[o + 1] - starts[o]).ToArray());
+            Assert.Equal(expected, map.ValuesOf(keys[o]).ToArray());
+        }
+    }
 }
